@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# udamon build.  GNU Make only, no configure step.
+#
+#   make                 library, programs, tests, benchmarks into build/
+#   make SAN=asan        the same with ASan+UBSan into build-asan/
+#   make SAN=tsan        the same with TSan into build-tsan/
+#   make check           every test (scripts/run-tests.sh)
+#   make format-check    clang-format --dry-run on every C file
+
+CC ?= gcc
+SAN ?=
+ifeq ($(SAN),)
+B ?= build
+else
+B ?= build-$(SAN)
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wno-unused-parameter \
+	-Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Isrc -pthread \
+	-fPIC -fvisibility=hidden
+LDLIBS := -pthread -lm
+
+ifeq ($(SAN),asan)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+CFLAGS := -O1 -g
+endif
+ifeq ($(SAN),tsan)
+SAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+CFLAGS := -O1 -g
+endif
+
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS)
+ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+
+HAVE_FUSE := $(shell pkg-config --exists fuse3 2>/dev/null && echo 1)
+HAVE_PNG := $(shell pkg-config --exists libpng 2>/dev/null && echo 1)
+HAVE_SDT := $(shell echo "#include <sys/sdt.h>" | $(CC) -E -x c - >/dev/null 2>&1 && echo 1)
+ifeq ($(HAVE_SDT),1)
+BASE_CFLAGS += -DUDAMON_HAVE_SDT=1
+endif
+
+# The library: core, operations sets, system seam, records.
+LIB_SRCS := $(sort $(wildcard src/core/*.c src/ops/*.c src/sys/*.c \
+	src/record/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+
+TAP_OBJ := $(B)/obj/tests/lib/tap.o
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
+
+# Programs: each is a directory of sources with one main().
+DEMO_SRCS := $(wildcard tools/demo/*.c)
+WORKLOAD_SRCS := $(wildcard tools/workload/*.c)
+CLI_SRCS := $(wildcard src/cli/*.c)
+FS_SRCS := $(wildcard src/fs/*.c)
+DAEMON_SRCS := $(wildcard src/daemon/*.c)
+
+PROGS :=
+ifneq ($(DEMO_SRCS),)
+PROGS += $(B)/bin/udamon-demo
+endif
+ifneq ($(WORKLOAD_SRCS),)
+PROGS += $(B)/bin/udamon-workload
+endif
+ifneq ($(CLI_SRCS),)
+PROGS += $(B)/bin/udamon
+endif
+ifeq ($(HAVE_FUSE),1)
+ifneq ($(DAEMON_SRCS),)
+PROGS += $(B)/bin/udamond
+endif
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3)
+FUSE_LIBS := $(shell pkg-config --libs fuse3)
+endif
+ifeq ($(HAVE_PNG),1)
+PNG_CFLAGS := $(shell pkg-config --cflags libpng) -DUDAMON_HAVE_PNG=1
+PNG_LIBS := $(shell pkg-config --libs libpng)
+endif
+
+# Static archives drop objects nothing references; the operations sets
+# register themselves from constructors, so link the whole archive.
+WHOLE_LIB = -Wl,--whole-archive $(B)/libudamon.a -Wl,--no-whole-archive
+
+.PHONY: all lib tests bench progs check format format-check clean
+all: lib progs tests bench
+lib: $(B)/libudamon.a $(B)/libudamon.so
+tests: $(UNIT_BINS)
+bench: $(BENCH_BINS)
+progs: $(PROGS)
+
+$(B)/obj/%.o: %.c $(wildcard include/udamon/*.h src/*/*.h tests/lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(FUSE_CFLAGS) $(PNG_CFLAGS) -c $< -o $@
+
+$(B)/libudamon.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/libudamon.so: $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libudamon.so.0 $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(TAP_OBJ) $(B)/libudamon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TAP_OBJ) $(WHOLE_LIB) $(LDLIBS)
+
+$(B)/bench/%: $(B)/obj/bench/%.o $(B)/libudamon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(WHOLE_LIB) $(LDLIBS)
+
+$(B)/bin/udamon-demo: $(DEMO_SRCS:%.c=$(B)/obj/%.o) $(B)/libudamon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(WHOLE_LIB) $(LDLIBS)
+
+$(B)/bin/udamon-workload: $(WORKLOAD_SRCS:%.c=$(B)/obj/%.o) $(B)/libudamon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(WHOLE_LIB) $(LDLIBS)
+
+$(B)/bin/udamon: $(CLI_SRCS:%.c=$(B)/obj/%.o) $(B)/libudamon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(WHOLE_LIB) $(LDLIBS) \
+		$(PNG_LIBS)
+
+$(B)/bin/udamond: $(DAEMON_SRCS:%.c=$(B)/obj/%.o) \
+		$(FS_SRCS:%.c=$(B)/obj/%.o) $(B)/libudamon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(WHOLE_LIB) $(LDLIBS) \
+		$(FUSE_LIBS)
+
+check:
+	bash scripts/run-tests.sh
+
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(C_FILES)
+format-check:
+	clang-format --dry-run --Werror $(C_FILES)
+
+clean:
+	rm -rf build build-asan build-tsan

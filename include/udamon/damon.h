@@ -1,0 +1,1016 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * udamon - DAMON (Data Access MONitor) and DAMOS in user space.
+ *
+ * This is the one public header of libudamon.  It keeps the Linux kernel's
+ * nouns and verbs (include/linux/damon.h) so that DAMON's documentation maps
+ * onto it: a &struct damon_ctx holds monitoring attributes, an operations
+ * set, targets with their regions, and schemes; damon_start() runs one
+ * kdamond thread per context; everyone else talks to a running context
+ * through damon_call(), damos_walk() and damon_commit_ctx().
+ *
+ * Map of this file:
+ *   1. lists (intrusive, kernel style)
+ *   2. regions, targets
+ *   3. DAMOS: access patterns, actions, quotas and goals, watermarks,
+ *      filters, migration destinations, stats, schemes
+ *   4. operations sets
+ *   5. attributes, call and walk controls, events, the context
+ *   6. functions: lifecycle, regions, attrs, start/stop, commit/call/walk,
+ *      manual (thread-less) driving, clock and randomness, logging
+ *
+ * Every function that can fail returns 0 or a negative errno.  The library
+ * never prints, exits or aborts; it logs through damon_set_log_fn().
+ */
+#ifndef UDAMON_DAMON_H
+#define UDAMON_DAMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DAMON_API __attribute__((visibility("default")))
+
+/* ------------------------------------------------------------------ */
+/* 1. Lists                                                            */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct damon_list_head - node of an intrusive doubly linked circular list.
+ * @next: next node (the head itself when this is the last node).
+ * @prev: previous node.
+ */
+struct damon_list_head {
+	struct damon_list_head *next, *prev;
+};
+
+#define DAMON__CONTAINER_OF(ptr, type, member) \
+	((type *)((char *)(ptr)-offsetof(type, member)))
+
+#define damon_list_entry(ptr, type, member) \
+	DAMON__CONTAINER_OF(ptr, type, member)
+
+#define damon_list_for_each_entry(pos, head, member)                         \
+	for (pos = damon_list_entry((head)->next, __typeof__(*pos), member); \
+	     &pos->member != (head);                                         \
+	     pos = damon_list_entry(pos->member.next, __typeof__(*pos),      \
+				    member))
+
+#define damon_list_for_each_entry_safe(pos, n, head, member)                  \
+	for (pos = damon_list_entry((head)->next, __typeof__(*pos), member),  \
+	    n = damon_list_entry(pos->member.next, __typeof__(*pos), member); \
+	     &pos->member != (head); pos = n,                                 \
+	    n = damon_list_entry(n->member.next, __typeof__(*n), member))
+
+/* ------------------------------------------------------------------ */
+/* 2. Regions and targets                                              */
+/* ------------------------------------------------------------------ */
+
+/** Page size DAMON assumes for region alignment (DAMON_MIN_REGION_SZ). */
+#define DAMON_MIN_REGION_SZ 4096UL
+
+/**
+ * struct damon_addr_range - a half-open address range [@start, @end).
+ * @start: first address of the range.
+ * @end: one past the last address of the range.
+ */
+struct damon_addr_range {
+	unsigned long start;
+	unsigned long end;
+};
+
+/**
+ * struct damon_size_range - a closed size range [@min, @max].
+ * @min: minimum size.
+ * @max: maximum size.
+ */
+struct damon_size_range {
+	unsigned long min;
+	unsigned long max;
+};
+
+/**
+ * struct damon_region - one monitoring region.
+ * @ar: the address range of the region.
+ * @sampling_addr: address of the page sampled in the current sample.
+ * @nr_accesses: samples of the current aggregation window that saw access.
+ * @nr_accesses_bp: per-sample pseudo moving sum of @nr_accesses, in basis
+ *                  points (spec §3.6).
+ * @last_nr_accesses: @nr_accesses at the end of the previous window.
+ * @age: aggregation intervals the access pattern has stayed similar.
+ * @list: link in the target's region list.
+ */
+struct damon_region {
+	struct damon_addr_range ar;
+	unsigned long sampling_addr;
+	unsigned int nr_accesses;
+	unsigned int nr_accesses_bp;
+	unsigned int last_nr_accesses;
+	unsigned int age;
+	struct damon_list_head list;
+};
+
+/**
+ * struct damon_target - a monitoring target.
+ * @pid: process id, for the vaddr and fvaddr operations sets (0 otherwise).
+ * @nr_regions: number of regions in @regions_list.
+ * @regions_list: regions sorted by address, non-overlapping.
+ * @obsolete: only meaningful in a commit source: remove the destination
+ *            target at the same index.
+ * @ops_priv: private data of the operations set for this target (e.g. a
+ *            pidfd, or the sim model state); freed by ops.cleanup_target.
+ * @list: link in the context's target list.
+ */
+struct damon_target {
+	int pid;
+	unsigned int nr_regions;
+	struct damon_list_head regions_list;
+	bool obsolete;
+	void *ops_priv;
+	struct damon_list_head list;
+};
+
+/* ------------------------------------------------------------------ */
+/* 3. DAMOS                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * DAMOS actions.  The enum and its sysfs keywords come from one X-macro
+ * list, so they cannot drift apart.  Order: the kernel's, with collapse
+ * right after nohugepage as in the newest kernels.
+ */
+#define DAMOS_ACTIONS(X)                      \
+	X(DAMOS_WILLNEED, "willneed")         \
+	X(DAMOS_COLD, "cold")                 \
+	X(DAMOS_PAGEOUT, "pageout")           \
+	X(DAMOS_HUGEPAGE, "hugepage")         \
+	X(DAMOS_NOHUGEPAGE, "nohugepage")     \
+	X(DAMOS_COLLAPSE, "collapse")         \
+	X(DAMOS_LRU_PRIO, "lru_prio")         \
+	X(DAMOS_LRU_DEPRIO, "lru_deprio")     \
+	X(DAMOS_MIGRATE_HOT, "migrate_hot")   \
+	X(DAMOS_MIGRATE_COLD, "migrate_cold") \
+	X(DAMOS_STAT, "stat")
+
+#define DAMON__ENUM_ENTRY(name, keyword) name,
+
+/** enum damos_action - what a scheme does to the regions it matches. */
+enum damos_action { DAMOS_ACTIONS(DAMON__ENUM_ENTRY) NR_DAMOS_ACTIONS };
+
+/**
+ * struct damos_access_pattern - which regions a scheme applies to.  All
+ * ranges are closed.
+ * @min_sz_region: minimum region size in bytes.
+ * @max_sz_region: maximum region size in bytes.
+ * @min_nr_accesses: minimum access frequency (samples per aggregation).
+ * @max_nr_accesses: maximum access frequency.
+ * @min_age_region: minimum age in aggregation intervals.
+ * @max_age_region: maximum age.
+ */
+struct damos_access_pattern {
+	unsigned long min_sz_region;
+	unsigned long max_sz_region;
+	unsigned int min_nr_accesses;
+	unsigned int max_nr_accesses;
+	unsigned int min_age_region;
+	unsigned int max_age_region;
+};
+
+#define DAMOS_QUOTA_GOAL_METRICS(X)                                 \
+	X(DAMOS_QUOTA_USER_INPUT, "user_input")                     \
+	X(DAMOS_QUOTA_SOME_MEM_PSI_US, "some_mem_psi_us")           \
+	X(DAMOS_QUOTA_NODE_MEM_USED_BP, "node_mem_used_bp")         \
+	X(DAMOS_QUOTA_NODE_MEM_FREE_BP, "node_mem_free_bp")         \
+	X(DAMOS_QUOTA_NODE_MEMCG_USED_BP, "node_memcg_used_bp")     \
+	X(DAMOS_QUOTA_NODE_MEMCG_FREE_BP, "node_memcg_free_bp")     \
+	X(DAMOS_QUOTA_ACTIVE_MEM_BP, "active_mem_bp")               \
+	X(DAMOS_QUOTA_INACTIVE_MEM_BP, "inactive_mem_bp")           \
+	X(DAMOS_QUOTA_NODE_ELIGIBLE_MEM_BP, "node_eligible_mem_bp") \
+	X(DAMOS_QUOTA_HUGEPAGE_MEM_BP, "hugepage_mem_bp")
+
+/** enum damos_quota_goal_metric - what a quota goal measures. */
+enum damos_quota_goal_metric {
+	DAMOS_QUOTA_GOAL_METRICS(DAMON__ENUM_ENTRY) NR_DAMOS_QUOTA_GOAL_METRICS
+};
+
+/**
+ * struct damos_quota_goal - a goal the quota auto-tuning aims for.
+ * @metric: what is measured.
+ * @target_value: the value to reach.
+ * @current_value: the last measured (or, for user_input, given) value.
+ * @last_psi_total: PSI total at the last evaluation (UINT64_MAX: none yet).
+ * @nid: NUMA node for the node_* metrics.
+ * @memcg_id: memory cgroup id for the node_memcg_* metrics.
+ * @memcg_path: memory cgroup path (udamon resolves it, may be NULL).
+ * @list: link in the quota's goal list.
+ */
+struct damos_quota_goal {
+	enum damos_quota_goal_metric metric;
+	unsigned long target_value;
+	unsigned long current_value;
+	uint64_t last_psi_total;
+	int nid;
+	uint64_t memcg_id;
+	char *memcg_path;
+	struct damon_list_head list;
+};
+
+/** enum damos_quota_goal_tuner - how goals drive the effective quota. */
+enum damos_quota_goal_tuner {
+	DAMOS_QUOTA_GOAL_TUNER_CONSIST,
+	DAMOS_QUOTA_GOAL_TUNER_TEMPORAL,
+	NR_DAMOS_QUOTA_GOAL_TUNERS
+};
+
+/**
+ * struct damos_quota - how much a scheme may do per charge window.
+ * @reset_interval: charge window length in milliseconds.
+ * @ms: time quota per window, milliseconds (0: none).
+ * @sz: size quota per window, bytes (0: none).
+ * @goals: list of &struct damos_quota_goal.
+ * @goal_tuner: how goals tune @esz.
+ * @fail_charge_num: numerator of the charge ratio for bytes that failed.
+ * @fail_charge_denom: denominator of it (0: failed bytes charge fully).
+ * @weight_sz: priority weight of region size (permil).
+ * @weight_nr_accesses: priority weight of access frequency (permil).
+ * @weight_age: priority weight of age (permil).
+ * @esz: effective size quota of the current window (read-only).
+ *
+ * The remaining fields are private to the core and survive commits, so a
+ * tuned quota keeps its state across online updates and pause/resume.
+ */
+struct damos_quota {
+	unsigned long reset_interval;
+	unsigned long ms;
+	unsigned long sz;
+	struct damon_list_head goals;
+	enum damos_quota_goal_tuner goal_tuner;
+	unsigned int fail_charge_num;
+	unsigned int fail_charge_denom;
+	unsigned int weight_sz;
+	unsigned int weight_nr_accesses;
+	unsigned int weight_age;
+	unsigned long esz;
+
+	/* private */
+	unsigned long total_charged_sz;
+	uint64_t total_charged_ns;
+	unsigned long charged_sz;
+	uint64_t charged_from; /* ms of the context clock */
+	bool charged_from_set;
+	struct damon_target *charge_target_from;
+	unsigned long charge_addr_from;
+	unsigned long esz_bp;
+	unsigned int min_score;
+};
+
+/** enum damos_wmark_metric - what watermarks compare against. */
+enum damos_wmark_metric {
+	DAMOS_WMARK_NONE,
+	DAMOS_WMARK_FREE_MEM_RATE,
+	NR_DAMOS_WMARK_METRICS
+};
+
+/**
+ * struct damos_watermarks - when a scheme is active.
+ * @metric: the metric (free_mem_rate is free/total in permil).
+ * @interval: how often to re-check while inactive, microseconds.
+ * @high: deactivate above this.
+ * @mid: activate at or below this (while not above @high).
+ * @low: deactivate below this.
+ * @activated: private; whether the scheme is active now.
+ */
+struct damos_watermarks {
+	enum damos_wmark_metric metric;
+	unsigned long interval;
+	unsigned long high;
+	unsigned long mid;
+	unsigned long low;
+	bool activated;
+};
+
+#define DAMOS_FILTER_TYPES(X)                               \
+	X(DAMOS_FILTER_TYPE_ANON, "anon")                   \
+	X(DAMOS_FILTER_TYPE_ACTIVE, "active")               \
+	X(DAMOS_FILTER_TYPE_MEMCG, "memcg")                 \
+	X(DAMOS_FILTER_TYPE_YOUNG, "young")                 \
+	X(DAMOS_FILTER_TYPE_HUGEPAGE_SIZE, "hugepage_size") \
+	X(DAMOS_FILTER_TYPE_UNMAPPED, "unmapped")           \
+	X(DAMOS_FILTER_TYPE_ADDR, "addr")                   \
+	X(DAMOS_FILTER_TYPE_TARGET, "target")
+
+/** enum damos_filter_type - what a filter tests. */
+enum damos_filter_type {
+	DAMOS_FILTER_TYPES(DAMON__ENUM_ENTRY) NR_DAMOS_FILTER_TYPES
+};
+
+/**
+ * struct damos_filter - includes or excludes memory from a scheme.
+ * @type: what is tested.
+ * @matching: whether the filter matches memory that has the property
+ *            (true) or memory that lacks it (false).
+ * @allow: matched memory is applied (true) or skipped (false).
+ * @memcg_id: for memcg filters.
+ * @addr_range: for addr filters.
+ * @target_idx: for target filters.
+ * @sz_range: for hugepage_size filters.
+ * @memcg_path: the memcg path the id was resolved from (may be NULL).
+ * @list: link in the scheme's core or ops filter list.
+ */
+struct damos_filter {
+	enum damos_filter_type type;
+	bool matching;
+	bool allow;
+	union {
+		uint64_t memcg_id;
+		struct damon_addr_range addr_range;
+		int target_idx;
+		struct damon_size_range sz_range;
+	};
+	char *memcg_path;
+	struct damon_list_head list;
+};
+
+/**
+ * struct damos_migrate_dests - weighted destination nodes for migrations.
+ * @node_id_arr: node ids.
+ * @weight_arr: their weights.
+ * @nr_dests: number of entries of both arrays.
+ */
+struct damos_migrate_dests {
+	unsigned int *node_id_arr;
+	unsigned int *weight_arr;
+	size_t nr_dests;
+};
+
+/**
+ * struct damos_stat - what a scheme did so far.
+ * @nr_tried: regions the action was tried on.
+ * @sz_tried: bytes of them.
+ * @nr_applied: regions the action succeeded on (partly or fully).
+ * @sz_applied: bytes it succeeded on.
+ * @sz_ops_filter_passed: bytes that passed the ops filters.
+ * @qt_exceeds: charge windows that ended with the quota full.
+ * @nr_snapshots: completed per-target region walks.
+ */
+struct damos_stat {
+	unsigned long nr_tried;
+	unsigned long sz_tried;
+	unsigned long nr_applied;
+	unsigned long sz_applied;
+	unsigned long sz_ops_filter_passed;
+	unsigned long qt_exceeds;
+	unsigned long nr_snapshots;
+};
+
+/**
+ * struct damos - a DAMON-based operation scheme.
+ * @pattern: regions to act on.
+ * @action: what to do to them.
+ * @apply_interval_us: how often to apply (0: every aggregation interval).
+ * @quota: limits and their auto-tuning.
+ * @wmarks: activation by a system metric.
+ * @target_nid: destination node for migrations when @migrate_dests is empty.
+ * @migrate_dests: weighted destinations for migrations.
+ * @core_filters: filters the core evaluates (addr, target).
+ * @ops_filters: filters the operations set evaluates.
+ * @stat: statistics.
+ * @max_nr_snapshots: deactivate after this many snapshots (0: never).
+ * @list: link in the context's scheme list.
+ *
+ * The remaining fields are private to the core.
+ */
+struct damos {
+	struct damos_access_pattern pattern;
+	enum damos_action action;
+	unsigned long apply_interval_us;
+	struct damos_quota quota;
+	struct damos_watermarks wmarks;
+	int target_nid;
+	struct damos_migrate_dests migrate_dests;
+	struct damon_list_head core_filters;
+	struct damon_list_head ops_filters;
+	struct damos_stat stat;
+	unsigned long max_nr_snapshots;
+	struct damon_list_head list;
+
+	/* private */
+	unsigned long next_apply_sis;
+	bool walk_completed;
+	bool core_filters_default_reject;
+	bool ops_filters_default_reject;
+	bool core_filters_allowed;
+	void *last_applied;
+};
+
+/** DAMOS_MAX_SCORE - the highest priority score an operations set gives. */
+#define DAMOS_MAX_SCORE 99
+
+/* ------------------------------------------------------------------ */
+/* 4. Operations sets                                                  */
+/* ------------------------------------------------------------------ */
+
+/**
+ * enum damon_ops_id - identifier of an operations set.
+ * @DAMON_OPS_VADDR: virtual address spaces of processes (three regions).
+ * @DAMON_OPS_FVADDR: fixed virtual address ranges given by the user.
+ * @DAMON_OPS_PADDR: the physical address space.
+ * @DAMON_OPS_SIM: udamon's deterministic simulation of a masim workload.
+ * @DAMON_OPS_APP: an application's own address space and actions.
+ */
+enum damon_ops_id {
+	DAMON_OPS_VADDR,
+	DAMON_OPS_FVADDR,
+	DAMON_OPS_PADDR,
+	DAMON_OPS_SIM,
+	DAMON_OPS_APP,
+	NR_DAMON_OPS,
+};
+
+struct damon_ctx;
+
+/**
+ * struct damon_operations - monitoring operations for one kind of address
+ * space.  Every hook is optional; the core checks for NULL.
+ * @id: identifier, for registration and selection.
+ * @init: set up the context (e.g. initial regions of targets without any).
+ * @update: refresh the context every ops_update_interval.
+ * @prepare_access_checks: pick each region's sampling address and clear
+ *                         its accessed state.
+ * @check_accesses: count accesses of each region since preparation;
+ *                  returns the maximum nr_accesses over all regions.
+ * @get_scheme_score: priority score (0..DAMOS_MAX_SCORE) of a region for a
+ *                    scheme.
+ * @apply_scheme: apply a scheme's action to a region; returns the bytes
+ *                applied and reports the bytes that passed the ops filters
+ *                through @sz_filter_passed.
+ * @target_valid: whether a target can still be monitored.
+ * @cleanup_target: release what the operations set holds for a target.
+ * @get_goal_metric: read the current value of a quota goal's system metric
+ *                   (0 on success).  Without it only user_input works.
+ * @get_wmark_metric: read a watermark metric (0 on success).
+ * @commit_priv: carry the source context's @ops_priv to the destination
+ *               on damon_commit_ctx() (e.g. a new sim workload).
+ * @free_priv: free the context's @ops_priv (called by damon_destroy_ctx()).
+ */
+struct damon_operations {
+	enum damon_ops_id id;
+	void (*init)(struct damon_ctx *context);
+	void (*update)(struct damon_ctx *context);
+	void (*prepare_access_checks)(struct damon_ctx *context);
+	unsigned int (*check_accesses)(struct damon_ctx *context);
+	int (*get_scheme_score)(struct damon_ctx *context,
+				struct damon_target *t, struct damon_region *r,
+				struct damos *scheme);
+	unsigned long (*apply_scheme)(struct damon_ctx *context,
+				      struct damon_target *t,
+				      struct damon_region *r,
+				      struct damos *scheme,
+				      unsigned long *sz_filter_passed);
+	bool (*target_valid)(struct damon_target *t);
+	void (*cleanup_target)(struct damon_target *t);
+	int (*get_goal_metric)(struct damon_ctx *context,
+			       const struct damos_quota_goal *goal,
+			       unsigned long *value);
+	int (*get_wmark_metric)(struct damon_ctx *context,
+				enum damos_wmark_metric metric,
+				unsigned long *value);
+	int (*commit_priv)(struct damon_ctx *dst, struct damon_ctx *src);
+	void (*free_priv)(struct damon_ctx *context);
+};
+
+/* ------------------------------------------------------------------ */
+/* 5. Attributes, controls, events, the context                        */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct damon_intervals_goal - monitoring intervals auto-tuning goal.
+ * @access_bp: wanted ratio of observed to possible access events (bp).
+ * @aggrs: tune every this many aggregation intervals (0: no tuning).
+ * @min_sample_us: lower bound of the tuned sampling interval.
+ * @max_sample_us: upper bound of it.
+ */
+struct damon_intervals_goal {
+	unsigned long access_bp;
+	unsigned long aggrs;
+	unsigned long min_sample_us;
+	unsigned long max_sample_us;
+};
+
+/**
+ * struct damon_attrs - monitoring attributes; times in microseconds.
+ * @sample_interval: time between samples.
+ * @aggr_interval: time of one aggregation window.
+ * @ops_update_interval: how often ops.update runs.
+ * @intervals_goal: intervals auto-tuning goal.
+ * @min_nr_regions: lower bound of the number of regions.
+ * @max_nr_regions: upper bound of it.
+ * @aggr_samples: private; aggr_interval / sample_interval kept by tuning.
+ */
+struct damon_attrs {
+	unsigned long sample_interval;
+	unsigned long aggr_interval;
+	unsigned long ops_update_interval;
+	struct damon_intervals_goal intervals_goal;
+	unsigned long min_nr_regions;
+	unsigned long max_nr_regions;
+	unsigned long aggr_samples;
+};
+
+/**
+ * struct damon_call_control - a function for the kdamond to call.
+ * @fn: the function; its return value is stored in @return_code.
+ * @data: its argument.
+ * @repeat: call it in every kdamond round until the kdamond stops; then
+ *          damon_call() returns at once without waiting.
+ * @dealloc_on_cancel: free() the control when a repeat call is canceled.
+ * @return_code: what @fn returned (last call).
+ */
+struct damon_call_control {
+	int (*fn)(void *data);
+	void *data;
+	bool repeat;
+	bool dealloc_on_cancel;
+	int return_code;
+
+	/* private */
+	bool done;
+	bool canceled;
+	struct damon_list_head list;
+};
+
+/**
+ * struct damos_walk_control - a request to see the regions schemes act on.
+ * @walk_fn: called for every region a scheme is about to be applied to,
+ *           during one apply interval of every scheme.
+ * @data: first argument of @walk_fn.
+ */
+struct damos_walk_control {
+	void (*walk_fn)(void *data, struct damon_ctx *ctx,
+			struct damon_target *t, struct damon_region *r,
+			struct damos *s, unsigned long sz_filter_passed);
+	void *data;
+
+	/* private */
+	bool done;
+	bool canceled;
+};
+
+/**
+ * enum damon_event_type - what happened (the kernel's tracepoints).
+ * @DAMON_EVENT_AGGREGATED: damon_aggregated; one event per region at each
+ *                          aggregation reset, before counters are cleared.
+ * @DAMON_EVENT_DAMOS_BEFORE_APPLY: damos_before_apply.
+ * @DAMON_EVENT_DAMOS_ESZ: damos_esz.
+ * @DAMON_EVENT_DAMOS_STAT_AFTER_APPLY_INTERVAL:
+ *                          damos_stat_after_apply_interval.
+ * @DAMON_EVENT_MONITOR_INTERVALS_TUNE: damon_monitor_intervals_tune.
+ */
+enum damon_event_type {
+	DAMON_EVENT_AGGREGATED,
+	DAMON_EVENT_DAMOS_BEFORE_APPLY,
+	DAMON_EVENT_DAMOS_ESZ,
+	DAMON_EVENT_DAMOS_STAT_AFTER_APPLY_INTERVAL,
+	DAMON_EVENT_MONITOR_INTERVALS_TUNE,
+	NR_DAMON_EVENTS,
+};
+
+/**
+ * struct damon_event - the fields of an event; which are set depends on
+ * @type, as for the kernel tracepoint of the same name.
+ */
+struct damon_event {
+	enum damon_event_type type;
+	unsigned int context_idx;
+	unsigned int scheme_idx;
+	unsigned long target_idx;
+	unsigned int nr_regions;
+	unsigned long start;
+	unsigned long end;
+	unsigned int nr_accesses;
+	unsigned int age;
+	unsigned long esz;
+	struct damos_stat stat;
+	unsigned long sample_us;
+	/** passed_sample_intervals when the event fired. */
+	unsigned long passed_sample_intervals;
+};
+
+/** damon_event_fn - receives events on the kdamond thread. */
+typedef void (*damon_event_fn)(void *arg, struct damon_ctx *ctx,
+			       const struct damon_event *ev);
+
+/**
+ * struct damon_ctx - a monitoring context.
+ * @attrs: monitoring attributes; change with damon_set_attrs() or commit.
+ * @ops: the operations set (copied by damon_select_ops()).
+ * @ops_priv: private data of the operations set for the whole context.
+ * @addr_unit: core address times this is the real address (paddr only).
+ * @min_region_sz: region boundaries are multiples of this (power of 2).
+ * @pause: pause the monitoring (see damon_start() and §2.7 of the spec):
+ *         a paused kdamond only serves damon_call(), cancels damos_walk()
+ *         and checks its stop conditions, keeping everything it learned.
+ * @adaptive_targets: list of &struct damon_target.
+ * @schemes: list of &struct damos.
+ * @rnd_seed: seed of the context's pseudo random generator; re-seeded from
+ *            it by damon_start() and damon_manual_start().
+ *
+ * Everything below "private" belongs to the core.  While the context runs
+ * only its kdamond touches it; others go through damon_call().
+ */
+struct damon_ctx {
+	struct damon_attrs attrs;
+	struct damon_operations ops;
+	void *ops_priv;
+	unsigned long addr_unit;
+	unsigned long min_region_sz;
+	bool pause;
+	struct damon_list_head adaptive_targets;
+	struct damon_list_head schemes;
+	uint64_t rnd_seed;
+
+	/* private */
+	unsigned long passed_sample_intervals;
+	unsigned long next_aggregation_sis;
+	unsigned long next_ops_update_sis;
+	unsigned long next_intervals_tune_sis;
+	unsigned long *regions_score_histogram;
+	unsigned long last_nr_regions;
+	uint64_t rnd_state;
+	bool maybe_corrupted;
+
+	damon_event_fn event_fn;
+	void *event_arg;
+
+	/* clock: CLOCK_MONOTONIC unless virtual */
+	bool virtual_clock;
+	uint64_t virtual_now_ns;
+
+	/* kdamond bookkeeping */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t kdamond;
+	bool kdamond_joinable;
+	bool kdamond_running;
+	bool manual;
+	bool stop_requested;
+	int kdamond_tid;
+	unsigned int kdamond_idx;
+
+	bool kdamond_started;
+	struct damon_list_head call_controls;
+	unsigned long call_seq;
+	bool call_controls_obsolete;
+	struct damos_walk_control *walk_control;
+	bool walk_control_obsolete;
+
+	/* iteration state for the step function */
+	bool in_pause_loop;
+	unsigned long sz_limit;
+	unsigned long iter_next_aggregation_sis;
+	unsigned long iter_next_ops_update_sis;
+	unsigned int last_max_nr_accesses;
+};
+
+/* ------------------------------------------------------------------ */
+/* 6. Functions                                                        */
+/* ------------------------------------------------------------------ */
+
+#define damon_for_each_region(r, t) \
+	damon_list_for_each_entry(r, &(t)->regions_list, list)
+#define damon_for_each_region_safe(r, next, t) \
+	damon_list_for_each_entry_safe(r, next, &(t)->regions_list, list)
+#define damon_for_each_region_from(r, t)         \
+	for (; &(r)->list != &(t)->regions_list; \
+	     r = damon_list_entry((r)->list.next, struct damon_region, list))
+#define damon_for_each_target(t, ctx) \
+	damon_list_for_each_entry(t, &(ctx)->adaptive_targets, list)
+#define damon_for_each_target_safe(t, next, ctx) \
+	damon_list_for_each_entry_safe(t, next, &(ctx)->adaptive_targets, list)
+#define damon_for_each_scheme(s, ctx) \
+	damon_list_for_each_entry(s, &(ctx)->schemes, list)
+#define damon_for_each_scheme_safe(s, next, ctx) \
+	damon_list_for_each_entry_safe(s, next, &(ctx)->schemes, list)
+#define damos_for_each_quota_goal(goal, quota) \
+	damon_list_for_each_entry(goal, &(quota)->goals, list)
+#define damos_for_each_quota_goal_safe(goal, next, quota) \
+	damon_list_for_each_entry_safe(goal, next, &(quota)->goals, list)
+#define damos_for_each_core_filter(f, scheme) \
+	damon_list_for_each_entry(f, &(scheme)->core_filters, list)
+#define damos_for_each_core_filter_safe(f, next, scheme) \
+	damon_list_for_each_entry_safe(f, next, &(scheme)->core_filters, list)
+#define damos_for_each_ops_filter(f, scheme) \
+	damon_list_for_each_entry(f, &(scheme)->ops_filters, list)
+#define damos_for_each_ops_filter_safe(f, next, scheme) \
+	damon_list_for_each_entry_safe(f, next, &(scheme)->ops_filters, list)
+
+/* Regions */
+DAMON_API struct damon_region *damon_new_region(unsigned long start,
+						unsigned long end);
+DAMON_API void damon_add_region(struct damon_region *r, struct damon_target *t);
+DAMON_API void damon_insert_region(struct damon_region *r,
+				   struct damon_region *prev,
+				   struct damon_region *next,
+				   struct damon_target *t);
+DAMON_API void damon_destroy_region(struct damon_region *r,
+				    struct damon_target *t);
+DAMON_API struct damon_region *damon_first_region(struct damon_target *t);
+DAMON_API struct damon_region *damon_last_region(struct damon_target *t);
+DAMON_API bool damon_is_last_region(struct damon_region *r,
+				    struct damon_target *t);
+DAMON_API unsigned long damon_sz_region(const struct damon_region *r);
+DAMON_API int damon_set_regions(struct damon_target *t,
+				struct damon_addr_range *ranges,
+				unsigned int nr_ranges,
+				unsigned long min_region_sz);
+/**
+ * damon_update_region_access_rate() - account one sample of @r.
+ * @r: the region.
+ * @accessed: whether the sampled page was accessed since preparation.
+ * @attrs: the context's monitoring attributes.
+ *
+ * Operations sets call this from check_accesses for every region and every
+ * sample: it updates the moving sum @r->nr_accesses_bp and, if @accessed,
+ * increments @r->nr_accesses.
+ */
+DAMON_API void damon_update_region_access_rate(struct damon_region *r,
+					       bool accessed,
+					       struct damon_attrs *attrs);
+
+/* Targets */
+DAMON_API struct damon_target *damon_new_target(void);
+DAMON_API void damon_add_target(struct damon_ctx *ctx, struct damon_target *t);
+DAMON_API bool damon_targets_empty(struct damon_ctx *ctx);
+DAMON_API void damon_destroy_target(struct damon_target *t,
+				    struct damon_ctx *ctx);
+DAMON_API unsigned int damon_nr_regions(struct damon_target *t);
+DAMON_API unsigned int damon_nr_targets(struct damon_ctx *ctx);
+DAMON_API bool damon_target_has_pid(const struct damon_ctx *ctx);
+
+/* Context */
+DAMON_API struct damon_ctx *damon_new_ctx(void);
+DAMON_API void damon_destroy_ctx(struct damon_ctx *ctx);
+DAMON_API int damon_set_attrs(struct damon_ctx *ctx, struct damon_attrs *attrs);
+DAMON_API unsigned int
+damon_nr_samples_per_aggr(const struct damon_attrs *attrs);
+DAMON_API void damon_set_event_fn(struct damon_ctx *ctx, damon_event_fn fn,
+				  void *arg);
+
+/* Operations sets */
+DAMON_API int damon_register_ops(struct damon_operations *ops);
+DAMON_API int damon_unregister_ops(enum damon_ops_id id);
+DAMON_API bool damon_is_registered_ops(enum damon_ops_id id);
+DAMON_API int damon_select_ops(struct damon_ctx *ctx, enum damon_ops_id id);
+
+/* DAMOS objects */
+DAMON_API struct damos *
+damon_new_scheme(struct damos_access_pattern *pattern, enum damos_action action,
+		 unsigned long apply_interval_us, struct damos_quota *quota,
+		 struct damos_watermarks *wmarks, int target_nid);
+DAMON_API void damon_add_scheme(struct damon_ctx *ctx, struct damos *s);
+DAMON_API void damon_destroy_scheme(struct damos *s);
+DAMON_API unsigned int damon_nr_schemes(struct damon_ctx *ctx);
+DAMON_API struct damos_filter *damos_new_filter(enum damos_filter_type type,
+						bool matching, bool allow);
+DAMON_API void damos_add_filter(struct damos *s, struct damos_filter *f);
+DAMON_API void damos_destroy_filter(struct damos_filter *f);
+DAMON_API bool damos_filter_for_ops(enum damos_filter_type type);
+DAMON_API struct damos_quota_goal *
+damos_new_quota_goal(enum damos_quota_goal_metric metric,
+		     unsigned long target_value);
+DAMON_API void damos_add_quota_goal(struct damos_quota *q,
+				    struct damos_quota_goal *g);
+DAMON_API void damos_destroy_quota_goal(struct damos_quota_goal *g);
+DAMON_API int damos_set_migrate_dests(struct damos *s,
+				      const unsigned int *node_ids,
+				      const unsigned int *weights,
+				      size_t nr_dests);
+DAMON_API int damos_commit_quota_goals(struct damos_quota *dst,
+				       struct damos_quota *src);
+DAMON_API void damos_set_filters_default_reject(struct damos *s);
+
+/* Keywords (sysfs names) */
+DAMON_API const char *damos_action_name(enum damos_action action);
+DAMON_API int damos_action_from_name(const char *name,
+				     enum damos_action *action);
+DAMON_API const char *damos_filter_type_name(enum damos_filter_type type);
+DAMON_API int damos_filter_type_from_name(const char *name,
+					  enum damos_filter_type *type);
+DAMON_API const char *
+damos_quota_goal_metric_name(enum damos_quota_goal_metric metric);
+DAMON_API int
+damos_quota_goal_metric_from_name(const char *name,
+				  enum damos_quota_goal_metric *metric);
+DAMON_API const char *damon_ops_name(enum damon_ops_id id);
+DAMON_API int damon_ops_from_name(const char *name, enum damon_ops_id *id);
+
+/* Running */
+
+/**
+ * damon_start() - start monitoring with the given contexts.
+ * @ctxs: the contexts.
+ * @nr_ctxs: how many.
+ * @exclusive: refuse to run together with any other group of contexts.
+ *
+ * Spawns one kdamond thread per context, named "kdamond.<N>".  A context
+ * whose @pause is set still takes one full sample before it pauses.
+ *
+ * Return: 0 on success, -EBUSY if a context is running or exclusivity is
+ * violated, -EINVAL for invalid parameters, or another negative errno.
+ */
+DAMON_API int damon_start(struct damon_ctx **ctxs, int nr_ctxs, bool exclusive);
+/**
+ * damon_stop() - stop the kdamonds of the given contexts and wait for them.
+ * Return: 0, or -EPERM for a context that was not running.
+ */
+DAMON_API int damon_stop(struct damon_ctx **ctxs, int nr_ctxs);
+DAMON_API bool damon_is_running(struct damon_ctx *ctx);
+/** damon_kdamond_pid() - thread id of the kdamond, or -1. */
+DAMON_API int damon_kdamond_pid(struct damon_ctx *ctx);
+
+/**
+ * damon_commit_ctx() - commit the parameters of @src into @dst.
+ *
+ * Targets, schemes, goals and filters are matched by index; a source target
+ * without regions keeps the destination's regions; attrs are set only when
+ * they differ; @pause is copied.  Call it from the kdamond (i.e. inside a
+ * damon_call() callback) when @dst runs.  On failure @dst->maybe_corrupted
+ * stays set and a running kdamond exits.
+ *
+ * Return: 0 or a negative errno.
+ */
+DAMON_API int damon_commit_ctx(struct damon_ctx *dst, struct damon_ctx *src);
+
+/**
+ * damon_call() - have the kdamond of @ctx call @control->fn.
+ * Return: 0 once called (or queued, for repeat controls), -ECANCELED if the
+ * context is not running or stopped before the call, -EINVAL on NULL.
+ */
+DAMON_API int damon_call(struct damon_ctx *ctx,
+			 struct damon_call_control *control);
+
+/**
+ * damos_walk() - wait for one apply interval of every scheme, calling
+ * @control->walk_fn for every region a scheme is about to be applied to.
+ * Return: 0, -EBUSY if another walk is installed, -ECANCELED if the context
+ * is not running, has no (active) schemes, is paused, or stops.
+ */
+DAMON_API int damos_walk(struct damon_ctx *ctx,
+			 struct damos_walk_control *control);
+
+/* Driving a context without a thread (tests, simulations) */
+
+/**
+ * damon_manual_start() - prepare @ctx to be driven by damon_manual_step()
+ * on the calling thread, as a kdamond would run it.
+ */
+DAMON_API int damon_manual_start(struct damon_ctx *ctx);
+/**
+ * damon_manual_step() - run one kdamond loop iteration, or one round of the
+ * pause loop while paused.
+ * Return: 0 to continue, 1 when the kdamond would exit (stop requested, no
+ * valid target, or corrupted parameters); call damon_manual_stop() then.
+ */
+DAMON_API int damon_manual_step(struct damon_ctx *ctx);
+/** damon_manual_stop() - run the kdamond exit path. */
+DAMON_API void damon_manual_stop(struct damon_ctx *ctx);
+/**
+ * damon_manual_run_for() - step until the context clock advanced @us
+ * microseconds or the kdamond would exit.
+ * Return: 0, or 1 if it would exit.
+ */
+DAMON_API int damon_manual_run_for(struct damon_ctx *ctx, uint64_t us);
+
+/* Clock and randomness */
+/** damon_use_virtual_clock() - make @ctx's clock virtual, starting at 0. */
+DAMON_API void damon_use_virtual_clock(struct damon_ctx *ctx);
+/** damon_now_ns() - the context's clock, in nanoseconds. */
+DAMON_API uint64_t damon_now_ns(struct damon_ctx *ctx);
+/** damon_clock_advance() - advance a virtual clock (modelled work). */
+DAMON_API void damon_clock_advance(struct damon_ctx *ctx, uint64_t ns);
+/** damon_rand() - a pseudo random number in [@l, @r) from @ctx's PRNG. */
+DAMON_API unsigned long damon_rand(struct damon_ctx *ctx, unsigned long l,
+				   unsigned long r);
+
+/* Logging */
+enum damon_log_level { DAMON_LOG_ERR, DAMON_LOG_WARN, DAMON_LOG_INFO };
+typedef void (*damon_log_fn)(void *arg, enum damon_log_level level,
+			     const char *msg);
+/** damon_set_log_fn() - where the library's log lines go (default: none). */
+DAMON_API void damon_set_log_fn(damon_log_fn fn, void *arg);
+
+/* The sim operations set (src/ops/sim.c) */
+
+/*
+ * The sim operations set models a masim-format workload in a simulated
+ * address space and answers DAMON's access checks from that model,
+ * deterministically for a given context seed.  Every target of a sim
+ * context is one process running the context's workload from the moment
+ * the operations set first sees the target (normally ops.init at start).
+ *
+ * Layout: region i of the config starts at SIM base 0x100000000 (4 GiB)
+ * plus the page-aligned sizes of the regions before it plus one unmapped
+ * guard page after each of them, so regions never touch and the vaddr
+ * three-regions rule has gaps to work with.  Phases follow each other by
+ * their durations on the context clock and the list repeats when it ends.
+ * The ground-truth queries below read a target's model; call them where
+ * the target's context is not running, or from a damon_call() callback.
+ */
+
+/** DAMON_SIM_BASE - simulated address of the first workload region. */
+#define DAMON_SIM_BASE 0x100000000UL
+/** DAMON_SIM_ACCESS_RATE - modelled accesses per second of a workload. */
+#define DAMON_SIM_ACCESS_RATE 100000000.0
+
+/** damon_sim_register() - register the sim operations set (idempotent). */
+DAMON_API int damon_sim_register(void);
+/**
+ * damon_sim_set_workload() - parse the masim-format config at @path and
+ * make it the workload that @ctx's sim operations set models.
+ * @errbuf: gets a message naming the file, line and problem on failure.
+ *
+ * Selects the sim operations set for @ctx if another one is selected (and
+ * holds no private data).  Replaces a workload set before; targets switch
+ * to the new one (starting it over) at their next sample.
+ *
+ * Return: 0, -EINVAL for a bad config, -ENOENT etc. for an unreadable file,
+ * -EBUSY if @ctx holds another operations set's private data.
+ */
+DAMON_API int damon_sim_set_workload(struct damon_ctx *ctx, const char *path,
+				     char *errbuf, size_t errlen);
+/**
+ * damon_sim_set_workload_buf() - damon_sim_set_workload() for a config
+ * held in memory; @name stands for the file name in messages.
+ */
+DAMON_API int damon_sim_set_workload_buf(struct damon_ctx *ctx, const char *buf,
+					 size_t len, const char *name,
+					 char *errbuf, size_t errlen);
+/**
+ * damon_sim_workload_region() - where the workload's region @idx lives.
+ * @range: gets its page-aligned simulated address range.
+ * @name: gets its name from the config (valid while the workload is set).
+ * Return: 0, -ENOENT past the last region, -EINVAL without a workload.
+ */
+DAMON_API int damon_sim_workload_region(struct damon_ctx *ctx, unsigned int idx,
+					struct damon_addr_range *range,
+					const char **name);
+/**
+ * damon_sim_phase_name() - name of the phase @t's workload is in now,
+ * or NULL without a workload.  Valid while the workload is set.
+ */
+DAMON_API const char *damon_sim_phase_name(struct damon_ctx *ctx,
+					   struct damon_target *t);
+/**
+ * damon_sim_phase_idx() - index (in the config) of the phase @t's
+ * workload is in now, or -EINVAL without a workload.
+ */
+DAMON_API int damon_sim_phase_idx(struct damon_ctx *ctx,
+				  struct damon_target *t);
+/**
+ * damon_sim_true_wss() - the true working set size of @t now.
+ * @window_ns: the window; 0 means the context's aggregation interval.
+ * @bytes: gets the bytes of the pages whose probability to be accessed
+ *         within @window_ns, at the current phase's access rates, is at
+ *         least one half.
+ * Return: 0, or -EINVAL without a workload.
+ */
+DAMON_API int damon_sim_true_wss(struct damon_ctx *ctx, struct damon_target *t,
+				 uint64_t window_ns, unsigned long *bytes);
+/**
+ * damon_sim_true_access_rate() - the expected fraction of samples that see
+ * an access, for a sampling address uniform in [@start, @end), at the
+ * current phase's access rates and the context's sampling interval.
+ * Multiplied by the samples per aggregation it is the expected
+ * nr_accesses of a region covering exactly that range.
+ * Return: 0, or -EINVAL without a workload or for an empty range.
+ */
+DAMON_API int damon_sim_true_access_rate(struct damon_ctx *ctx,
+					 struct damon_target *t,
+					 unsigned long start, unsigned long end,
+					 double *rate);
+/**
+ * damon_sim_resident_bytes() - bytes of @t's workload that are resident,
+ * i.e. not paged out by DAMOS, or paged out and touched again since.
+ */
+DAMON_API unsigned long damon_sim_resident_bytes(struct damon_ctx *ctx,
+						 struct damon_target *t);
+/**
+ * damon_sim_refaults() - pages of @t that were paged out and then
+ * accessed again (each costs DAMON_SIM_REFAULT_STALL_US of memory
+ * pressure stall in the some_mem_psi_us goal metric).
+ */
+DAMON_API unsigned long damon_sim_refaults(struct damon_ctx *ctx,
+					   struct damon_target *t);
+/** DAMON_SIM_REFAULT_STALL_US - modelled stall of one refault. */
+#define DAMON_SIM_REFAULT_STALL_US 100
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UDAMON_DAMON_H */

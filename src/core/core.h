@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internal interface between the files of the core (src/core/).  Nothing
+ * outside src/core/ and the unit tests includes this.  Internal non-static
+ * names start with udamon__ (libuv's habit); kernel names that the kernel
+ * keeps internal but tests need (damon_split_region_at ...) keep their
+ * kernel names but are declared only here.
+ *
+ * Files:
+ *   core.c   - lifecycle, registry, regions, attrs, the kdamond loop and
+ *              pause loop, commit of ctx/targets, damon_call, clock, PRNG,
+ *              logging, events
+ *   damos.c  - schemes: application pass, quotas, goals, watermarks,
+ *              filters, stats, damos_walk, commit of schemes
+ */
+#ifndef UDAMON_CORE_H
+#define UDAMON_CORE_H
+
+#include <udamon/damon.h>
+
+#include <stdarg.h>
+
+#define DAMON_UNUSED __attribute__((unused))
+
+static inline void damon_list_init(struct damon_list_head *h)
+{
+	h->next = h;
+	h->prev = h;
+}
+
+static inline bool damon_list_empty(const struct damon_list_head *h)
+{
+	return h->next == h;
+}
+
+static inline void damon__list_insert(struct damon_list_head *n,
+				      struct damon_list_head *prev,
+				      struct damon_list_head *next)
+{
+	next->prev = n;
+	n->next = next;
+	n->prev = prev;
+	prev->next = n;
+}
+
+/* Add @n right after @h. */
+static inline void damon_list_add(struct damon_list_head *n,
+				  struct damon_list_head *h)
+{
+	damon__list_insert(n, h, h->next);
+}
+
+/* Add @n right before @h (at the tail when @h is the list head). */
+static inline void damon_list_add_tail(struct damon_list_head *n,
+				       struct damon_list_head *h)
+{
+	damon__list_insert(n, h->prev, h);
+}
+
+static inline void damon_list_del(struct damon_list_head *n)
+{
+	n->next->prev = n->prev;
+	n->prev->next = n->next;
+	n->next = n;
+	n->prev = n;
+}
+
+#define damon_next_region(r) \
+	damon_list_entry((r)->list.next, struct damon_region, list)
+#define damon_prev_region(r) \
+	damon_list_entry((r)->list.prev, struct damon_region, list)
+
+#define DAMON_ALIGN_DOWN(x, a) ((x) / (a) * (a))
+#define DAMON_ALIGN(x, a) DAMON_ALIGN_DOWN((x) + (a)-1, (a))
+#define DAMON_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define DAMON_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* x * n / d without overflowing when x * n would. */
+static inline unsigned long damon_mult_frac(unsigned long x, unsigned long n,
+					    unsigned long d)
+{
+	return (x / d) * n + ((x % d) * n) / d;
+}
+
+/* ---- core.c ---- */
+
+void udamon__log(enum damon_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void udamon__emit(struct damon_ctx *ctx, struct damon_event *ev);
+
+/* Whether the kdamond must leave its loop (§2.4). */
+bool udamon__need_stop(struct damon_ctx *ctx);
+/* Serve (or, with @cancel, cancel) queued damon_call() controls (§6.3). */
+void udamon__kdamond_call(struct damon_ctx *ctx, bool cancel);
+/*
+ * Sleep @us microseconds of the context clock.  A virtual clock just
+ * advances.  A real sleep ends early on a stop request and, if
+ * @wake_on_call, when a damon_call() is queued, so the pause and watermark
+ * loops answer calls promptly.
+ */
+void udamon__sleep_us(struct damon_ctx *ctx, unsigned long us,
+		      bool wake_on_call);
+uint64_t udamon__now_ms(struct damon_ctx *ctx);
+
+unsigned long damon_region_sz_limit(struct damon_ctx *ctx);
+void damon_split_region_at(struct damon_target *t, struct damon_region *r,
+			   unsigned long sz_r);
+void damon_merge_two_regions(struct damon_target *t, struct damon_region *l,
+			     struct damon_region *r);
+void damon_merge_regions_of(struct damon_target *t, unsigned int thres,
+			    unsigned long sz_limit, bool count_age);
+void kdamond_merge_regions(struct damon_ctx *c, unsigned int threshold,
+			   unsigned long sz_limit);
+void damon_split_regions_of(struct damon_ctx *ctx, struct damon_target *t,
+			    int nr_subs, unsigned long min_region_sz);
+void kdamond_split_regions(struct damon_ctx *ctx);
+void kdamond_reset_aggregated(struct damon_ctx *c);
+unsigned long damon_apply_min_nr_regions(struct damon_ctx *ctx);
+void damon_update_monitoring_result(struct damon_region *r,
+				    struct damon_attrs *old_attrs,
+				    struct damon_attrs *new_attrs,
+				    bool aggregating);
+int damon_commit_target_regions(struct damon_target *dst,
+				struct damon_target *src,
+				unsigned long src_min_region_sz);
+unsigned long damon_feed_loop_next_input(unsigned long last_input,
+					 unsigned long score);
+struct damon_target *damon_nth_target(int n, struct damon_ctx *ctx);
+int damon_target_idx(struct damon_ctx *ctx, struct damon_target *t);
+void kdamond_tune_intervals(struct damon_ctx *c);
+
+/* ---- damos.c ---- */
+
+/* Per-scheme state at kdamond start: next_apply_sis, default-reject. */
+void udamon__damos_init(struct damon_ctx *ctx);
+void damos_set_next_apply_sis(struct damos *s, struct damon_ctx *ctx);
+/*
+ * One round of the watermark gate (§5.6, kdamond_wait_activation).
+ * Return: 0 when at least one scheme is active (or there are none) and
+ * the iteration may proceed; 1 when the kdamond must exit (stop requested
+ * or maybe_corrupted); 2 when it slept one watermark interval, served
+ * calls and canceled walks, and must be asked again.
+ */
+int udamon__wait_activation(struct damon_ctx *ctx);
+/* The DAMOS application pass (§5.1). */
+void kdamond_apply_schemes(struct damon_ctx *c);
+/* Complete an installed damos_walk() request as canceled. */
+void damos_walk_cancel(struct damon_ctx *ctx);
+/* Commit schemes of @src into @dst index-wise (§6.2 step 4). */
+int damos_commit_schemes(struct damon_ctx *dst, struct damon_ctx *src);
+/* Forget quota resume points that reference @t (it is being removed). */
+void udamon__damos_forget_target(struct damon_ctx *ctx, struct damon_target *t);
+/* -EINVAL if @src has a node_eligible_mem_bp goal but is not paddr. */
+int udamon__damos_validate(struct damon_ctx *src);
+/* Free every scheme of @ctx (damon_destroy_ctx). */
+void udamon__damos_destroy_all(struct damon_ctx *ctx);
+/*
+ * Whether core filter @f (addr or target) matches @r; an addr filter
+ * boundary inside @r splits it first (§5.7).  Exposed for unit tests.
+ */
+bool udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
+				struct damon_region *r, struct damos_filter *f,
+				unsigned long min_region_sz);
+
+#endif /* UDAMON_CORE_H */

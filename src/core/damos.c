@@ -1,0 +1,1787 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * DAMOS (DAMON-based Operation Schemes) in the core: scheme objects, the
+ * application pass of the kdamond, quotas and their goal-based tuning,
+ * watermarks, core filters, statistics, damos_walk() and the commit of
+ * schemes (spec §5, §6.2 step 4, §6.4).
+ *
+ * Map of this file:
+ *   1. keywords (enum <-> sysfs name, generated from the header's X-macros)
+ *   2. objects: filters, quota goals, schemes, migration destinations
+ *   3. filters: matching, core filtering, default-reject flags
+ *   4. quotas: goal metrics, tuners, effective size, charge windows
+ *   5. the application pass (kdamond_apply_schemes)
+ *   6. watermarks and the activation gate
+ *   7. damos_walk()
+ *   8. commit and validation
+ *   9. per-context helpers used by core.c
+ *
+ * Everything except damos_walk() runs on the kdamond (or, before start and
+ * after stop, on the only thread that owns the context).  damos_walk() is
+ * the one entry point other threads use; it meets the kdamond under
+ * ctx->lock and sleeps on ctx->cond.
+ */
+#include "core.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ */
+/* 1. Keywords                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Designated initializers indexed by the enum values make each table line
+ * up with its enum by construction; the static asserts catch a list that
+ * grows without its table.
+ */
+#define DAMOS__KEYWORD_ENTRY(name, keyword) [name] = keyword,
+
+/* clang-format off */
+static const char *const damos_action_keywords[] = {
+	DAMOS_ACTIONS(DAMOS__KEYWORD_ENTRY)
+};
+static const char *const damos_filter_type_keywords[] = {
+	DAMOS_FILTER_TYPES(DAMOS__KEYWORD_ENTRY)
+};
+static const char *const damos_goal_metric_keywords[] = {
+	DAMOS_QUOTA_GOAL_METRICS(DAMOS__KEYWORD_ENTRY)
+};
+/* clang-format on */
+
+#define DAMOS__NR(arr) (sizeof(arr) / sizeof((arr)[0]))
+
+_Static_assert(DAMOS__NR(damos_action_keywords) == NR_DAMOS_ACTIONS,
+	       "every DAMOS action needs a keyword");
+_Static_assert(DAMOS__NR(damos_filter_type_keywords) == NR_DAMOS_FILTER_TYPES,
+	       "every DAMOS filter type needs a keyword");
+_Static_assert(DAMOS__NR(damos_goal_metric_keywords) ==
+		       NR_DAMOS_QUOTA_GOAL_METRICS,
+	       "every DAMOS quota goal metric needs a keyword");
+
+static const char *damos_keyword(const char *const *table, size_t nr,
+				 unsigned int idx)
+{
+	return idx < nr ? table[idx] : NULL;
+}
+
+static int damos_keyword_idx(const char *const *table, size_t nr,
+			     const char *name)
+{
+	size_t i;
+
+	if (!name)
+		return -EINVAL;
+	for (i = 0; i < nr; i++) {
+		if (table[i] && !strcmp(table[i], name))
+			return (int)i;
+	}
+	return -EINVAL;
+}
+
+/**
+ * damos_action_name() - the sysfs keyword of a DAMOS action.
+ * @action: the action.
+ *
+ * Return: the keyword, or NULL for a value outside the enum.
+ */
+const char *damos_action_name(enum damos_action action)
+{
+	return damos_keyword(damos_action_keywords,
+			     DAMOS__NR(damos_action_keywords),
+			     (unsigned int)action);
+}
+
+/**
+ * damos_action_from_name() - parse a DAMOS action keyword.
+ * @name: the keyword (exact match).
+ * @action: receives the action.
+ *
+ * Return: 0, or -EINVAL for an unknown keyword.
+ */
+int damos_action_from_name(const char *name, enum damos_action *action)
+{
+	int idx = damos_keyword_idx(damos_action_keywords,
+				    DAMOS__NR(damos_action_keywords), name);
+
+	if (idx < 0)
+		return idx;
+	*action = (enum damos_action)idx;
+	return 0;
+}
+
+/**
+ * damos_filter_type_name() - the sysfs keyword of a DAMOS filter type.
+ * @type: the type.
+ *
+ * Return: the keyword, or NULL for a value outside the enum.
+ */
+const char *damos_filter_type_name(enum damos_filter_type type)
+{
+	return damos_keyword(damos_filter_type_keywords,
+			     DAMOS__NR(damos_filter_type_keywords),
+			     (unsigned int)type);
+}
+
+/**
+ * damos_filter_type_from_name() - parse a DAMOS filter type keyword.
+ * @name: the keyword (exact match).
+ * @type: receives the type.
+ *
+ * Return: 0, or -EINVAL for an unknown keyword.
+ */
+int damos_filter_type_from_name(const char *name, enum damos_filter_type *type)
+{
+	int idx = damos_keyword_idx(damos_filter_type_keywords,
+				    DAMOS__NR(damos_filter_type_keywords),
+				    name);
+
+	if (idx < 0)
+		return idx;
+	*type = (enum damos_filter_type)idx;
+	return 0;
+}
+
+/**
+ * damos_quota_goal_metric_name() - the sysfs keyword of a goal metric.
+ * @metric: the metric.
+ *
+ * Return: the keyword, or NULL for a value outside the enum.
+ */
+const char *damos_quota_goal_metric_name(enum damos_quota_goal_metric metric)
+{
+	return damos_keyword(damos_goal_metric_keywords,
+			     DAMOS__NR(damos_goal_metric_keywords),
+			     (unsigned int)metric);
+}
+
+/**
+ * damos_quota_goal_metric_from_name() - parse a goal metric keyword.
+ * @name: the keyword (exact match).
+ * @metric: receives the metric.
+ *
+ * Return: 0, or -EINVAL for an unknown keyword.
+ */
+int damos_quota_goal_metric_from_name(const char *name,
+				      enum damos_quota_goal_metric *metric)
+{
+	int idx = damos_keyword_idx(damos_goal_metric_keywords,
+				    DAMOS__NR(damos_goal_metric_keywords),
+				    name);
+
+	if (idx < 0)
+		return idx;
+	*metric = (enum damos_quota_goal_metric)idx;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* 2. Objects                                                          */
+/* ------------------------------------------------------------------ */
+
+/**
+ * damos_new_filter() - allocate a DAMOS filter.
+ * @type: what the filter tests.
+ * @matching: whether it matches memory having (true) or lacking the
+ *            property.
+ * @allow: whether matched memory is applied (true) or skipped.
+ *
+ * The type-specific argument is zero; set it before adding the filter.
+ *
+ * Return: the filter, not linked anywhere, or NULL without memory.
+ */
+struct damos_filter *damos_new_filter(enum damos_filter_type type,
+				      bool matching, bool allow)
+{
+	struct damos_filter *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->type = type;
+	f->matching = matching;
+	f->allow = allow;
+	damon_list_init(&f->list);
+	return f;
+}
+
+/**
+ * damos_filter_for_ops() - whether the operations set evaluates a filter
+ * type (true) or the core does (false: addr, target).
+ * @type: the filter type.
+ *
+ * Return: true for ops-handled types.
+ */
+bool damos_filter_for_ops(enum damos_filter_type type)
+{
+	switch (type) {
+	case DAMOS_FILTER_TYPE_ADDR:
+	case DAMOS_FILTER_TYPE_TARGET:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/**
+ * damos_add_filter() - append @f to the core or ops filter list of @s,
+ * depending on its type.
+ * @s: the scheme, which takes ownership.
+ * @f: the filter.
+ */
+void damos_add_filter(struct damos *s, struct damos_filter *f)
+{
+	if (damos_filter_for_ops(f->type))
+		damon_list_add_tail(&f->list, &s->ops_filters);
+	else
+		damon_list_add_tail(&f->list, &s->core_filters);
+}
+
+/**
+ * damos_destroy_filter() - unlink @f from its list (if any) and free it.
+ * @f: the filter.
+ */
+void damos_destroy_filter(struct damos_filter *f)
+{
+	damon_list_del(&f->list);
+	free(f->memcg_path);
+	free(f);
+}
+
+/**
+ * damos_new_quota_goal() - allocate a quota goal.
+ * @metric: what the goal measures.
+ * @target_value: the value to reach.
+ *
+ * Return: the goal, not linked anywhere, or NULL without memory.
+ */
+struct damos_quota_goal *
+damos_new_quota_goal(enum damos_quota_goal_metric metric,
+		     unsigned long target_value)
+{
+	struct damos_quota_goal *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return NULL;
+	g->metric = metric;
+	g->target_value = target_value;
+	/* No PSI total seen yet: the first evaluation is neutral. */
+	g->last_psi_total = UINT64_MAX;
+	damon_list_init(&g->list);
+	return g;
+}
+
+/**
+ * damos_add_quota_goal() - append @g to the goals of @q.
+ * @q: the quota, which takes ownership.
+ * @g: the goal.
+ */
+void damos_add_quota_goal(struct damos_quota *q, struct damos_quota_goal *g)
+{
+	damon_list_add_tail(&g->list, &q->goals);
+}
+
+/**
+ * damos_destroy_quota_goal() - unlink @g from its list (if any), free it.
+ * @g: the goal.
+ */
+void damos_destroy_quota_goal(struct damos_quota_goal *g)
+{
+	damon_list_del(&g->list);
+	free(g->memcg_path);
+	free(g);
+}
+
+/* Reset what only the core writes, so a copied quota starts fresh. */
+static void damos_quota_init_private(struct damos_quota *q)
+{
+	q->esz = 0;
+	q->total_charged_sz = 0;
+	q->total_charged_ns = 0;
+	q->charged_sz = 0;
+	q->charged_from = 0;
+	q->charged_from_set = false;
+	q->charge_target_from = NULL;
+	q->charge_addr_from = 0;
+	q->esz_bp = 0;
+	q->min_score = 0;
+}
+
+/**
+ * damon_new_scheme() - allocate a scheme.
+ * @pattern: regions to act on (NULL: all zero).
+ * @action: what to do.
+ * @apply_interval_us: how often (0: every aggregation interval).
+ * @quota: limits; the public fields are copied, goals are not (add them
+ *         with damos_add_quota_goal()).  NULL: no quota.
+ * @wmarks: watermarks (NULL: metric none).  The scheme starts activated.
+ * @target_nid: destination node for migrations.
+ *
+ * Return: the scheme, or NULL without memory.
+ */
+struct damos *damon_new_scheme(struct damos_access_pattern *pattern,
+			       enum damos_action action,
+			       unsigned long apply_interval_us,
+			       struct damos_quota *quota,
+			       struct damos_watermarks *wmarks, int target_nid)
+{
+	struct damos *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	if (pattern)
+		s->pattern = *pattern;
+	s->action = action;
+	s->apply_interval_us = apply_interval_us;
+	if (quota)
+		s->quota = *quota;
+	damos_quota_init_private(&s->quota);
+	/* The caller's goals stay the caller's. */
+	damon_list_init(&s->quota.goals);
+	if (wmarks)
+		s->wmarks = *wmarks;
+	s->wmarks.activated = true;
+	s->target_nid = target_nid;
+	damon_list_init(&s->core_filters);
+	damon_list_init(&s->ops_filters);
+	damon_list_init(&s->list);
+	/* next_apply_sis is set by damon_add_scheme() and kdamond start. */
+	return s;
+}
+
+/**
+ * damos_set_next_apply_sis() - schedule the next application of @s one
+ * apply interval (or aggregation interval) after now.
+ * @s: the scheme.
+ * @ctx: its context.
+ */
+void damos_set_next_apply_sis(struct damos *s, struct damon_ctx *ctx)
+{
+	unsigned long sample_interval =
+		ctx->attrs.sample_interval ? ctx->attrs.sample_interval : 1;
+	unsigned long apply_interval = s->apply_interval_us ?
+					       s->apply_interval_us :
+					       ctx->attrs.aggr_interval;
+
+	s->next_apply_sis =
+		ctx->passed_sample_intervals + apply_interval / sample_interval;
+}
+
+/**
+ * damon_add_scheme() - append @s to the schemes of @ctx.
+ * @ctx: the context, which takes ownership.
+ * @s: the scheme.
+ */
+void damon_add_scheme(struct damon_ctx *ctx, struct damos *s)
+{
+	damon_list_add_tail(&s->list, &ctx->schemes);
+	damos_set_next_apply_sis(s, ctx);
+}
+
+/**
+ * damon_destroy_scheme() - unlink @s from its context (if any) and free it
+ * with its goals, filters and migration destinations.
+ * @s: the scheme.
+ */
+void damon_destroy_scheme(struct damos *s)
+{
+	struct damos_quota_goal *g, *g_next;
+	struct damos_filter *f, *f_next;
+
+	damos_for_each_quota_goal_safe(g, g_next, &s->quota)
+		damos_destroy_quota_goal(g);
+	damos_for_each_core_filter_safe(f, f_next, s)
+		damos_destroy_filter(f);
+	damos_for_each_ops_filter_safe(f, f_next, s)
+		damos_destroy_filter(f);
+	free(s->migrate_dests.node_id_arr);
+	free(s->migrate_dests.weight_arr);
+	damon_list_del(&s->list);
+	free(s);
+}
+
+/**
+ * damon_nr_schemes() - number of schemes of @ctx.
+ * @ctx: the context.
+ *
+ * Return: the count.
+ */
+unsigned int damon_nr_schemes(struct damon_ctx *ctx)
+{
+	struct damos *s;
+	unsigned int nr = 0;
+
+	damon_for_each_scheme(s, ctx)
+		nr++;
+	return nr;
+}
+
+/*
+ * Make @dst hold a copy of @nr node ids and weights.  New arrays are
+ * allocated before the old ones are released, so on failure @dst is
+ * unchanged.
+ */
+static int damos_copy_dests(struct damos_migrate_dests *dst,
+			    const unsigned int *node_ids,
+			    const unsigned int *weights, size_t nr)
+{
+	unsigned int *ids = NULL, *ws = NULL;
+
+	if (nr && (!node_ids || !weights))
+		return -EINVAL;
+	if (nr != dst->nr_dests || !dst->node_id_arr || !dst->weight_arr) {
+		if (nr) {
+			ids = calloc(nr, sizeof(*ids));
+			ws = calloc(nr, sizeof(*ws));
+			if (!ids || !ws) {
+				free(ids);
+				free(ws);
+				return -ENOMEM;
+			}
+		}
+		free(dst->node_id_arr);
+		free(dst->weight_arr);
+		dst->node_id_arr = ids;
+		dst->weight_arr = ws;
+	}
+	if (nr) {
+		memmove(dst->node_id_arr, node_ids, nr * sizeof(*node_ids));
+		memmove(dst->weight_arr, weights, nr * sizeof(*weights));
+	}
+	dst->nr_dests = nr;
+	return 0;
+}
+
+/**
+ * damos_set_migrate_dests() - set the weighted migration destinations.
+ * @s: the scheme.
+ * @node_ids: @nr_dests node ids (copied).
+ * @weights: @nr_dests weights (copied).
+ * @nr_dests: number of destinations; 0 clears them (target_nid is used).
+ *
+ * Return: 0, -EINVAL for NULL arrays with a non-zero count, or -ENOMEM.
+ */
+int damos_set_migrate_dests(struct damos *s, const unsigned int *node_ids,
+			    const unsigned int *weights, size_t nr_dests)
+{
+	return damos_copy_dests(&s->migrate_dests, node_ids, weights, nr_dests);
+}
+
+/* ------------------------------------------------------------------ */
+/* 3. Filters                                                          */
+/* ------------------------------------------------------------------ */
+
+/**
+ * udamon__damos_filter_match() - whether core filter @filter matches @r.
+ * @ctx: the context (needed for target filters; may be NULL otherwise).
+ * @t: the target of @r.
+ * @r: the region; an addr filter whose boundary falls inside it splits it
+ *     so that @r lies entirely inside or outside the range.
+ * @filter: the filter.
+ * @min_region_sz: alignment of the filter's address bounds.
+ *
+ * Return: true when the filter matches (honouring @filter->matching).
+ */
+bool udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
+				struct damon_region *r,
+				struct damos_filter *filter,
+				unsigned long min_region_sz)
+{
+	unsigned long start, end;
+	bool matched;
+
+	if (!min_region_sz)
+		min_region_sz = 1;
+	switch (filter->type) {
+	case DAMOS_FILTER_TYPE_TARGET:
+		matched = ctx && damon_target_idx(ctx, t) == filter->target_idx;
+		break;
+	case DAMOS_FILTER_TYPE_ADDR:
+		start = DAMON_ALIGN_DOWN(filter->addr_range.start,
+					 min_region_sz);
+		end = DAMON_ALIGN_DOWN(filter->addr_range.end, min_region_sz);
+		if (start <= r->ar.start && r->ar.end <= end) {
+			matched = true;
+			break;
+		}
+		if (r->ar.end <= start || end <= r->ar.start) {
+			matched = false;
+			break;
+		}
+		/*
+		 * The region straddles a boundary.  Cut it there and answer
+		 * for the head; the tail is the next region the caller
+		 * visits, and gets its own answer then.
+		 *
+		 *   r:       [start ............ end)
+		 *   range:          [s ....... e)
+		 *   head:    [start, s) no match     (r starts before s)
+		 *   head:    [start, e) match        (r starts inside)
+		 */
+		if (r->ar.start < start) {
+			damon_split_region_at(t, r, start - r->ar.start);
+			matched = false;
+			break;
+		}
+		damon_split_region_at(t, r, end - r->ar.start);
+		matched = true;
+		break;
+	default:
+		/* ops-handled types never reach the core's filtering */
+		return false;
+	}
+	return matched == filter->matching;
+}
+
+/*
+ * Core filtering of @r for @s: the first matching filter decides; when
+ * none matches, the default-reject flag does.  Records in
+ * core_filters_allowed whether an allow filter let the region in, which
+ * tells the operations set to skip its own filters.
+ */
+static bool damos_core_filter_out(struct damon_ctx *ctx, struct damon_target *t,
+				  struct damon_region *r, struct damos *s)
+{
+	struct damos_filter *f;
+
+	s->core_filters_allowed = false;
+	damos_for_each_core_filter(f, s) {
+		if (udamon__damos_filter_match(ctx, t, r, f,
+					       ctx->min_region_sz)) {
+			if (f->allow)
+				s->core_filters_allowed = true;
+			return !f->allow;
+		}
+	}
+	return s->core_filters_default_reject;
+}
+
+/*
+ * Memory no filter of a list matched is rejected when the last filter of
+ * the list is an allow filter: a user who lists what to allow means
+ * "only that".  An empty list rejects nothing.
+ */
+static bool damos_filters_default_reject(struct damon_list_head *filters)
+{
+	if (damon_list_empty(filters))
+		return false;
+	return damon_list_entry(filters->prev, struct damos_filter, list)->allow;
+}
+
+/**
+ * damos_set_filters_default_reject() - recompute what happens to memory
+ * no filter matched, for the core and the ops stage.
+ * @s: the scheme.
+ *
+ * Memory that passes the core stage undecided still meets the ops
+ * filters, so the core stage rejects by default only when there are no
+ * ops filters.
+ */
+void damos_set_filters_default_reject(struct damos *s)
+{
+	if (!damon_list_empty(&s->ops_filters))
+		s->core_filters_default_reject = false;
+	else
+		s->core_filters_default_reject =
+			damos_filters_default_reject(&s->core_filters);
+	s->ops_filters_default_reject =
+		damos_filters_default_reject(&s->ops_filters);
+}
+
+/* ------------------------------------------------------------------ */
+/* 4. Quotas                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Bytes per millisecond assumed before any action was timed. */
+#define DAMOS_DEFAULT_THROUGHPUT (DAMON_MIN_REGION_SZ * 1024)
+
+static atomic_bool damos_warned_goal_metric;
+static atomic_bool damos_warned_goal_target;
+static atomic_bool damos_warned_wmark_metric;
+
+static bool damos_quota_is_set(const struct damos_quota *q)
+{
+	return q->esz || q->sz || q->ms || !damon_list_empty(&q->goals);
+}
+
+static bool damos_quota_is_full(const struct damos_quota *q,
+				unsigned long min_region_sz)
+{
+	if (!damos_quota_is_set(q))
+		return false;
+	if (q->charged_sz >= q->esz)
+		return true;
+	/* Actions work on whole pages: a sub-page remainder is no room. */
+	return q->esz - q->charged_sz < min_region_sz;
+}
+
+static unsigned int damos_scheme_idx(struct damon_ctx *c, struct damos *s)
+{
+	struct damos *siter;
+	unsigned int idx = 0;
+
+	damon_for_each_scheme(siter, c) {
+		if (siter == s)
+			break;
+		idx++;
+	}
+	return idx;
+}
+
+static void damos_emit_esz(struct damon_ctx *c, struct damos *s)
+{
+	struct damon_event ev = {
+		.type = DAMON_EVENT_DAMOS_ESZ,
+		.context_idx = 0,
+		.scheme_idx = damos_scheme_idx(c, s),
+		.esz = s->quota.esz,
+		.passed_sample_intervals = c->passed_sample_intervals,
+	};
+
+	udamon__emit(c, &ev);
+}
+
+static uint64_t damos_mult_frac_u64(uint64_t x, uint64_t n, uint64_t d)
+{
+#ifdef __SIZEOF_INT128__
+	unsigned __int128 v = (unsigned __int128)x * n / d;
+
+	return v > UINT64_MAX ? UINT64_MAX : (uint64_t)v;
+#else
+	return x / d * n + x % d * n / d;
+#endif
+}
+
+static const char *damos_metric_str(enum damos_quota_goal_metric metric)
+{
+	const char *name = damos_quota_goal_metric_name(metric);
+
+	return name ? name : "?";
+}
+
+/*
+ * Refresh goal->current_value.  user_input is whatever was committed; the
+ * rest comes from the operations set, which reads the model or the
+ * system.  A metric that cannot be read keeps its last value, so one
+ * failed read does not swing the tuned quota.
+ */
+static void damos_update_goal_current_value(struct damon_ctx *c,
+					    struct damos_quota_goal *goal)
+{
+	unsigned long value;
+	uint64_t now_total;
+	int err;
+
+	if (goal->metric == DAMOS_QUOTA_USER_INPUT)
+		return;
+	err = c->ops.get_goal_metric ? c->ops.get_goal_metric(c, goal, &value) :
+				       -EOPNOTSUPP;
+	if (err) {
+		if (!atomic_exchange(&damos_warned_goal_metric, true))
+			udamon__log(DAMON_LOG_WARN,
+				    "quota goal metric %s unreadable (%d)",
+				    damos_metric_str(goal->metric), err);
+		return;
+	}
+	if (goal->metric != DAMOS_QUOTA_SOME_MEM_PSI_US) {
+		goal->current_value = value;
+		return;
+	}
+	/*
+	 * The hook gives the cumulative stall total; the goal wants the
+	 * stall time since the last evaluation.  The first evaluation has no
+	 * reference and reports the target, which leaves the quota alone.
+	 */
+	now_total = value;
+	if (goal->last_psi_total == UINT64_MAX)
+		goal->current_value = goal->target_value;
+	else if (now_total >= goal->last_psi_total)
+		goal->current_value =
+			(unsigned long)(now_total - goal->last_psi_total);
+	else
+		goal->current_value = 0;
+	goal->last_psi_total = now_total;
+}
+
+/* The highest goal score (least aggressive): 10000 means "on target". */
+static unsigned long damos_quota_score(struct damon_ctx *c, struct damos *s)
+{
+	struct damos_quota_goal *goal;
+	unsigned long highest = 0, score;
+
+	damos_for_each_quota_goal(goal, &s->quota) {
+		damos_update_goal_current_value(c, goal);
+		if (!goal->target_value) {
+			if (!atomic_exchange(&damos_warned_goal_target, true))
+				udamon__log(DAMON_LOG_WARN,
+					    "ignoring a goal with target 0");
+			continue;
+		}
+		score = damon_mult_frac(goal->current_value, 10000,
+					goal->target_value);
+		highest = DAMON_MAX(highest, score);
+	}
+	return highest;
+}
+
+static void damos_tune_esz_bp(struct damon_ctx *c, struct damos *s)
+{
+	struct damos_quota *q = &s->quota;
+	unsigned long score = damos_quota_score(c, s);
+
+	switch (q->goal_tuner) {
+	case DAMOS_QUOTA_GOAL_TUNER_CONSIST:
+		q->esz_bp = damon_feed_loop_next_input(
+			DAMON_MAX(q->esz_bp, 10000UL), score);
+		break;
+	case DAMOS_QUOTA_GOAL_TUNER_TEMPORAL:
+		/* All or nothing: full speed until the goal is met. */
+		if (score >= 10000)
+			q->esz_bp = 0;
+		else if (q->sz && q->sz <= ULONG_MAX / 10000)
+			q->esz_bp = q->sz * 10000;
+		else
+			q->esz_bp = ULONG_MAX;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Compute the effective size quota of the new charge window (§5.3.2). */
+static void damos_set_effective_quota(struct damon_ctx *c, struct damos *s)
+{
+	struct damos_quota *q = &s->quota;
+	unsigned long esz = ULONG_MAX, throughput, esz_time;
+
+	if (!q->ms && damon_list_empty(&q->goals)) {
+		q->esz = q->sz;
+		return;
+	}
+	if (!damon_list_empty(&q->goals)) {
+		damos_tune_esz_bp(c, s);
+		esz = q->esz_bp / 10000;
+	}
+	if (q->ms) {
+		if (q->total_charged_ns)
+			throughput = (unsigned long)damos_mult_frac_u64(
+				q->total_charged_sz, 1000000,
+				q->total_charged_ns);
+		else
+			throughput = DAMOS_DEFAULT_THROUGHPUT;
+		if (throughput > ULONG_MAX / q->ms)
+			esz_time = ULONG_MAX;
+		else
+			esz_time = throughput * q->ms;
+		esz_time = DAMON_MAX(esz_time, c->min_region_sz);
+		esz = DAMON_MIN(esz, esz_time);
+	}
+	if (q->sz && q->sz < esz)
+		esz = q->sz;
+	q->esz = esz;
+}
+
+/* Access pattern check only (no score): §5.1 damos_valid_target. */
+static bool damos_pattern_matches(struct damon_region *r, struct damos *s)
+{
+	unsigned long sz = damon_sz_region(r);
+	unsigned int nr_accesses = r->nr_accesses_bp / 10000;
+
+	return s->pattern.min_sz_region <= sz &&
+	       sz <= s->pattern.max_sz_region &&
+	       s->pattern.min_nr_accesses <= nr_accesses &&
+	       nr_accesses <= s->pattern.max_nr_accesses &&
+	       s->pattern.min_age_region <= r->age &&
+	       r->age <= s->pattern.max_age_region;
+}
+
+static unsigned int damos_region_score(struct damon_ctx *c,
+				       struct damon_target *t,
+				       struct damon_region *r, struct damos *s)
+{
+	int score = c->ops.get_scheme_score(c, t, r, s);
+
+	/* The histogram is indexed by score; never trust it blindly. */
+	if (score < 0)
+		return 0;
+	if (score > DAMOS_MAX_SCORE)
+		return DAMOS_MAX_SCORE;
+	return (unsigned int)score;
+}
+
+static bool damos_valid_target(struct damon_ctx *c, struct damon_target *t,
+			       struct damon_region *r, struct damos *s)
+{
+	if (!damos_pattern_matches(r, s))
+		return false;
+	if (!damos_quota_is_set(&s->quota) || !c->ops.get_scheme_score)
+		return true;
+	return damos_region_score(c, t, r, s) >= s->quota.min_score;
+}
+
+/*
+ * Charge windows, effective size and the priority cut-off for a scheme
+ * that is due (§5.3.1).  The window clock is the context clock in
+ * milliseconds, so a virtual clock gives reproducible windows.
+ */
+static void damos_adjust_quota(struct damon_ctx *c, struct damos *s)
+{
+	struct damos_quota *q = &s->quota;
+	unsigned long local_hist[DAMOS_MAX_SCORE + 1];
+	unsigned long *hist;
+	unsigned long cumulated_sz, old_esz;
+	unsigned int score, max_score = 0;
+	struct damon_target *t;
+	struct damon_region *r;
+	uint64_t now;
+
+	if (!q->ms && !q->sz && damon_list_empty(&q->goals))
+		return;
+
+	now = udamon__now_ms(c);
+	if (!q->charged_from_set) {
+		q->charged_from = now;
+		q->charged_from_set = true;
+		damos_set_effective_quota(c, s);
+		damos_emit_esz(c, s);
+	}
+
+	if (now < q->charged_from ||
+	    now - q->charged_from >= q->reset_interval) {
+		if (damos_quota_is_full(q, c->min_region_sz))
+			s->stat.qt_exceeds++;
+		q->total_charged_sz += q->charged_sz;
+		q->charged_from = now;
+		q->charged_sz = 0;
+		old_esz = q->esz;
+		damos_set_effective_quota(c, s);
+		if (q->esz != old_esz)
+			damos_emit_esz(c, s);
+	}
+
+	if (!c->ops.get_scheme_score)
+		return;
+
+	/*
+	 * Spend the quota on the highest-priority memory first: sum region
+	 * sizes per score and find the lowest score whose cumulative size
+	 * from the top still fits in esz.
+	 */
+	hist = c->regions_score_histogram ? c->regions_score_histogram :
+					    local_hist;
+	memset(hist, 0, sizeof(local_hist));
+	damon_for_each_target(t, c) {
+		damon_for_each_region(r, t) {
+			if (!damos_pattern_matches(r, s))
+				continue;
+			if (damos_core_filter_out(c, t, r, s))
+				continue;
+			score = damos_region_score(c, t, r, s);
+			hist[score] += damon_sz_region(r);
+			if (score > max_score)
+				max_score = score;
+		}
+	}
+	for (cumulated_sz = 0, score = max_score;; score--) {
+		cumulated_sz += hist[score];
+		if (cumulated_sz >= q->esz || !score)
+			break;
+	}
+	q->min_score = score;
+}
+
+static void damos_charge_quota(struct damos_quota *q, unsigned long sz,
+			       unsigned long sz_applied)
+{
+	/*
+	 * Bytes the action failed on cost only fail_charge_num/denom of
+	 * their size, so a scheme whose actions mostly fail still makes
+	 * progress through the address space.  An ops set may report more
+	 * applied bytes than tried (whole folios); charge the tried size.
+	 */
+	if (!q->fail_charge_denom || sz_applied > sz)
+		q->charged_sz += sz;
+	else
+		q->charged_sz +=
+			sz_applied + damon_mult_frac(sz - sz_applied,
+						     q->fail_charge_num,
+						     q->fail_charge_denom);
+}
+
+/* ------------------------------------------------------------------ */
+/* 5. The application pass                                             */
+/* ------------------------------------------------------------------ */
+
+static bool damos_is_due(struct damon_ctx *c, struct damos *s)
+{
+	/* wrap-safe "passed >= next", like the kernel's time_after_eq */
+	return (long)(c->passed_sample_intervals - s->next_apply_sis) >= 0;
+}
+
+static void damos_clear_charge_point(struct damos_quota *q)
+{
+	q->charge_target_from = NULL;
+	q->charge_addr_from = 0;
+}
+
+/*
+ * Resume point (§5.3.4, V-pause rules): after a window filled up in the
+ * middle of the address space, the next window starts where the last one
+ * stopped.  Regions of other targets and regions before the point are
+ * skipped; the last region of the charge target clears the point and is
+ * skipped; a region straddling the point is cut so its charged head is
+ * skipped and the tail is visited next; the first region past the point
+ * clears it and is processed.
+ */
+static bool damos_skip_charged_region(struct damon_target *t,
+				      struct damon_region *r, struct damos *s,
+				      unsigned long min_region_sz)
+{
+	struct damos_quota *q = &s->quota;
+	unsigned long sz_to_skip;
+
+	if (!q->charge_target_from)
+		return false;
+	if (t != q->charge_target_from)
+		return true;
+	if (r == damon_last_region(t)) {
+		damos_clear_charge_point(q);
+		return true;
+	}
+	if (q->charge_addr_from && r->ar.end <= q->charge_addr_from)
+		return true;
+	if (q->charge_addr_from && r->ar.start < q->charge_addr_from) {
+		sz_to_skip = DAMON_ALIGN_DOWN(q->charge_addr_from - r->ar.start,
+					      min_region_sz);
+		if (!sz_to_skip) {
+			if (damon_sz_region(r) <= min_region_sz)
+				return true;
+			sz_to_skip = min_region_sz;
+		}
+		damon_split_region_at(t, r, sz_to_skip);
+		return true;
+	}
+	damos_clear_charge_point(q);
+	return false;
+}
+
+static void damos_update_stat(struct damos *s, unsigned long sz_tried,
+			      unsigned long sz_applied,
+			      unsigned long sz_ops_filter_passed)
+{
+	s->stat.nr_tried++;
+	s->stat.sz_tried += sz_tried;
+	if (sz_applied)
+		s->stat.nr_applied++;
+	s->stat.sz_applied += sz_applied;
+	s->stat.sz_ops_filter_passed += sz_ops_filter_passed;
+}
+
+static void damos_emit_before_apply(struct damon_ctx *c, struct damon_target *t,
+				    struct damon_region *r, struct damos *s)
+{
+	int tidx = damon_target_idx(c, t);
+	struct damon_event ev = {
+		.type = DAMON_EVENT_DAMOS_BEFORE_APPLY,
+		.context_idx = 0,
+		.scheme_idx = damos_scheme_idx(c, s),
+		.target_idx = tidx < 0 ? 0 : (unsigned long)tidx,
+		.nr_regions = damon_nr_regions(t),
+		.start = r->ar.start,
+		.end = r->ar.end,
+		.nr_accesses = r->nr_accesses_bp / 10000,
+		.age = r->age,
+		.passed_sample_intervals = c->passed_sample_intervals,
+	};
+
+	udamon__emit(c, &ev);
+}
+
+/*
+ * Apply @s to @r (§5.1 damos_apply_scheme).  @walk is the damos_walk()
+ * request installed when this pass began, or NULL.
+ */
+static void damos_apply_scheme(struct damon_ctx *c, struct damon_target *t,
+			       struct damon_region *r, struct damos *s,
+			       struct damos_walk_control *walk)
+{
+	struct damos_quota *q = &s->quota;
+	unsigned long sz = damon_sz_region(r);
+	unsigned long sz_applied = 0, sz_ops_filter_passed = 0;
+	uint64_t begin, end;
+
+	if (c->ops.apply_scheme) {
+		if (damos_quota_is_set(q) && q->charged_sz + sz > q->esz) {
+			/* Take only what the quota has room for. */
+			sz = DAMON_ALIGN_DOWN(q->esz - q->charged_sz,
+					      c->min_region_sz);
+			if (!sz)
+				goto update_stat;
+			damon_split_region_at(t, r, sz);
+			if (damon_sz_region(r) != sz)
+				goto update_stat; /* out of memory */
+		}
+		if (damos_core_filter_out(c, t, r, s))
+			return;
+		/*
+		 * An addr filter may have cut the region: charge and count
+		 * what is applied, not what the region was before.
+		 */
+		sz = damon_sz_region(r);
+		damos_emit_before_apply(c, t, r, s);
+		begin = damon_now_ns(c);
+		sz_applied =
+			c->ops.apply_scheme(c, t, r, s, &sz_ops_filter_passed);
+		end = damon_now_ns(c);
+		if (walk && !s->walk_completed && walk->walk_fn)
+			walk->walk_fn(walk->data, c, t, r, s,
+				      sz_ops_filter_passed);
+		if (end > begin)
+			q->total_charged_ns += end - begin;
+		damos_charge_quota(q, sz, sz_applied);
+		if (damos_quota_is_full(q, c->min_region_sz)) {
+			q->charge_target_from = t;
+			q->charge_addr_from = r->ar.end;
+		}
+	}
+	/* An acted-on region's pattern starts over; stat changes nothing. */
+	if (s->action != DAMOS_STAT)
+		r->age = 0;
+
+update_stat:
+	damos_update_stat(s, sz, sz_applied, sz_ops_filter_passed);
+}
+
+static void damon_do_apply_schemes(struct damon_ctx *c, struct damon_target *t,
+				   struct damon_region *r,
+				   struct damos_walk_control *walk)
+{
+	struct damos *s;
+
+	damon_for_each_scheme(s, c) {
+		if (!damos_is_due(c, s))
+			continue;
+		if (!s->wmarks.activated)
+			continue;
+		if (damos_quota_is_full(&s->quota, c->min_region_sz))
+			continue;
+		if (damos_skip_charged_region(t, r, s, c->min_region_sz))
+			continue;
+		if (s->max_nr_snapshots &&
+		    s->stat.nr_snapshots >= s->max_nr_snapshots)
+			continue;
+		if (damos_valid_target(c, t, r, s))
+			damos_apply_scheme(c, t, r, s, walk);
+		if (damon_is_last_region(r, t))
+			s->stat.nr_snapshots++;
+	}
+}
+
+/*
+ * Apply every due scheme to the regions of @t.  Splits made for quotas,
+ * filters and resume points leave the tail as the next region of the
+ * walk.  A slice that ends up identical to its left neighbour is merged
+ * back at once (as newer kernels do), so quota-sized slices do not pile up
+ * until the next aggregation; the merge never loses information and
+ * respects @max_region_sz.
+ */
+static void damos_apply_target(struct damon_ctx *c, struct damon_target *t,
+			       unsigned long max_region_sz,
+			       struct damos_walk_control *walk)
+{
+	struct damon_region *r, *prev;
+
+	damon_for_each_region(r, t) {
+		damon_do_apply_schemes(c, t, r, walk);
+		if (r == damon_first_region(t))
+			continue;
+		prev = damon_prev_region(r);
+		if (prev->ar.end != r->ar.start || prev->age != r->age ||
+		    prev->last_nr_accesses != r->last_nr_accesses ||
+		    prev->nr_accesses != r->nr_accesses ||
+		    prev->nr_accesses_bp != r->nr_accesses_bp)
+			continue;
+		if (r->ar.end - prev->ar.start > max_region_sz)
+			continue;
+		prev->ar.end = r->ar.end;
+		damon_destroy_region(r, t);
+		r = prev;
+	}
+}
+
+static void damos_emit_stat(struct damon_ctx *c, struct damos *s,
+			    unsigned int sidx)
+{
+	struct damon_event ev = {
+		.type = DAMON_EVENT_DAMOS_STAT_AFTER_APPLY_INTERVAL,
+		.context_idx = 0,
+		.scheme_idx = sidx,
+		.stat = s->stat,
+		.passed_sample_intervals = c->passed_sample_intervals,
+	};
+
+	udamon__emit(c, &ev);
+}
+
+/*
+ * Mark the due schemes' walks done; once every scheme has had one pass
+ * since the request was installed, wake the damos_walk() caller.
+ */
+static void damos_walk_complete(struct damon_ctx *c,
+				struct damos_walk_control *walk)
+{
+	struct damos *s;
+	bool all = true;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->walk_control != walk)
+		goto out; /* canceled meanwhile; nothing to complete */
+	damon_for_each_scheme(s, c) {
+		if (damos_is_due(c, s))
+			s->walk_completed = true;
+		if (!s->walk_completed)
+			all = false;
+	}
+	if (!all)
+		goto out;
+	damon_for_each_scheme(s, c)
+		s->walk_completed = false;
+	walk->canceled = false;
+	walk->done = true;
+	c->walk_control = NULL;
+	pthread_cond_broadcast(&c->cond);
+out:
+	pthread_mutex_unlock(&c->lock);
+}
+
+/**
+ * kdamond_apply_schemes() - the DAMOS application pass (§5.1).
+ * @c: the context, on its kdamond.
+ */
+void kdamond_apply_schemes(struct damon_ctx *c)
+{
+	struct damos_walk_control *walk;
+	struct damon_target *t;
+	unsigned long max_region_sz;
+	unsigned int sidx;
+	bool has_schemes_to_apply = false;
+	struct damos *s;
+
+	damon_for_each_scheme(s, c) {
+		if (!damos_is_due(c, s) || !s->wmarks.activated)
+			continue;
+		has_schemes_to_apply = true;
+		damos_adjust_quota(c, s);
+	}
+	if (!has_schemes_to_apply)
+		return;
+
+	max_region_sz = damon_region_sz_limit(c);
+	/*
+	 * A walk installed while this pass runs would see only part of it;
+	 * take the request present now and leave later ones to the next
+	 * pass.  Only this thread uninstalls requests, so it stays valid.
+	 */
+	pthread_mutex_lock(&c->lock);
+	walk = c->walk_control;
+	pthread_mutex_unlock(&c->lock);
+
+	damon_for_each_target(t, c) {
+		if (c->ops.target_valid && !c->ops.target_valid(t)) {
+			udamon__damos_forget_target(c, t);
+			continue;
+		}
+		damos_apply_target(c, t, max_region_sz, walk);
+	}
+
+	if (walk)
+		damos_walk_complete(c, walk);
+	sidx = 0;
+	damon_for_each_scheme(s, c) {
+		if (damos_is_due(c, s)) {
+			damos_set_next_apply_sis(s, c);
+			s->last_applied = NULL;
+			damos_emit_stat(c, s, sidx);
+		}
+		sidx++;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* 6. Watermarks                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Return false when the metric cannot be read (the scheme then runs). */
+static bool damos_get_wmark_metric(struct damon_ctx *c,
+				   enum damos_wmark_metric metric,
+				   unsigned long *value)
+{
+	int err;
+
+	if (metric != DAMOS_WMARK_FREE_MEM_RATE)
+		return false;
+	err = c->ops.get_wmark_metric ?
+		      c->ops.get_wmark_metric(c, metric, value) :
+		      -EOPNOTSUPP;
+	if (err) {
+		if (!atomic_exchange(&damos_warned_wmark_metric, true))
+			udamon__log(
+				DAMON_LOG_WARN,
+				"watermark metric unreadable (%d); schemes stay active",
+				err);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * 0 if @s is active, else how long to wait before checking again.
+ * Activation happens at or below mid (and not below low); between mid and
+ * high the previous state holds, which gives the hysteresis.
+ */
+static unsigned long damos_wmark_wait_us(struct damon_ctx *c, struct damos *s)
+{
+	struct damos_watermarks *w = &s->wmarks;
+	unsigned long metric;
+
+	if (w->metric == DAMOS_WMARK_NONE)
+		return 0;
+	if (!damos_get_wmark_metric(c, w->metric, &metric)) {
+		/* Better to act than to stall on a metric we cannot read. */
+		w->activated = true;
+		return 0;
+	}
+	if (metric > w->high || metric < w->low) {
+		w->activated = false;
+		return w->interval;
+	}
+	if (metric >= w->mid && !w->activated)
+		return w->interval;
+	w->activated = true;
+	return 0;
+}
+
+/**
+ * udamon__wait_activation() - one round of the watermark gate.
+ * @ctx: the context, on its kdamond.
+ *
+ * Return: 0 to proceed, 1 to exit, 2 after sleeping one round.
+ */
+int udamon__wait_activation(struct damon_ctx *ctx)
+{
+	unsigned long wait, min_wait = 0;
+	bool init = false;
+	struct damos *s;
+
+	if (udamon__need_stop(ctx))
+		return 1;
+	damon_for_each_scheme(s, ctx) {
+		wait = damos_wmark_wait_us(ctx, s);
+		if (!init || wait < min_wait) {
+			init = true;
+			min_wait = wait;
+		}
+	}
+	if (!min_wait)
+		return 0;
+
+	udamon__sleep_us(ctx, min_wait, true);
+	udamon__kdamond_call(ctx, false);
+	if (ctx->maybe_corrupted)
+		return 1;
+	/* Nothing will be applied while inactive: don't keep walkers. */
+	damos_walk_cancel(ctx);
+	return 2;
+}
+
+/* ------------------------------------------------------------------ */
+/* 7. damos_walk()                                                     */
+/* ------------------------------------------------------------------ */
+
+/**
+ * damos_walk() - wait for one apply interval of every scheme, calling
+ * @control->walk_fn for every region a scheme is about to be applied to.
+ * @ctx: the context.
+ * @control: the request; @control->walk_fn may be NULL to only wait.
+ *
+ * Call it from any thread but the context's kdamond.
+ *
+ * Return: 0; -EINVAL for NULL arguments; -EBUSY if another walk is
+ * installed; -EDEADLK when called on the thread that drives @ctx (it could
+ * never complete); -ECANCELED if the context is not running, has no
+ * (active) schemes, is paused, or stops.
+ */
+int damos_walk(struct damon_ctx *ctx, struct damos_walk_control *control)
+{
+	bool canceled;
+
+	if (!ctx || !control)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->walk_control_obsolete) {
+		pthread_mutex_unlock(&ctx->lock);
+		return -ECANCELED;
+	}
+	/*
+	 * The kdamond (a thread, or the caller of damon_manual_step()) would
+	 * wait for itself.  kdamond_tid is written under ctx->lock, unlike
+	 * ctx->kdamond, so this check cannot race with a start.
+	 */
+	if (ctx->kdamond_running && ctx->kdamond_tid == (int)gettid()) {
+		pthread_mutex_unlock(&ctx->lock);
+		return -EDEADLK;
+	}
+	if (ctx->walk_control) {
+		pthread_mutex_unlock(&ctx->lock);
+		return -EBUSY;
+	}
+	control->done = false;
+	control->canceled = false;
+	ctx->walk_control = control;
+	pthread_cond_broadcast(&ctx->cond);
+	while (!control->done)
+		pthread_cond_wait(&ctx->cond, &ctx->lock);
+	canceled = control->canceled;
+	pthread_mutex_unlock(&ctx->lock);
+	return canceled ? -ECANCELED : 0;
+}
+
+/**
+ * damos_walk_cancel() - complete the installed damos_walk() request, if
+ * any, as canceled.
+ * @ctx: the context, on its kdamond.
+ */
+void damos_walk_cancel(struct damon_ctx *ctx)
+{
+	struct damos_walk_control *control;
+	struct damos *s;
+
+	pthread_mutex_lock(&ctx->lock);
+	control = ctx->walk_control;
+	if (control) {
+		control->canceled = true;
+		control->done = true;
+		ctx->walk_control = NULL;
+		pthread_cond_broadcast(&ctx->cond);
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	if (!control)
+		return;
+	/*
+	 * Schemes that finished their part of the canceled walk must not
+	 * skip their part of the next one.
+	 */
+	damon_for_each_scheme(s, ctx)
+		s->walk_completed = false;
+}
+
+/* ------------------------------------------------------------------ */
+/* 8. Commit and validation                                            */
+/* ------------------------------------------------------------------ */
+
+/* Replace *@dst with a copy of @src (NULL allowed). */
+static int damos_commit_str(char **dst, const char *src)
+{
+	char *copy = NULL;
+
+	if (*dst == src)
+		return 0;
+	if (src) {
+		if (*dst && !strcmp(*dst, src))
+			return 0;
+		copy = strdup(src);
+		if (!copy)
+			return -ENOMEM;
+	}
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static struct damos_quota_goal *damos_nth_quota_goal(int n,
+						     struct damos_quota *q)
+{
+	struct damos_quota_goal *g;
+	int i = 0;
+
+	damos_for_each_quota_goal(g, q) {
+		if (i++ == n)
+			return g;
+	}
+	return NULL;
+}
+
+static int damos_commit_quota_goal(struct damos_quota_goal *dst,
+				   const struct damos_quota_goal *src)
+{
+	bool was_psi = dst->metric == DAMOS_QUOTA_SOME_MEM_PSI_US;
+	int err = 0;
+
+	if (!src->target_value)
+		return -EINVAL;
+	dst->metric = src->metric;
+	dst->target_value = src->target_value;
+	if (dst->metric == DAMOS_QUOTA_USER_INPUT)
+		dst->current_value = src->current_value;
+	switch (dst->metric) {
+	case DAMOS_QUOTA_SOME_MEM_PSI_US:
+		/* A goal that just became a PSI goal has no total yet. */
+		if (!was_psi)
+			dst->last_psi_total = UINT64_MAX;
+		break;
+	case DAMOS_QUOTA_NODE_MEM_USED_BP:
+	case DAMOS_QUOTA_NODE_MEM_FREE_BP:
+	case DAMOS_QUOTA_NODE_ELIGIBLE_MEM_BP:
+		dst->nid = src->nid;
+		break;
+	case DAMOS_QUOTA_NODE_MEMCG_USED_BP:
+	case DAMOS_QUOTA_NODE_MEMCG_FREE_BP:
+		dst->nid = src->nid;
+		dst->memcg_id = src->memcg_id;
+		err = damos_commit_str(&dst->memcg_path, src->memcg_path);
+		break;
+	default:
+		break;
+	}
+	return err;
+}
+
+/**
+ * damos_commit_quota_goals() - commit the goals of @src into @dst,
+ * index by index: matched goals are updated in place, extra destination
+ * goals removed, extra source goals copied in.
+ * @dst: the destination quota.
+ * @src: the source quota.
+ *
+ * Return: 0, -EINVAL for a goal with target_value 0, or -ENOMEM.
+ */
+int damos_commit_quota_goals(struct damos_quota *dst, struct damos_quota *src)
+{
+	struct damos_quota_goal *dst_goal, *next, *src_goal, *new_goal;
+	int i = 0, j = 0, err;
+
+	damos_for_each_quota_goal_safe(dst_goal, next, dst) {
+		src_goal = damos_nth_quota_goal(i++, src);
+		if (src_goal) {
+			err = damos_commit_quota_goal(dst_goal, src_goal);
+			if (err)
+				return err;
+		} else {
+			damos_destroy_quota_goal(dst_goal);
+		}
+	}
+	damos_for_each_quota_goal(src_goal, src) {
+		if (j++ < i)
+			continue;
+		new_goal = damos_new_quota_goal(src_goal->metric,
+						src_goal->target_value);
+		if (!new_goal)
+			return -ENOMEM;
+		err = damos_commit_quota_goal(new_goal, src_goal);
+		if (err) {
+			damos_destroy_quota_goal(new_goal);
+			return err;
+		}
+		damos_add_quota_goal(dst, new_goal);
+	}
+	return 0;
+}
+
+/* User parameters only: the tuned state (esz, charges, ...) stays. */
+static int damos_commit_quota(struct damos_quota *dst, struct damos_quota *src)
+{
+	int err;
+
+	dst->reset_interval = src->reset_interval;
+	dst->ms = src->ms;
+	dst->sz = src->sz;
+	err = damos_commit_quota_goals(dst, src);
+	if (err)
+		return err;
+	dst->goal_tuner = src->goal_tuner;
+	dst->fail_charge_num = src->fail_charge_num;
+	dst->fail_charge_denom = src->fail_charge_denom;
+	dst->weight_sz = src->weight_sz;
+	dst->weight_nr_accesses = src->weight_nr_accesses;
+	dst->weight_age = src->weight_age;
+	/*
+	 * A quota committed away entirely would otherwise stay "set" by its
+	 * last esz and, with no window resets any more, stay full forever.
+	 */
+	if (!dst->ms && !dst->sz && damon_list_empty(&dst->goals)) {
+		dst->esz = 0;
+		dst->charged_sz = 0;
+		damos_clear_charge_point(dst);
+	}
+	return 0;
+}
+
+static int damos_commit_filter_arg(struct damos_filter *dst,
+				   const struct damos_filter *src)
+{
+	switch (dst->type) {
+	case DAMOS_FILTER_TYPE_MEMCG:
+		dst->memcg_id = src->memcg_id;
+		return damos_commit_str(&dst->memcg_path, src->memcg_path);
+	case DAMOS_FILTER_TYPE_ADDR:
+		if (src->addr_range.end < src->addr_range.start)
+			return -EINVAL;
+		dst->addr_range = src->addr_range;
+		break;
+	case DAMOS_FILTER_TYPE_TARGET:
+		dst->target_idx = src->target_idx;
+		break;
+	case DAMOS_FILTER_TYPE_HUGEPAGE_SIZE:
+		if (src->sz_range.max < src->sz_range.min)
+			return -EINVAL;
+		dst->sz_range = src->sz_range;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int damos_commit_filter(struct damos_filter *dst,
+			       const struct damos_filter *src)
+{
+	dst->type = src->type;
+	dst->matching = src->matching;
+	dst->allow = src->allow;
+	/* The union member of the old type is meaningless now. */
+	if (dst->type != DAMOS_FILTER_TYPE_MEMCG)
+		damos_commit_str(&dst->memcg_path, NULL);
+	return damos_commit_filter_arg(dst, src);
+}
+
+static struct damos_filter *damos_nth_filter(int n,
+					     struct damon_list_head *filters)
+{
+	struct damos_filter *f;
+	int i = 0;
+
+	damon_list_for_each_entry(f, filters, list) {
+		if (i++ == n)
+			return f;
+	}
+	return NULL;
+}
+
+static int damos_commit_filter_list(struct damos *dst,
+				    struct damon_list_head *dst_filters,
+				    struct damon_list_head *src_filters)
+{
+	struct damos_filter *dst_f, *next, *src_f, *new_f;
+	int i = 0, j = 0, err;
+
+	damon_list_for_each_entry_safe(dst_f, next, dst_filters, list) {
+		src_f = damos_nth_filter(i++, src_filters);
+		if (src_f) {
+			err = damos_commit_filter(dst_f, src_f);
+			if (err)
+				return err;
+		} else {
+			damos_destroy_filter(dst_f);
+		}
+	}
+	damon_list_for_each_entry(src_f, src_filters, list) {
+		if (j++ < i)
+			continue;
+		new_f = damos_new_filter(src_f->type, src_f->matching,
+					 src_f->allow);
+		if (!new_f)
+			return -ENOMEM;
+		err = damos_commit_filter_arg(new_f, src_f);
+		if (err) {
+			damos_destroy_filter(new_f);
+			return err;
+		}
+		damos_add_filter(dst, new_f);
+	}
+	return 0;
+}
+
+static int damos_commit_filters(struct damos *dst, struct damos *src)
+{
+	int err;
+
+	err = damos_commit_filter_list(dst, &dst->core_filters,
+				       &src->core_filters);
+	if (err)
+		return err;
+	err = damos_commit_filter_list(dst, &dst->ops_filters,
+				       &src->ops_filters);
+	if (err)
+		return err;
+	damos_set_filters_default_reject(dst);
+	return 0;
+}
+
+/*
+ * Commit the user parameters of @src into @dst.  Stats, schedule, walk
+ * state and tuned quota state of @dst are kept, so online updates don't
+ * reset what the scheme learned.
+ */
+static int damos_commit(struct damos *dst, struct damos *src)
+{
+	int err;
+
+	dst->pattern = src->pattern;
+	dst->action = src->action;
+	dst->apply_interval_us = src->apply_interval_us;
+	err = damos_commit_quota(&dst->quota, &src->quota);
+	if (err)
+		return err;
+	/* Whole struct, including activated: as the kernel does. */
+	dst->wmarks = src->wmarks;
+	dst->target_nid = src->target_nid;
+	err = damos_copy_dests(&dst->migrate_dests,
+			       src->migrate_dests.node_id_arr,
+			       src->migrate_dests.weight_arr,
+			       src->migrate_dests.nr_dests);
+	if (err)
+		return err;
+	err = damos_commit_filters(dst, src);
+	if (err)
+		return err;
+	dst->max_nr_snapshots = src->max_nr_snapshots;
+	return 0;
+}
+
+static struct damos *damon_nth_scheme(int n, struct damon_ctx *ctx)
+{
+	struct damos *s;
+	int i = 0;
+
+	damon_for_each_scheme(s, ctx) {
+		if (i++ == n)
+			return s;
+	}
+	return NULL;
+}
+
+/**
+ * damos_commit_schemes() - commit the schemes of @src into @dst, index by
+ * index (§6.2 step 4).
+ * @dst: the destination context (on its kdamond if running).
+ * @src: the source context.
+ *
+ * Return: 0, -EINVAL for invalid goals or filters, or -ENOMEM.
+ */
+int damos_commit_schemes(struct damon_ctx *dst, struct damon_ctx *src)
+{
+	struct damos *dst_s, *next, *src_s, *new_s;
+	int i = 0, j = 0, err;
+
+	damon_for_each_scheme_safe(dst_s, next, dst) {
+		src_s = damon_nth_scheme(i++, src);
+		if (src_s) {
+			err = damos_commit(dst_s, src_s);
+			if (err)
+				return err;
+		} else {
+			damon_destroy_scheme(dst_s);
+		}
+	}
+	damon_for_each_scheme(src_s, src) {
+		if (j++ < i)
+			continue;
+		new_s = damon_new_scheme(&src_s->pattern, src_s->action,
+					 src_s->apply_interval_us,
+					 &src_s->quota, &src_s->wmarks, -1);
+		if (!new_s)
+			return -ENOMEM;
+		err = damos_commit(new_s, src_s);
+		if (err) {
+			damon_destroy_scheme(new_s);
+			return err;
+		}
+		damon_add_scheme(dst, new_s);
+	}
+	return 0;
+}
+
+/**
+ * udamon__damos_validate() - check the schemes of a commit source.
+ * @src: the context to check.
+ *
+ * Return: -EINVAL if a goal uses node_eligible_mem_bp while @src is not
+ * paddr, a goal has target_value 0, an addr filter ends before it starts
+ * or a hugepage_size filter has max < min; 0 otherwise.
+ */
+int udamon__damos_validate(struct damon_ctx *src)
+{
+	struct damos_quota_goal *g;
+	struct damos_filter *f;
+	struct damos *s;
+
+	damon_for_each_scheme(s, src) {
+		damos_for_each_quota_goal(g, &s->quota) {
+			if (g->metric == DAMOS_QUOTA_NODE_ELIGIBLE_MEM_BP &&
+			    src->ops.id != DAMON_OPS_PADDR)
+				return -EINVAL;
+			if (!g->target_value)
+				return -EINVAL;
+		}
+		damos_for_each_core_filter(f, s) {
+			if (f->type == DAMOS_FILTER_TYPE_ADDR &&
+			    f->addr_range.end < f->addr_range.start)
+				return -EINVAL;
+		}
+		damos_for_each_ops_filter(f, s) {
+			if (f->type == DAMOS_FILTER_TYPE_HUGEPAGE_SIZE &&
+			    f->sz_range.max < f->sz_range.min)
+				return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* 9. Per-context helpers                                              */
+/* ------------------------------------------------------------------ */
+
+/**
+ * udamon__damos_init() - per-scheme state at kdamond start.
+ * @ctx: the context.
+ */
+void udamon__damos_init(struct damon_ctx *ctx)
+{
+	struct damos *s;
+
+	damon_for_each_scheme(s, ctx) {
+		damos_set_next_apply_sis(s, ctx);
+		damos_set_filters_default_reject(s);
+		s->walk_completed = false;
+	}
+}
+
+/**
+ * udamon__damos_forget_target() - drop quota resume points into @t.
+ * @ctx: the context.
+ * @t: a target that is being removed or found invalid.
+ */
+void udamon__damos_forget_target(struct damon_ctx *ctx, struct damon_target *t)
+{
+	struct damos *s;
+
+	damon_for_each_scheme(s, ctx) {
+		if (s->quota.charge_target_from == t)
+			damos_clear_charge_point(&s->quota);
+	}
+}
+
+/**
+ * udamon__damos_destroy_all() - free every scheme of @ctx.
+ * @ctx: the context.
+ */
+void udamon__damos_destroy_all(struct damon_ctx *ctx)
+{
+	struct damos *s, *next;
+
+	damon_for_each_scheme_safe(s, next, ctx)
+		damon_destroy_scheme(s);
+}
