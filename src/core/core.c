@@ -1222,9 +1222,14 @@ int damon_commit_ctx(struct damon_ctx *dst, struct damon_ctx *src)
 /* 8. damon_call                                                       */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Whether the caller is the kdamond of @ctx (a manual driver, or a callback
+ * running on the kdamond thread).  Called with ctx->lock held.
+ */
 static bool damon_on_own_kdamond(struct damon_ctx *ctx)
 {
-	return ctx->manual && pthread_equal(pthread_self(), ctx->kdamond);
+	return ctx->kdamond_running &&
+	       ctx->kdamond_tid == (int)syscall(SYS_gettid);
 }
 
 int damon_call(struct damon_ctx *ctx, struct damon_call_control *control)
@@ -1236,7 +1241,7 @@ int damon_call(struct damon_ctx *ctx, struct damon_call_control *control)
 		pthread_mutex_unlock(&ctx->lock);
 		return -ECANCELED;
 	}
-	/* A manual driver waiting for itself would never return. */
+	/* The kdamond waiting for itself would never return. */
 	if (!control->repeat && damon_on_own_kdamond(ctx)) {
 		pthread_mutex_unlock(&ctx->lock);
 		return -EDEADLK;
@@ -1632,9 +1637,13 @@ int damon_start(struct damon_ctx **ctxs, int nr_ctxs, bool exclusive)
 {
 	int i, err = 0;
 
+	/* Refuse invalid parameters before anything starts. */
 	for (i = 0; i < nr_ctxs; i++) {
 		if (!damon_is_power_of_2(ctxs[i]->min_region_sz))
 			return -EINVAL;
+		err = udamon__damos_validate(ctxs[i]);
+		if (err)
+			return err;
 	}
 	pthread_mutex_lock(&damon_lock);
 	if ((exclusive && nr_running_ctxs) ||
@@ -1710,6 +1719,9 @@ int damon_manual_start(struct damon_ctx *ctx)
 
 	if (!damon_is_power_of_2(ctx->min_region_sz))
 		return -EINVAL;
+	err = udamon__damos_validate(ctx);
+	if (err)
+		return err;
 	pthread_mutex_lock(&damon_lock);
 	if (running_exclusive_ctxs) {
 		pthread_mutex_unlock(&damon_lock);

@@ -150,7 +150,10 @@ void damos_walk_cancel(struct damon_ctx *ctx);
 int damos_commit_schemes(struct damon_ctx *dst, struct damon_ctx *src);
 /* Forget quota resume points that reference @t (it is being removed). */
 void udamon__damos_forget_target(struct damon_ctx *ctx, struct damon_target *t);
-/* -EINVAL if @src has a node_eligible_mem_bp goal but is not paddr. */
+/*
+ * -EINVAL if @src has a node_eligible_mem_bp goal but is not paddr, a goal
+ * with target_value 0, or an addr/hugepage_size filter with end < start.
+ */
 int udamon__damos_validate(struct damon_ctx *src);
 /* Free every scheme of @ctx (damon_destroy_ctx). */
 void udamon__damos_destroy_all(struct damon_ctx *ctx);
