@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * bench_sim: how fast and how accurate DAMON is on the simulated stairs
+ * and zigzag workloads.  Measures, never asserts.
+ *
+ * Each workload runs once through all its phases in virtual time, driven
+ * thread-less with damon_manual_step() (the calling thread is the kdamond,
+ * so its CPU clock is the kdamond's CPU time).  At every aggregation the
+ * working set size DAMON estimates (bytes of regions with nr_accesses > 0
+ * in the window just closed) is compared with the sim's ground truth
+ * (damon_sim_true_wss() over one aggregation interval).  "steady" leaves
+ * out the first second of every phase, where any monitor lags.
+ *
+ * Usage: bench_sim [-s seed] [-d configs_dir] [config ...]
+ */
+#include <udamon/damon.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ops/masim.h"
+
+#define MiB (1024.0 * 1024.0)
+#define MAX_WINDOWS 100000
+
+struct probe {
+	unsigned long sum; /* est. WSS of the window being reported */
+	unsigned int nr_regions;
+	unsigned long last_sis;
+	bool aggregated;
+};
+
+struct result {
+	double sim_s, wall_s, cpu_s;
+	unsigned int nr;
+	double regions[MAX_WINDOWS];
+	double err_all[MAX_WINDOWS];
+	double err_steady[MAX_WINDOWS];
+	double est[MAX_WINDOWS];
+	double truth[MAX_WINDOWS];
+	unsigned int nr_steady;
+};
+
+static void on_event(void *arg, struct damon_ctx *ctx,
+		     const struct damon_event *ev)
+{
+	struct probe *p = arg;
+
+	if (ev->type != DAMON_EVENT_AGGREGATED)
+		return;
+	if (!p->aggregated || ev->passed_sample_intervals != p->last_sis) {
+		p->sum = 0;
+		p->nr_regions = 0;
+		p->last_sis = ev->passed_sample_intervals;
+	}
+	p->aggregated = true;
+	p->nr_regions++;
+	if (ev->nr_accesses)
+		p->sum += ev->end - ev->start;
+}
+
+static double now_s(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The @pct-th percentile of @v (sorted in place). */
+static double pct(double *v, unsigned int nr, unsigned int p)
+{
+	if (!nr)
+		return NAN;
+	qsort(v, nr, sizeof(*v), cmp_double);
+	return v[(size_t)(nr - 1) * p / 100];
+}
+
+/* Start of the phase running at @ms into the workload. */
+static unsigned long long phase_start_ms(const struct masim_config *cfg,
+					 unsigned long long ms)
+{
+	unsigned long long start = 0;
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_phases; i++) {
+		if (ms < start + cfg->phases[i].duration_ms)
+			break;
+		start += cfg->phases[i].duration_ms;
+	}
+	return start;
+}
+
+/* Run one pass of the workload at @path; fill @res. */
+static int run(const char *path, uint64_t seed, struct result *res)
+{
+	struct probe probe = { 0 };
+	struct masim_config *cfg = NULL;
+	struct damon_ctx *ctx;
+	struct damon_target *t;
+	char errbuf[512];
+	uint64_t end_ns;
+	double wall0, cpu0;
+	int err;
+
+	/* The parser tells the length of one pass and the phase starts. */
+	err = udamon__masim_parse_file(path, MASIM_RW_WO, &cfg, errbuf,
+				       sizeof(errbuf));
+	if (err) {
+		fprintf(stderr, "bench_sim: %s\n", errbuf);
+		return err;
+	}
+	end_ns = udamon__masim_total_ms(cfg) * 1000000ULL;
+
+	ctx = damon_new_ctx();
+	t = damon_new_target();
+	if (!ctx || !t) {
+		udamon__masim_free(cfg);
+		return -ENOMEM;
+	}
+	damon_use_virtual_clock(ctx);
+	ctx->rnd_seed = seed;
+	damon_add_target(ctx, t);
+	err = damon_sim_set_workload(ctx, path, errbuf, sizeof(errbuf));
+	if (!err)
+		err = damon_manual_start(ctx);
+	if (err) {
+		fprintf(stderr, "bench_sim: %s: %s\n", path,
+			errbuf[0] ? errbuf : strerror(-err));
+		damon_destroy_ctx(ctx);
+		udamon__masim_free(cfg);
+		return err;
+	}
+	damon_set_event_fn(ctx, on_event, &probe);
+
+	memset(res, 0, sizeof(*res));
+	wall0 = now_s(CLOCK_MONOTONIC);
+	cpu0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+	while (damon_now_ns(ctx) < end_ns) {
+		unsigned long long ms;
+		unsigned long truth;
+
+		probe.aggregated = false;
+		if (damon_manual_step(ctx))
+			break;
+		if (!probe.aggregated || res->nr >= MAX_WINDOWS)
+			continue;
+		if (damon_sim_true_wss(ctx, t, 0, &truth) || !truth)
+			continue;
+		res->regions[res->nr] = probe.nr_regions;
+		res->est[res->nr] = (double)probe.sum;
+		res->truth[res->nr] = (double)truth;
+		res->err_all[res->nr] =
+			fabs((double)probe.sum - (double)truth) / (double)truth;
+		ms = damon_now_ns(ctx) / 1000000;
+		if (ms - phase_start_ms(cfg, ms) >= 1000)
+			res->err_steady[res->nr_steady++] =
+				res->err_all[res->nr];
+		res->nr++;
+	}
+	res->cpu_s = now_s(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+	res->wall_s = now_s(CLOCK_MONOTONIC) - wall0;
+	res->sim_s = (double)damon_now_ns(ctx) / 1e9;
+	damon_manual_stop(ctx);
+	damon_destroy_ctx(ctx);
+	udamon__masim_free(cfg);
+	return 0;
+}
+
+/* configs/ of the tree this binary was built in, else of the cwd. */
+static void default_dir(char *buf, size_t len)
+{
+	char exe[PATH_MAX - 16];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		char *slash;
+		int up;
+
+		exe[n] = '\0';
+		/* <repo>/<build dir>/bench/bench_sim */
+		for (up = 0; up < 3; up++) {
+			slash = strrchr(exe, '/');
+			if (!slash)
+				break;
+			*slash = '\0';
+		}
+		if (up == 3) {
+			snprintf(buf, len, "%s/configs", exe);
+			if (!access(buf, R_OK))
+				return;
+		}
+	}
+	snprintf(buf, len, "configs");
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const defaults[] = {
+		"stairs.cfg",
+		"stairs_30secs.cfg",
+		"zigzag.cfg",
+		"zigzag_30secs.cfg",
+	};
+	static struct result res;
+	const char *const *names = defaults;
+	char dir[PATH_MAX + 16], path[PATH_MAX + 300];
+	unsigned long long seed = 42;
+	int nr = (int)(sizeof(defaults) / sizeof(defaults[0]));
+	int opt, i, failed = 0;
+
+	dir[0] = '\0';
+	while ((opt = getopt(argc, argv, "s:d:h")) != -1) {
+		switch (opt) {
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'd':
+			snprintf(dir, sizeof(dir), "%s", optarg);
+			break;
+		default:
+			fprintf(stderr,
+				"usage: %s [-s seed] [-d configs_dir] "
+				"[config ...]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		names = (const char *const *)&argv[optind];
+		nr = argc - optind;
+	}
+	if (!dir[0])
+		default_dir(dir, sizeof(dir));
+
+	printf("# bench_sim: sim operations set, default attributes (5 ms "
+	       "sampling, 100 ms aggregation, 10..1000 regions), seed %llu\n",
+	       seed);
+	printf("# one pass of each workload in virtual time, driven "
+	       "thread-less (the caller is the kdamond)\n");
+	printf("# WSS error = |estimate - truth| / truth per aggregation; "
+	       "steady = 1 s or more into a phase\n");
+	printf("| %-18s | %6s | %11s | %12s | %-15s | %11s | %11s | %11s | "
+	       "%15s |\n",
+	       "workload", "sim s", "sim s/wall s", "CPU ms/sim s",
+	       "regions min/med/max", "err median", "err p90", "steady med",
+	       "WSS med est/true");
+	printf("|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "--------------------",
+	       "--------", "-------------", "--------------",
+	       "---------------------", "-------------", "-------------",
+	       "-------------", "-----------------");
+	for (i = 0; i < nr; i++) {
+		double rmin, rmed, rmax, emed, e90, smed, west, wtrue;
+		int err;
+
+		if (strchr(names[i], '/'))
+			snprintf(path, sizeof(path), "%s", names[i]);
+		else
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		err = run(path, seed, &res);
+		if (err) {
+			failed++;
+			continue;
+		}
+		rmin = pct(res.regions, res.nr, 0);
+		rmed = pct(res.regions, res.nr, 50);
+		rmax = pct(res.regions, res.nr, 100);
+		emed = pct(res.err_all, res.nr, 50);
+		e90 = pct(res.err_all, res.nr, 90);
+		smed = pct(res.err_steady, res.nr_steady, 50);
+		west = pct(res.est, res.nr, 50) / MiB;
+		wtrue = pct(res.truth, res.nr, 50) / MiB;
+		printf("| %-18s | %6.1f | %12.0f | %12.3f | %5.0f/%5.0f/%5.0f "
+		       "  | %11.4f | %11.4f | %11.4f | %7.2f/%7.2f |\n",
+		       names[i], res.sim_s,
+		       res.wall_s > 0 ? res.sim_s / res.wall_s : INFINITY,
+		       res.sim_s > 0 ? res.cpu_s * 1000 / res.sim_s : 0, rmin,
+		       rmed, rmax, emed, e90, smed, west, wtrue);
+	}
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,1135 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The sim operations set: DAMON over a modelled masim-format workload, with
+ * the ground truth known, deterministic for a context seed.
+ *
+ * Map of this file:
+ *   1. constants and the workload (immutable, refcounted, shared by
+ *      contexts through ctx->ops_priv)
+ *   2. the access model: per-page access rates and their integrals
+ *   3. per-target state: workload clock origin, residency, refaults
+ *   4. operations hooks
+ *   5. the public API: workload setup, ground truth, registration
+ *
+ * The access model.  A workload performs DAMON_SIM_ACCESS_RATE single-byte
+ * accesses per second (masim does one iteration of nr_accesses_per_region
+ * = 131072 accesses of one pattern at a time, choosing patterns by weight;
+ * averaged, pattern p gets weight_p / total_weight of the rate).  Each
+ * pattern spreads its accesses over its region:
+ *
+ *   random      uniform byte offsets: page rate = rate_p * bytes_of_page /
+ *               region_size
+ *   sequential  offsets 0, stride, 2*stride, ... below the size, then
+ *               around again: page rate = rate_p * (offsets in the page) /
+ *               (offsets in the region); stride 0 touches byte 0 only
+ *
+ * and a page's rate in a phase is the sum over the phase's patterns.  The
+ * accesses of a page over [a, b) are a Poisson process with that rate, so
+ * "was it accessed since the last check?" is true with probability
+ * 1 - exp(-integral of the rate over [a, b)), drawn with the context PRNG
+ * (damon_rand()).  Pages that no pattern of a phase touches are never
+ * accessed in it; ro/wo/rw are labels only (the sim sees all accesses).
+ *
+ * Time.  Workload time of a target is the context clock (damon_now_ns())
+ * minus the moment the target's state was made.  Phases follow each other
+ * by their durations, and the phase list repeats from the first phase when
+ * it ends (masim's -c with an unbounded count), so a run of any length has
+ * a defined workload.
+ *
+ * Residency.  DAMOS pageout makes the pages it hits non-resident.  Such a
+ * page gets an exponentially distributed "touch budget" (PRNG drawn); it
+ * becomes resident again (a refault, charged DAMON_SIM_REFAULT_STALL_US to
+ * the modelled PSI) once the integral of its access rate since the pageout
+ * exceeds the budget, which is when the model's next access to it happens.
+ * The sampled page of a check uses the same budget, so a check sees the
+ * refaulting access and the ground truth agrees with it.
+ */
+#include "ops/masim.h"
+#include "ops/ops-common.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- 1. constants and the workload ---- */
+
+#define SIM_PAGE 4096UL
+/* One unmapped guard page after every region. */
+#define SIM_GAP SIM_PAGE
+/* Highest simulated address: the 47-bit user address space of x86-64. */
+#define SIM_ADDR_LIMIT (1UL << 47)
+/* The modelled node holds the workload(s) plus this much other memory. */
+#define SIM_NODE_EXTRA (1UL << 30)
+/* A page is "accessed" / in the working set when P(access) >= 1/2. */
+#define SIM_LN2 0.69314718055994530942
+
+struct sim_pat {
+	bool random;
+	unsigned long long stride;
+	double rate; /* accesses per second */
+};
+
+struct sim_phase {
+	uint64_t start_ns; /* offset in the cycle */
+	uint64_t end_ns;
+	double dur_s;
+	/* patterns sorted by region; those of region i: [first[i], first[i+1]) */
+	struct sim_pat *pats;
+	unsigned int *first;
+};
+
+struct sim_workload {
+	int refcount;
+	struct masim_config *cfg;
+	unsigned int nr_regions;
+	struct damon_addr_range *vmas; /* page-aligned, ascending */
+	unsigned long long *npages;
+	unsigned long total_bytes; /* sum of the page-aligned sizes */
+	unsigned int nr_phases;
+	struct sim_phase *phases;
+	uint64_t cycle_ns;
+};
+
+static void sim_workload_get(struct sim_workload *wl)
+{
+	__atomic_fetch_add(&wl->refcount, 1, __ATOMIC_RELAXED);
+}
+
+static void sim_workload_put(struct sim_workload *wl)
+{
+	unsigned int i;
+
+	if (!wl || __atomic_sub_fetch(&wl->refcount, 1, __ATOMIC_ACQ_REL))
+		return;
+	for (i = 0; i < wl->nr_phases; i++) {
+		free(wl->phases[i].pats);
+		free(wl->phases[i].first);
+	}
+	free(wl->phases);
+	free(wl->vmas);
+	free(wl->npages);
+	udamon__masim_free(wl->cfg);
+	free(wl);
+}
+
+static int __attribute__((format(printf, 3, 4)))
+sim_err(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errbuf && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(errbuf, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* Lay out the regions and precompute the phases' per-region patterns. */
+static int sim_workload_new(struct masim_config *cfg,
+			    struct sim_workload **wlp, char *errbuf,
+			    size_t errlen)
+{
+	struct sim_workload *wl;
+	unsigned long addr = DAMON_SIM_BASE;
+	unsigned int i, j;
+
+	wl = calloc(1, sizeof(*wl));
+	if (!wl)
+		return -ENOMEM;
+	wl->refcount = 1;
+	wl->cfg = cfg;
+	wl->nr_regions = cfg->nr_regions;
+	wl->vmas = calloc(cfg->nr_regions, sizeof(*wl->vmas));
+	wl->npages = calloc(cfg->nr_regions, sizeof(*wl->npages));
+	wl->phases = calloc(cfg->nr_phases, sizeof(*wl->phases));
+	if (!wl->vmas || !wl->npages || !wl->phases)
+		goto nomem;
+
+	for (i = 0; i < cfg->nr_regions; i++) {
+		unsigned long long sz = cfg->regions[i].size;
+		unsigned long long np = (sz + SIM_PAGE - 1) / SIM_PAGE;
+
+		if (np > (SIM_ADDR_LIMIT - addr) / SIM_PAGE ||
+		    SIM_ADDR_LIMIT - addr - np * SIM_PAGE < SIM_GAP) {
+			/* Keep @cfg: the caller frees it on failure. */
+			wl->cfg = NULL;
+			sim_workload_put(wl);
+			return sim_err(errbuf, errlen,
+				       "%s:%u: region '%s' does not fit in the "
+				       "simulated address space",
+				       cfg->name, cfg->regions[i].line,
+				       cfg->regions[i].name);
+		}
+		wl->npages[i] = np;
+		wl->vmas[i].start = addr;
+		wl->vmas[i].end = addr + np * SIM_PAGE;
+		wl->total_bytes += np * SIM_PAGE;
+		addr = wl->vmas[i].end + SIM_GAP;
+	}
+
+	wl->nr_phases = cfg->nr_phases;
+	for (i = 0; i < cfg->nr_phases; i++) {
+		const struct masim_phase *mp = &cfg->phases[i];
+		struct sim_phase *ph = &wl->phases[i];
+		unsigned int n = 0, ri;
+
+		ph->start_ns = wl->cycle_ns;
+		wl->cycle_ns += mp->duration_ms * 1000000ULL;
+		ph->end_ns = wl->cycle_ns;
+		ph->dur_s = (double)mp->duration_ms / 1000.0;
+		ph->pats = calloc(mp->nr_patterns, sizeof(*ph->pats));
+		ph->first = calloc(cfg->nr_regions + 1, sizeof(*ph->first));
+		if (!ph->pats || !ph->first)
+			goto nomem;
+		/* Bucket the patterns by region, keeping config order. */
+		for (ri = 0; ri < cfg->nr_regions; ri++) {
+			ph->first[ri] = n;
+			for (j = 0; j < mp->nr_patterns; j++) {
+				const struct masim_pattern *p =
+					&mp->patterns[j];
+
+				if (p->region != ri || !p->weight)
+					continue;
+				ph->pats[n].random = p->random;
+				ph->pats[n].stride = p->stride;
+				ph->pats[n].rate = DAMON_SIM_ACCESS_RATE *
+						   (double)p->weight /
+						   (double)mp->total_weight;
+				n++;
+			}
+		}
+		ph->first[cfg->nr_regions] = n;
+	}
+	*wlp = wl;
+	return 0;
+nomem:
+	wl->cfg = NULL;
+	sim_workload_put(wl);
+	return -ENOMEM;
+}
+
+/* Index of the workload region holding @addr, or -1 (a gap). */
+static int sim_region_of(const struct sim_workload *wl, unsigned long addr)
+{
+	unsigned int lo = 0, hi = wl->nr_regions;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (addr < wl->vmas[mid].start)
+			hi = mid;
+		else if (addr >= wl->vmas[mid].end)
+			lo = mid + 1;
+		else
+			return (int)mid;
+	}
+	return -1;
+}
+
+/* ---- 2. the access model ---- */
+
+/* Accesses per second of pattern @p to page @pg of a @size byte region. */
+static double sim_pat_page_rate(const struct sim_pat *p,
+				unsigned long long size, unsigned long long pg)
+{
+	unsigned long long lo = pg * SIM_PAGE, hi, first, last, nr;
+
+	if (lo >= size)
+		return 0;
+	hi = lo + SIM_PAGE < size ? lo + SIM_PAGE : size;
+	if (p->random)
+		return p->rate * (double)(hi - lo) / (double)size;
+	if (!p->stride)
+		return lo ? 0 : p->rate;
+	/* Offsets k * stride with lo <= k * stride < hi. */
+	first = lo / p->stride + (lo % p->stride ? 1 : 0);
+	last = (hi - 1) / p->stride;
+	if (last < first)
+		return 0;
+	nr = (size - 1) / p->stride + 1;
+	return p->rate * (double)(last - first + 1) / (double)nr;
+}
+
+static double sim_page_rate(const struct sim_workload *wl, unsigned int ph,
+			    unsigned int ri, unsigned long long pg)
+{
+	const struct sim_phase *p = &wl->phases[ph];
+	unsigned long long size = wl->cfg->regions[ri].size;
+	double rate = 0;
+	unsigned int i;
+
+	for (i = p->first[ri]; i < p->first[ri + 1]; i++)
+		rate += sim_pat_page_rate(&p->pats[i], size, pg);
+	return rate;
+}
+
+/* The phase running at @pos ns into the cycle. */
+static unsigned int sim_phase_at_pos(const struct sim_workload *wl,
+				     uint64_t pos)
+{
+	unsigned int lo = 0, hi = wl->nr_phases - 1;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (pos >= wl->phases[mid].end_ns)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static unsigned int sim_phase_at(const struct sim_workload *wl, uint64_t t)
+{
+	return sim_phase_at_pos(wl, t % wl->cycle_ns);
+}
+
+/*
+ * Expected number of accesses to page @pg of region @ri during workload
+ * time [@a, @b) ns: the integral of its rate over the phases in between.
+ */
+static double sim_exposure(const struct sim_workload *wl, unsigned int ri,
+			   unsigned long long pg, uint64_t a, uint64_t b)
+{
+	uint64_t ncycles, pos;
+	double sum = 0;
+	unsigned int ph;
+
+	if (b <= a)
+		return 0;
+	ncycles = (b - a) / wl->cycle_ns;
+	if (ncycles) {
+		double cycle = 0;
+
+		for (ph = 0; ph < wl->nr_phases; ph++)
+			cycle += sim_page_rate(wl, ph, ri, pg) *
+				 wl->phases[ph].dur_s;
+		sum = cycle * (double)ncycles;
+		a += ncycles * wl->cycle_ns;
+	}
+	pos = a % wl->cycle_ns;
+	ph = sim_phase_at_pos(wl, pos);
+	while (a < b) {
+		uint64_t len = wl->phases[ph].end_ns - pos;
+
+		if (len > b - a)
+			len = b - a;
+		sum += sim_page_rate(wl, ph, ri, pg) * (double)len / 1e9;
+		a += len;
+		ph = (ph + 1) % wl->nr_phases;
+		pos = wl->phases[ph].start_ns;
+	}
+	return sum;
+}
+
+/* A uniform number in [0, 1) from the context PRNG. */
+static double sim_uniform(struct damon_ctx *ctx)
+{
+	return (double)damon_rand(ctx, 0, 1UL << 32) / 4294967296.0;
+}
+
+/* Whether a Poisson process with @lambda expected events has one. */
+static bool sim_draw(struct damon_ctx *ctx, double lambda)
+{
+	if (lambda <= 0)
+		return false;
+	/* exp(-40) is below the PRNG's resolution: skip the draw. */
+	if (lambda > 40)
+		return true;
+	return sim_uniform(ctx) < -expm1(-lambda);
+}
+
+/* ---- 3. per-target state ---- */
+
+/* A paged-out page: resident again once its exposure exceeds @budget. */
+struct sim_out {
+	uint64_t since_ns; /* workload time the budget is counted from */
+	double budget; /* < 0: resident */
+};
+
+struct sim_target {
+	struct sim_workload *wl;
+	uint64_t t0_ns; /* context clock at workload time 0 */
+	uint64_t prep_ns; /* context clock of the last preparation */
+	bool prepared;
+	bool refit; /* replaced a model of another workload: fit regions */
+	struct sim_out **out; /* per region, NULL while all resident */
+	unsigned long nr_out;
+	unsigned long refaults;
+};
+
+static void sim_target_free(struct sim_target *st)
+{
+	unsigned int i;
+
+	if (!st)
+		return;
+	if (st->out) {
+		for (i = 0; i < st->wl->nr_regions; i++)
+			free(st->out[i]);
+		free(st->out);
+	}
+	sim_workload_put(st->wl);
+	free(st);
+}
+
+static uint64_t sim_wtime(const struct sim_target *st, uint64_t now_ns)
+{
+	return now_ns > st->t0_ns ? now_ns - st->t0_ns : 0;
+}
+
+/*
+ * The model of @t, made (or remade, when the context's workload changed)
+ * now.  NULL if the context has no workload or memory ran out.
+ */
+static struct sim_target *sim_target_of(struct damon_ctx *ctx,
+					struct damon_target *t)
+{
+	struct sim_workload *wl = ctx->ops_priv;
+	struct sim_target *st = t->ops_priv;
+	bool refit = st != NULL;
+
+	if (!wl)
+		return NULL;
+	if (st && st->wl == wl)
+		return st;
+	sim_target_free(st);
+	t->ops_priv = NULL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	sim_workload_get(wl);
+	st->wl = wl;
+	st->t0_ns = damon_now_ns(ctx);
+	st->refit = refit;
+	t->ops_priv = st;
+	return st;
+}
+
+static void sim_refault(struct sim_target *st, struct sim_out *o)
+{
+	o->budget = -1;
+	st->nr_out--;
+	st->refaults++;
+}
+
+/* Bring every paged-out page of @st up to workload time @now. */
+static void sim_sync(struct sim_target *st, uint64_t now)
+{
+	const struct sim_workload *wl = st->wl;
+	unsigned long long pg;
+	unsigned int ri;
+
+	if (!st->nr_out)
+		return;
+	for (ri = 0; ri < wl->nr_regions; ri++) {
+		struct sim_out *out = st->out[ri];
+
+		if (!out)
+			continue;
+		for (pg = 0; pg < wl->npages[ri]; pg++) {
+			struct sim_out *o = &out[pg];
+			double e;
+
+			if (o->budget < 0 || o->since_ns >= now)
+				continue;
+			e = sim_exposure(wl, ri, pg, o->since_ns, now);
+			if (e > o->budget) {
+				sim_refault(st, o);
+			} else {
+				o->budget -= e;
+				o->since_ns = now;
+			}
+		}
+	}
+}
+
+/* Whether the page at @addr was accessed during workload time [a, b). */
+static bool sim_sample(struct damon_ctx *ctx, struct sim_target *st,
+		       unsigned long addr, uint64_t a, uint64_t b)
+{
+	const struct sim_workload *wl = st->wl;
+	unsigned long long pg;
+	struct sim_out *o;
+	int ri = sim_region_of(wl, addr);
+
+	if (ri < 0)
+		return false;
+	pg = (addr - wl->vmas[ri].start) / SIM_PAGE;
+	o = st->out && st->out[ri] ? &st->out[ri][pg] : NULL;
+	if (o && o->budget >= 0) {
+		uint64_t from = o->since_ns > a ? o->since_ns : a;
+		double before = sim_exposure(wl, ri, pg, o->since_ns, from);
+		double during = sim_exposure(wl, ri, pg, from, b);
+
+		if (before <= o->budget) {
+			/* Still out at @from: accessed iff it faults in. */
+			if (before + during > o->budget) {
+				sim_refault(st, o);
+				return true;
+			}
+			o->budget -= before + during;
+			o->since_ns = b > o->since_ns ? b : o->since_ns;
+			return false;
+		}
+		/* It came back before @a without anyone noticing. */
+		sim_refault(st, o);
+	}
+	return sim_draw(ctx, sim_exposure(wl, ri, pg, a, b));
+}
+
+/* Page properties for ops filters, at the current phase. */
+struct sim_page_props {
+	bool resident;
+	bool young; /* P(access within a sampling interval) >= 1/2 */
+	bool active; /* resident and P(access within an aggregation) >= 1/2 */
+};
+
+static bool sim_filter_match(const struct damos_filter *f,
+			     const struct sim_page_props *pp)
+{
+	bool has;
+
+	switch (f->type) {
+	case DAMOS_FILTER_TYPE_ANON:
+		has = true; /* all simulated memory is anonymous */
+		break;
+	case DAMOS_FILTER_TYPE_YOUNG:
+		has = pp->young;
+		break;
+	case DAMOS_FILTER_TYPE_ACTIVE:
+		has = pp->active;
+		break;
+	default:
+		/* No memcgs, huge pages or unmapped pages in the model. */
+		has = false;
+		break;
+	}
+	return has == f->matching;
+}
+
+/* Whether the ops filters of @s let the page through (spec §5.7). */
+static bool sim_filters_pass(struct damos *s, const struct sim_page_props *pp)
+{
+	struct damos_filter *f;
+
+	if (s->core_filters_allowed)
+		return true;
+	damos_for_each_ops_filter(f, s) {
+		if (sim_filter_match(f, pp))
+			return f->allow;
+	}
+	return !s->ops_filters_default_reject;
+}
+
+/* ---- 4. operations hooks ---- */
+
+/* Give @t the workload's regions: three regions, as vaddr would. */
+static void sim_fit_regions(struct damon_ctx *ctx, struct damon_target *t,
+			    const struct sim_workload *wl)
+{
+	unsigned long align = ctx->min_region_sz ? ctx->min_region_sz :
+						   DAMON_MIN_REGION_SZ;
+	int err;
+
+	err = damon_apply_three_regions(t, wl->vmas, wl->nr_regions, align);
+	/* Fewer than three regions have fewer than two gaps. */
+	if (err)
+		damon_set_regions(t, wl->vmas, wl->nr_regions, align);
+}
+
+static void sim_init(struct damon_ctx *ctx)
+{
+	struct damon_target *t;
+
+	damon_for_each_target(t, ctx) {
+		struct sim_target *st = sim_target_of(ctx, t);
+
+		if (st && (st->refit || !damon_nr_regions(t)))
+			sim_fit_regions(ctx, t, st->wl);
+		if (st)
+			st->refit = false;
+	}
+}
+
+static void sim_prepare_access_checks(struct damon_ctx *ctx)
+{
+	uint64_t now = damon_now_ns(ctx);
+	struct damon_target *t;
+	struct damon_region *r;
+
+	damon_for_each_target(t, ctx) {
+		struct sim_target *st = sim_target_of(ctx, t);
+
+		if (!st)
+			continue;
+		/* A new workload or a new target: regions to match. */
+		if (st->refit || !damon_nr_regions(t))
+			sim_fit_regions(ctx, t, st->wl);
+		st->refit = false;
+		damon_for_each_region(r, t)
+			r->sampling_addr =
+				damon_rand(ctx, r->ar.start, r->ar.end);
+		st->prep_ns = now;
+		st->prepared = true;
+	}
+}
+
+static unsigned int sim_check_accesses(struct damon_ctx *ctx)
+{
+	uint64_t now = damon_now_ns(ctx);
+	unsigned int max_nr_accesses = 0;
+	struct damon_target *t;
+	struct damon_region *r;
+
+	damon_for_each_target(t, ctx) {
+		struct sim_target *st = t->ops_priv;
+		uint64_t a = 0, b = 0;
+
+		if (st && st->prepared) {
+			a = sim_wtime(st, st->prep_ns);
+			b = sim_wtime(st, now);
+		}
+		damon_for_each_region(r, t) {
+			bool accessed = st && st->prepared &&
+					sim_sample(ctx, st, r->sampling_addr,
+						   a, b);
+
+			damon_update_region_access_rate(r, accessed,
+							&ctx->attrs);
+			if (r->nr_accesses > max_nr_accesses)
+				max_nr_accesses = r->nr_accesses;
+		}
+		if (st)
+			st->prepared = false;
+	}
+	return max_nr_accesses;
+}
+
+static bool sim_target_valid(struct damon_target *t)
+{
+	/* A target without a model gets one at its next sample. */
+	return true;
+}
+
+static void sim_cleanup_target(struct damon_target *t)
+{
+	sim_target_free(t->ops_priv);
+	t->ops_priv = NULL;
+}
+
+static int sim_get_scheme_score(struct damon_ctx *ctx, struct damon_target *t,
+				struct damon_region *r, struct damos *s)
+{
+	return damon_ops_scheme_score(ctx, r, s);
+}
+
+static void sim_page_props(struct damon_ctx *ctx, const struct sim_target *st,
+			   unsigned int ph, unsigned int ri,
+			   unsigned long long pg, struct sim_page_props *pp)
+{
+	double rate = sim_page_rate(st->wl, ph, ri, pg);
+	const struct sim_out *o =
+		st->out && st->out[ri] ? &st->out[ri][pg] : NULL;
+
+	pp->resident = !o || o->budget < 0;
+	pp->young = pp->resident &&
+		    rate * (double)ctx->attrs.sample_interval / 1e6 >= SIM_LN2;
+	pp->active = pp->resident &&
+		     rate * (double)ctx->attrs.aggr_interval / 1e6 >= SIM_LN2;
+}
+
+static int sim_page_out(struct damon_ctx *ctx, struct sim_target *st,
+			unsigned int ri, unsigned long long pg, uint64_t now)
+{
+	struct sim_out *o;
+
+	if (!st->out) {
+		st->out = calloc(st->wl->nr_regions, sizeof(*st->out));
+		if (!st->out)
+			return -ENOMEM;
+	}
+	if (!st->out[ri]) {
+		unsigned long long i;
+
+		st->out[ri] = malloc(st->wl->npages[ri] * sizeof(**st->out));
+		if (!st->out[ri])
+			return -ENOMEM;
+		for (i = 0; i < st->wl->npages[ri]; i++)
+			st->out[ri][i].budget = -1;
+	}
+	o = &st->out[ri][pg];
+	/* Exp(1): the accesses it takes until the page is touched. */
+	o->budget = -log1p(-sim_uniform(ctx));
+	o->since_ns = now;
+	st->nr_out++;
+	return 0;
+}
+
+static unsigned long sim_apply_scheme(struct damon_ctx *ctx,
+				      struct damon_target *t,
+				      struct damon_region *r, struct damos *s,
+				      unsigned long *sz_filter_passed)
+{
+	bool has_filters = s->ops_filters.next != &s->ops_filters;
+	unsigned long applied = 0, passed = 0;
+	struct sim_target *st = sim_target_of(ctx, t);
+	const struct sim_workload *wl;
+	uint64_t now;
+	unsigned int ph, ri;
+
+	*sz_filter_passed = 0;
+	if (!st)
+		return 0;
+	wl = st->wl;
+	now = sim_wtime(st, damon_now_ns(ctx));
+	ph = sim_phase_at(wl, now);
+	sim_sync(st, now);
+
+	for (ri = 0; ri < wl->nr_regions; ri++) {
+		unsigned long start = wl->vmas[ri].start;
+		unsigned long lo, hi, addr;
+
+		lo = r->ar.start > start ? r->ar.start : start;
+		hi = r->ar.end < wl->vmas[ri].end ? r->ar.end :
+						    wl->vmas[ri].end;
+		if (lo >= hi)
+			continue;
+		if (!has_filters && s->action != DAMOS_PAGEOUT &&
+		    s->action != DAMOS_WILLNEED)
+			continue;
+		for (addr = lo; addr < hi;) {
+			unsigned long long pg = (addr - start) / SIM_PAGE;
+			unsigned long pend = start + (pg + 1) * SIM_PAGE;
+			unsigned long sz = (pend < hi ? pend : hi) - addr;
+			struct sim_page_props pp;
+
+			sim_page_props(ctx, st, ph, ri, pg, &pp);
+			addr += sz;
+			if (has_filters && !sim_filters_pass(s, &pp))
+				continue;
+			passed += sz;
+			if (s->action == DAMOS_PAGEOUT) {
+				if (!pp.resident)
+					continue;
+				if (sim_page_out(ctx, st, ri, pg, now))
+					goto out;
+				applied += sz;
+			} else if (s->action == DAMOS_WILLNEED) {
+				/* Read back in ahead of use: no stall. */
+				if (!pp.resident) {
+					st->out[ri][pg].budget = -1;
+					st->nr_out--;
+				}
+			}
+		}
+	}
+out:
+	if (has_filters)
+		*sz_filter_passed = passed;
+	switch (s->action) {
+	case DAMOS_STAT:
+		return 0;
+	case DAMOS_PAGEOUT:
+		return applied;
+	default:
+		/* madvise-like actions succeed on the whole range. */
+		return has_filters ? passed : damon_sz_region(r);
+	}
+}
+
+/* Bytes resident and bytes active over all targets, synced to now. */
+static void sim_mem_usage(struct damon_ctx *ctx, unsigned long *total,
+			  unsigned long *used, unsigned long *active)
+{
+	struct damon_target *t;
+	unsigned long nr_targets = 0;
+
+	*used = 0;
+	if (active)
+		*active = 0;
+	damon_for_each_target(t, ctx) {
+		struct sim_target *st = sim_target_of(ctx, t);
+		const struct sim_workload *wl;
+		uint64_t now;
+		unsigned int ph, ri;
+
+		if (!st)
+			continue;
+		wl = st->wl;
+		nr_targets++;
+		now = sim_wtime(st, damon_now_ns(ctx));
+		sim_sync(st, now);
+		*used += wl->total_bytes - st->nr_out * SIM_PAGE;
+		if (!active)
+			continue;
+		ph = sim_phase_at(wl, now);
+		for (ri = 0; ri < wl->nr_regions; ri++) {
+			unsigned long long pg;
+
+			for (pg = 0; pg < wl->npages[ri]; pg++) {
+				struct sim_page_props pp;
+
+				sim_page_props(ctx, st, ph, ri, pg, &pp);
+				if (pp.active)
+					*active += SIM_PAGE;
+			}
+		}
+	}
+	*total = SIM_NODE_EXTRA;
+	if (ctx->ops_priv)
+		*total += ((struct sim_workload *)ctx->ops_priv)->total_bytes *
+			  (nr_targets ? nr_targets : 1);
+	if (*used > *total)
+		*used = *total;
+}
+
+static int sim_get_goal_metric(struct damon_ctx *ctx,
+			       const struct damos_quota_goal *goal,
+			       unsigned long *value)
+{
+	unsigned long total, used, active;
+	struct damon_target *t;
+	unsigned long psi = 0;
+
+	switch (goal->metric) {
+	case DAMOS_QUOTA_NODE_MEM_USED_BP:
+	case DAMOS_QUOTA_NODE_MEM_FREE_BP:
+		/* One node, 0; others are invalid: 0 used, all free. */
+		if (goal->nid != 0) {
+			*value = goal->metric == DAMOS_QUOTA_NODE_MEM_USED_BP ?
+					 0 :
+					 10000;
+			return 0;
+		}
+		sim_mem_usage(ctx, &total, &used, NULL);
+		if (goal->metric == DAMOS_QUOTA_NODE_MEM_FREE_BP)
+			used = total - used;
+		*value = used * 10000 / total;
+		return 0;
+	case DAMOS_QUOTA_NODE_MEMCG_USED_BP:
+		*value = 0; /* no memcgs in the model */
+		return 0;
+	case DAMOS_QUOTA_NODE_MEMCG_FREE_BP:
+		*value = 10000;
+		return 0;
+	case DAMOS_QUOTA_ACTIVE_MEM_BP:
+	case DAMOS_QUOTA_INACTIVE_MEM_BP:
+		sim_mem_usage(ctx, &total, &used, &active);
+		if (goal->metric == DAMOS_QUOTA_INACTIVE_MEM_BP)
+			active = used - active;
+		*value = active * 10000 / (used ? used : 1);
+		return 0;
+	case DAMOS_QUOTA_SOME_MEM_PSI_US:
+		/* The cumulative total; the core takes differences. */
+		sim_mem_usage(ctx, &total, &used, NULL);
+		damon_for_each_target(t, ctx) {
+			struct sim_target *st = t->ops_priv;
+
+			if (st)
+				psi += st->refaults *
+				       DAMON_SIM_REFAULT_STALL_US;
+		}
+		*value = psi;
+		return 0;
+	case DAMOS_QUOTA_HUGEPAGE_MEM_BP:
+		/* No huge pages modelled; nothing used counts as all. */
+		sim_mem_usage(ctx, &total, &used, NULL);
+		*value = used ? 0 : 10000;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int sim_get_wmark_metric(struct damon_ctx *ctx,
+				enum damos_wmark_metric metric,
+				unsigned long *value)
+{
+	unsigned long total, used;
+
+	if (metric != DAMOS_WMARK_FREE_MEM_RATE)
+		return -EINVAL;
+	sim_mem_usage(ctx, &total, &used, NULL);
+	*value = (total - used) * 1000 / total;
+	return 0;
+}
+
+static int sim_commit_priv(struct damon_ctx *dst, struct damon_ctx *src)
+{
+	/* A source without a workload keeps the destination's. */
+	if (!src->ops_priv || src->ops_priv == dst->ops_priv)
+		return 0;
+	sim_workload_get(src->ops_priv);
+	sim_workload_put(dst->ops_priv);
+	dst->ops_priv = src->ops_priv;
+	return 0;
+}
+
+static void sim_free_priv(struct damon_ctx *ctx)
+{
+	sim_workload_put(ctx->ops_priv);
+	ctx->ops_priv = NULL;
+}
+
+static struct damon_operations sim_ops = {
+	.id = DAMON_OPS_SIM,
+	.init = sim_init,
+	.prepare_access_checks = sim_prepare_access_checks,
+	.check_accesses = sim_check_accesses,
+	.get_scheme_score = sim_get_scheme_score,
+	.apply_scheme = sim_apply_scheme,
+	.target_valid = sim_target_valid,
+	.cleanup_target = sim_cleanup_target,
+	.get_goal_metric = sim_get_goal_metric,
+	.get_wmark_metric = sim_get_wmark_metric,
+	.commit_priv = sim_commit_priv,
+	.free_priv = sim_free_priv,
+};
+
+/* ---- 5. the public API ---- */
+
+int damon_sim_register(void)
+{
+	int err;
+
+	if (damon_is_registered_ops(DAMON_OPS_SIM))
+		return 0;
+	err = damon_register_ops(&sim_ops);
+	/* Lost a race with another caller: registered all the same. */
+	if (err == -EINVAL && damon_is_registered_ops(DAMON_OPS_SIM))
+		return 0;
+	return err;
+}
+
+__attribute__((constructor)) static void sim_register_at_load(void)
+{
+	damon_sim_register();
+}
+
+static int sim_attach(struct damon_ctx *ctx, struct masim_config *cfg,
+		      char *errbuf, size_t errlen)
+{
+	struct sim_workload *wl = NULL;
+	int err;
+
+	if (ctx->ops.free_priv != sim_free_priv) {
+		if (ctx->ops_priv) {
+			udamon__masim_free(cfg);
+			if (errbuf && errlen)
+				snprintf(errbuf, errlen,
+					 "the context's operations set holds "
+					 "private data; cannot switch to sim");
+			return -EBUSY;
+		}
+		err = damon_sim_register();
+		if (!err)
+			err = damon_select_ops(ctx, DAMON_OPS_SIM);
+		if (err) {
+			udamon__masim_free(cfg);
+			return err;
+		}
+	}
+	err = sim_workload_new(cfg, &wl, errbuf, errlen);
+	if (err) {
+		udamon__masim_free(cfg);
+		return err;
+	}
+	sim_workload_put(ctx->ops_priv);
+	ctx->ops_priv = wl;
+	return 0;
+}
+
+int damon_sim_set_workload(struct damon_ctx *ctx, const char *path,
+			   char *errbuf, size_t errlen)
+{
+	struct masim_config *cfg;
+	int err;
+
+	if (!ctx || !path)
+		return -EINVAL;
+	err = udamon__masim_parse_file(path, MASIM_RW_WO, &cfg, errbuf,
+				       errlen);
+	if (err)
+		return err;
+	return sim_attach(ctx, cfg, errbuf, errlen);
+}
+
+int damon_sim_set_workload_buf(struct damon_ctx *ctx, const char *buf,
+			       size_t len, const char *name, char *errbuf,
+			       size_t errlen)
+{
+	struct masim_config *cfg;
+	int err;
+
+	if (!ctx || (!buf && len))
+		return -EINVAL;
+	err = udamon__masim_parse_buf(buf, len, name, MASIM_RW_WO, &cfg,
+				      errbuf, errlen);
+	if (err)
+		return err;
+	return sim_attach(ctx, cfg, errbuf, errlen);
+}
+
+static struct sim_workload *sim_ctx_workload(struct damon_ctx *ctx)
+{
+	if (!ctx || ctx->ops.free_priv != sim_free_priv)
+		return NULL;
+	return ctx->ops_priv;
+}
+
+int damon_sim_workload_region(struct damon_ctx *ctx, unsigned int idx,
+			      struct damon_addr_range *range,
+			      const char **name)
+{
+	struct sim_workload *wl = sim_ctx_workload(ctx);
+
+	if (!wl)
+		return -EINVAL;
+	if (idx >= wl->nr_regions)
+		return -ENOENT;
+	if (range)
+		*range = wl->vmas[idx];
+	if (name)
+		*name = wl->cfg->regions[idx].name;
+	return 0;
+}
+
+/* The model of @t for a ground-truth query, synced to now. */
+static struct sim_target *sim_query(struct damon_ctx *ctx,
+				    struct damon_target *t, uint64_t *now)
+{
+	struct sim_target *st;
+
+	if (!sim_ctx_workload(ctx) || !t)
+		return NULL;
+	st = sim_target_of(ctx, t);
+	if (!st)
+		return NULL;
+	*now = sim_wtime(st, damon_now_ns(ctx));
+	sim_sync(st, *now);
+	return st;
+}
+
+int damon_sim_phase_idx(struct damon_ctx *ctx, struct damon_target *t)
+{
+	struct sim_target *st;
+	uint64_t now;
+
+	st = sim_query(ctx, t, &now);
+	if (!st)
+		return -EINVAL;
+	return (int)sim_phase_at(st->wl, now);
+}
+
+const char *damon_sim_phase_name(struct damon_ctx *ctx,
+				 struct damon_target *t)
+{
+	int idx = damon_sim_phase_idx(ctx, t);
+	struct sim_target *st;
+
+	if (idx < 0)
+		return NULL;
+	st = t->ops_priv;
+	return st->wl->cfg->phases[idx].name;
+}
+
+int damon_sim_true_wss(struct damon_ctx *ctx, struct damon_target *t,
+		       uint64_t window_ns, unsigned long *bytes)
+{
+	const struct sim_workload *wl;
+	struct sim_target *st;
+	unsigned long sum = 0;
+	unsigned int ph, ri;
+	double window_s;
+	uint64_t now;
+
+	st = sim_query(ctx, t, &now);
+	if (!st || !bytes)
+		return -EINVAL;
+	wl = st->wl;
+	if (!window_ns)
+		window_ns = (uint64_t)ctx->attrs.aggr_interval * 1000;
+	window_s = (double)window_ns / 1e9;
+	ph = sim_phase_at(wl, now);
+	for (ri = 0; ri < wl->nr_regions; ri++) {
+		unsigned long long pg;
+
+		if (wl->phases[ph].first[ri] == wl->phases[ph].first[ri + 1])
+			continue;
+		for (pg = 0; pg < wl->npages[ri]; pg++) {
+			if (sim_page_rate(wl, ph, ri, pg) * window_s >= SIM_LN2)
+				sum += SIM_PAGE;
+		}
+	}
+	*bytes = sum;
+	return 0;
+}
+
+int damon_sim_true_access_rate(struct damon_ctx *ctx, struct damon_target *t,
+			       unsigned long start, unsigned long end,
+			       double *rate)
+{
+	const struct sim_workload *wl;
+	struct sim_target *st;
+	double sum = 0, dt;
+	unsigned int ph, ri;
+	uint64_t now;
+
+	st = sim_query(ctx, t, &now);
+	if (!st || !rate || start >= end)
+		return -EINVAL;
+	wl = st->wl;
+	dt = (double)ctx->attrs.sample_interval / 1e6;
+	ph = sim_phase_at(wl, now);
+	for (ri = 0; ri < wl->nr_regions; ri++) {
+		unsigned long lo = start > wl->vmas[ri].start ?
+					   start :
+					   wl->vmas[ri].start;
+		unsigned long hi = end < wl->vmas[ri].end ? end :
+							    wl->vmas[ri].end;
+
+		if (lo >= hi ||
+		    wl->phases[ph].first[ri] == wl->phases[ph].first[ri + 1])
+			continue;
+		while (lo < hi) {
+			unsigned long long pg =
+				(lo - wl->vmas[ri].start) / SIM_PAGE;
+			unsigned long pend =
+				wl->vmas[ri].start + (pg + 1) * SIM_PAGE;
+			unsigned long sz = (pend < hi ? pend : hi) - lo;
+			double lambda = sim_page_rate(wl, ph, ri, pg) * dt;
+
+			sum += (double)sz * -expm1(-lambda);
+			lo += sz;
+		}
+	}
+	*rate = sum / (double)(end - start);
+	return 0;
+}
+
+unsigned long damon_sim_resident_bytes(struct damon_ctx *ctx,
+				       struct damon_target *t)
+{
+	struct sim_target *st;
+	uint64_t now;
+
+	st = sim_query(ctx, t, &now);
+	if (!st)
+		return 0;
+	return st->wl->total_bytes - st->nr_out * SIM_PAGE;
+}
+
+unsigned long damon_sim_refaults(struct damon_ctx *ctx, struct damon_target *t)
+{
+	struct sim_target *st;
+	uint64_t now;
+
+	st = sim_query(ctx, t, &now);
+	return st ? st->refaults : 0;
+}
