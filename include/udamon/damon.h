@@ -936,7 +936,9 @@ DAMON_API int damon_sim_register(void);
  *
  * Selects the sim operations set for @ctx if another one is selected (and
  * holds no private data).  Replaces a workload set before; targets switch
- * to the new one (starting it over) at their next sample.
+ * to the new one (starting it over, regions re-fitted) at their next
+ * sample or ground-truth query.  Call it on a running context only from a
+ * damon_call() callback.
  *
  * Return: 0, -EINVAL for a bad config, -ENOENT etc. for an unreadable file,
  * -EBUSY if @ctx holds another operations set's private data.
@@ -1008,6 +1010,72 @@ DAMON_API unsigned long damon_sim_refaults(struct damon_ctx *ctx,
 					   struct damon_target *t);
 /** DAMON_SIM_REFAULT_STALL_US - modelled stall of one refault. */
 #define DAMON_SIM_REFAULT_STALL_US 100
+
+/* Real memory (src/ops/vaddr.c) */
+
+/*
+ * The vaddr and fvaddr operations sets monitor real processes.  This
+ * kernel offers no page idle tracking, so their access source is
+ * userfaultfd asynchronous write-protect read back with PAGEMAP_SCAN
+ * (Linux >= 6.7): it sees WRITES ONLY, and only in memory the target
+ * itself registered, i.e. processes launched with the preload library
+ * (LD_PRELOAD=libudamon-preload.so) or the calling process after
+ * damon_uffd_self_register().  Sampled pages of unregistered memory read
+ * as not accessed.
+ */
+
+/** damon_vaddr_register() - register vaddr and fvaddr (idempotent). */
+DAMON_API int damon_vaddr_register(void);
+
+/**
+ * damon_vaddr_check_target() - whether @t of the vaddr/fvaddr context
+ * @ctx can be monitored on this machine.
+ * @why: gets a one-line reason naming what is missing on failure.
+ * @len: size of @why.
+ *
+ * Call it before damon_start() or a commit: the core has no way to fail
+ * a start from ops.init.
+ *
+ * Return: 0; -EINVAL with a reason when no access source can serve the
+ * target (no such process, pagemap not readable, no PAGEMAP_SCAN, no
+ * memory registered for asynchronous write-protect).
+ */
+DAMON_API int damon_vaddr_check_target(struct damon_ctx *ctx,
+				       struct damon_target *t, char *why,
+				       size_t len);
+
+/**
+ * damon_vaddr_check_ctx() - damon_vaddr_check_target() for every target
+ * of @ctx, plus whether every scheme's action can be applied (hugepage
+ * and nohugepage only to the calling process; lru_* and migrate_* are
+ * refused).
+ * Return: 0 or -EINVAL with a reason in @why.
+ */
+DAMON_API int damon_vaddr_check_ctx(struct damon_ctx *ctx, char *why,
+				    size_t len);
+
+/**
+ * damon_access_source_name() - the access source @ctx's operations set
+ * uses, for people: "uffd-wp (writes only)" for vaddr and fvaddr, "sim"
+ * for sim, "none" where udamon has none.
+ */
+DAMON_API const char *damon_access_source_name(struct damon_ctx *ctx);
+
+/**
+ * damon_uffd_self_register() - register memory of the calling process for
+ * asynchronous write-protect, so a vaddr/fvaddr context whose target is
+ * getpid() sees writes to it.
+ * @addr: page-aligned start, or NULL with @len 0 for every writable
+ *        private anonymous mapping (and the heap) that exists now.
+ * @len: length in bytes (rounded up to pages).
+ *
+ * The userfaultfd is created once per process and kept open.  Registered
+ * memory gets no transparent huge pages.
+ *
+ * Return: 0; -EOPNOTSUPP if the kernel lacks userfaultfd WP_ASYNC, or the
+ * negative errno of userfaultfd()/UFFDIO_REGISTER.
+ */
+DAMON_API int damon_uffd_self_register(void *addr, size_t len);
 
 #ifdef __cplusplus
 }

@@ -775,6 +775,12 @@ int fs_array_set(struct fs_array *arr, const struct fs_dir_type *type,
 	fs_array_clear(arr, type);
 	if (!nr)
 		return 0;
+	/*
+	 * The kernel fails such allocations with -ENOMEM; without a bound a
+	 * daemon would instead be killed by the OOM killer.
+	 */
+	if (nr > FS_MAX_CHILDREN)
+		return -ENOMEM;
 	arr->items = calloc(nr, sizeof(*arr->items));
 	if (!arr->items)
 		return -ENOMEM;

@@ -280,6 +280,9 @@ struct fs_file {
 	int (*store)(void *obj, const char *buf);
 };
 
+/* Most numbered children one nr_* write may create (more: -ENOMEM). */
+#define FS_MAX_CHILDREN 65536u
+
 #define FS_SAME_OBJ ((size_t)-1) /* a subdir viewing its parent's object */
 #define FS_NO_ARR ((size_t)-1)
 

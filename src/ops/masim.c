@@ -393,8 +393,9 @@ static int masim_parse_lines(struct masim_parser *p,
 	int err;
 
 	if (!nr)
-		return masim_err(p, 0, "no regions (the file has no complete "
-				       "line)");
+		return masim_err(p, 0,
+				 "no regions (the file has no complete "
+				 "line)");
 	if (!lines[0].len)
 		return masim_err(p, lines[0].lineno,
 				 "blank line where the regions paragraph "
@@ -504,8 +505,7 @@ out:
 	return err;
 }
 
-int udamon__masim_parse_file(const char *path,
-			     enum masim_rw_mode default_mode,
+int udamon__masim_parse_file(const char *path, enum masim_rw_mode default_mode,
 			     struct masim_config **cfgp, char *errbuf,
 			     size_t errlen)
 {
@@ -519,6 +519,7 @@ int udamon__masim_parse_file(const char *path,
 		errbuf[0] = '\0';
 	if (!path || !cfgp)
 		return -EINVAL;
+	*cfgp = NULL;
 	f = fopen(path, "re");
 	if (!f) {
 		err = -errno;
@@ -603,8 +604,7 @@ const char *udamon__masim_rw_mode_name(enum masim_rw_mode mode)
 	return masim_mode_names[mode];
 }
 
-int udamon__masim_rw_mode_from_name(const char *name,
-				    enum masim_rw_mode *mode)
+int udamon__masim_rw_mode_from_name(const char *name, enum masim_rw_mode *mode)
 {
 	unsigned int i;
 
@@ -629,8 +629,7 @@ unsigned long long udamon__masim_total_ms(const struct masim_config *cfg)
 	return sum;
 }
 
-int udamon__masim_region_idx(const struct masim_config *cfg,
-			     const char *name)
+int udamon__masim_region_idx(const struct masim_config *cfg, const char *name)
 {
 	unsigned int i;
 

@@ -131,8 +131,7 @@ int udamon__masim_parse_buf(const char *buf, size_t len, const char *name,
  * the file (-ENOENT, -EACCES, -EFBIG above MASIM_MAX_FILE_SIZE ...), whose
  * messages name the file too.
  */
-int udamon__masim_parse_file(const char *path,
-			     enum masim_rw_mode default_mode,
+int udamon__masim_parse_file(const char *path, enum masim_rw_mode default_mode,
 			     struct masim_config **cfgp, char *errbuf,
 			     size_t errlen);
 
@@ -146,14 +145,12 @@ const char *udamon__masim_rw_mode_name(enum masim_rw_mode mode);
  * udamon__masim_rw_mode_from_name() - parse "ro", "wo" or "rw" exactly.
  * Return: 0 or -EINVAL.
  */
-int udamon__masim_rw_mode_from_name(const char *name,
-				    enum masim_rw_mode *mode);
+int udamon__masim_rw_mode_from_name(const char *name, enum masim_rw_mode *mode);
 
 /** udamon__masim_total_ms() - the summed duration of all phases. */
 unsigned long long udamon__masim_total_ms(const struct masim_config *cfg);
 
 /** udamon__masim_region_idx() - index of the region named @name, or -1. */
-int udamon__masim_region_idx(const struct masim_config *cfg,
-			     const char *name);
+int udamon__masim_region_idx(const struct masim_config *cfg, const char *name);
 
 #endif /* UDAMON_OPS_MASIM_H */

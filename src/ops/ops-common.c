@@ -26,8 +26,7 @@ int damon_hot_score(struct damon_ctx *c, struct damon_region *r,
 	       DAMON_MAX_SUBSCORE / samples;
 
 	/* Number of bits of the age in seconds: ilog2(age) + 1, capped. */
-	age_sec = (unsigned long long)r->age * c->attrs.aggr_interval /
-		  1000000;
+	age_sec = (unsigned long long)r->age * c->attrs.aggr_interval / 1000000;
 	while (age_sec && age_log < DAMON_MAX_AGE_IN_LOG) {
 		age_log++;
 		age_sec >>= 1;

@@ -66,7 +66,9 @@ class Tree:
             return f.read()
 
     def val(self, rel):
-        return self.read(rel).rstrip('\n')
+        """The content without the one newline a show adds."""
+        s = self.read(rel)
+        return s[:-1] if s.endswith('\n') else s
 
     def write(self, rel, value, trunc=True):
         """Write like `echo value > file`; return 0 or the errno."""

@@ -13,9 +13,8 @@ static char errbuf[512];
 
 static int parse(const char *text, struct masim_config **cfg)
 {
-	return udamon__masim_parse_buf(text, strlen(text), "t.cfg",
-				       MASIM_RW_WO, cfg, errbuf,
-				       sizeof(errbuf));
+	return udamon__masim_parse_buf(text, strlen(text), "t.cfg", MASIM_RW_WO,
+				       cfg, errbuf, sizeof(errbuf));
 }
 
 /* Parse @text, expect -EINVAL and exactly @msg. */
@@ -34,17 +33,18 @@ static void expect_error(const char *text, const char *msg)
 static void test_parse_good(void)
 {
 	struct masim_config *cfg = NULL;
-	const char *text = "# a comment\n" REGIONS "\n"
-			   "phase one\n"
-			   "1000\n"
-			   "a, 0, 4096, 1\n"
-			   "b, 1, 64, 3, ro\n"
-			   "\n"
-			   "# comments are deleted before paragraphs are split\n"
-			   "phase, two\n"
-			   "  250\n"
-			   "c,0,100,2,rw\n"
-			   "a,+1, 0, 0 , wo \n";
+	const char *text =
+		"# a comment\n" REGIONS "\n"
+		"phase one\n"
+		"1000\n"
+		"a, 0, 4096, 1\n"
+		"b, 1, 64, 3, ro\n"
+		"\n"
+		"# comments are deleted before paragraphs are split\n"
+		"phase, two\n"
+		"  250\n"
+		"c,0,100,2,rw\n"
+		"a,+1, 0, 0 , wo \n";
 
 	REQUIRE(parse(text, &cfg) == 0);
 	CHECK_STREQ(errbuf, "");
@@ -131,8 +131,7 @@ static void test_missing_final_newline(void)
 {
 	struct masim_config *cfg = NULL;
 
-	REQUIRE(parse("a,4096\nb,4096\n\np\n10\na,0,1,1\nb,0,1,1", &cfg) ==
-		0);
+	REQUIRE(parse("a,4096\nb,4096\n\np\n10\na,0,1,1\nb,0,1,1", &cfg) == 0);
 	REQUIRE(cfg->nr_phases == 1);
 	CHECK_EQ(cfg->phases[0].nr_patterns, 1);
 	CHECK_EQ(cfg->phases[0].patterns[0].region, 0);
@@ -238,6 +237,9 @@ static void test_phase_errors(void)
 	expect_error("a,4096\n\np\n10 ms\na,0,1,1\n",
 		     "t.cfg:4: bad number '10 ms' for the duration (ms) of "
 		     "phase 'p'");
+	expect_error("a,4096\n\np\n2147483648\na,0,1,1\n",
+		     "t.cfg:4: bad number '2147483648' for the duration (ms) "
+		     "of phase 'p'");
 	expect_error("a,4096\n\np\n0\na,0,1,1\n",
 		     "t.cfg:4: duration of phase 'p' must be > 0 ms, not 0");
 	expect_error("a,4096\n\np\n-5\na,0,1,1\n",
@@ -357,6 +359,16 @@ static void test_parse_file_errors(void)
 	snprintf(want, sizeof(want), "%s:5: unknown region 'z' in pattern",
 		 path);
 	CHECK_STREQ(errbuf, want);
+
+	/* Larger than MASIM_MAX_FILE_SIZE: refused, not read on and on. */
+	REQUIRE(truncate(path, MASIM_MAX_FILE_SIZE + 1) == 0);
+	CHECK_EQ(udamon__masim_parse_file(path, MASIM_RW_WO, &cfg, errbuf,
+					  sizeof(errbuf)),
+		 -EFBIG);
+	snprintf(want, sizeof(want), "%s: larger than %lu bytes", path,
+		 MASIM_MAX_FILE_SIZE);
+	CHECK_STREQ(errbuf, want);
+	CHECK(cfg == NULL);
 	unlink(path);
 }
 
@@ -372,9 +384,9 @@ static int open_config(const char *name, struct masim_config **cfg)
 	if (err != -ENOENT)
 		return err;
 	snprintf(path, sizeof(path), "%.*s../../configs/%s",
-		 (int)(strrchr(__FILE__, '/') ? strrchr(__FILE__, '/') -
-						      __FILE__ + 1 :
-						0),
+		 (int)(strrchr(__FILE__, '/') ?
+			       strrchr(__FILE__, '/') - __FILE__ + 1 :
+			       0),
 		 __FILE__, name);
 	return udamon__masim_parse_file(path, MASIM_RW_WO, cfg, errbuf,
 					sizeof(errbuf));
@@ -422,20 +434,13 @@ static void test_shipped_configs(void)
 }
 
 static const struct tap_case cases[] = {
-	TAP_CASE(test_parse_good),
-	TAP_CASE(test_default_mode),
-	TAP_CASE(test_rw_mode_names),
-	TAP_CASE(test_missing_final_newline),
-	TAP_CASE(test_comments),
-	TAP_CASE(test_blank_lines),
-	TAP_CASE(test_region_errors),
-	TAP_CASE(test_phase_errors),
-	TAP_CASE(test_pattern_errors),
-	TAP_CASE(test_numbers_like_atoi),
-	TAP_CASE(test_nul_byte),
-	TAP_CASE(test_small_errbuf),
-	TAP_CASE(test_parse_file_errors),
-	TAP_CASE(test_shipped_configs),
+	TAP_CASE(test_parse_good),	  TAP_CASE(test_default_mode),
+	TAP_CASE(test_rw_mode_names),	  TAP_CASE(test_missing_final_newline),
+	TAP_CASE(test_comments),	  TAP_CASE(test_blank_lines),
+	TAP_CASE(test_region_errors),	  TAP_CASE(test_phase_errors),
+	TAP_CASE(test_pattern_errors),	  TAP_CASE(test_numbers_like_atoi),
+	TAP_CASE(test_nul_byte),	  TAP_CASE(test_small_errbuf),
+	TAP_CASE(test_parse_file_errors), TAP_CASE(test_shipped_configs),
 };
 
 int main(void)

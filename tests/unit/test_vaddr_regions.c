@@ -73,8 +73,7 @@ static void test_three_regions_align(void)
 	};
 	struct damon_addr_range r[3];
 
-	REQUIRE(damon_three_regions_of_vmas(vmas, TAP_NR(vmas), 4096, r) ==
-		0);
+	REQUIRE(damon_three_regions_of_vmas(vmas, TAP_NR(vmas), 4096, r) == 0);
 	/* Every bound is rounded up, as the kernel does. */
 	CHECK_EQ(r[0].start, 0x1000);
 	CHECK_EQ(r[0].end, 0x3000);
@@ -144,9 +143,8 @@ static void check_regions(struct damon_target *t, const unsigned long *want,
 }
 
 /* 10-20-30, 50-55-57-59, 70-80-90-100: the starting regions of §3.8. */
-static const unsigned long old_regions[] = { 10, 20, 20, 30, 50, 55,
-					     55, 57, 57, 59, 70, 80,
-					     80, 90, 90, 100 };
+static const unsigned long old_regions[] = { 10, 20, 20, 30, 50, 55, 55, 57,
+					     57, 59, 70, 80, 80, 90, 90, 100 };
 
 static void do_apply(const struct damon_addr_range three[3],
 		     const unsigned long *want, unsigned int nr_want)
@@ -167,9 +165,9 @@ static void do_apply(const struct damon_addr_range three[3],
 /* Small change: boundaries adjust, 57-59 falls out. */
 static void test_apply_three_regions1(void)
 {
-	static const struct damon_addr_range three[3] = {
-		{ 5, 27 }, { 45, 55 }, { 73, 104 }
-	};
+	static const struct damon_addr_range three[3] = { { 5, 27 },
+							  { 45, 55 },
+							  { 73, 104 } };
 	static const unsigned long want[] = { 5,  20, 20, 27, 45, 55,
 					      73, 80, 80, 90, 90, 104 };
 
@@ -179,9 +177,9 @@ static void test_apply_three_regions1(void)
 /* The second region now needs 50-55 and 57-59 removed. */
 static void test_apply_three_regions2(void)
 {
-	static const struct damon_addr_range three[3] = {
-		{ 5, 27 }, { 56, 57 }, { 65, 104 }
-	};
+	static const struct damon_addr_range three[3] = { { 5, 27 },
+							  { 56, 57 },
+							  { 65, 104 } };
 	static const unsigned long want[] = { 5,  20, 20, 27, 56, 57,
 					      65, 80, 80, 90, 90, 104 };
 
@@ -191,9 +189,9 @@ static void test_apply_three_regions2(void)
 /* The second region moved elsewhere entirely (50-59 to 61-63). */
 static void test_apply_three_regions3(void)
 {
-	static const struct damon_addr_range three[3] = {
-		{ 5, 27 }, { 61, 63 }, { 65, 104 }
-	};
+	static const struct damon_addr_range three[3] = { { 5, 27 },
+							  { 61, 63 },
+							  { 65, 104 } };
 	static const unsigned long want[] = { 5,  20, 20, 27, 61, 63,
 					      65, 80, 80, 90, 90, 104 };
 
@@ -203,9 +201,9 @@ static void test_apply_three_regions3(void)
 /* The second and third regions both moved (to 30-32 and 65-68). */
 static void test_apply_three_regions4(void)
 {
-	static const struct damon_addr_range three[3] = {
-		{ 5, 7 }, { 30, 32 }, { 65, 68 }
-	};
+	static const struct damon_addr_range three[3] = { { 5, 7 },
+							  { 30, 32 },
+							  { 65, 68 } };
 	static const unsigned long want[] = { 5, 7, 30, 32, 65, 68 };
 
 	do_apply(three, want, TAP_NR(want));

@@ -1,0 +1,712 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The vaddr and fvaddr operations sets on real processes (spec §1.2,
+ * §3.8, §5.2), with the userfaultfd asynchronous write-protect access
+ * source read back through PAGEMAP_SCAN on /proc/PID/pagemap.
+ *
+ * Sampling: prepare_access_checks write-protects the one page at each
+ * region's new sampling address (PAGEMAP_SCAN with PM_SCAN_WP_MATCHING
+ * over that page); check_accesses asks, without re-protecting, whether
+ * that page is both in async-WP registered memory and written since.  That
+ * is two ioctls per region per sample; see docs/design-real-memory.md for
+ * why not one per target.  Only writes are seen, and only in memory the
+ * target registered itself (the preload library, or
+ * damon_uffd_self_register()): sampled pages elsewhere read as idle.
+ *
+ * Every system access goes through the sys seam (src/sys/sys.h).
+ */
+#include "ops/ops-common.h"
+#include "ops/vaddr.h"
+#include "core/core.h"
+#include "sys/sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#ifndef MADV_COLD
+#define MADV_COLD 20
+#endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+#define VADDR_PAGE_SZ 4096UL
+/* /proc/PID/maps and smaps of big processes stay far below this. */
+#define VADDR_MAX_PROC_FILE (64UL << 20)
+/* Addresses from here up are the kernel's (e.g. [vsyscall]), not VMAs. */
+#define VADDR_USER_END 0x800000000000UL
+
+/* ---- per-target state ---- */
+
+struct vaddr_target {
+	int pid; /* the pid the descriptors below belong to */
+	int pidfd; /* -1: not opened (yet) */
+	int pagemap_fd; /* -1: not opened (yet) */
+	bool gone; /* the process exited, or its pid was reused */
+	bool pagemap_failed; /* opening pagemap failed once: don't retry */
+	unsigned int logged_actions; /* bit per action already logged */
+	int last_scan_err; /* last PAGEMAP_SCAN errno logged */
+};
+
+static void vaddr_close_fds(struct vaddr_target *vt)
+{
+	if (vt->pagemap_fd >= 0)
+		udamon__sys.close(vt->pagemap_fd);
+	if (vt->pidfd >= 0)
+		udamon__sys.close(vt->pidfd);
+	vt->pagemap_fd = -1;
+	vt->pidfd = -1;
+}
+
+/*
+ * The target's state, opening its pidfd on first use.  The pidfd pins
+ * the process identity: if the pid is later reused by another process,
+ * the pidfd still refers to the dead one, so the target reads as gone.
+ */
+static struct vaddr_target *vaddr_target_of(struct damon_target *t)
+{
+	struct vaddr_target *vt = t->ops_priv;
+
+	if (vt && vt->pid != t->pid) {
+		/* A commit gave this target another process. */
+		vaddr_close_fds(vt);
+		free(vt);
+		vt = NULL;
+		t->ops_priv = NULL;
+	}
+	if (!vt) {
+		vt = calloc(1, sizeof(*vt));
+		if (!vt)
+			return NULL;
+		vt->pid = t->pid;
+		vt->pidfd = -1;
+		vt->pagemap_fd = -1;
+		t->ops_priv = vt;
+		if (t->pid <= 0) {
+			vt->gone = true;
+			return vt;
+		}
+		vt->pidfd = udamon__sys.pidfd_open(t->pid, 0);
+		if (vt->pidfd < 0) {
+			udamon__log(DAMON_LOG_WARN,
+				    "vaddr: pidfd_open(%d): %s", t->pid,
+				    strerror(errno));
+			vt->gone = true;
+		}
+	}
+	return vt;
+}
+
+/* The pagemap descriptor of @vt, opened on first use, or -1. */
+static int vaddr_pagemap_fd(struct vaddr_target *vt)
+{
+	char path[64];
+
+	if (vt->gone || vt->pagemap_failed)
+		return -1;
+	if (vt->pagemap_fd >= 0)
+		return vt->pagemap_fd;
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", vt->pid);
+	vt->pagemap_fd = udamon__sys.open(path, O_RDONLY | O_CLOEXEC, 0);
+	if (vt->pagemap_fd < 0) {
+		udamon__log(DAMON_LOG_ERR, "vaddr: open %s: %s", path,
+			    strerror(errno));
+		vt->pagemap_failed = true;
+	}
+	return vt->pagemap_fd;
+}
+
+static bool vaddr_target_valid(struct damon_target *t)
+{
+	struct vaddr_target *vt = vaddr_target_of(t);
+	struct pollfd pfd;
+	int rc;
+
+	if (!vt)
+		return true; /* out of memory: don't give the target up */
+	if (vt->gone)
+		return false;
+	/* A pidfd polls readable once its process has exited. */
+	pfd.fd = vt->pidfd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	rc = udamon__sys.poll(&pfd, 1, 0);
+	if (rc > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
+		vt->gone = true;
+	return !vt->gone;
+}
+
+static void vaddr_cleanup_target(struct damon_target *t)
+{
+	struct vaddr_target *vt = t->ops_priv;
+
+	if (!vt)
+		return;
+	vaddr_close_fds(vt);
+	free(vt);
+	t->ops_priv = NULL;
+}
+
+/* ---- /proc/PID/maps and the three regions ---- */
+
+int udamon__vaddr_parse_maps(const char *text, struct damon_addr_range **vmasp,
+			     size_t *nrp)
+{
+	struct damon_addr_range *vmas = NULL, *nv;
+	size_t nr = 0, cap = 0;
+	const char *p = text;
+
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		unsigned long start, end;
+		char *q;
+
+		if (!eol)
+			break; /* a torn last line: ignore it */
+		errno = 0;
+		start = strtoul(p, &q, 16);
+		if (q == p || *q != '-' || errno)
+			goto bad;
+		p = q + 1;
+		end = strtoul(p, &q, 16);
+		if (q == p || *q != ' ' || errno || end <= start)
+			goto bad;
+		p = eol + 1;
+		if (start >= VADDR_USER_END)
+			continue; /* [vsyscall] is not a VMA */
+		if (nr && start < vmas[nr - 1].end)
+			goto bad;
+		if (nr == cap) {
+			cap = cap ? cap * 2 : 64;
+			nv = realloc(vmas, cap * sizeof(*vmas));
+			if (!nv) {
+				free(vmas);
+				return -ENOMEM;
+			}
+			vmas = nv;
+		}
+		vmas[nr].start = start;
+		vmas[nr].end = end;
+		nr++;
+	}
+	*vmasp = vmas;
+	*nrp = nr;
+	return 0;
+bad:
+	free(vmas);
+	return -EINVAL;
+}
+
+/* The mapped ranges of @pid in address order. */
+static int vaddr_read_vmas(int pid, struct damon_addr_range **vmasp,
+			   size_t *nrp)
+{
+	char path[64], *text;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	err = udamon__sys_read_file(path, &text, NULL, VADDR_MAX_PROC_FILE);
+	if (err)
+		return err;
+	err = udamon__vaddr_parse_maps(text, vmasp, nrp);
+	free(text);
+	return err;
+}
+
+static int vaddr_apply_three_regions(struct damon_ctx *ctx,
+				     struct damon_target *t)
+{
+	struct damon_addr_range *vmas;
+	size_t nr;
+	int err;
+
+	err = vaddr_read_vmas(t->pid, &vmas, &nr);
+	if (err)
+		return err;
+	err = damon_apply_three_regions(
+		t, vmas, nr,
+		ctx->min_region_sz ? ctx->min_region_sz : DAMON_MIN_REGION_SZ);
+	free(vmas);
+	return err;
+}
+
+static void vaddr_init(struct damon_ctx *ctx)
+{
+	struct damon_target *t;
+	int err;
+
+	damon_for_each_target(t, ctx) {
+		if (!vaddr_target_of(t))
+			continue;
+		if (damon_nr_regions(t))
+			continue;
+		err = vaddr_apply_three_regions(ctx, t);
+		if (err)
+			udamon__log(DAMON_LOG_WARN,
+				    "vaddr: no initial regions for pid %d: %s",
+				    t->pid, strerror(-err));
+	}
+}
+
+static void vaddr_update(struct damon_ctx *ctx)
+{
+	struct damon_target *t;
+
+	damon_for_each_target(t, ctx) {
+		struct vaddr_target *vt = vaddr_target_of(t);
+
+		if (!vt || vt->gone)
+			continue;
+		/* The process may be gone meanwhile: keep what we have. */
+		vaddr_apply_three_regions(ctx, t);
+	}
+}
+
+static void fvaddr_init(struct damon_ctx *ctx)
+{
+	struct damon_target *t;
+
+	damon_for_each_target(t, ctx)
+		vaddr_target_of(t);
+}
+
+/* ---- the access source: uffd-wp + PAGEMAP_SCAN ---- */
+
+/*
+ * One PAGEMAP_SCAN over [@start, @end).  Return: the number of page
+ * regions reported (0 or 1 with @vec of one entry), or -errno.
+ */
+static int vaddr_scan(int fd, unsigned long start, unsigned long end,
+		      uint64_t flags, uint64_t category_mask,
+		      struct udamon_page_region *vec, size_t vec_len)
+{
+	struct udamon_pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.flags = flags,
+		.start = start,
+		.end = end,
+		.vec = (uint64_t)(uintptr_t)vec,
+		.vec_len = vec_len,
+		.category_mask = category_mask,
+		.return_mask = category_mask,
+	};
+	int rc = udamon__sys.ioctl(fd, UDAMON_PAGEMAP_SCAN, &arg);
+
+	return rc < 0 ? -errno : rc;
+}
+
+static void vaddr_log_scan_err(struct vaddr_target *vt, int err)
+{
+	/* Log a failure once per kind, not once per region and sample. */
+	if (vt->last_scan_err == err)
+		return;
+	vt->last_scan_err = err;
+	udamon__log(DAMON_LOG_WARN, "vaddr: PAGEMAP_SCAN of pid %d: %s",
+		    vt->pid, strerror(-err));
+}
+
+/* Write-protect the page at @addr; written pages are matched, so reset. */
+int udamon__vaddr_protect_page(int fd, unsigned long addr)
+{
+	struct udamon_page_region vec[1];
+	unsigned long page = addr & ~(VADDR_PAGE_SZ - 1);
+
+	return vaddr_scan(fd, page, page + VADDR_PAGE_SZ,
+			  UDAMON_PM_SCAN_WP_MATCHING, UDAMON_PAGE_IS_WRITTEN,
+			  vec, 1);
+}
+
+/*
+ * Whether the page at @addr was written since it was protected: it must
+ * be async-WP capable (else the kernel calls every page "written") and
+ * written.  Return: 1, 0, or -errno.
+ */
+int udamon__vaddr_page_written(int fd, unsigned long addr)
+{
+	struct udamon_page_region vec[1];
+	unsigned long page = addr & ~(VADDR_PAGE_SZ - 1);
+	int rc;
+
+	rc = vaddr_scan(fd, page, page + VADDR_PAGE_SZ, 0,
+			UDAMON_PAGE_IS_WPALLOWED | UDAMON_PAGE_IS_WRITTEN, vec,
+			1);
+	if (rc < 0)
+		return rc;
+	return rc > 0 && vec[0].start <= page && page < vec[0].end;
+}
+
+static void vaddr_prepare_access_checks(struct damon_ctx *ctx)
+{
+	struct damon_target *t;
+	struct damon_region *r;
+
+	damon_for_each_target(t, ctx) {
+		struct vaddr_target *vt = vaddr_target_of(t);
+		int fd = vt ? vaddr_pagemap_fd(vt) : -1;
+		int rc;
+
+		damon_for_each_region(r, t) {
+			r->sampling_addr =
+				damon_rand(ctx, r->ar.start, r->ar.end);
+			if (fd < 0)
+				continue;
+			rc = udamon__vaddr_protect_page(fd, r->sampling_addr);
+			if (rc < 0)
+				vaddr_log_scan_err(vt, rc);
+		}
+	}
+}
+
+static unsigned int vaddr_check_accesses(struct damon_ctx *ctx)
+{
+	struct damon_target *t;
+	struct damon_region *r;
+	unsigned int max_nr_accesses = 0;
+
+	damon_for_each_target(t, ctx) {
+		struct vaddr_target *vt = vaddr_target_of(t);
+		int fd = vt ? vaddr_pagemap_fd(vt) : -1;
+		int rc;
+
+		damon_for_each_region(r, t) {
+			bool written = false;
+
+			if (fd >= 0) {
+				rc = udamon__vaddr_page_written(
+					fd, r->sampling_addr);
+				if (rc < 0)
+					vaddr_log_scan_err(vt, rc);
+				written = rc > 0;
+			}
+			damon_update_region_access_rate(r, written,
+							&ctx->attrs);
+			if (r->nr_accesses > max_nr_accesses)
+				max_nr_accesses = r->nr_accesses;
+		}
+	}
+	return max_nr_accesses;
+}
+
+/* ---- DAMOS ---- */
+
+static int vaddr_get_scheme_score(struct damon_ctx *ctx,
+				  struct damon_target *t,
+				  struct damon_region *r, struct damos *s)
+{
+	return damon_ops_scheme_score(ctx, r, s);
+}
+
+static int vaddr_madvise_advice(enum damos_action action)
+{
+	switch (action) {
+	case DAMOS_WILLNEED:
+		return MADV_WILLNEED;
+	case DAMOS_COLD:
+		return MADV_COLD;
+	case DAMOS_PAGEOUT:
+		return MADV_PAGEOUT;
+	case DAMOS_COLLAPSE:
+		return MADV_COLLAPSE;
+	case DAMOS_HUGEPAGE:
+		return MADV_HUGEPAGE;
+	case DAMOS_NOHUGEPAGE:
+		return MADV_NOHUGEPAGE;
+	default:
+		return -1;
+	}
+}
+
+static void vaddr_log_action_once(struct vaddr_target *vt,
+				  enum damos_action action, const char *why)
+{
+	unsigned int bit = 1U << action;
+
+	if (vt && (vt->logged_actions & bit))
+		return;
+	if (vt)
+		vt->logged_actions |= bit;
+	udamon__log(DAMON_LOG_WARN, "vaddr: action %s not applied to pid %d: %s",
+		    damos_action_name(action), vt ? vt->pid : -1, why);
+}
+
+static unsigned long vaddr_apply_scheme(struct damon_ctx *ctx,
+					struct damon_target *t,
+					struct damon_region *r, struct damos *s,
+					unsigned long *sz_filter_passed)
+{
+	struct vaddr_target *vt = vaddr_target_of(t);
+	unsigned long start = r->ar.start & ~(VADDR_PAGE_SZ - 1);
+	unsigned long end = (r->ar.end + VADDR_PAGE_SZ - 1) &
+			    ~(VADDR_PAGE_SZ - 1);
+	int advice = vaddr_madvise_advice(s->action);
+	struct iovec iov;
+	ssize_t done;
+
+	if (s->action == DAMOS_STAT)
+		return 0;
+	if (!vt || vt->gone)
+		return 0;
+	if (advice < 0) {
+		vaddr_log_action_once(vt, s->action,
+				      "not supported by udamon's vaddr");
+		return 0;
+	}
+	if (s->action == DAMOS_HUGEPAGE || s->action == DAMOS_NOHUGEPAGE) {
+		/* process_madvise() takes no THP hints: only madvise(). */
+		if (t->pid != udamon__sys.getpid()) {
+			vaddr_log_action_once(
+				vt, s->action,
+				"only the calling process can get it");
+			return 0;
+		}
+		if (udamon__sys.madvise((void *)start, end - start, advice)) {
+			vaddr_log_action_once(vt, s->action, strerror(errno));
+			return 0;
+		}
+		return end - start;
+	}
+	iov.iov_base = (void *)start;
+	iov.iov_len = end - start;
+	done = udamon__sys.process_madvise(vt->pidfd, &iov, 1, advice, 0);
+	if (done < 0) {
+		if (errno == ESRCH)
+			vt->gone = true;
+		else
+			vaddr_log_action_once(vt, s->action, strerror(errno));
+		return 0;
+	}
+	return (unsigned long)done;
+}
+
+/* ---- checks and registration ---- */
+
+static int vaddr_why(char *why, size_t len, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int vaddr_why(char *why, size_t len, int err, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (why && len)
+		snprintf(why, len, "%s", buf);
+	udamon__log(DAMON_LOG_ERR, "%s", buf);
+	return err;
+}
+
+/*
+ * Find an async-WP registered VMA of @pid via smaps ("uw" in VmFlags).
+ * Return: 1 with @range set, 0 if none, or -errno.
+ */
+static int vaddr_find_uffd_wp_vma(int pid, struct damon_addr_range *range)
+{
+	char path[64], *text, *line, *next;
+	unsigned long start = 0, end = 0;
+	int err, found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	err = udamon__sys_read_file(path, &text, NULL, VADDR_MAX_PROC_FILE);
+	if (err)
+		return err;
+	for (line = text; line && *line && !found; line = next) {
+		char *q;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!strncmp(line, "VmFlags:", 8)) {
+			if (strstr(line + 8, " uw"))
+				found = 1;
+			continue;
+		}
+		/* A VMA header line starts with "start-end ". */
+		start = strtoul(line, &q, 16);
+		if (q != line && *q == '-')
+			end = strtoul(q + 1, NULL, 16);
+	}
+	free(text);
+	if (found) {
+		range->start = start;
+		range->end = end;
+	}
+	return found;
+}
+
+int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
+			     char *why, size_t len)
+{
+	struct udamon_page_region vec[1];
+	struct damon_addr_range uw = { 0, 0 };
+	char path[64];
+	int pidfd, fd, rc;
+
+	if (!ctx || !t)
+		return vaddr_why(why, len, -EINVAL, "vaddr: no context/target");
+	if (ctx->ops.id != DAMON_OPS_VADDR && ctx->ops.id != DAMON_OPS_FVADDR)
+		return vaddr_why(why, len, -EINVAL,
+				 "vaddr: the context uses %s, not vaddr/fvaddr",
+				 damon_ops_name(ctx->ops.id));
+	if (t->pid <= 0)
+		return vaddr_why(why, len, -EINVAL,
+				 "vaddr: target has no process id (pid %d)",
+				 t->pid);
+	pidfd = udamon__sys.pidfd_open(t->pid, 0);
+	if (pidfd < 0)
+		return vaddr_why(why, len, -EINVAL,
+				 "vaddr: process %d: %s", t->pid,
+				 strerror(errno));
+	udamon__sys.close(pidfd);
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", t->pid);
+	fd = udamon__sys.open(path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return vaddr_why(
+			why, len, -EINVAL,
+			"vaddr: cannot open %s: %s (monitoring another process needs ptrace read access to it)",
+			path, strerror(errno));
+	/* An empty scan tells whether the kernel has PAGEMAP_SCAN at all. */
+	rc = vaddr_scan(fd, 0, 0, 0, UDAMON_PAGE_IS_WRITTEN, vec, 1);
+	if (rc == -ENOTTY || rc == -EINVAL || rc == -ENOSYS) {
+		udamon__sys.close(fd);
+		return vaddr_why(
+			why, len, -EINVAL,
+			"vaddr: this kernel has no PAGEMAP_SCAN (Linux >= 6.7 needed for the uffd-wp source) and page idle tracking is not usable");
+	}
+	rc = vaddr_find_uffd_wp_vma(t->pid, &uw);
+	if (rc <= 0) {
+		udamon__sys.close(fd);
+		if (rc < 0)
+			return vaddr_why(why, len, -EINVAL,
+					 "vaddr: read /proc/%d/smaps: %s",
+					 t->pid, strerror(-rc));
+		return vaddr_why(
+			why, len, -EINVAL,
+			"vaddr: process %d registered no memory for userfaultfd write-protect and page idle tracking is not available in this kernel; launch it under udamon (LD_PRELOAD=libudamon-preload.so) or call damon_uffd_self_register() in it",
+			t->pid);
+	}
+	/* A synchronous uffd-wp would block the target on our protection. */
+	rc = vaddr_scan(fd, uw.start, uw.start + VADDR_PAGE_SZ,
+			UDAMON_PM_SCAN_CHECK_WPASYNC, UDAMON_PAGE_IS_WRITTEN,
+			vec, 1);
+	udamon__sys.close(fd);
+	if (rc < 0)
+		return vaddr_why(
+			why, len, -EINVAL,
+			"vaddr: process %d's userfaultfd write-protect is not asynchronous (WP_ASYNC): %s",
+			t->pid, strerror(-rc));
+	return 0;
+}
+
+int damon_vaddr_check_ctx(struct damon_ctx *ctx, char *why, size_t len)
+{
+	struct damon_target *t;
+	struct damos *s;
+	bool all_self = true;
+	int err;
+
+	if (!ctx)
+		return -EINVAL;
+	damon_for_each_target(t, ctx) {
+		err = damon_vaddr_check_target(ctx, t, why, len);
+		if (err)
+			return err;
+		if (t->pid != udamon__sys.getpid())
+			all_self = false;
+	}
+	damon_for_each_scheme(s, ctx) {
+		if (s->action == DAMOS_STAT)
+			continue;
+		if (vaddr_madvise_advice(s->action) < 0)
+			return vaddr_why(
+				why, len, -EINVAL,
+				"vaddr: action %s is not supported by udamon's vaddr",
+				damos_action_name(s->action));
+		if ((s->action == DAMOS_HUGEPAGE ||
+		     s->action == DAMOS_NOHUGEPAGE) &&
+		    !all_self)
+			return vaddr_why(
+				why, len, -EINVAL,
+				"vaddr: action %s works only on the calling process (madvise); process_madvise does not take it",
+				damos_action_name(s->action));
+	}
+	return 0;
+}
+
+const char *damon_access_source_name(struct damon_ctx *ctx)
+{
+	if (!ctx)
+		return "none";
+	switch (ctx->ops.id) {
+	case DAMON_OPS_VADDR:
+	case DAMON_OPS_FVADDR:
+		return "uffd-wp (writes only)";
+	case DAMON_OPS_SIM:
+		return "sim";
+	case DAMON_OPS_APP:
+		return "application";
+	default:
+		return "none";
+	}
+}
+
+static struct damon_operations vaddr_ops = {
+	.id = DAMON_OPS_VADDR,
+	.init = vaddr_init,
+	.update = vaddr_update,
+	.prepare_access_checks = vaddr_prepare_access_checks,
+	.check_accesses = vaddr_check_accesses,
+	.get_scheme_score = vaddr_get_scheme_score,
+	.apply_scheme = vaddr_apply_scheme,
+	.target_valid = vaddr_target_valid,
+	.cleanup_target = vaddr_cleanup_target,
+};
+
+static struct damon_operations fvaddr_ops = {
+	.id = DAMON_OPS_FVADDR,
+	.init = fvaddr_init,
+	.prepare_access_checks = vaddr_prepare_access_checks,
+	.check_accesses = vaddr_check_accesses,
+	.get_scheme_score = vaddr_get_scheme_score,
+	.apply_scheme = vaddr_apply_scheme,
+	.target_valid = vaddr_target_valid,
+	.cleanup_target = vaddr_cleanup_target,
+};
+
+static int vaddr_register_one(struct damon_operations *ops)
+{
+	int err;
+
+	if (damon_is_registered_ops(ops->id))
+		return 0;
+	err = damon_register_ops(ops);
+	/* Lost a race with another caller: registered all the same. */
+	if (err == -EINVAL && damon_is_registered_ops(ops->id))
+		return 0;
+	return err;
+}
+
+int damon_vaddr_register(void)
+{
+	int err = vaddr_register_one(&vaddr_ops);
+
+	if (err)
+		return err;
+	return vaddr_register_one(&fvaddr_ops);
+}
+
+__attribute__((constructor)) static void vaddr_register_at_load(void)
+{
+	damon_vaddr_register();
+}

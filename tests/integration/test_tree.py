@@ -1,0 +1,936 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Integration tests of udamond's DAMON sysfs tree, over a real FUSE mount
+in a private mount namespace: the files, modes and defaults of every
+directory, the kernel's parsing and errno, nr_* directories, the state
+commands with the sim operations set, pause/resume, refresh_ms, tried
+regions against the sim's ground truth, -EBUSY, FUSE semantics, daemon
+lifecycle and `udamon ns`.
+
+usage: test_tree.py --udamond PATH --udamon PATH [--configs DIR] [CASE...]
+"""
+import argparse
+import errno
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+from udamon_test import (Daemon, Refused, Runner, Skip, Tree, check, eq,
+                         is_fuse)
+
+R = Runner()
+ARGS = None
+
+ACTIONS = ['willneed', 'cold', 'pageout', 'hugepage', 'nohugepage',
+           'collapse', 'lru_prio', 'lru_deprio', 'migrate_hot',
+           'migrate_cold', 'stat']
+METRICS = ['user_input', 'some_mem_psi_us', 'node_mem_used_bp',
+           'node_mem_free_bp', 'node_memcg_used_bp', 'node_memcg_free_bp',
+           'active_mem_bp', 'inactive_mem_bp', 'node_eligible_mem_bp',
+           'hugepage_mem_bp']
+CORE_FILTERS = ['addr', 'target']
+OPS_FILTERS = ['anon', 'active', 'memcg', 'young', 'hugepage_size',
+               'unmapped']
+SIM_OPS_ID = 3
+
+
+def daemon():
+    return Daemon(ARGS.udamond)
+
+
+def build(t, kdamonds=1, contexts=1, targets=1, regions=1, schemes=1,
+          goals=1, filters=1, dests=1):
+    t.must('kdamonds/nr_kdamonds', '%d\n' % kdamonds)
+    if not kdamonds:
+        return
+    t.must('kdamonds/0/contexts/nr_contexts', '%d\n' % contexts)
+    if not contexts:
+        return
+    c = 'kdamonds/0/contexts/0/'
+    t.must(c + 'targets/nr_targets', '%d\n' % targets)
+    if targets:
+        t.must(c + 'targets/0/regions/nr_regions', '%d\n' % regions)
+    t.must(c + 'schemes/nr_schemes', '%d\n' % schemes)
+    if schemes:
+        s = c + 'schemes/0/'
+        t.must(s + 'quotas/goals/nr_goals', '%d\n' % goals)
+        for d in ('core_filters', 'ops_filters', 'filters'):
+            t.must(s + d + '/nr_filters', '%d\n' % filters)
+        t.must(s + 'dests/nr_dests', '%d\n' % dests)
+
+
+def expected_tree():
+    """relative path -> (mode, default or None when not fixed)."""
+    e = {'kdamonds/nr_kdamonds': (0o600, '1')}
+    k = 'kdamonds/0/'
+    e.update({k + 'state': (0o600, 'off'), k + 'pid': (0o400, '-1'),
+              k + 'refresh_ms': (0o600, '0'),
+              k + 'udamon/dump': (0o400, None),
+              k + 'contexts/nr_contexts': (0o600, '1')})
+    c = k + 'contexts/0/'
+    e.update({c + 'avail_operations': (0o400, None),
+              c + 'operations': (0o600, 'vaddr'),
+              c + 'addr_unit': (0o600, '1'), c + 'pause': (0o600, 'N'),
+              c + 'udamon/sim_workload': (0o600, ''),
+              c + 'udamon/access_source': (0o400, None)})
+    a = c + 'monitoring_attrs/'
+    for f, v in (('sample_us', '5000'), ('aggr_us', '100000'),
+                 ('update_us', '60000000')):
+        e[a + 'intervals/' + f] = (0o600, v)
+    for f in ('access_bp', 'aggrs', 'min_sample_us', 'max_sample_us'):
+        e[a + 'intervals/intervals_goal/' + f] = (0o600, '0')
+    e[a + 'nr_regions/min'] = (0o600, '10')
+    e[a + 'nr_regions/max'] = (0o600, '1000')
+    tg = c + 'targets/'
+    e.update({tg + 'nr_targets': (0o600, '1'),
+              tg + '0/pid_target': (0o600, '0'),
+              tg + '0/obsolete_target': (0o600, 'N'),
+              tg + '0/regions/nr_regions': (0o600, '1'),
+              tg + '0/regions/0/start': (0o600, '0'),
+              tg + '0/regions/0/end': (0o600, '0')})
+    s = c + 'schemes/'
+    e[s + 'nr_schemes'] = (0o600, '1')
+    s += '0/'
+    e.update({s + 'action': (0o600, 'stat'),
+              s + 'apply_interval_us': (0o600, '0'),
+              s + 'target_nid': (0o600, '-1')})
+    for r in ('sz', 'nr_accesses', 'age'):
+        for m in ('min', 'max'):
+            e[s + 'access_pattern/%s/%s' % (r, m)] = (0o600, '0')
+    q = s + 'quotas/'
+    for f in ('ms', 'bytes', 'reset_interval_ms', 'fail_charge_num',
+              'fail_charge_denom'):
+        e[q + f] = (0o600, '0')
+    e[q + 'effective_bytes'] = (0o400, '0')
+    e[q + 'goal_tuner'] = (0o600, 'consist')
+    for f in ('sz_permil', 'nr_accesses_permil', 'age_permil'):
+        e[q + 'weights/' + f] = (0o600, '0')
+    e[q + 'goals/nr_goals'] = (0o600, '1')
+    e.update({q + 'goals/0/target_metric': (0o600, 'user_input'),
+              q + 'goals/0/target_value': (0o600, '0'),
+              q + 'goals/0/current_value': (0o600, '0'),
+              q + 'goals/0/nid': (0o600, '0'),
+              q + 'goals/0/path': (0o600, '')})
+    e[s + 'watermarks/metric'] = (0o600, 'none')
+    for f in ('interval_us', 'high', 'mid', 'low'):
+        e[s + 'watermarks/' + f] = (0o600, '0')
+    for d in ('core_filters', 'ops_filters', 'filters'):
+        e[s + d + '/nr_filters'] = (0o600, '1')
+        f = s + d + '/0/'
+        e.update({f + 'type': (0o600, 'anon'), f + 'matching': (0o600, 'N'),
+                  f + 'allow': (0o600, 'N'), f + 'memcg_path': (0o600, '')})
+        for n in ('addr_start', 'addr_end', 'min', 'max',
+                  'damon_target_idx'):
+            e[f + n] = (0o600, '0')
+    e.update({s + 'dests/nr_dests': (0o600, '1'),
+              s + 'dests/0/id': (0o600, '0'),
+              s + 'dests/0/weight': (0o600, '0')})
+    for f in ('nr_tried', 'sz_tried', 'nr_applied', 'sz_applied',
+              'sz_ops_filter_passed', 'qt_exceeds', 'nr_snapshots'):
+        e[s + 'stats/' + f] = (0o400, '0')
+    e[s + 'stats/max_nr_snapshots'] = (0o600, '0')
+    e[s + 'tried_regions/total_bytes'] = (0o400, '0')
+    return e
+
+
+@R.case
+def test_refuses_non_fuse_tree():
+    d = tempfile.mkdtemp()
+    try:
+        try:
+            Tree(d)
+        except Refused:
+            return
+        raise AssertionError('a plain directory was accepted')
+    finally:
+        os.rmdir(d)
+
+
+@R.case
+def test_walk_files_modes_defaults():
+    with daemon() as d:
+        t = d.tree
+        eq(t.val('kdamonds/nr_kdamonds'), '0', 'nr_kdamonds default')
+        build(t)
+        want = expected_tree()
+        found = {}
+        for root, dirs, files in os.walk(t.admin):
+            for dn in dirs:
+                st = os.stat(os.path.join(root, dn))
+                eq(oct(st.st_mode & 0o7777), oct(0o755), 'dir mode ' + dn)
+            for fn in files:
+                p = os.path.join(root, fn)
+                found[os.path.relpath(p, t.admin)] = os.stat(p)
+        eq(sorted(found), sorted(want), 'set of files')
+        for rel, (mode, default) in want.items():
+            st = found[rel]
+            eq(oct(st.st_mode & 0o7777), oct(mode), 'mode of ' + rel)
+            eq(st.st_size, 4096, 'size of ' + rel)
+            if default is not None:
+                eq(t.val(rel), default, 'default of ' + rel)
+        check('sim' in t.read('kdamonds/0/contexts/0/avail_operations')
+              .split(), 'sim is available')
+
+
+@R.case
+def test_good_and_bad_writes():
+    E = errno
+    with daemon() as d:
+        t = d.tree
+        build(t)
+        c = 'kdamonds/0/contexts/0/'
+        s = c + 'schemes/0/'
+        iv = c + 'monitoring_attrs/intervals/'
+        cases = [
+            # file, input, errno, read back
+            (iv + 'sample_us', '0x10\n', 0, '16'),
+            (iv + 'sample_us', '010', 0, '8'),
+            (iv + 'sample_us', '+7\n', 0, '7'),
+            (iv + 'sample_us', 'abc', E.EINVAL, '7'),
+            (iv + 'sample_us', '-1', E.EINVAL, '7'),
+            (iv + 'sample_us', '1 ', E.EINVAL, '7'),
+            (iv + 'sample_us', '18446744073709551616', E.ERANGE, '7'),
+            (iv + 'aggr_us', '18446744073709551615', 0,
+             '18446744073709551615'),
+            ('kdamonds/0/refresh_ms', '4294967295', 0, '4294967295'),
+            ('kdamonds/0/refresh_ms', '4294967296', E.ERANGE, '4294967295'),
+            (c + 'targets/0/pid_target', '-5', 0, '-5'),
+            (c + 'targets/0/pid_target', 'abc', E.EINVAL, '-5'),
+            (c + 'targets/0/pid_target', '99999999999', E.EINVAL, '-5'),
+            (c + 'targets/0/obsolete_target', 'Y', 0, 'Y'),
+            (c + 'targets/0/obsolete_target', 'maybe', E.EINVAL, 'Y'),
+            (c + 'targets/0/regions/0/start', '4096', 0, '4096'),
+            (c + 'addr_unit', '0', E.EINVAL, '1'),
+            (c + 'addr_unit', '4096', 0, '4096'),
+            (c + 'operations', 'paddr\n', 0, 'paddr'),
+            (c + 'operations', 'sim', 0, 'sim'),
+            (c + 'operations', 'foo', E.EINVAL, 'sim'),
+            (c + 'operations', 'paddr\n\n', E.EINVAL, 'sim'),
+            (c + 'pause', 'Y', 0, 'Y'), (c + 'pause', 'n', 0, 'N'),
+            (c + 'pause', '1', 0, 'Y'), (c + 'pause', '0', 0, 'N'),
+            (c + 'pause', 'true', 0, 'Y'), (c + 'pause', 'False', 0, 'N'),
+            (c + 'pause', 'on', 0, 'Y'), (c + 'pause', 'off', 0, 'N'),
+            (c + 'pause', 'x', E.EINVAL, 'N'), (c + 'pause', 'o', E.EINVAL,
+                                                'N'),
+            (s + 'action', 'pageout\n', 0, 'pageout'),
+            (s + 'action', 'foo', E.EINVAL, 'pageout'),
+            (s + 'target_nid', '2147483648', E.ERANGE, '-1'),
+            (s + 'target_nid', '3', 0, '3'),
+            (s + 'apply_interval_us', '1000', 0, '1000'),
+            (s + 'quotas/ms', '99999999999999999999', E.EINVAL, '0'),
+            (s + 'quotas/bytes', 'x', E.EINVAL, '0'),
+            (s + 'quotas/reset_interval_ms', '1000', 0, '1000'),
+            (s + 'quotas/fail_charge_num', '4294967296', E.EINVAL, '0'),
+            (s + 'quotas/fail_charge_denom', '1024', 0, '1024'),
+            (s + 'quotas/goal_tuner', 'temporal', 0, 'temporal'),
+            (s + 'quotas/goal_tuner', 'foo', E.EINVAL, 'temporal'),
+            (s + 'quotas/weights/sz_permil', '4294967296', E.ERANGE, '0'),
+            (s + 'quotas/weights/age_permil', '7', 0, '7'),
+            (s + 'quotas/goals/0/target_metric', 'some_mem_psi_us', 0,
+             'some_mem_psi_us'),
+            (s + 'quotas/goals/0/target_metric', 'bad', E.EINVAL,
+             'some_mem_psi_us'),
+            (s + 'quotas/goals/0/nid', '-1', 0, '-1'),
+            (s + 'quotas/goals/0/path', '/a', 0, '/a'),
+            (s + 'watermarks/metric', 'free_mem_rate', 0, 'free_mem_rate'),
+            (s + 'watermarks/metric', 'bad', E.EINVAL, 'free_mem_rate'),
+            (s + 'watermarks/high', '900', 0, '900'),
+            (s + 'filters/0/memcg_path', '/foo\n', 0, '/foo\n'),
+            (s + 'filters/0/matching', 'Y', 0, 'Y'),
+            (s + 'filters/0/damon_target_idx', '-1', 0, '-1'),
+            (s + 'dests/0/weight', '4294967296', E.ERANGE, '0'),
+            (s + 'stats/max_nr_snapshots', '5', 0, '5'),
+            (s + 'stats/nr_tried', '1', E.EACCES, '0'),
+            (s + 'tried_regions/total_bytes', '1', E.EACCES, '0'),
+            (s + 'quotas/effective_bytes', '1', E.EACCES, '0'),
+            ('kdamonds/0/pid', '1', E.EACCES, '-1'),
+            ('kdamonds/nr_kdamonds', '-1', E.EINVAL, '1'),
+            ('kdamonds/nr_kdamonds', 'abc', E.EINVAL, '1'),
+            ('kdamonds/nr_kdamonds', '99999999999', E.ERANGE, '1'),
+            ('kdamonds/0/contexts/nr_contexts', '2', E.EINVAL, '1'),
+            ('kdamonds/0/contexts/nr_contexts', '-1', E.EINVAL, '1'),
+        ]
+        for rel, value, err, back in cases:
+            got = t.write(rel, value)
+            eq(errno.errorcode.get(got, got), errno.errorcode.get(err, err),
+               'writing %r to %s' % (value, rel))
+            eq(t.val(rel), back, 'read back of %s after %r' % (rel, value))
+        # the kernel keeps what was written to path files, newline included
+        eq(t.read(s + 'filters/0/memcg_path'), '/foo\n\n', 'memcg_path')
+        # a write is answered with its full byte count
+        fd = os.open(t.path(iv + 'update_us'), os.O_WRONLY)
+        eq(os.write(fd, b'123\n'), 4, 'write count')
+        os.close(fd)
+        eq(t.val(iv + 'update_us'), '123', 'update_us')
+
+
+@R.case
+def test_nr_dirs_create_remove():
+    with daemon() as d:
+        t = d.tree
+        build(t, schemes=0)
+        c = 'kdamonds/0/contexts/0/'
+        for nr_file in ('targets/nr_targets', 'schemes/nr_schemes',
+                        'targets/0/regions/nr_regions'):
+            base = c + nr_file.rsplit('/', 1)[0] + '/'
+            if nr_file.startswith('targets/0/'):
+                t.must(c + 'targets/nr_targets', '1')
+            for n in (1, 2, 0, 3):
+                t.must(c + nr_file, '%d\n' % n)
+                eq(t.val(c + nr_file), str(n), nr_file)
+                for i in range(5):
+                    eq(os.path.isdir(t.path(base + str(i))), i < n,
+                       '%s%d with %d' % (base, i, n))
+        # rebuilding resets children to defaults
+        t.must(c + 'schemes/nr_schemes', '1')
+        t.must(c + 'schemes/0/action', 'pageout')
+        t.must(c + 'schemes/nr_schemes', '1')
+        eq(t.val(c + 'schemes/0/action'), 'stat', 'recreated default')
+        # directory names are exactly "%d"
+        check(not os.path.exists(t.path(c + 'schemes/00')), '00')
+        check(not os.path.exists(t.path(c + 'schemes/+0')), '+0')
+        s = c + 'schemes/0/'
+        for sub in ('quotas/goals/nr_goals', 'core_filters/nr_filters',
+                    'ops_filters/nr_filters', 'filters/nr_filters',
+                    'dests/nr_dests'):
+            t.must(s + sub, '2')
+            d0 = t.path(s + sub.rsplit('/', 1)[0])
+            eq(sorted(x for x in os.listdir(d0) if x.isdigit()),
+               ['0', '1'], sub)
+            t.must(s + sub, '0')
+            eq([x for x in os.listdir(d0) if x.isdigit()], [], sub)
+        t.must('kdamonds/nr_kdamonds', '2')
+        check(os.path.isdir(t.path('kdamonds/1/contexts')), 'kdamond 1')
+        t.must('kdamonds/nr_kdamonds', '0')
+        check(not os.path.exists(t.path('kdamonds/0')), 'removed')
+
+
+@R.case
+def test_filter_type_keywords():
+    with daemon() as d:
+        t = d.tree
+        build(t)
+        s = 'kdamonds/0/contexts/0/schemes/0/'
+        for ftype in CORE_FILTERS + OPS_FILTERS + ['foo']:
+            for dname, allowed in (('core_filters', CORE_FILTERS),
+                                   ('ops_filters', OPS_FILTERS),
+                                   ('filters', CORE_FILTERS + OPS_FILTERS)):
+                rel = s + dname + '/0/type'
+                want = 0 if ftype in allowed else errno.EINVAL
+                eq(t.write(rel, ftype + '\n'), want,
+                   '%s to %s' % (ftype, dname))
+                if not want:
+                    eq(t.val(rel), ftype, rel)
+
+
+@R.case
+def test_state_errors_without_kdamond():
+    with daemon() as d:
+        t = d.tree
+        build(t, schemes=0)
+        t.must('kdamonds/0/contexts/nr_contexts', '0')
+        eq(t.cmd(0, 'on'), errno.EINVAL, 'on without context')
+        eq(t.cmd(0, 'off'), errno.EINVAL, 'off never started')
+        t.must('kdamonds/0/contexts/nr_contexts', '1')
+        t.must('kdamonds/0/contexts/0/targets/nr_targets', '1')
+        for c in ('commit', 'update_schemes_stats',
+                  'update_schemes_tried_regions',
+                  'update_schemes_tried_bytes', 'commit_schemes_quota_goals',
+                  'update_schemes_effective_quotas',
+                  'update_tuned_intervals'):
+            eq(t.cmd(0, c), errno.EINVAL, c + ' never started')
+        eq(t.cmd(0, 'clear_schemes_tried_regions'), 0, 'clear')
+        eq(t.cmd(0, 'foo'), errno.EINVAL, 'unknown command')
+        eq(t.cmd(0, 'on\n\n'), errno.EINVAL, 'two newlines')
+        # vaddr (the default) is not available yet: EINVAL and a log line
+        ops = t.read('kdamonds/0/contexts/0/avail_operations').split()
+        if 'vaddr' not in ops:
+            t.must('kdamonds/0/contexts/0/targets/0/pid_target',
+                   str(os.getpid()))
+            eq(t.cmd(0, 'on'), errno.EINVAL, 'on with vaddr')
+            check('operations set vaddr is not available' in d.log_text(),
+                  'log line for vaddr')
+        eq(t.val('kdamonds/0/state'), 'off', 'state')
+        eq(t.val('kdamonds/0/pid'), '-1', 'pid')
+
+
+def setup_sim(t, cfg=None, scheme=True, aggr_us=None, kdamonds=1):
+    build(t, kdamonds=kdamonds, regions=0, schemes=1 if scheme else 0,
+          goals=0, filters=0, dests=0)
+    c = 'kdamonds/0/contexts/0/'
+    t.must(c + 'operations', 'sim')
+    t.must(c + 'udamon/sim_workload',
+           cfg or os.path.join(ARGS.configs, 'stairs_30secs.cfg'))
+    if aggr_us:
+        t.must(c + 'monitoring_attrs/intervals/aggr_us', str(aggr_us))
+    if scheme:
+        s = c + 'schemes/0/'
+        t.must(s + 'access_pattern/sz/max', str(2**64 - 1))
+        t.must(s + 'access_pattern/nr_accesses/max', '4294967295')
+        t.must(s + 'access_pattern/age/max', '4294967295')
+
+
+@R.case
+def test_sim_on_commit_off():
+    with daemon() as d:
+        t = d.tree
+        setup_sim(t)
+        eq(t.cmd(0, 'on'), 0, 'on')
+        eq(t.val('kdamonds/0/state'), 'on', 'state on')
+        pid = int(t.val('kdamonds/0/pid'))
+        check(os.path.exists('/proc/%d/task/%d' % (d.proc.pid, pid)),
+              'pid %d is a thread of udamond' % pid)
+        with open('/proc/%d/task/%d/comm' % (d.proc.pid, pid)) as f:
+            check(f.read().startswith('kdamond.'), 'thread name')
+        eq(t.cmd(0, 'on'), errno.EBUSY, 'on while running')
+        eq(t.write('kdamonds/nr_kdamonds', '0'), errno.EBUSY,
+           'nr_kdamonds while running')
+        time.sleep(0.5)
+        eq(t.cmd(0, 'update_schemes_stats'), 0, 'stats')
+        check(int(t.val('kdamonds/0/contexts/0/schemes/0/stats/nr_tried'))
+              > 0, 'nr_tried moved')
+        t.must('kdamonds/0/contexts/0/monitoring_attrs/intervals/aggr_us',
+               '200000')
+        eq(t.cmd(0, 'commit'), 0, 'commit')
+        eq(t.dump()['contexts'][0]['attrs']['aggr_interval'], 200000,
+           'committed aggr')
+        # an invalid commit is refused and the kdamond keeps running
+        t.must('kdamonds/0/contexts/0/monitoring_attrs/nr_regions/min', '1')
+        eq(t.cmd(0, 'commit'), errno.EINVAL, 'bad commit')
+        eq(t.val('kdamonds/0/state'), 'on', 'still on')
+        t.must('kdamonds/0/contexts/0/monitoring_attrs/nr_regions/min', '10')
+        eq(t.cmd(0, 'update_schemes_effective_quotas'), 0, 'eff quotas')
+        eq(t.cmd(0, 'update_tuned_intervals'), 0, 'tuned intervals')
+        eq(t.val('kdamonds/0/contexts/0/monitoring_attrs/intervals/aggr_us'),
+           '200000', 'tuned aggr_us')
+        eq(t.cmd(0, 'commit_schemes_quota_goals'), 0, 'goals')
+        eq(t.cmd(0, 'off'), 0, 'off')
+        eq(t.val('kdamonds/0/state'), 'off', 'state off')
+        eq(t.val('kdamonds/0/pid'), '-1', 'pid after off')
+        eq(t.cmd(0, 'off'), errno.EPERM, 'off twice')
+        for c in ('commit', 'update_schemes_stats',
+                  'update_schemes_tried_regions'):
+            eq(t.cmd(0, c), errno.ECANCELED, c + ' after off')
+        # the stopped context stays readable; targets are gone
+        dump = t.dump()
+        eq(len(dump['contexts']), 1, 'dump of a stopped kdamond')
+        eq(dump['contexts'][0]['adaptive_targets'], [], 'targets gone')
+        eq(t.cmd(0, 'on'), 0, 'on again')
+        eq(t.cmd(0, 'off'), 0, 'off again')
+        # a bad workload file: EINVAL and a log line naming it
+        t.must('kdamonds/0/contexts/0/udamon/sim_workload', '/nonexistent')
+        eq(t.cmd(0, 'on'), errno.EINVAL, 'bad workload')
+        check('/nonexistent' in d.log_text(), 'log names the workload')
+
+
+def region_view(dump):
+    return [[(r['ar']['start'], r['ar']['end'], r['nr_accesses'], r['age'])
+             for r in tg['regions_list']]
+            for tg in dump['contexts'][0]['adaptive_targets']]
+
+
+def read_stats(t):
+    eq(t.cmd(0, 'update_schemes_stats'), 0, 'update_schemes_stats')
+    s = 'kdamonds/0/contexts/0/schemes/0/stats/'
+    return tuple(int(t.val(s + f)) for f in ('nr_tried', 'sz_tried',
+                                              'nr_snapshots'))
+
+
+@R.case
+def test_pause_resume():
+    with daemon() as d:
+        t = d.tree
+        setup_sim(t)
+        c = 'kdamonds/0/contexts/0/'
+        eq(t.cmd(0, 'on'), 0, 'on')
+        time.sleep(0.5)
+        t.must(c + 'pause', 'Y')
+        eq(t.cmd(0, 'commit'), 0, 'pause commit')
+        d1 = t.dump()
+        eq(d1['contexts'][0]['pause'], True, 'dump says paused')
+        s1 = read_stats(t)
+        time.sleep(0.6)
+        d2 = t.dump()
+        eq(region_view(d2), region_view(d1), 'regions while paused')
+        eq(d2['contexts'][0]['passed_sample_intervals'],
+           d1['contexts'][0]['passed_sample_intervals'], 'no samples')
+        eq(t.cmd(0, 'update_schemes_tried_regions'), errno.ECANCELED,
+           'tried regions while paused')
+        eq(t.cmd(0, 'update_schemes_tried_bytes'), errno.ECANCELED,
+           'tried bytes while paused')
+        eq(read_stats(t), s1, 'stats while paused')
+        eq(t.val('kdamonds/0/state'), 'on', 'paused is on')
+        # resume
+        t.must(c + 'pause', 'N')
+        eq(t.cmd(0, 'commit'), 0, 'resume commit')
+        time.sleep(0.6)
+        d3 = t.dump()
+        check(d3['contexts'][0]['passed_sample_intervals'] >
+              d2['contexts'][0]['passed_sample_intervals'], 'samples again')
+        check(region_view(d3) != region_view(d2), 'regions move again')
+        check(read_stats(t)[0] > s1[0], 'stats move again')
+        eq(t.cmd(0, 'update_schemes_tried_regions'), 0, 'tried regions')
+        # off while paused stops the kdamond
+        t.must(c + 'pause', 'Y')
+        eq(t.cmd(0, 'commit'), 0, 'pause again')
+        eq(t.cmd(0, 'off'), 0, 'off while paused')
+        eq(t.val('kdamonds/0/state'), 'off', 'stopped')
+        # started paused: one sample, then nothing
+        eq(t.cmd(0, 'on'), 0, 'on paused')
+        time.sleep(0.3)
+        p1 = t.dump()['contexts'][0]['passed_sample_intervals']
+        time.sleep(0.3)
+        p2 = t.dump()['contexts'][0]['passed_sample_intervals']
+        eq(p1, 1, 'a context started paused takes one sample')
+        eq(p2, 1, 'and then stays paused')
+        eq(t.cmd(0, 'off'), 0, 'off')
+
+
+@R.case
+def test_staged_equals_committed():
+    with daemon() as d:
+        t = d.tree
+        setup_sim(t, scheme=False)
+        c = 'kdamonds/0/contexts/0/'
+        iv = c + 'monitoring_attrs/intervals/'
+        staged = {'sample': 5000, 'aggr': 100000, 'update': 60000000,
+                  'min': 10, 'max': 1000}
+
+        def set_scheme(i, action, ms, sz, reset, goals, core, ops, dests,
+                       pattern):
+            s = c + 'schemes/%d/' % i
+            t.must(s + 'action', action)
+            for (r, m), v in pattern.items():
+                t.must(s + 'access_pattern/%s/%s' % (r, m), str(v))
+            t.must(s + 'apply_interval_us', '0')
+            t.must(s + 'quotas/ms', str(ms))
+            t.must(s + 'quotas/bytes', str(sz))
+            t.must(s + 'quotas/reset_interval_ms', str(reset))
+            t.must(s + 'quotas/weights/nr_accesses_permil', '3')
+            t.must(s + 'quotas/fail_charge_num', '1')
+            t.must(s + 'quotas/fail_charge_denom', '1024')
+            t.must(s + 'quotas/goals/nr_goals', str(len(goals)))
+            for j, (metric, target, current) in enumerate(goals):
+                g = s + 'quotas/goals/%d/' % j
+                t.must(g + 'target_metric', metric)
+                t.must(g + 'target_value', str(target))
+                t.must(g + 'current_value', str(current))
+            for dname, flist in (('core_filters', core), ('ops_filters', ops)):
+                t.must(s + dname + '/nr_filters', str(len(flist)))
+                for j, f in enumerate(flist):
+                    p = s + dname + '/%d/' % j
+                    t.must(p + 'type', f['type'])
+                    t.must(p + 'matching', 'Y' if f['matching'] else 'N')
+                    t.must(p + 'allow', 'Y' if f['allow'] else 'N')
+                    if f['type'] == 'addr':
+                        t.must(p + 'addr_start', str(f['addr_range'][0]))
+                        t.must(p + 'addr_end', str(f['addr_range'][1]))
+                    if f['type'] == 'target':
+                        t.must(p + 'damon_target_idx', str(f['target_idx']))
+            t.must(s + 'dests/nr_dests', str(len(dests)))
+            for j, (nid, w) in enumerate(dests):
+                t.must(s + 'dests/%d/id' % j, str(nid))
+                t.must(s + 'dests/%d/weight' % j, str(w))
+            return {'action': ACTIONS.index(action), 'ms': ms, 'sz': sz,
+                    'reset': reset,
+                    'goals': [(METRICS.index(m), tv, cv if m == 'user_input'
+                               else 0) for m, tv, cv in goals if tv],
+                    'core': core, 'ops': ops, 'dests': dests,
+                    'pattern': pattern}
+
+        def assert_committed(schemes, nr_targets):
+            # pause, dump, check, resume: as the kernel's sysfs.py does
+            t.must(c + 'pause', 'Y')
+            eq(t.cmd(0, 'commit'), 0, 'pause commit')
+            ctx = t.dump()['contexts'][0]
+            eq(ctx['pause'], True, 'pause')
+            eq(ctx['ops']['id'], SIM_OPS_ID, 'ops')
+            a = ctx['attrs']
+            eq((a['sample_interval'], a['aggr_interval'],
+                a['ops_update_interval'], a['min_nr_regions'],
+                a['max_nr_regions']),
+               (staged['sample'], staged['aggr'], staged['update'],
+                staged['min'], staged['max']), 'attrs')
+            eq(len(ctx['adaptive_targets']), nr_targets, 'targets')
+            for tg in ctx['adaptive_targets']:
+                eq(tg['obsolete'], False, 'obsolete')
+            eq(len(ctx['schemes']), len(schemes), 'schemes')
+            for got, want in zip(ctx['schemes'], schemes):
+                eq(got['action'], want['action'], 'action')
+                p = got['pattern']
+                eq((p['min_sz_region'], p['max_sz_region'],
+                    p['min_nr_accesses'], p['max_nr_accesses'],
+                    p['min_age_region'], p['max_age_region']),
+                   tuple(want['pattern'][k] for k in (
+                       ('sz', 'min'), ('sz', 'max'), ('nr_accesses', 'min'),
+                       ('nr_accesses', 'max'), ('age', 'min'),
+                       ('age', 'max'))), 'pattern')
+                q = got['quota']
+                eq((q['ms'], q['sz'], q['reset_interval'],
+                    q['weight_nr_accesses'], q['fail_charge_num'],
+                    q['fail_charge_denom']),
+                   (want['ms'], want['sz'], want['reset'], 3, 1, 1024),
+                   'quota')
+                eq([(g['metric'], g['target_value'], g['current_value'])
+                    for g in q['goals']], want['goals'], 'goals')
+                for key, lst in (('core_filters', want['core']),
+                                 ('ops_filters', want['ops'])):
+                    eq(got[key], lst, key)
+                md = got['migrate_dests']
+                eq(list(zip(md['node_id_arr'], md['weight_arr'])),
+                   [tuple(x) for x in want['dests']], 'dests')
+            t.must(c + 'pause', 'N')
+            eq(t.cmd(0, 'commit'), 0, 'resume commit')
+
+        t.must(c + 'schemes/nr_schemes', '1')
+        pat = {('sz', 'min'): 4096, ('sz', 'max'): 2**40,
+               ('nr_accesses', 'min'): 0, ('nr_accesses', 'max'): 20,
+               ('age', 'min'): 0, ('age', 'max'): 1000}
+        base = 0x100000000
+        s0 = set_scheme(0, 'stat', 0, 0, 0, [('user_input', 10000, 5000)],
+                        [{'type': 'addr', 'matching': True, 'allow': True,
+                          'addr_range': [base, base + (8 << 20)]}],
+                        [{'type': 'anon', 'matching': False,
+                          'allow': False}],
+                        [(0, 30), (1, 70)], pat)
+        eq(t.cmd(0, 'on'), 0, 'on')
+        assert_committed([s0], 1)
+
+        # round 2: new attrs, a second scheme, a skipped goal
+        t.must(iv + 'sample_us', '4000')
+        t.must(iv + 'aggr_us', '80000')
+        t.must(c + 'monitoring_attrs/nr_regions/min', '5')
+        t.must(c + 'monitoring_attrs/nr_regions/max', '500')
+        staged.update(sample=4000, aggr=80000, min=5, max=500)
+        t.must(c + 'schemes/nr_schemes', '2')
+        s0 = set_scheme(0, 'stat', 100, 1 << 20, 1000,
+                        [('user_input', 10000, 12000),
+                         ('some_mem_psi_us', 0, 0)], [], [], [], pat)
+        s1 = set_scheme(1, 'pageout', 0, 4 << 20, 200,
+                        [], [{'type': 'target', 'matching': True,
+                              'allow': False, 'target_idx': 0}],
+                        [], [], pat)
+        assert_committed([s0, s1], 1)
+
+        # round 3: a second target
+        t.must(c + 'targets/nr_targets', '2')
+        assert_committed([s0, s1], 2)
+
+        # round 4: remove the first target with obsolete_target
+        t.must(c + 'targets/0/obsolete_target', 'Y')
+        assert_committed([s0, s1], 1)
+        t.must(c + 'targets/nr_targets', '1')
+
+        # round 5: remove a scheme and the filters
+        t.must(c + 'schemes/nr_schemes', '1')
+        s0 = set_scheme(0, 'stat', 0, 0, 0, [], [], [], [], pat)
+        assert_committed([s0], 1)
+        eq(t.cmd(0, 'off'), 0, 'off')
+
+
+@R.case
+def test_no_op_commit_keeps_dump():
+    with daemon() as d:
+        t = d.tree
+        setup_sim(t)
+        c = 'kdamonds/0/contexts/0/'
+        eq(t.cmd(0, 'on'), 0, 'on')
+        time.sleep(0.3)
+        t.must(c + 'pause', 'Y')
+        eq(t.cmd(0, 'commit'), 0, 'pause')
+        before = t.dump()
+        eq(t.cmd(0, 'commit'), 0, 'no-op commit')
+        eq(t.dump(), before, 'dump after a no-op commit')
+        eq(t.cmd(0, 'off'), 0, 'off')
+
+
+@R.case
+def test_refresh_ms():
+    with daemon() as d:
+        t = d.tree
+        setup_sim(t)
+        t.must('kdamonds/0/refresh_ms', '100')
+        s = 'kdamonds/0/contexts/0/schemes/0/'
+        eq(t.cmd(0, 'on'), 0, 'on')
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            if int(t.val(s + 'stats/nr_tried')) > 0:
+                break
+            time.sleep(0.05)
+        check(int(t.val(s + 'stats/nr_tried')) > 0, 'refreshed stats')
+        # also while paused
+        t.must('kdamonds/0/contexts/0/pause', 'Y')
+        eq(t.cmd(0, 'commit'), 0, 'pause')
+        t.must('kdamonds/0/contexts/0/monitoring_attrs/intervals/aggr_us',
+               '1')  # a refresh copies the live value back
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            if t.val('kdamonds/0/contexts/0/monitoring_attrs/intervals/'
+                     'aggr_us') == '100000':
+                break
+            time.sleep(0.05)
+        eq(t.val('kdamonds/0/contexts/0/monitoring_attrs/intervals/aggr_us'),
+           '100000', 'refresh while paused')
+        eq(t.cmd(0, 'off'), 0, 'off')
+
+
+@R.case
+def test_tried_regions_match_sim_wss():
+    cfg = tempfile.NamedTemporaryFile('w', suffix='.cfg', delete=False)
+    hot = 20 << 20
+    cfg.write('hot, %d\ncold, %d\n\nhot_only\n600000\nhot, 0, 4096, 1\n' %
+              (hot, 80 << 20))
+    cfg.close()
+    try:
+        with daemon() as d:
+            t = d.tree
+            setup_sim(t, cfg=cfg.name)
+            s = 'kdamonds/0/contexts/0/schemes/0/'
+            t.must(s + 'access_pattern/nr_accesses/min', '1')
+            eq(t.cmd(0, 'on'), 0, 'on')
+            time.sleep(2)
+            totals, truths = [], []
+            for _ in range(7):
+                eq(t.cmd(0, 'update_schemes_tried_regions'), 0, 'tried')
+                total = int(t.val(s + 'tried_regions/total_bytes'))
+                n = len([x for x in os.listdir(t.path(s + 'tried_regions'))
+                         if x.isdigit()])
+                sizes = sum(int(t.val(s + 'tried_regions/%d/end' % i)) -
+                            int(t.val(s + 'tried_regions/%d/start' % i))
+                            for i in range(n))
+                eq(sizes, total, 'total_bytes is the sum of the regions')
+                totals.append(total)
+                tg = t.dump()['contexts'][0]['adaptive_targets'][0]
+                truths.append(tg.get('sim_true_wss', hot))
+                time.sleep(0.2)
+            totals.sort()
+            truth = sorted(truths)[len(truths) // 2]
+            med = totals[len(totals) // 2]
+            check(abs(med - truth) <= truth * 0.2,
+                  'median tried bytes %d vs sim wss %d' % (med, truth))
+            eq(t.cmd(0, 'clear_schemes_tried_regions'), 0, 'clear')
+            eq(t.val(s + 'tried_regions/total_bytes'), '0', 'cleared')
+            eq(t.cmd(0, 'update_schemes_tried_bytes'), 0, 'bytes only')
+            check(int(t.val(s + 'tried_regions/total_bytes')) > 0, 'bytes')
+            check(not os.path.exists(t.path(s + 'tried_regions/0')),
+                  'no region dirs for tried_bytes')
+            eq(t.cmd(0, 'off'), 0, 'off')
+    finally:
+        os.unlink(cfg.name)
+
+
+@R.case
+def test_ebusy_while_a_command_waits():
+    with daemon() as d:
+        t = d.tree
+        # a second kdamond: its state file is another file (FUSE itself
+        # serialises writes to one file, see docs/abi.md)
+        setup_sim(t, kdamonds=2)
+        c = 'kdamonds/0/contexts/0/'
+        # a walk lasts one apply interval: make it long
+        t.must(c + 'schemes/0/apply_interval_us', '1500000')
+        eq(t.cmd(0, 'on'), 0, 'on')
+        res = {}
+
+        def walk():
+            res['err'] = t.cmd(0, 'update_schemes_tried_regions')
+
+        th = threading.Thread(target=walk)
+        th.start()
+        time.sleep(0.3)
+        eq(t.write(c + 'schemes/nr_schemes', '1'), errno.EBUSY, 'nr_*')
+        eq(t.cmd(1, 'on'), errno.EBUSY, 'state write')
+        eq(t.cmd(1, 'foo'), errno.EBUSY, 'even an invalid command')
+        eq(t.write('kdamonds/nr_kdamonds', '1'), errno.EBUSY, 'nr_kdamonds')
+        try:
+            t.read('kdamonds/0/state')
+            raise AssertionError('state read did not fail')
+        except OSError as e:
+            eq(e.errno, errno.EBUSY, 'state read')
+        # plain files stay readable and writable
+        t.must(c + 'monitoring_attrs/intervals/update_us', '1000000')
+        eq(t.val(c + 'operations'), 'sim', 'plain read')
+        th.join(10)
+        eq(res.get('err'), 0, 'the walk completed')
+        eq(t.cmd(0, 'off'), 0, 'off')
+
+
+@R.case
+def test_fuse_file_semantics():
+    with daemon() as d:
+        t = d.tree
+        build(t)
+        c = 'kdamonds/0/contexts/0/'
+        # read-only files refuse write opens, even for root
+        for rel in ('kdamonds/0/pid', c + 'avail_operations'):
+            try:
+                os.close(os.open(t.path(rel), os.O_WRONLY))
+                raise AssertionError(rel + ' opened for writing')
+            except OSError as e:
+                eq(e.errno, errno.EACCES, rel)
+        # no new files, no directories, no removal
+        for fn, arg in ((os.open, (t.path('kdamonds/new'),
+                                   os.O_CREAT | os.O_WRONLY)),
+                        (os.mkdir, (t.path('kdamonds/new'),)),
+                        (os.rmdir, (t.path('kdamonds/0'),)),
+                        (os.unlink, (t.path('kdamonds/nr_kdamonds'),))):
+            try:
+                fn(*arg)
+                raise AssertionError('%s succeeded' % fn.__name__)
+            except OSError as e:
+                check(e.errno in (errno.EACCES, errno.EPERM),
+                      '%s: %s' % (fn.__name__, e))
+        # O_TRUNC and truncate() are no-ops
+        rel = c + 'monitoring_attrs/intervals/sample_us'
+        os.close(os.open(t.path(rel), os.O_WRONLY | os.O_TRUNC))
+        os.truncate(t.path(rel), 0)
+        eq(t.val(rel), '5000', 'truncate is a no-op')
+        # a kept fd sees fresh content at offset 0 (no caching)
+        fd = os.open(t.path(rel), os.O_RDONLY)
+        eq(os.pread(fd, 100, 0), b'5000\n', 'first read')
+        t.must(rel, '7000')
+        eq(os.pread(fd, 100, 0), b'7000\n', 'fresh read on a kept fd')
+        eq(os.pread(fd, 100, 2), b'00\n', 'read at an offset')
+        os.close(fd)
+        # removed directories vanish at once
+        fd = os.open(t.path(c + 'operations'), os.O_RDONLY)
+        t.must('kdamonds/0/contexts/nr_contexts', '0')
+        check(not os.path.exists(t.path(c + 'operations')), 'gone')
+        try:
+            os.pread(fd, 100, 0)
+            raise AssertionError('read of a removed file succeeded')
+        except OSError as e:
+            check(e.errno in (errno.ENOENT, errno.ENODEV), str(e))
+        os.close(fd)
+        # a recursive walk of a large tree is quick
+        t.must('kdamonds/nr_kdamonds', '4')
+        for k in range(4):
+            t.must('kdamonds/%d/contexts/nr_contexts' % k, '1')
+            t.must('kdamonds/%d/contexts/0/schemes/nr_schemes' % k, '4')
+        n = 0
+        for root, dirs, files in os.walk(t.admin):
+            for f in files:
+                with open(os.path.join(root, f)) as fh:
+                    fh.read()
+                n += 1
+        check(n > 500, 'walked %d files' % n)
+
+
+@R.case
+def test_signal_stops_kdamonds_and_unmounts():
+    d = daemon()
+    try:
+        setup_sim(d.tree)
+        eq(d.tree.cmd(0, 'on'), 0, 'on')
+        rc = d.stop(signal.SIGTERM)
+        eq(rc, 0, 'exit status after SIGTERM')
+        check(not is_fuse(d.mnt), 'unmounted')
+        check('unmounted' in d.log_text(), 'log says unmounted')
+    finally:
+        d.cleanup()
+
+
+@R.case
+def test_stale_mount_is_replaced():
+    mnt = tempfile.mkdtemp(prefix='udamon-stale-')
+    try:
+        d1 = Daemon(ARGS.udamond, mnt=mnt)
+        d1.proc.kill()
+        d1.proc.wait()
+        try:
+            os.stat(os.path.join(mnt, 'admin'))
+            raise AssertionError('mount still answers after SIGKILL')
+        except OSError as e:
+            eq(e.errno, errno.ENOTCONN, 'stale mount')
+        os.unlink(d1.log)
+        with Daemon(ARGS.udamond, mnt=mnt) as d2:
+            eq(d2.tree.val('kdamonds/nr_kdamonds'), '0', 'new tree')
+            check('stale' in d2.log_text(), 'log mentions the stale mount')
+        # a second daemon on a live mount point is refused
+        with Daemon(ARGS.udamond, mnt=mnt) as d3:
+            p = subprocess.run([ARGS.udamond, '-f', '-m', mnt],
+                               capture_output=True, timeout=10)
+            check(p.returncode != 0, 'second udamond refused')
+            eq(d3.tree.val('kdamonds/nr_kdamonds'), '0', 'first still up')
+    finally:
+        if is_fuse(mnt):
+            subprocess.run(['umount', '-l', mnt])
+        os.rmdir(mnt)
+
+
+def udamond_procs():
+    pids = []
+    for p in os.listdir('/proc'):
+        if p.isdigit():
+            try:
+                if os.readlink('/proc/%s/exe' % p) == \
+                        os.path.realpath(ARGS.udamond):
+                    pids.append(int(p))
+            except OSError:
+                pass
+    return pids
+
+
+def udamon_mounts():
+    with open('/proc/self/mountinfo') as f:
+        return [l for l in f if 'fuse.udamon' in l]
+
+
+@R.case
+def test_udamon_ns():
+    before_procs = set(udamond_procs())
+    before_mounts = udamon_mounts()
+    p = subprocess.run(
+        [ARGS.udamon, 'ns', '--udamond', ARGS.udamond, '--', 'sh', '-c',
+         'cat /sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds; '
+         'stat -f -c %t /sys/kernel/mm/damon; exit 7'],
+        capture_output=True, text=True, timeout=60)
+    eq(p.stdout.split(), ['0', '65735546'], 'output: %r' % p.stderr)
+    eq(p.returncode, 7, 'exit status passes through')
+    eq(set(udamond_procs()), before_procs, 'no udamond left')
+    eq(udamon_mounts(), before_mounts, 'no mount left')
+    # a real workflow: drive a sim kdamond through the kernel path
+    cfg = os.path.join(ARGS.configs, 'stairs_30secs.cfg')
+    script = '''set -e
+D=/sys/kernel/mm/damon/admin/kdamonds
+echo 1 > $D/nr_kdamonds; echo 1 > $D/0/contexts/nr_contexts
+echo sim > $D/0/contexts/0/operations
+echo %s > $D/0/contexts/0/udamon/sim_workload
+echo 1 > $D/0/contexts/0/targets/nr_targets
+echo on > $D/0/state; sleep 0.3; cat $D/0/state; echo off > $D/0/state
+''' % cfg
+    p = subprocess.run([ARGS.udamon, 'ns', '--udamond', ARGS.udamond, '--',
+                        'sh', '-c', script], capture_output=True, text=True,
+                       timeout=60)
+    eq((p.returncode, p.stdout.strip()), (0, 'on'), p.stderr)
+    # the command never runs when the tree is not udamon's
+    d = tempfile.mkdtemp()
+    try:
+        marker = os.path.join(d, 'ran')
+        p = subprocess.run([ARGS.udamon, 'ns', '--tree', d, '--', 'touch',
+                            marker], capture_output=True, timeout=60)
+        eq(p.returncode, 125, 'refused')
+        check(not os.path.exists(marker), 'command did not run')
+    finally:
+        os.rmdir(d)
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--udamond', required=True)
+    ap.add_argument('--udamon', required=True)
+    ap.add_argument('--configs', default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), '../../configs'))
+    ap.add_argument('cases', nargs='*')
+    ARGS = ap.parse_args()
+    ARGS.udamond = os.path.abspath(ARGS.udamond)
+    ARGS.udamon = os.path.abspath(ARGS.udamon)
+    ARGS.configs = os.path.abspath(ARGS.configs)
+    raise SystemExit(R.run(ARGS.cases))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The vaddr/fvaddr operations sets on this machine's real kernel: the
+ * uffd-wp + PAGEMAP_SCAN access source on the test process's own memory
+ * and on a workload launched with the preload library, and
+ * process_madvise(MADV_PAGEOUT) on a file-backed mapping.  Each case skips
+ * with the reason when the kernel (or valgrind) lacks what it needs.  The
+ * clock is real; each monitoring run lasts about two seconds.
+ */
+#include "../lib/tap.h"
+
+#include "ops/vaddr.h"
+#include "sys/sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PAGE 4096UL
+#define MiB (1UL << 20)
+#define AREA_SZ (4 * MiB)
+
+static atomic_bool writer_stop;
+
+/* Write every page of the hot area, over and over. */
+static void *writer_fn(void *arg)
+{
+	volatile char *hot = arg;
+	unsigned long i = 0;
+
+	while (!atomic_load(&writer_stop)) {
+		hot[i] = (char)i;
+		i = (i + PAGE) % AREA_SZ;
+	}
+	return NULL;
+}
+
+struct acc_sums {
+	struct damon_addr_range hot, cold;
+	unsigned long hot_acc, cold_acc; /* sum of nr_accesses * bytes */
+	unsigned long hot_sz, cold_sz;
+	unsigned int nr_aggr;
+};
+
+static void sum_event(void *arg, struct damon_ctx *ctx,
+		      const struct damon_event *ev)
+{
+	struct acc_sums *s = arg;
+	unsigned long sz = ev->end - ev->start;
+
+	if (ev->type != DAMON_EVENT_AGGREGATED)
+		return;
+	if (ev->start == s->hot.start)
+		s->nr_aggr++;
+	if (ev->start >= s->hot.start && ev->end <= s->hot.end) {
+		s->hot_acc += (unsigned long)ev->nr_accesses * sz;
+		s->hot_sz += sz;
+	} else if (ev->start >= s->cold.start && ev->end <= s->cold.end) {
+		s->cold_acc += (unsigned long)ev->nr_accesses * sz;
+		s->cold_sz += sz;
+	}
+}
+
+/* Skip (returning false) unless this kernel has uffd WP_ASYNC. */
+static bool need_uffd_wp(void)
+{
+	int fd = udamon__uffd_self_fd();
+
+	if (fd < 0) {
+		char why[160];
+
+		snprintf(why, sizeof(why),
+			 "userfaultfd WP_ASYNC unavailable here: %s",
+			 strerror(-fd));
+		tap_skip(why);
+		return false;
+	}
+	return true;
+}
+
+static struct damon_ctx *real_ctx(enum damon_ops_id id, int pid,
+				  struct damon_target **tp)
+{
+	struct damon_ctx *ctx = damon_new_ctx();
+	struct damon_attrs attrs;
+	struct damon_target *t;
+
+	if (!ctx)
+		return NULL;
+	if (damon_select_ops(ctx, id)) {
+		damon_destroy_ctx(ctx);
+		return NULL;
+	}
+	attrs = ctx->attrs;
+	attrs.sample_interval = 5000;
+	attrs.aggr_interval = 100000;
+	attrs.ops_update_interval = 1000000;
+	attrs.min_nr_regions = 10;
+	attrs.max_nr_regions = 1000;
+	if (damon_set_attrs(ctx, &attrs)) {
+		damon_destroy_ctx(ctx);
+		return NULL;
+	}
+	t = damon_new_target();
+	if (!t) {
+		damon_destroy_ctx(ctx);
+		return NULL;
+	}
+	t->pid = pid;
+	damon_add_target(ctx, t);
+	*tp = t;
+	return ctx;
+}
+
+/* Map hot and cold areas with an unmapped guard page between them. */
+static char *map_areas(char **hot, char **cold)
+{
+	char *base = mmap(NULL, 2 * AREA_SZ + PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (base == MAP_FAILED)
+		return NULL;
+	munmap(base + AREA_SZ, PAGE);
+	*hot = base;
+	*cold = base + AREA_SZ + PAGE;
+	memset(*hot, 1, AREA_SZ);
+	memset(*cold, 1, AREA_SZ);
+	return base;
+}
+
+/* fvaddr on the test's own memory: written area hot, idle area cold. */
+static void test_self_hot_cold(void)
+{
+	struct acc_sums sums = { { 0, 0 } };
+	struct damon_addr_range ranges[2];
+	struct damon_target *t;
+	struct damon_ctx *ctx;
+	pthread_t writer;
+	char *hot, *cold, why[512];
+	int rc;
+
+	if (!need_uffd_wp())
+		return;
+	REQUIRE(map_areas(&hot, &cold));
+	REQUIRE(damon_uffd_self_register(hot, AREA_SZ) == 0);
+	REQUIRE(damon_uffd_self_register(cold, AREA_SZ) == 0);
+	ctx = real_ctx(DAMON_OPS_FVADDR, getpid(), &t);
+	REQUIRE(ctx);
+	ranges[0].start = (unsigned long)hot;
+	ranges[0].end = ranges[0].start + AREA_SZ;
+	ranges[1].start = (unsigned long)cold;
+	ranges[1].end = ranges[1].start + AREA_SZ;
+	REQUIRE(damon_set_regions(t, ranges, 2, DAMON_MIN_REGION_SZ) == 0);
+	rc = damon_vaddr_check_ctx(ctx, why, sizeof(why));
+	if (rc) {
+		tap_diag("check: %s", why);
+		CHECK_EQ(rc, 0);
+	}
+	CHECK_STREQ(damon_access_source_name(ctx), "uffd-wp (writes only)");
+	sums.hot = ranges[0];
+	sums.cold = ranges[1];
+	damon_set_event_fn(ctx, sum_event, &sums);
+
+	atomic_store(&writer_stop, false);
+	REQUIRE(pthread_create(&writer, NULL, writer_fn, hot) == 0);
+	REQUIRE(damon_manual_start(ctx) == 0);
+	rc = damon_manual_run_for(ctx, 2000000);
+	damon_manual_stop(ctx);
+	atomic_store(&writer_stop, true);
+	pthread_join(writer, NULL);
+
+	CHECK_EQ(rc, 0);
+	CHECK(sums.nr_aggr >= 5);
+	CHECK(sums.hot_sz > 0);
+	CHECK(sums.cold_sz > 0);
+	tap_diag("aggregations %u, hot %.2f, cold %.2f accesses/aggr",
+		 sums.nr_aggr,
+		 sums.hot_sz ? (double)sums.hot_acc / sums.hot_sz : 0.0,
+		 sums.cold_sz ? (double)sums.cold_acc / sums.cold_sz : 0.0);
+	/* Compare the mean access frequency per byte of both areas. */
+	CHECK(sums.hot_sz && sums.cold_sz &&
+	      (double)sums.hot_acc / sums.hot_sz >
+		      (double)sums.cold_acc / sums.cold_sz);
+	/* The idle area was protected and not written: never accessed. */
+	CHECK_EQ(sums.cold_acc, 0);
+	damon_destroy_ctx(ctx);
+	munmap(hot, AREA_SZ);
+	munmap(cold, AREA_SZ);
+}
+
+/* Reads are not writes: the write-only source must not count them. */
+static void test_self_reads_unseen(void)
+{
+	struct damon_addr_range range;
+	struct damon_target *t;
+	struct damon_ctx *ctx;
+	struct damon_region *r;
+	volatile char *area, sink = 0;
+	char *hot, *cold;
+	int fd, i;
+
+	if (!need_uffd_wp())
+		return;
+	REQUIRE(map_areas(&hot, &cold));
+	area = hot;
+	REQUIRE(damon_uffd_self_register(hot, AREA_SZ) == 0);
+	ctx = real_ctx(DAMON_OPS_FVADDR, getpid(), &t);
+	REQUIRE(ctx);
+	range.start = (unsigned long)hot;
+	range.end = range.start + AREA_SZ;
+	REQUIRE(damon_set_regions(t, &range, 1, DAMON_MIN_REGION_SZ) == 0);
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	REQUIRE(fd >= 0);
+	/* Protect, read everything, check: not written. */
+	REQUIRE(udamon__vaddr_protect_page(fd, range.start) >= 0);
+	for (i = 0; i < (int)(AREA_SZ / PAGE); i++)
+		sink += area[i * PAGE];
+	CHECK_EQ(udamon__vaddr_page_written(fd, range.start), 0);
+	/* Then write it: written. */
+	area[0] = sink + 1;
+	CHECK_EQ(udamon__vaddr_page_written(fd, range.start), 1);
+	/* The cold area is not registered: never "written". */
+	cold[0] = 1;
+	CHECK_EQ(udamon__vaddr_page_written(fd, (unsigned long)cold), 0);
+	close(fd);
+	r = damon_first_region(t);
+	CHECK(r != NULL);
+	damon_destroy_ctx(ctx);
+	munmap(hot, AREA_SZ);
+	munmap(cold, AREA_SZ);
+}
+
+/* A target without registered memory is refused with a reason. */
+static void test_check_unregistered_child(void)
+{
+	struct damon_target *t;
+	struct damon_ctx *ctx;
+	char why[512] = "";
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	ctx = real_ctx(DAMON_OPS_VADDR, pid, &t);
+	REQUIRE(ctx);
+	CHECK_EQ(damon_vaddr_check_target(ctx, t, why, sizeof(why)), -EINVAL);
+	CHECK(strstr(why, "userfaultfd") != NULL ||
+	      strstr(why, "PAGEMAP_SCAN") != NULL);
+	tap_diag("refused: %s", why);
+	/* Once it exits, the target is invalid and so is the check. */
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	CHECK(!ctx->ops.target_valid(t));
+	CHECK_EQ(damon_vaddr_check_target(ctx, t, why, sizeof(why)), -EINVAL);
+	damon_destroy_ctx(ctx);
+}
+
+/* Where the built programs are: next to this test's build directory. */
+static int build_path(char *buf, size_t len, const char *rel)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	slash = strrchr(self, '/'); /* B/tests/test_x -> B/tests */
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	slash = strrchr(self, '/'); /* -> B */
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	if ((size_t)snprintf(buf, len, "%s/%s", self, rel) >= len)
+		return -1;
+	return access(buf, X_OK | R_OK) ? -1 : 0;
+}
+
+/*
+ * vaddr on a launched udamon-workload under the preload library: one
+ * written region, one idle one.  The three regions come from its maps.
+ */
+static void test_launched_workload(void)
+{
+	static const char cfg[] = "hot, 8388608\n"
+				  "cold, 8388608\n"
+				  "\n"
+				  "run\n"
+				  "4000\n"
+				  "hot, 0, 4096, 1, wo\n";
+	char wl[PATH_MAX], pre[PATH_MAX], cfgpath[] = "/tmp/udamon-vrt-XXXXXX";
+	char env[PATH_MAX + 32], why[512], line[256];
+	unsigned long hs = 0, he = 0, cs = 0, ce = 0;
+	struct acc_sums sums = { { 0, 0 } };
+	struct damon_target *t;
+	struct damon_ctx *ctx;
+	int fd, pipefd[2], status, rc, tries;
+	FILE *out;
+	pid_t pid;
+
+	if (!need_uffd_wp())
+		return;
+	if (build_path(wl, sizeof(wl), "bin/udamon-workload") ||
+	    build_path(pre, sizeof(pre), "lib/libudamon-preload.so")) {
+		tap_skip("udamon-workload or libudamon-preload.so not built");
+		return;
+	}
+	fd = mkstemp(cfgpath);
+	REQUIRE(fd >= 0);
+	REQUIRE(write(fd, cfg, sizeof(cfg) - 1) == (ssize_t)(sizeof(cfg) - 1));
+	close(fd);
+	REQUIRE(pipe(pipefd) == 0);
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		snprintf(env, sizeof(env), "LD_PRELOAD=%s", pre);
+		putenv(env);
+		dup2(pipefd[1], 1);
+		close(pipefd[0]);
+		execl(wl, wl, "--print-regions", cfgpath, (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	out = fdopen(pipefd[0], "r");
+	REQUIRE(out);
+	/* The workload prints where its regions are before it runs. */
+	for (tries = 0; tries < 2 && fgets(line, sizeof(line), out); tries++) {
+		char name[32];
+		unsigned long s, e;
+
+		if (sscanf(line, "region %31[^:]: %lx-%lx", name, &s, &e) != 3)
+			break;
+		if (!strcmp(name, "hot")) {
+			hs = s;
+			he = e;
+		} else if (!strcmp(name, "cold")) {
+			cs = s;
+			ce = e;
+		}
+	}
+	CHECK(hs && cs);
+	if (!hs || !cs) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		fclose(out);
+		unlink(cfgpath);
+		return;
+	}
+	ctx = real_ctx(DAMON_OPS_VADDR, pid, &t);
+	REQUIRE(ctx);
+	rc = damon_vaddr_check_ctx(ctx, why, sizeof(why));
+	if (rc)
+		tap_diag("check: %s", why);
+	CHECK_EQ(rc, 0);
+	sums.hot.start = hs;
+	sums.hot.end = he;
+	sums.cold.start = cs;
+	sums.cold.end = ce;
+	damon_set_event_fn(ctx, sum_event, &sums);
+	REQUIRE(damon_manual_start(ctx) == 0);
+	rc = damon_manual_run_for(ctx, 2500000);
+	damon_manual_stop(ctx);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	fclose(out);
+	unlink(cfgpath);
+
+	CHECK(sums.hot_sz > 0);
+	CHECK(sums.cold_sz > 0);
+	tap_diag("aggregations %u, hot %.2f, cold %.2f accesses/aggr",
+		 sums.nr_aggr,
+		 sums.hot_sz ? (double)sums.hot_acc / sums.hot_sz : 0.0,
+		 sums.cold_sz ? (double)sums.cold_acc / sums.cold_sz : 0.0);
+	CHECK(sums.hot_sz && sums.cold_sz &&
+	      (double)sums.hot_acc / sums.hot_sz >
+		      (double)sums.cold_acc / sums.cold_sz);
+	damon_destroy_ctx(ctx);
+}
+
+/* Resident pages of [p, p + len), by mincore(). */
+static unsigned long resident_pages(void *p, size_t len)
+{
+	unsigned char vec[AREA_SZ / PAGE];
+	unsigned long n = 0, i;
+
+	if (len > AREA_SZ || mincore(p, len, vec))
+		return (unsigned long)-1;
+	for (i = 0; i < len / PAGE; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+/* pageout through process_madvise drops a file-backed mapping's pages. */
+static void test_pageout_file_mapping(void)
+{
+	struct damos_access_pattern pattern = {
+		.min_sz_region = 0,
+		.max_sz_region = ULONG_MAX,
+		.min_nr_accesses = 0,
+		.max_nr_accesses = UINT_MAX,
+		.min_age_region = 0,
+		.max_age_region = UINT_MAX,
+	};
+	struct damos_quota quota = { 0 };
+	struct damos_watermarks wmarks = { .metric = DAMOS_WMARK_NONE };
+	char path[] = "/var/tmp/udamon-pageout-XXXXXX", why[512];
+	struct damon_addr_range range;
+	unsigned long before, after;
+	struct damon_target *t;
+	struct damon_ctx *ctx;
+	struct damos *s;
+	char *map;
+	int fd;
+
+	fd = mkstemp(path);
+	REQUIRE(fd >= 0);
+	unlink(path);
+	REQUIRE(ftruncate(fd, AREA_SZ) == 0);
+	map = mmap(NULL, AREA_SZ, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	REQUIRE(map != MAP_FAILED);
+	memset(map, 7, AREA_SZ);
+	REQUIRE(fsync(fd) == 0);
+	before = resident_pages(map, AREA_SZ);
+	CHECK_EQ(before, AREA_SZ / PAGE);
+
+	ctx = real_ctx(DAMON_OPS_FVADDR, getpid(), &t);
+	REQUIRE(ctx);
+	range.start = (unsigned long)map;
+	range.end = range.start + AREA_SZ;
+	REQUIRE(damon_set_regions(t, &range, 1, DAMON_MIN_REGION_SZ) == 0);
+	s = damon_new_scheme(&pattern, DAMOS_PAGEOUT, 0, &quota, &wmarks, -1);
+	REQUIRE(s);
+	damon_add_scheme(ctx, s);
+	/* The scheme is applicable, whatever the access source says. */
+	{
+		int rc = damon_vaddr_check_ctx(ctx, why, sizeof(why));
+
+		if (rc && !strstr(why, "userfaultfd") &&
+		    !strstr(why, "PAGEMAP_SCAN"))
+			tap_diag("check: %s", why);
+	}
+	REQUIRE(damon_manual_start(ctx) == 0);
+	damon_manual_run_for(ctx, 300000);
+	damon_manual_stop(ctx);
+	after = resident_pages(map, AREA_SZ);
+	tap_diag("resident pages %lu -> %lu, sz_applied %lu", before, after,
+		 s->stat.sz_applied);
+	if (s->stat.sz_applied == 0 && s->stat.nr_tried) {
+		/* e.g. valgrind knows no process_madvise */
+		tap_skip("process_madvise(MADV_PAGEOUT) applied nothing here");
+	} else {
+		CHECK(s->stat.nr_tried > 0);
+		CHECK(s->stat.sz_applied >= AREA_SZ);
+		CHECK(after < before / 2);
+	}
+	damon_destroy_ctx(ctx);
+	munmap(map, AREA_SZ);
+	close(fd);
+}
+
+static const struct tap_case cases[] = {
+	TAP_CASE_TIMEOUT(test_self_hot_cold, 30),
+	TAP_CASE(test_self_reads_unseen),
+	TAP_CASE(test_check_unregistered_child),
+	TAP_CASE_TIMEOUT(test_launched_workload, 30),
+	TAP_CASE(test_pageout_file_mapping),
+};
+
+int main(void)
+{
+	return tap_main(cases, TAP_NR(cases));
+}
