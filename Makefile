@@ -71,6 +71,12 @@ endif
 ifneq ($(CLI_SRCS),)
 PROGS += $(B)/bin/udamon
 endif
+# The preload library goes into programs udamon launches, which are not
+# built with sanitizers, so it is built without them.
+PRELOAD_SRCS := $(wildcard tools/preload/*.c)
+ifneq ($(PRELOAD_SRCS),)
+PROGS += $(B)/lib/libudamon-preload.so
+endif
 ifeq ($(HAVE_FUSE),1)
 ifneq ($(DAEMON_SRCS),)
 PROGS += $(B)/bin/udamond
@@ -122,6 +128,10 @@ $(B)/bin/udamon-workload: $(WORKLOAD_SRCS:%.c=$(B)/obj/%.o) $(B)/libudamon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(WHOLE_LIB) $(LDLIBS)
 
+$(B)/lib/libudamon-preload.so: $(PRELOAD_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O2 -g -shared -o $@ $(PRELOAD_SRCS) -pthread -ldl
+
 $(B)/bin/udamon: $(CLI_SRCS:%.c=$(B)/obj/%.o) $(B)/libudamon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(WHOLE_LIB) $(LDLIBS) \
@@ -132,6 +142,21 @@ $(B)/bin/udamond: $(DAEMON_SRCS:%.c=$(B)/obj/%.o) \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(WHOLE_LIB) $(LDLIBS) \
 		$(FUSE_LIBS)
+
+# libFuzzer targets for the tree's parsers and file handling (clang only).
+CLANG ?= clang
+FUZZ_FLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	-D_GNU_SOURCE -Iinclude -Isrc -pthread $(filter -D%,$(BASE_CFLAGS))
+FUZZ_TREE_SRCS = $(filter-out src/fs/fuse.c,$(FS_SRCS)) $(LIB_SRCS)
+.PHONY: fuzz
+fuzz: $(B)/fuzz/fuzz_parse $(B)/fuzz/fuzz_tree
+$(B)/fuzz/fuzz_parse: fuzz/fuzz_parse.c src/fs/parse.c src/fs/parse.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_parse.c src/fs/parse.c
+$(B)/fuzz/fuzz_tree: fuzz/fuzz_tree.c $(FUZZ_TREE_SRCS) \
+		$(wildcard include/udamon/*.h src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_tree.c $(FUZZ_TREE_SRCS) -lm
 
 check:
 	bash scripts/run-tests.sh

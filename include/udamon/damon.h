@@ -457,6 +457,10 @@ struct damon_ctx;
  * @commit_priv: carry the source context's @ops_priv to the destination
  *               on damon_commit_ctx() (e.g. a new sim workload).
  * @free_priv: free the context's @ops_priv (called by damon_destroy_ctx()).
+ * @check_ctx: whether the context can run on this machine; on failure put a
+ *             one-line reason naming what is missing in @why and return a
+ *             negative errno.  damon_start() and damon_commit_ctx() refuse
+ *             to start or commit what it refuses.
  */
 struct damon_operations {
 	enum damon_ops_id id;
@@ -482,6 +486,7 @@ struct damon_operations {
 				unsigned long *value);
 	int (*commit_priv)(struct damon_ctx *dst, struct damon_ctx *src);
 	void (*free_priv)(struct damon_ctx *context);
+	int (*check_ctx)(struct damon_ctx *context, char *why, size_t len);
 };
 
 /* ------------------------------------------------------------------ */

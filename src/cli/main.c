@@ -9,7 +9,8 @@
 #include "cli/cli.h"
 
 static const struct cli_command commands[] = {
-	{ "ns", "run a command with udamon's DAMON tree at /sys/kernel/mm/damon",
+	{ "ns",
+	  "run a command with udamon's DAMON tree at /sys/kernel/mm/damon",
 	  cli_ns },
 };
 

@@ -167,7 +167,9 @@ static int ns_make_mountpoint(void)
 			if (fd >= 0)
 				close(fd);
 		}
-		mount(src, dst, NULL, MS_BIND | MS_REC, NULL);
+		if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL))
+			fprintf(stderr, "udamon ns: warning: bind %s: %s\n",
+				dst, strerror(errno));
 	}
 	if (ls)
 		pclose(ls);
@@ -206,7 +208,8 @@ static bool ns_wait_tree(pid_t udamond)
 		if (ns_is_fuse(NS_DAMON_DIR) &&
 		    !access(NS_DAMON_DIR "/admin/kdamonds/nr_kdamonds", F_OK))
 			return true;
-		if (udamond > 0 && waitpid(udamond, &status, WNOHANG) == udamond)
+		if (udamond > 0 &&
+		    waitpid(udamond, &status, WNOHANG) == udamond)
 			return false;
 		usleep(10000);
 	}

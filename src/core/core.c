@@ -1153,6 +1153,27 @@ static bool damon_attrs_equals(const struct damon_attrs *a,
 	       ig->max_sample_us == jg->max_sample_us;
 }
 
+/*
+ * Ask the operations set whether @ctx can run here (e.g. whether an access
+ * source can serve its targets), logging the reason when it cannot.
+ */
+static int damon_check_ops_ctx(struct damon_ctx *ctx)
+{
+	char why[256] = "";
+	int err;
+
+	if (!ctx->ops.check_ctx)
+		return 0;
+	err = ctx->ops.check_ctx(ctx, why, sizeof(why));
+	if (err)
+		udamon__log(DAMON_LOG_ERR, "%s: %s",
+			    damon_ops_name(ctx->ops.id) ?
+				    damon_ops_name(ctx->ops.id) :
+				    "operations set",
+			    why[0] ? why : "cannot monitor this context");
+	return err;
+}
+
 static int __damon_commit_ctx(struct damon_ctx *dst, struct damon_ctx *src)
 {
 	int err;
@@ -1212,6 +1233,8 @@ int damon_commit_ctx(struct damon_ctx *dst, struct damon_ctx *src)
 	err = __damon_commit_ctx(test_ctx, dst);
 	if (!err)
 		err = __damon_commit_ctx(test_ctx, src);
+	if (!err)
+		err = damon_check_ops_ctx(test_ctx);
 	damon_destroy_ctx(test_ctx);
 	if (err)
 		return err;
@@ -1642,6 +1665,8 @@ int damon_start(struct damon_ctx **ctxs, int nr_ctxs, bool exclusive)
 		if (!damon_is_power_of_2(ctxs[i]->min_region_sz))
 			return -EINVAL;
 		err = udamon__damos_validate(ctxs[i]);
+		if (!err)
+			err = damon_check_ops_ctx(ctxs[i]);
 		if (err)
 			return err;
 	}
@@ -1720,6 +1745,8 @@ int damon_manual_start(struct damon_ctx *ctx)
 	if (!damon_is_power_of_2(ctx->min_region_sz))
 		return -EINVAL;
 	err = udamon__damos_validate(ctx);
+	if (!err)
+		err = damon_check_ops_ctx(ctx);
 	if (err)
 		return err;
 	pthread_mutex_lock(&damon_lock);

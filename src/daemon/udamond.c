@@ -47,7 +47,7 @@ static void udamond_log_line(enum damon_log_level level, const char *msg)
 	char when[32];
 
 	if (log_syslog) {
-		syslog(level == DAMON_LOG_ERR	 ? LOG_ERR :
+		syslog(level == DAMON_LOG_ERR  ? LOG_ERR :
 		       level == DAMON_LOG_WARN ? LOG_WARNING :
 						 LOG_INFO,
 		       "%s", msg);
@@ -57,8 +57,8 @@ static void udamond_log_line(enum damon_log_level level, const char *msg)
 	localtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	pthread_mutex_lock(&log_lock);
-	fprintf(log_file ? log_file : stderr, "%s.%03ld udamond %s: %s\n",
-		when, ts.tv_nsec / 1000000,
+	fprintf(log_file ? log_file : stderr, "%s.%03ld udamond %s: %s\n", when,
+		ts.tv_nsec / 1000000,
 		level_names[(unsigned int)level < 3 ? level : 2], msg);
 	fflush(log_file ? log_file : stderr);
 	pthread_mutex_unlock(&log_lock);
@@ -154,9 +154,10 @@ static int prepare_mountpoint(const char *mnt)
 
 	if (stat(mnt, &st)) {
 		if (errno == ENOTCONN) {
-			udamond_log(DAMON_LOG_WARN,
-				    "%s: stale mount of a dead daemon; replacing it",
-				    mnt);
+			udamond_log(
+				DAMON_LOG_WARN,
+				"%s: stale mount of a dead daemon; replacing it",
+				mnt);
 			if (detach_stale(mnt)) {
 				udamond_log(DAMON_LOG_ERR,
 					    "%s: cannot detach the stale mount",
@@ -171,13 +172,15 @@ static int prepare_mountpoint(const char *mnt)
 	}
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
-	if (!statfs(mnt, &sfs) && (unsigned long)sfs.f_type == FUSE_SUPER_MAGIC) {
+	if (!statfs(mnt, &sfs) &&
+	    (unsigned long)sfs.f_type == FUSE_SUPER_MAGIC) {
 		char probe[4096];
 
 		snprintf(probe, sizeof(probe), "%s/admin/kdamonds", mnt);
 		if (!access(probe, F_OK)) {
 			udamond_log(DAMON_LOG_ERR,
-				    "%s: another udamond serves it already", mnt);
+				    "%s: another udamond serves it already",
+				    mnt);
 			return -EBUSY;
 		}
 	}
@@ -237,8 +240,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (log_path) {
-		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-			      0644);
+		int fd = open(log_path,
+			      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 
 		if (fd < 0 || !(log_file = fdopen(fd, "a"))) {
 			fprintf(stderr, "udamond: %s: %s\n", log_path,

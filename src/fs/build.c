@@ -46,9 +46,8 @@ static int fs_check_pid(int pid, uid_t uid)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d", pid);
 	if (stat(path, &st) || st.st_uid != uid) {
-		fs_log(DAMON_LOG_ERR,
-		       "pid_target %d: not traceable by uid %u", pid,
-		       (unsigned int)uid);
+		fs_log(DAMON_LOG_ERR, "pid_target %d: not traceable by uid %u",
+		       pid, (unsigned int)uid);
 		return -EINVAL;
 	}
 	return 0;
@@ -231,9 +230,9 @@ static int fs_add_filters(struct damos *s, struct st_filters *sfs)
 
 	for (i = 0; i < sfs->arr.nr; i++) {
 		struct st_filter *sf = sfs->arr.items[i];
-		struct damos_filter *f = damos_new_filter(
-			(enum damos_filter_type)sf->type, sf->matching,
-			sf->allow);
+		struct damos_filter *f =
+			damos_new_filter((enum damos_filter_type)sf->type,
+					 sf->matching, sf->allow);
 
 		if (!f)
 			return -ENOMEM;
@@ -357,7 +356,8 @@ static int fs_add_schemes(struct damon_ctx *ctx, struct st_schemes *sss)
 		struct damos *s = fs_mk_scheme(sss->arr.items[i]);
 
 		if (!s) {
-			fs_log(DAMON_LOG_ERR, "scheme %u could not be built", i);
+			fs_log(DAMON_LOG_ERR, "scheme %u could not be built",
+			       i);
 			return -ENOMEM;
 		}
 		damon_add_scheme(ctx, s);

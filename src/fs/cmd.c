@@ -384,8 +384,7 @@ static void fs_walk_fn(void *data, struct damon_ctx *ctx,
 	ss->tried.total_bytes += r->ar.end - r->ar.start;
 	if (arg->total_bytes_only)
 		goto out;
-	tr = fs_array_append(&ss->tried.arr, &fs_tried_region_type,
-			     &ss->tried);
+	tr = fs_array_append(&ss->tried.arr, &fs_tried_region_type, &ss->tried);
 	if (!tr)
 		goto out;
 	tr->start = r->ar.start;
@@ -475,8 +474,7 @@ int fs_dump_show(void *obj, struct fs_buf *out)
 {
 	struct st_kdamond *kd = obj;
 	struct fs_dump_arg arg = { .ctx = kd->ctx, .out = out };
-	struct damon_call_control control = { .fn = fs_dump_fn,
-					      .data = &arg };
+	struct damon_call_control control = { .fn = fs_dump_fn, .data = &arg };
 	int err;
 
 	fs_buf_puts(out, "{\"contexts\": [");

@@ -30,7 +30,8 @@ static void dump_target(struct fs_buf *b, struct damon_ctx *ctx,
 	struct damon_region *r;
 	bool first = true;
 
-	fs_buf_printf(b, "{\"pid\": %d, \"nr_regions\": %u, \"regions_list\": [",
+	fs_buf_printf(b,
+		      "{\"pid\": %d, \"nr_regions\": %u, \"regions_list\": [",
 		      t->pid, t->nr_regions);
 	damon_for_each_region(r, t) {
 		if (!first)
@@ -73,8 +74,8 @@ static void dump_filter(struct fs_buf *b, struct damos_filter *f)
 		fs_buf_printf(b, ", \"target_idx\": %d", f->target_idx);
 		break;
 	case DAMOS_FILTER_TYPE_HUGEPAGE_SIZE:
-		fs_buf_printf(b, ", \"sz_range\": [%lu, %lu]",
-			      f->sz_range.min, f->sz_range.max);
+		fs_buf_printf(b, ", \"sz_range\": [%lu, %lu]", f->sz_range.min,
+			      f->sz_range.max);
 		break;
 	default:
 		break;
@@ -110,13 +111,14 @@ static void dump_quota(struct fs_buf *b, struct damos_quota *q)
 		if (!first)
 			fs_buf_puts(b, ", ");
 		first = false;
-		fs_buf_printf(b,
-			      "{\"metric\": %d, \"target_value\": %lu, "
-			      "\"current_value\": %lu, \"last_psi_total\": %llu, "
-			      "\"nid\": %d, \"memcg_id\": %llu}",
-			      (int)g->metric, g->target_value, g->current_value,
-			      (unsigned long long)g->last_psi_total, g->nid,
-			      (unsigned long long)g->memcg_id);
+		fs_buf_printf(
+			b,
+			"{\"metric\": %d, \"target_value\": %lu, "
+			"\"current_value\": %lu, \"last_psi_total\": %llu, "
+			"\"nid\": %d, \"memcg_id\": %llu}",
+			(int)g->metric, g->target_value, g->current_value,
+			(unsigned long long)g->last_psi_total, g->nid,
+			(unsigned long long)g->memcg_id);
 	}
 	fs_buf_printf(b,
 		      "], \"goal_tuner\": %d, \"esz\": %lu, "
@@ -144,12 +146,13 @@ static void dump_scheme(struct fs_buf *b, struct damos *s)
 		      p->max_nr_accesses, p->min_age_region, p->max_age_region,
 		      (int)s->action, s->apply_interval_us);
 	dump_quota(b, &s->quota);
-	fs_buf_printf(b,
-		      ", \"wmarks\": {\"metric\": %d, \"interval\": %lu, "
-		      "\"high\": %lu, \"mid\": %lu, \"low\": %lu}, "
-		      "\"target_nid\": %d, \"migrate_dests\": {\"node_id_arr\": [",
-		      (int)w->metric, w->interval, w->high, w->mid, w->low,
-		      s->target_nid);
+	fs_buf_printf(
+		b,
+		", \"wmarks\": {\"metric\": %d, \"interval\": %lu, "
+		"\"high\": %lu, \"mid\": %lu, \"low\": %lu}, "
+		"\"target_nid\": %d, \"migrate_dests\": {\"node_id_arr\": [",
+		(int)w->metric, w->interval, w->high, w->mid, w->low,
+		s->target_nid);
 	for (i = 0; i < s->migrate_dests.nr_dests; i++)
 		fs_buf_printf(b, "%s%u", i ? ", " : "",
 			      s->migrate_dests.node_id_arr[i]);
@@ -162,15 +165,16 @@ static void dump_scheme(struct fs_buf *b, struct damos *s)
 	dump_filters(b, &s->core_filters);
 	fs_buf_puts(b, ", \"ops_filters\": ");
 	dump_filters(b, &s->ops_filters);
-	fs_buf_printf(b,
-		      ", \"max_nr_snapshots\": %lu, \"stat\": {\"nr_tried\": %lu, "
-		      "\"sz_tried\": %lu, \"nr_applied\": %lu, "
-		      "\"sz_applied\": %lu, \"sz_ops_filter_passed\": %lu, "
-		      "\"qt_exceeds\": %lu, \"nr_snapshots\": %lu}}",
-		      s->max_nr_snapshots, s->stat.nr_tried, s->stat.sz_tried,
-		      s->stat.nr_applied, s->stat.sz_applied,
-		      s->stat.sz_ops_filter_passed, s->stat.qt_exceeds,
-		      s->stat.nr_snapshots);
+	fs_buf_printf(
+		b,
+		", \"max_nr_snapshots\": %lu, \"stat\": {\"nr_tried\": %lu, "
+		"\"sz_tried\": %lu, \"nr_applied\": %lu, "
+		"\"sz_applied\": %lu, \"sz_ops_filter_passed\": %lu, "
+		"\"qt_exceeds\": %lu, \"nr_snapshots\": %lu}}",
+		s->max_nr_snapshots, s->stat.nr_tried, s->stat.sz_tried,
+		s->stat.nr_applied, s->stat.sz_applied,
+		s->stat.sz_ops_filter_passed, s->stat.qt_exceeds,
+		s->stat.nr_snapshots);
 }
 
 void fs_dump_ctx(struct damon_ctx *ctx, struct fs_buf *b)
@@ -180,19 +184,20 @@ void fs_dump_ctx(struct damon_ctx *ctx, struct fs_buf *b)
 	struct damos *s;
 	bool first = true;
 
-	fs_buf_printf(b,
-		      "{\"ops\": {\"id\": %d}, \"attrs\": {\"sample_interval\": %lu, "
-		      "\"aggr_interval\": %lu, \"ops_update_interval\": %lu, "
-		      "\"intervals_goal\": {\"access_bp\": %lu, \"aggrs\": %lu, "
-		      "\"min_sample_us\": %lu, \"max_sample_us\": %lu}, "
-		      "\"min_nr_regions\": %lu, \"max_nr_regions\": %lu}, "
-		      "\"addr_unit\": %lu, \"min_region_sz\": %lu, "
-		      "\"probes\": [], \"adaptive_targets\": [",
-		      (int)ctx->ops.id, a->sample_interval, a->aggr_interval,
-		      a->ops_update_interval, a->intervals_goal.access_bp,
-		      a->intervals_goal.aggrs, a->intervals_goal.min_sample_us,
-		      a->intervals_goal.max_sample_us, a->min_nr_regions,
-		      a->max_nr_regions, ctx->addr_unit, ctx->min_region_sz);
+	fs_buf_printf(
+		b,
+		"{\"ops\": {\"id\": %d}, \"attrs\": {\"sample_interval\": %lu, "
+		"\"aggr_interval\": %lu, \"ops_update_interval\": %lu, "
+		"\"intervals_goal\": {\"access_bp\": %lu, \"aggrs\": %lu, "
+		"\"min_sample_us\": %lu, \"max_sample_us\": %lu}, "
+		"\"min_nr_regions\": %lu, \"max_nr_regions\": %lu}, "
+		"\"addr_unit\": %lu, \"min_region_sz\": %lu, "
+		"\"probes\": [], \"adaptive_targets\": [",
+		(int)ctx->ops.id, a->sample_interval, a->aggr_interval,
+		a->ops_update_interval, a->intervals_goal.access_bp,
+		a->intervals_goal.aggrs, a->intervals_goal.min_sample_us,
+		a->intervals_goal.max_sample_us, a->min_nr_regions,
+		a->max_nr_regions, ctx->addr_unit, ctx->min_region_sz);
 	damon_for_each_target(t, ctx) {
 		if (!first)
 			fs_buf_puts(b, ", ");
@@ -207,8 +212,7 @@ void fs_dump_ctx(struct damon_ctx *ctx, struct fs_buf *b)
 		first = false;
 		dump_scheme(b, s);
 	}
-	fs_buf_printf(b,
-		      "], \"pause\": %s, \"passed_sample_intervals\": %lu}",
+	fs_buf_printf(b, "], \"pause\": %s, \"passed_sample_intervals\": %lu}",
 		      ctx->pause ? "true" : "false",
 		      ctx->passed_sample_intervals);
 }

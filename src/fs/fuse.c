@@ -29,7 +29,24 @@ struct fs_handle {
 	pthread_mutex_t lock;
 	struct fs_buf buf;
 	bool valid;
+	/* open handles, freed at unmount if the kernel never releases them */
+	struct fs_handle *prev, *next;
 };
+
+static pthread_mutex_t fs_handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fs_handle fs_handles = { .prev = &fs_handles,
+				       .next = &fs_handles };
+
+static void fs_handle_free(struct fs_handle *h)
+{
+	pthread_mutex_lock(&fs_handles_lock);
+	h->prev->next = h->next;
+	h->next->prev = h->prev;
+	pthread_mutex_unlock(&fs_handles_lock);
+	fs_buf_free(&h->buf);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
 
 static struct timespec fs_mount_time;
 
@@ -125,6 +142,12 @@ static int fs_op_open(const char *path, struct fuse_file_info *fi)
 		return -ENOMEM;
 	pthread_mutex_init(&h->lock, NULL);
 	fs_buf_init(&h->buf);
+	pthread_mutex_lock(&fs_handles_lock);
+	h->next = fs_handles.next;
+	h->prev = &fs_handles;
+	fs_handles.next->prev = h;
+	fs_handles.next = h;
+	pthread_mutex_unlock(&fs_handles_lock);
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
@@ -135,11 +158,8 @@ static int fs_op_release(const char *path, struct fuse_file_info *fi)
 {
 	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
 
-	if (h) {
-		fs_buf_free(&h->buf);
-		pthread_mutex_destroy(&h->lock);
-		free(h);
-	}
+	if (h)
+		fs_handle_free(h);
 	return 0;
 }
 
@@ -284,7 +304,7 @@ int fs_fuse_main(const struct fs_fuse_opts *o)
 	if (fuse_loop_mt(fuse, cfg) < 0)
 		err = -EIO;
 	fuse_loop_cfg_destroy(cfg);
-signals:
+    signals:
 	fuse_remove_signal_handlers(fuse_get_session(fuse));
 unmount:
 	/* Stop kdamonds before the tree they report into goes away. */
@@ -292,5 +312,7 @@ unmount:
 	fuse_unmount(fuse);
 	fuse_destroy(fuse);
 	fuse_opt_free_args(&args);
+	while (fs_handles.next != &fs_handles)
+		fs_handle_free(fs_handles.next);
 	return err;
 }

@@ -72,7 +72,10 @@ _Static_assert(DAMON_OPS_SIM == 3, "ops keywords follow enum damon_ops_id");
 _Static_assert(NR_DAMOS_QUOTA_GOAL_TUNERS == 2, "tuner keywords");
 _Static_assert(NR_DAMOS_WMARK_METRICS == 2, "watermark keywords");
 
-#define FS_KW(arr) { arr, sizeof(arr) / sizeof(arr[0]), NULL }
+#define FS_KW(arr)                                      \
+	{                                               \
+		arr, sizeof(arr) / sizeof(arr[0]), NULL \
+	}
 
 static const struct fs_keywords kw_action = FS_KW(action_names);
 static const struct fs_keywords kw_metric = FS_KW(metric_names);
@@ -143,22 +146,39 @@ static int access_source_show(void *obj, struct fs_buf *out)
 
 #define ARR_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define F_RW(n, k, T, f, fl) \
-	{ .name = n, .mode = 0600, .kind = k, .flags = fl, .off = offsetof(T, f) }
-#define F_RO(n, k, T, f) \
-	{ .name = n, .mode = 0400, .kind = k, .off = offsetof(T, f) }
-#define F_KW(n, T, f, kwp)                                              \
-	{ .name = n, .mode = 0600, .kind = FS_KEYWORD, .off = offsetof(T, f), \
-	  .kw = kwp }
-#define F_NR(n, T, f, ct, fl)                                      \
-	{ .name = n, .mode = 0600, .kind = FS_NR, .flags = fl,       \
-	  .off = offsetof(T, f) + offsetof(struct fs_array, nr), \
-	  .child = ct }
-#define F_SPECIAL(n, m, fl, sh, st)                                       \
-	{ .name = n, .mode = m, .kind = FS_SPECIAL, .flags = fl, .show = sh, \
-	  .store = st }
-#define D(n, t, T, f) { .name = n, .type = t, .off = offsetof(T, f) }
-#define D_SAME(n, t) { .name = n, .type = t, .off = FS_SAME_OBJ }
+#define F_RW(n, k, T, f, fl)                                     \
+	{                                                        \
+		.name = n, .mode = 0600, .kind = k, .flags = fl, \
+		.off = offsetof(T, f)                            \
+	}
+#define F_RO(n, k, T, f)                                                  \
+	{                                                                 \
+		.name = n, .mode = 0400, .kind = k, .off = offsetof(T, f) \
+	}
+#define F_KW(n, T, f, kwp)                                   \
+	{                                                    \
+		.name = n, .mode = 0600, .kind = FS_KEYWORD, \
+		.off = offsetof(T, f), .kw = kwp             \
+	}
+#define F_NR(n, T, f, ct, fl)                                          \
+	{                                                              \
+		.name = n, .mode = 0600, .kind = FS_NR, .flags = fl,   \
+		.off = offsetof(T, f) + offsetof(struct fs_array, nr), \
+		.child = ct                                            \
+	}
+#define F_SPECIAL(n, m, fl, sh, st)                                    \
+	{                                                              \
+		.name = n, .mode = m, .kind = FS_SPECIAL, .flags = fl, \
+		.show = sh, .store = st                                \
+	}
+#define D(n, t, T, f)                                       \
+	{                                                   \
+		.name = n, .type = t, .off = offsetof(T, f) \
+	}
+#define D_SAME(n, t)                                     \
+	{                                                \
+		.name = n, .type = t, .off = FS_SAME_OBJ \
+	}
 
 /* The FS_NR "off" points at fs_array.nr; the array itself is at off - nr. */
 static struct fs_array *fs_nr_array(void *obj, const struct fs_file *f)
@@ -199,10 +219,10 @@ static const struct fs_dir_type t_nr_regions = {
 static const struct fs_file igoal_files_[] = {
 	F_RW("access_bp", FS_ULONG, struct st_intervals_goal, access_bp, 0),
 	F_RW("aggrs", FS_ULONG, struct st_intervals_goal, aggrs, 0),
-	F_RW("min_sample_us", FS_ULONG, struct st_intervals_goal,
-	     min_sample_us, 0),
-	F_RW("max_sample_us", FS_ULONG, struct st_intervals_goal,
-	     max_sample_us, 0),
+	F_RW("min_sample_us", FS_ULONG, struct st_intervals_goal, min_sample_us,
+	     0),
+	F_RW("max_sample_us", FS_ULONG, struct st_intervals_goal, max_sample_us,
+	     0),
 };
 static const struct fs_dir_type t_igoal = {
 	.name = "intervals_goal",
@@ -346,14 +366,14 @@ static const struct fs_dir_type t_weights = {
 static const struct fs_file quotas_files_[] = {
 	F_RW("ms", FS_ULONG, struct st_quotas, ms, FS_EINVAL_ONLY),
 	F_RW("bytes", FS_ULONG, struct st_quotas, bytes, FS_EINVAL_ONLY),
-	F_RW("reset_interval_ms", FS_ULONG, struct st_quotas,
-	     reset_interval_ms, FS_EINVAL_ONLY),
+	F_RW("reset_interval_ms", FS_ULONG, struct st_quotas, reset_interval_ms,
+	     FS_EINVAL_ONLY),
 	F_RO("effective_bytes", FS_ULONG, struct st_quotas, effective_bytes),
 	F_KW("goal_tuner", struct st_quotas, goal_tuner, &kw_tuner),
 	F_RW("fail_charge_num", FS_UINT, struct st_quotas, fail_charge_num,
 	     FS_EINVAL_ONLY),
-	F_RW("fail_charge_denom", FS_UINT, struct st_quotas,
-	     fail_charge_denom, FS_EINVAL_ONLY),
+	F_RW("fail_charge_denom", FS_UINT, struct st_quotas, fail_charge_denom,
+	     FS_EINVAL_ONLY),
 };
 static const struct fs_subdir quotas_dirs_[] = {
 	D("weights", &t_weights, struct st_quotas, weights),
@@ -414,19 +434,19 @@ static const struct fs_dir_type t_filter = {
 static const struct fs_file filters_files_[] = {
 	F_NR("nr_filters", struct st_filters, arr, &t_filter, 0),
 };
-#define FILTERS_TYPE(id, layer_value)                                    \
-	static void id##_init(void *obj, void *parent)                   \
-	{                                                                \
-		((struct st_filters *)obj)->layer = layer_value;         \
-	}                                                                \
-	static const struct fs_dir_type id = {                           \
-		.name = #id,                                             \
-		.files = filters_files_,                                 \
-		.nr_files = ARR_SIZE(filters_files_),                    \
-		.arr_off = offsetof(struct st_filters, arr),             \
-		.child = &t_filter,                                      \
-		.size = sizeof(struct st_filters),                       \
-		.init = id##_init,                                       \
+#define FILTERS_TYPE(id, layer_value)                            \
+	static void id##_init(void *obj, void *parent)           \
+	{                                                        \
+		((struct st_filters *)obj)->layer = layer_value; \
+	}                                                        \
+	static const struct fs_dir_type id = {                   \
+		.name = #id,                                     \
+		.files = filters_files_,                         \
+		.nr_files = ARR_SIZE(filters_files_),            \
+		.arr_off = offsetof(struct st_filters, arr),     \
+		.child = &t_filter,                              \
+		.size = sizeof(struct st_filters),               \
+		.init = id##_init,                               \
 	}
 FILTERS_TYPE(t_core_filters, ST_FILTER_CORE);
 FILTERS_TYPE(t_ops_filters, ST_FILTER_OPS);
@@ -519,8 +539,8 @@ static const struct fs_dir_type t_access_pattern = {
 
 static const struct fs_file scheme_files_[] = {
 	F_KW("action", struct st_scheme, action, &kw_action),
-	F_RW("apply_interval_us", FS_ULONG, struct st_scheme,
-	     apply_interval_us, 0),
+	F_RW("apply_interval_us", FS_ULONG, struct st_scheme, apply_interval_us,
+	     0),
 	F_RW("target_nid", FS_INT, struct st_scheme, target_nid, 0),
 };
 static const struct fs_subdir scheme_dirs_[] = {
@@ -703,8 +723,7 @@ static void *fs_field(void *obj, size_t off)
 	return (char *)obj + off;
 }
 
-static void fs_obj_init(const struct fs_dir_type *type, void *obj,
-			void *parent)
+static void fs_obj_init(const struct fs_dir_type *type, void *obj, void *parent)
 {
 	unsigned int i;
 
@@ -1008,7 +1027,8 @@ static char *fs_abs_path(const char *rel)
 	char *out;
 
 	if (fs_caller_pid > 0) {
-		snprintf(link, sizeof(link), "/proc/%d/cwd", (int)fs_caller_pid);
+		snprintf(link, sizeof(link), "/proc/%d/cwd",
+			 (int)fs_caller_pid);
 		n = readlink(link, cwd, sizeof(cwd) - 1);
 	}
 	if (n <= 0)
@@ -1024,8 +1044,7 @@ static int fs_parse_err(const struct fs_file *f, int err)
 	return (f->flags & FS_EINVAL_ONLY) ? -EINVAL : err;
 }
 
-static int fs_store_generic(void *obj, const struct fs_file *f,
-			    const char *buf)
+static int fs_store_generic(void *obj, const struct fs_file *f, const char *buf)
 {
 	void *p = fs_field(obj, f->off);
 	int err = 0;

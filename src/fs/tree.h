@@ -253,11 +253,11 @@ enum fs_kind {
 #define FS_NR_MAX1 0x4 /* only 0 or 1 (nr_contexts) */
 #define FS_NR_IDLE 0x8 /* -EBUSY while a kdamond runs (nr_kdamonds) */
 #define FS_LOCKED 0x10 /* show/store run with fs_sysfs_lock held and */
-		       /* fs_tree_lock not held (they may wait) */
+/* fs_tree_lock not held (they may wait) */
 #define FS_STRIP_NL 0x20 /* strings: drop one trailing newline */
 #define FS_SNAPSHOT 0x40 /* content is made once per open (dump) */
 #define FS_REL_PATH 0x80 /* strings: a relative path is taken from the */
-			 /* writer's working directory */
+/* writer's working directory */
 
 struct fs_keywords {
 	const char *const *names;
@@ -332,9 +332,8 @@ void fs_log(enum damon_log_level level, const char *fmt, ...)
 /* Resolve @path ("/admin/..."); fs_tree_lock must be held. */
 int fs_resolve(const char *path, struct fs_node *node);
 /* Visit the entries of a directory; fs_tree_lock must be held. */
-int fs_list(const struct fs_node *dir, void (*fn)(void *arg, const char *name,
-						  bool is_dir),
-	    void *arg);
+int fs_list(const struct fs_node *dir,
+	    void (*fn)(void *arg, const char *name, bool is_dir), void *arg);
 /* Whole file operations; they take the locks they need. */
 int fs_lookup(const char *path, struct fs_node *node);
 int fs_read(const char *path, struct fs_buf *out);

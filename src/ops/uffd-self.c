@@ -46,9 +46,10 @@ static int uffd_self_create(void)
 	}
 	if (udamon__sys.ioctl(fd, UFFDIO_API, &api)) {
 		err = errno == EINVAL ? -EOPNOTSUPP : -errno;
-		udamon__log(DAMON_LOG_ERR,
-			    "uffd: UFFDIO_API with WP_ASYNC: %s (Linux >= 6.7 needed)",
-			    strerror(errno));
+		udamon__log(
+			DAMON_LOG_ERR,
+			"uffd: UFFDIO_API with WP_ASYNC: %s (Linux >= 6.7 needed)",
+			strerror(errno));
 		udamon__sys.close(fd);
 		return err;
 	}
@@ -89,8 +90,7 @@ static int uffd_self_register_all(int fd)
 	char *text, *line, *next;
 	int err, nr_ok = 0, first_err = 0;
 
-	err = udamon__sys_read_file("/proc/self/maps", &text, NULL,
-				    64UL << 20);
+	err = udamon__sys_read_file("/proc/self/maps", &text, NULL, 64UL << 20);
 	if (err)
 		return err;
 	for (line = text; line && *line; line = next) {

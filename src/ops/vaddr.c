@@ -97,9 +97,8 @@ static struct vaddr_target *vaddr_target_of(struct damon_target *t)
 		}
 		vt->pidfd = udamon__sys.pidfd_open(t->pid, 0);
 		if (vt->pidfd < 0) {
-			udamon__log(DAMON_LOG_WARN,
-				    "vaddr: pidfd_open(%d): %s", t->pid,
-				    strerror(errno));
+			udamon__log(DAMON_LOG_WARN, "vaddr: pidfd_open(%d): %s",
+				    t->pid, strerror(errno));
 			vt->gone = true;
 		}
 	}
@@ -398,8 +397,7 @@ static unsigned int vaddr_check_accesses(struct damon_ctx *ctx)
 
 /* ---- DAMOS ---- */
 
-static int vaddr_get_scheme_score(struct damon_ctx *ctx,
-				  struct damon_target *t,
+static int vaddr_get_scheme_score(struct damon_ctx *ctx, struct damon_target *t,
 				  struct damon_region *r, struct damos *s)
 {
 	return damon_ops_scheme_score(ctx, r, s);
@@ -434,7 +432,8 @@ static void vaddr_log_action_once(struct vaddr_target *vt,
 		return;
 	if (vt)
 		vt->logged_actions |= bit;
-	udamon__log(DAMON_LOG_WARN, "vaddr: action %s not applied to pid %d: %s",
+	udamon__log(DAMON_LOG_WARN,
+		    "vaddr: action %s not applied to pid %d: %s",
 		    damos_action_name(action), vt ? vt->pid : -1, why);
 }
 
@@ -521,6 +520,7 @@ static int vaddr_find_uffd_wp_vma(int pid, struct damon_addr_range *range)
 	if (err)
 		return err;
 	for (line = text; line && *line && !found; line = next) {
+		unsigned long v;
 		char *q;
 
 		next = strchr(line, '\n');
@@ -532,9 +532,11 @@ static int vaddr_find_uffd_wp_vma(int pid, struct damon_addr_range *range)
 			continue;
 		}
 		/* A VMA header line starts with "start-end ". */
-		start = strtoul(line, &q, 16);
-		if (q != line && *q == '-')
+		v = strtoul(line, &q, 16);
+		if (q != line && *q == '-') {
+			start = v;
 			end = strtoul(q + 1, NULL, 16);
+		}
 	}
 	free(text);
 	if (found) {
@@ -564,9 +566,8 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 				 t->pid);
 	pidfd = udamon__sys.pidfd_open(t->pid, 0);
 	if (pidfd < 0)
-		return vaddr_why(why, len, -EINVAL,
-				 "vaddr: process %d: %s", t->pid,
-				 strerror(errno));
+		return vaddr_why(why, len, -EINVAL, "vaddr: process %d: %s",
+				 t->pid, strerror(errno));
 	udamon__sys.close(pidfd);
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", t->pid);
@@ -671,6 +672,7 @@ static struct damon_operations vaddr_ops = {
 	.apply_scheme = vaddr_apply_scheme,
 	.target_valid = vaddr_target_valid,
 	.cleanup_target = vaddr_cleanup_target,
+	.check_ctx = damon_vaddr_check_ctx,
 };
 
 static struct damon_operations fvaddr_ops = {
@@ -682,6 +684,7 @@ static struct damon_operations fvaddr_ops = {
 	.apply_scheme = vaddr_apply_scheme,
 	.target_valid = vaddr_target_valid,
 	.cleanup_target = vaddr_cleanup_target,
+	.check_ctx = damon_vaddr_check_ctx,
 };
 
 static int vaddr_register_one(struct damon_operations *ops)

@@ -38,7 +38,8 @@
  * @created: wall-clock time (Unix seconds) when the record was started.
  * @virtual_clock: the context ran on a virtual clock.
  * @ops: operations set name ("sim", "vaddr" ...).
- * @source: access source name ("sim", "uffd-wp", "page-idle" ...).
+ * @source: access source, as damon_access_source_name() says it ("sim",
+ *          "uffd-wp (writes only)" ...).
  * @workload: sim workload config path, or NULL.
  * @command: the monitored command line, or NULL.
  * @seed: the context's PRNG seed.
@@ -283,6 +284,9 @@ DAMON_API int udamon_recorder_new(struct damon_ctx *ctx,
 /**
  * udamon_recorder_event() - write a pause, resume or stop event at the
  * context clock's current time, after any snapshot still being collected.
+ * After a stop event the recorder drops further snapshots, so a record
+ * ends exactly where its stop event says.
+ * Return: 0, -EINVAL (after stop; pause while paused ...), write errors.
  */
 DAMON_API int udamon_recorder_event(struct udamon_recorder *rec,
 				    enum udamon_record_event_type type,

@@ -79,8 +79,7 @@ static int real_madvise(void *addr, size_t len, int advice)
 static long real_move_pages(pid_t pid, unsigned long count, void **pages,
 			    const int *nodes, int *status, int flags)
 {
-	return syscall(SYS_move_pages, pid, count, pages, nodes, status,
-		       flags);
+	return syscall(SYS_move_pages, pid, count, pages, nodes, status, flags);
 }
 
 static ssize_t real_readlink(const char *path, char *buf, size_t len)
@@ -140,7 +139,7 @@ void udamon__sys_reset(void)
 int udamon__sys_read_file(const char *path, char **bufp, size_t *lenp,
 			  size_t max)
 {
-	size_t cap = 4096, len = 0;
+	size_t cap = max < 4096 ? max : 4096, len = 0;
 	char *buf, *nbuf;
 	ssize_t n;
 	int fd, err = 0;
@@ -156,7 +155,14 @@ int udamon__sys_read_file(const char *path, char **bufp, size_t *lenp,
 	for (;;) {
 		if (len == cap) {
 			if (cap >= max) {
-				err = -EFBIG;
+				char probe;
+
+				/* Full: fine if this was all of it. */
+				n = udamon__sys.read(fd, &probe, 1);
+				if (n > 0)
+					err = -EFBIG;
+				else if (n < 0)
+					err = -errno;
 				break;
 			}
 			cap = cap * 2 > max ? max : cap * 2;

@@ -56,9 +56,9 @@ struct udamon_pm_scan_arg {
 };
 
 /* _IOWR('f', 16, struct pm_scan_arg), spelled out for old headers. */
-#define UDAMON_PAGEMAP_SCAN                                            \
-	((3UL << 30) | ((unsigned long)sizeof(struct udamon_pm_scan_arg) \
-			<< 16) |                                       \
+#define UDAMON_PAGEMAP_SCAN                                         \
+	((3UL << 30) |                                              \
+	 ((unsigned long)sizeof(struct udamon_pm_scan_arg) << 16) | \
 	 ((unsigned long)'f' << 8) | 16UL)
 
 /* ---- userfaultfd features newer than the 6.1 headers ---- */

@@ -758,6 +758,51 @@ def test_ebusy_while_a_command_waits():
 
 
 @R.case
+def test_vaddr_target_exits_mid_command():
+    with daemon() as d:
+        t = d.tree
+        build(t, regions=0, goals=0, filters=0, dests=0)
+        c = 'kdamonds/0/contexts/0/'
+        if 'vaddr' not in t.read(c + 'avail_operations').split():
+            raise Skip('vaddr operations set not available')
+        child = subprocess.Popen(['sleep', '60'])
+        try:
+            # a pid that does not exist is refused
+            t.must(c + 'targets/0/pid_target', '999999999')
+            eq(t.cmd(0, 'on'), errno.EINVAL, 'dead pid')
+            t.must(c + 'targets/0/pid_target', str(child.pid))
+            s = c + 'schemes/0/'
+            t.must(s + 'apply_interval_us', '1000000')
+            t.must(s + 'access_pattern/sz/max', str(2**64 - 1))
+            t.must(s + 'access_pattern/nr_accesses/max', '4294967295')
+            t.must(s + 'access_pattern/age/max', '4294967295')
+            err = t.cmd(0, 'on')
+            if err:
+                raise Skip('vaddr cannot start here: %s' %
+                           d.log_text().strip().splitlines()[-1:])
+            res = {}
+            th = threading.Thread(target=lambda: res.update(
+                err=t.cmd(0, 'update_schemes_tried_regions')))
+            th.start()
+            time.sleep(0.3)
+            child.kill()
+            child.wait()
+            th.join(15)
+            check(not th.is_alive(), 'the command hangs')
+            check(res.get('err') in (0, errno.ECANCELED),
+                  'walk result %r' % res.get('err'))
+            deadline = time.time() + 10
+            while time.time() < deadline and \
+                    t.val('kdamonds/0/state') != 'off':
+                time.sleep(0.1)
+            eq(t.val('kdamonds/0/state'), 'off', 'stops without targets')
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+
+
+@R.case
 def test_fuse_file_semantics():
     with daemon() as d:
         t = d.tree
@@ -917,6 +962,31 @@ echo on > $D/0/state; sleep 0.3; cat $D/0/state; echo off > $D/0/state
         os.rmdir(d)
 
 
+def run_fuzzer(name, args):
+    path = os.path.join(ARGS.fuzz_dir or '', name)
+    if not ARGS.fuzz_dir or not os.access(path, os.X_OK):
+        raise Skip('%s not built (make fuzz needs clang)' % name)
+    work = tempfile.mkdtemp(prefix='udamon-fuzz-')
+    try:
+        p = subprocess.run([path] + args, cwd=work, capture_output=True,
+                           text=True, timeout=300)
+        if p.returncode != 0:
+            raise AssertionError('%s failed:\n%s' % (name, p.stderr[-3000:]))
+    finally:
+        subprocess.run(['rm', '-rf', work])
+
+
+@R.case
+def test_fuzz_parsers_short_run():
+    run_fuzzer('fuzz_parse', ['-runs=300000', '-seed=1'])
+
+
+@R.case
+def test_fuzz_tree_short_run():
+    run_fuzzer('fuzz_tree', ['-runs=100000', '-seed=1', '-max_len=512',
+                             '-rss_limit_mb=1024'])
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
@@ -924,6 +994,7 @@ def main():
     ap.add_argument('--udamon', required=True)
     ap.add_argument('--configs', default=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), '../../configs'))
+    ap.add_argument('--fuzz-dir', default=None)
     ap.add_argument('cases', nargs='*')
     ARGS = ap.parse_args()
     ARGS.udamond = os.path.abspath(ARGS.udamond)

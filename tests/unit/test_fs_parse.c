@@ -92,12 +92,13 @@ static void test_kstrtoll_limits(void)
 
 static void test_kstrtobool(void)
 {
-	static const char *const yes[] = { "y", "Y", "t", "T", "1", "on",
-					   "On", "oN\n", "yes", "true", "1x" };
-	static const char *const no[] = { "n", "N", "f", "F", "0", "off",
-					  "OFF", "no", "false\n", "0abc" };
-	static const char *const bad[] = { "", "o", "ox", "2", " y", "\n",
-					   "x" };
+	static const char *const yes[] = { "y",	  "Y",	  "t",	"T",
+					   "1",	  "on",	  "On", "oN\n",
+					   "yes", "true", "1x" };
+	static const char *const no[] = {
+		"n", "N", "f", "F", "0", "off", "OFF", "no", "false\n", "0abc"
+	};
+	static const char *const bad[] = { "", "o", "ox", "2", " y", "\n", "x" };
 	size_t i;
 	bool b;
 
@@ -149,9 +150,12 @@ static void test_buf(void)
 }
 
 static const struct tap_case cases[] = {
-	TAP_CASE(test_kstrtoul_bases), TAP_CASE(test_kstrtoul_errors),
-	TAP_CASE(test_kstrtouint_int), TAP_CASE(test_kstrtoll_limits),
-	TAP_CASE(test_kstrtobool),     TAP_CASE(test_sysfs_streq),
+	TAP_CASE(test_kstrtoul_bases),
+	TAP_CASE(test_kstrtoul_errors),
+	TAP_CASE(test_kstrtouint_int),
+	TAP_CASE(test_kstrtoll_limits),
+	TAP_CASE(test_kstrtobool),
+	TAP_CASE(test_sysfs_streq),
 	TAP_CASE(test_buf),
 };
 

@@ -50,7 +50,7 @@ need_pkgs() {
 
 [ "$(uname -m)" = x86_64 ] || skip "host is $(uname -m), the VM suite is x86_64 only"
 need_pkgs linux-source-6.12 flex bison libelf-dev libssl-dev bc make gcc \
-	xz-utils
+	xz-utils qemu-system-x86 busybox-static cpio
 
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null)
 tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n 1)

@@ -68,9 +68,9 @@ static void preload_say(const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (n > 0 && write(2, buf, (size_t)n > sizeof(buf) - 1 ?
-					    sizeof(buf) - 1 :
-					    (size_t)n) < 0)
+	if (n > 0 && write(2, buf,
+			   (size_t)n > sizeof(buf) - 1 ? sizeof(buf) - 1 :
+							 (size_t)n) < 0)
 		return;
 }
 
@@ -213,10 +213,10 @@ __attribute__((constructor)) static void preload_init(void)
 {
 	const char *s;
 
-	real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(
-		RTLD_NEXT, "mmap");
-	real_mremap = (void *(*)(void *, size_t, size_t, int, ...))dlsym(
-		RTLD_NEXT, "mremap");
+	real_mmap = (void *(*)(void *, size_t, int, int, int,
+			       off_t))dlsym(RTLD_NEXT, "mmap");
+	real_mremap = (void *(*)(void *, size_t, size_t, int,
+				 ...))dlsym(RTLD_NEXT, "mremap");
 	s = getenv("UDAMON_PRELOAD_DISABLE");
 	if (s && *s && strcmp(s, "0"))
 		return;
@@ -257,8 +257,8 @@ PRELOAD_API void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
 	return mmap(addr, len, prot, flags, fd, off);
 }
 
-PRELOAD_API void *mremap(void *old, size_t old_len, size_t new_len,
-			 int flags, ...)
+PRELOAD_API void *mremap(void *old, size_t old_len, size_t new_len, int flags,
+			 ...)
 {
 	void *new_addr = NULL, *p;
 	va_list ap;

@@ -112,8 +112,8 @@ static void print_config(const struct masim_config *cfg)
 
 			printf("    %s %s stride %llu weight %u %s\n",
 			       cfg->regions[pt->region].name,
-			       pt->random ? "random" : "sequential",
-			       pt->stride, pt->weight,
+			       pt->random ? "random" : "sequential", pt->stride,
+			       pt->weight,
 			       udamon__masim_rw_mode_name(pt->mode));
 		}
 	}
@@ -239,7 +239,8 @@ static int run(const struct masim_config *cfg, const struct wl_opts *o)
 		for (i = 0; i < cfg->nr_phases; i++) {
 			const struct masim_phase *ph = &cfg->phases[i];
 			uint64_t start = wl_now_ns(), now = start;
-			uint64_t deadline = start + ph->duration_ms * 1000000ULL;
+			uint64_t deadline =
+				start + ph->duration_ms * 1000000ULL;
 			unsigned long long nr = 0, elapsed_ms;
 
 			memset(offsets, 0, max_patterns * sizeof(*offsets));
@@ -257,11 +258,10 @@ static int run(const struct masim_config *cfg, const struct wl_opts *o)
 				}
 				if (!pt)
 					pt = &ph->patterns[ph->nr_patterns - 1];
-				nr += run_pattern(
-					pt, mem[pt->region],
-					cfg->regions[pt->region].size,
-					&offsets[pt - ph->patterns],
-					o->nr_accesses, &rnd);
+				nr += run_pattern(pt, mem[pt->region],
+						  cfg->regions[pt->region].size,
+						  &offsets[pt - ph->patterns],
+						  o->nr_accesses, &rnd);
 				now = wl_now_ns();
 			}
 			elapsed_ms = (now - start) / 1000000ULL;

@@ -1,0 +1,788 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * udamon record: run DAMON in this process (embedded mode) on a sim
+ * workload, a process or a command it launches, and write every
+ * aggregation as a snapshot to a record file (src/record/), with pause and
+ * resume events.
+ *
+ * Threads and who touches what: with the real clock the context runs on
+ * its kdamond thread and this thread only watches (signals, progress,
+ * child process) and talks to it through damon_call(); with --virtual this
+ * thread drives the context itself (damon_manual_step()) as fast as it can.
+ * Either way a repeating damon_call() "tick" runs on the kdamond side every
+ * round, pausing, resuming and ending the recording at their times on the
+ * context clock; a pause or resume is an online damon_commit_ctx() of the
+ * parameters with the new pause value, as udamond's "commit" does.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/util.h"
+#include "ops/masim.h"
+#include "record/record.h"
+
+#define CMD "record"
+
+struct rec_run {
+	struct damon_ctx *ctx;
+	struct cli_params params;
+	enum damon_ops_id ops;
+	int pid;
+	bool virtual_clock;
+	struct udamon_record_writer *w;
+	struct udamon_recorder *rec;
+	uint64_t t0;
+
+	/* the schedule, in ns of the record's time */
+	bool have_pause;
+	uint64_t pause_at_ns;
+	uint64_t pause_end_ns;
+	int pause_phase; /* 0 before, 1 paused, 2 resumed */
+	uint64_t duration_ns;
+
+	/* shared with the watching thread */
+	int paused;
+	int done;
+	unsigned int nr_pauses;
+	int commit_err;
+	struct damon_call_control tick;
+};
+
+static volatile sig_atomic_t sig_stop;
+static volatile sig_atomic_t sig_toggle;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		sig_toggle = 1;
+	else
+		sig_stop = sig;
+}
+
+static bool quiet_logs;
+
+static void lib_log(void *arg, enum damon_log_level level, const char *msg)
+{
+	static const char *const names[] = { "error", "warning", "info" };
+
+	if (level == DAMON_LOG_INFO || (quiet_logs && level != DAMON_LOG_ERR))
+		return;
+	fprintf(stderr, "udamon: %s: %s\n",
+		names[(unsigned int)level < 3 ? level : 2], msg);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: udamon record [options] --ops sim --workload CFG\n"
+		"       udamon record [options] --pid PID\n"
+		"       udamon record [options] -- CMD [ARGS...]\n"
+		"\n"
+		"Monitor data accesses with DAMON running inside this process and\n"
+		"write every aggregation interval's regions to a record file, until\n"
+		"the duration ends, the target exits, or SIGINT/SIGTERM.  SIGUSR1\n"
+		"pauses or resumes the monitoring.  Read records with 'udamon report'.\n"
+		"\n"
+		"target:\n"
+		"  --ops NAME              operations set: sim, vaddr (default: sim with\n"
+		"                          --workload, vaddr with --pid or a command)\n"
+		"  --workload CFG          masim-format workload config for sim\n"
+		"  --pid PID               a running process (vaddr)\n"
+		"  -- CMD [ARGS]           launch CMD and monitor it (vaddr); it is run\n"
+		"                          with the preload library that lets udamon\n"
+		"                          see its writes (UDAMON_PRELOAD overrides\n"
+		"                          where it is looked for)\n"
+		"\n"
+		"recording:\n"
+		"  -o, --output FILE       record file (default udamon.rec)\n"
+		"  --duration SECS         stop after SECS of the context clock (sim\n"
+		"                          default: one pass of the workload; 0: until\n"
+		"                          the target exits or a signal)\n"
+		"  --virtual               virtual clock, as fast as possible (sim only);\n"
+		"                          deterministic for a given --seed\n"
+		"  --seed N                seed of the context's PRNG (default 42)\n"
+		"  --pause-at SECS         pause the monitoring at SECS ...\n"
+		"  --pause-for SECS        ... for SECS, then resume (online commits)\n"
+		"  -q, --quiet             no progress line, no summary\n"
+		"  -h, --help              this text\n"
+		"\n"
+		"%s"
+		"\n"
+		"Times take an optional unit: 2.5, 2500ms, 1m.  Exit status: 0 done,\n"
+		"1 bad command line, 2 runtime failure, 3 the machine or build lacks\n"
+		"what is needed (e.g. no access source for a process).\n",
+		cli_params_help);
+}
+
+/* ---- parameters and commits ---- */
+
+/*
+ * A context holding @run's parameters, to commit into the running one.
+ * @attrs are the running context's current attrs, so a pause or resume
+ * keeps intervals the auto-tuning has changed.  Its targets have no
+ * regions, so the running targets keep theirs; its sim operations set has
+ * no workload, so the running one keeps its own.
+ */
+static struct damon_ctx *param_ctx(struct rec_run *run,
+				   const struct damon_attrs *attrs, bool pause)
+{
+	struct damon_ctx *p = damon_new_ctx();
+	struct damon_attrs a = *attrs;
+	struct damon_target *t;
+
+	if (!p)
+		return NULL;
+	if (damon_select_ops(p, run->ops) || damon_set_attrs(p, &a))
+		goto fail;
+	t = damon_new_target();
+	if (!t)
+		goto fail;
+	t->pid = run->pid;
+	damon_add_target(p, t);
+	if (cli_params_add_schemes(&run->params, p))
+		goto fail;
+	p->pause = pause;
+	return p;
+fail:
+	damon_destroy_ctx(p);
+	return NULL;
+}
+
+/* On the kdamond: commit @pause online and record the event. */
+static int set_pause(struct rec_run *run, bool pause)
+{
+	struct damon_ctx *p;
+	int err;
+
+	if (__atomic_load_n(&run->paused, __ATOMIC_RELAXED) == (int)pause)
+		return 0;
+	p = param_ctx(run, &run->ctx->attrs, pause);
+	if (!p)
+		return -ENOMEM;
+	err = damon_commit_ctx(run->ctx, p);
+	damon_destroy_ctx(p);
+	if (err) {
+		run->commit_err = err;
+		__atomic_store_n(&run->done, 1, __ATOMIC_RELEASE);
+		return err;
+	}
+	udamon_recorder_event(run->rec,
+			      pause ? UDAMON_RECORD_EV_PAUSE :
+				      UDAMON_RECORD_EV_RESUME,
+			      NULL);
+	if (pause)
+		run->nr_pauses++;
+	__atomic_store_n(&run->paused, pause, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static uint64_t run_now(struct rec_run *run)
+{
+	uint64_t now = damon_now_ns(run->ctx);
+
+	return now > run->t0 ? now - run->t0 : 0;
+}
+
+/* The repeating damon_call(): the schedule, on the context clock. */
+static int tick_fn(void *data)
+{
+	struct rec_run *run = data;
+	uint64_t now = run_now(run);
+
+	if (__atomic_load_n(&run->done, __ATOMIC_ACQUIRE))
+		return 0;
+	/* With --virtual the watching thread is the kdamond: toggle here. */
+	if (run->virtual_clock && sig_toggle) {
+		sig_toggle = 0;
+		set_pause(run, !__atomic_load_n(&run->paused, __ATOMIC_RELAXED));
+	}
+	if (run->have_pause && run->pause_phase == 0 &&
+	    now >= run->pause_at_ns) {
+		run->pause_phase = 1;
+		set_pause(run, true);
+	}
+	if (run->have_pause && run->pause_phase == 1 &&
+	    now >= run->pause_end_ns) {
+		run->pause_phase = 2;
+		set_pause(run, false);
+	}
+	if (run->duration_ns && now >= run->duration_ns) {
+		/* Exactly at the duration: later snapshots are not written. */
+		udamon_recorder_event(run->rec, UDAMON_RECORD_EV_STOP,
+				      "duration");
+		__atomic_store_n(&run->done, 1, __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
+static int toggle_fn(void *data)
+{
+	struct rec_run *run = data;
+
+	return set_pause(run, !__atomic_load_n(&run->paused, __ATOMIC_RELAXED));
+}
+
+/* ---- launching a command ---- */
+
+static char *find_preload(void)
+{
+	const char *env = getenv("UDAMON_PRELOAD");
+	char exe[PATH_MAX], path[PATH_MAX + 64];
+	ssize_t n;
+	char *slash;
+
+	if (env && *env)
+		return access(env, R_OK) ? NULL : strdup(env);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	snprintf(path, sizeof(path), "%s/../lib/libudamon-preload.so", exe);
+	if (!access(path, R_OK))
+		return realpath(path, NULL);
+	return NULL;
+}
+
+static pid_t launch(char **argv, const char *preload)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	if (preload) {
+		const char *old = getenv("LD_PRELOAD");
+		char buf[PATH_MAX * 2];
+
+		snprintf(buf, sizeof(buf), "%s%s%s", preload,
+			 old && *old ? ":" : "", old && *old ? old : "");
+		setenv("LD_PRELOAD", buf, 1);
+	}
+	signal(SIGUSR1, SIG_DFL);
+	execvp(argv[0], argv);
+	fprintf(stderr, "udamon record: %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+static char *join_argv(char **argv)
+{
+	size_t len = 1;
+	char *s;
+	int i;
+
+	for (i = 0; argv[i]; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len);
+	if (!s)
+		return NULL;
+	for (i = 0; argv[i]; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+/* ---- progress ---- */
+
+static void progress(struct rec_run *run, bool final)
+{
+	char sz[32];
+
+	fprintf(stderr,
+		"\r\033[Krecording: %.1f s, %lu snapshots, %lu regions, %s%s%s",
+		(double)run_now(run) / 1e9,
+		udamon_recorder_nr_snapshots(run->rec),
+		udamon_recorder_last_nr_regions(run->rec),
+		cli_fmt_size(sz, sizeof(sz), udamon_record_writer_bytes(run->w),
+			     false),
+		__atomic_load_n(&run->paused, __ATOMIC_RELAXED) ? ", PAUSED" :
+								  "",
+		final ? "\n" : "");
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- the two drivers ---- */
+
+/* --virtual: drive the context on this thread.  Returns the stop reason. */
+static const char *drive_virtual(struct rec_run *run, bool show)
+{
+	uint64_t last = mono_ms();
+	unsigned long steps = 0;
+	int err;
+
+	err = damon_manual_start(run->ctx);
+	if (err)
+		return NULL;
+	run->tick.fn = tick_fn;
+	run->tick.data = run;
+	run->tick.repeat = true;
+	if (damon_call(run->ctx, &run->tick)) {
+		damon_manual_stop(run->ctx);
+		return NULL;
+	}
+	for (;;) {
+		if (__atomic_load_n(&run->done, __ATOMIC_ACQUIRE))
+			break;
+		if (sig_stop) {
+			damon_manual_stop(run->ctx);
+			return "interrupted";
+		}
+		if (damon_manual_step(run->ctx)) {
+			damon_manual_stop(run->ctx);
+			return "target-exited";
+		}
+		if (show && !(++steps & 1023) && mono_ms() - last >= 250) {
+			last = mono_ms();
+			progress(run, false);
+		}
+	}
+	damon_manual_stop(run->ctx);
+	return "duration";
+}
+
+/* Real clock: the kdamond runs; this thread watches. */
+static const char *drive_real(struct rec_run *run, pid_t child, int *child_status,
+			      bool show)
+{
+	struct damon_call_control toggle = { .fn = toggle_fn, .data = run };
+	uint64_t last = 0;
+	const char *reason = "duration";
+
+	run->tick.fn = tick_fn;
+	run->tick.data = run;
+	run->tick.repeat = true;
+	if (damon_call(run->ctx, &run->tick))
+		return "target-exited";
+	for (;;) {
+		struct timespec nap = { 0, 20 * 1000 * 1000 };
+
+		if (__atomic_load_n(&run->done, __ATOMIC_ACQUIRE))
+			break;
+		if (sig_stop) {
+			reason = "interrupted";
+			break;
+		}
+		if (!damon_is_running(run->ctx)) {
+			reason = "target-exited";
+			break;
+		}
+		if (child > 0 && waitpid(child, child_status, WNOHANG) == child) {
+			reason = "target-exited";
+			child = 0;
+			break;
+		}
+		if (sig_toggle) {
+			sig_toggle = 0;
+			/* An online commit from this thread, as a user would. */
+			damon_call(run->ctx, &toggle);
+		}
+		if (show && mono_ms() - last >= 250) {
+			last = mono_ms();
+			progress(run, false);
+		}
+		nanosleep(&nap, NULL);
+	}
+	damon_stop(&run->ctx, 1);
+	return reason;
+}
+
+/* ---- the command ---- */
+
+int cli_record(int argc, char **argv)
+{
+	enum {
+		OPT_OPS = CLI_OPT_PARAMS_END,
+		OPT_WORKLOAD,
+		OPT_PID,
+		OPT_DURATION,
+		OPT_VIRTUAL,
+		OPT_SEED,
+		OPT_PAUSE_AT,
+		OPT_PAUSE_FOR,
+	};
+	static const struct option longopts[] = {
+		CLI_PARAMS_LONGOPTS,
+		{ "ops", required_argument, NULL, OPT_OPS },
+		{ "workload", required_argument, NULL, OPT_WORKLOAD },
+		{ "pid", required_argument, NULL, OPT_PID },
+		{ "output", required_argument, NULL, 'o' },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "virtual", no_argument, NULL, OPT_VIRTUAL },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "pause-at", required_argument, NULL, OPT_PAUSE_AT },
+		{ "pause-for", required_argument, NULL, OPT_PAUSE_FOR },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rec_run run = { .ops = NR_DAMON_OPS, .pid = 0 };
+	struct udamon_record_header hdr = { 0 };
+	const char *output = "udamon.rec", *workload = NULL, *reason;
+	double duration = -1, pause_at = -1, pause_for = -1;
+	bool quiet = false, has_ops = false;
+	unsigned long seed = 42;
+	char errbuf[512], sz[32], *preload = NULL, *command = NULL;
+	struct damon_attrs attrs;
+	struct damon_target *t;
+	struct sigaction sa;
+	int c, err, ret = CLI_EFAIL, child_status = 0, pids[1];
+	pid_t child = 0;
+	char **cmd_argv = NULL;
+
+	cli_params_init(&run.params);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
+		err = cli_params_option(&run.params, CMD, c, optarg);
+		if (err >= 0) {
+			if (err)
+				return err;
+			continue;
+		}
+		switch (c) {
+		case OPT_OPS:
+			if (damon_ops_from_name(optarg, &run.ops) ||
+			    (run.ops != DAMON_OPS_SIM &&
+			     run.ops != DAMON_OPS_VADDR))
+				return cli_bad_arg(CMD, "--ops", optarg,
+						   "is not an operations set record can use (sim, vaddr)");
+			has_ops = true;
+			break;
+		case OPT_WORKLOAD:
+			workload = optarg;
+			break;
+		case OPT_PID:
+			err = cli_parse_int(CMD, "--pid", optarg, 1, INT_MAX,
+					    &run.pid);
+			if (err)
+				return err;
+			break;
+		case 'o':
+			if (!*optarg)
+				return cli_bad_arg(CMD, "--output", optarg,
+						   "is empty");
+			output = optarg;
+			break;
+		case OPT_DURATION:
+			err = cli_parse_seconds(CMD, "--duration", optarg,
+						&duration);
+			if (err)
+				return err;
+			break;
+		case OPT_VIRTUAL:
+			run.virtual_clock = true;
+			break;
+		case OPT_SEED:
+			err = cli_parse_ulong(CMD, "--seed", optarg, 0,
+					      ULONG_MAX, &seed);
+			if (err)
+				return err;
+			break;
+		case OPT_PAUSE_AT:
+			err = cli_parse_seconds(CMD, "--pause-at", optarg,
+						&pause_at);
+			if (err)
+				return err;
+			break;
+		case OPT_PAUSE_FOR:
+			err = cli_parse_seconds(CMD, "--pause-for", optarg,
+						&pause_for);
+			if (err)
+				return err;
+			if (pause_for <= 0)
+				return cli_bad_arg(CMD, "--pause-for", optarg,
+						   "must be above 0");
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return CLI_OK;
+		case ':':
+			cli_err(CMD, "option '%s' needs a value",
+				argv[optind - 1]);
+			return CLI_EUSAGE;
+		default:
+			cli_err(CMD, "unknown option '%s' (see 'udamon record --help')",
+				argv[optind - 1]);
+			return CLI_EUSAGE;
+		}
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--")) {
+			cli_err(CMD,
+				"unexpected argument '%s' (a command to launch goes after '--')",
+				argv[optind]);
+			return CLI_EUSAGE;
+		}
+		cmd_argv = argv + optind;
+	}
+
+	/* Which target, which operations set. */
+	if (!!workload + !!run.pid + !!cmd_argv != 1)
+		return cli_usage_error(CMD,
+				       "give exactly one target: --workload CFG, --pid PID or -- CMD");
+	if (!has_ops)
+		run.ops = workload ? DAMON_OPS_SIM : DAMON_OPS_VADDR;
+	if (workload && run.ops != DAMON_OPS_SIM)
+		return cli_usage_error(CMD, "--workload needs --ops sim");
+	if (!workload && run.ops == DAMON_OPS_SIM)
+		return cli_usage_error(CMD,
+				       "--ops sim needs --workload CFG (a process is monitored with vaddr)");
+	if (run.virtual_clock && run.ops != DAMON_OPS_SIM)
+		return cli_usage_error(CMD,
+				       "--virtual works with --ops sim only (a real process runs in real time)");
+	if ((pause_at >= 0) != (pause_for >= 0))
+		return cli_usage_error(CMD,
+				       "--pause-at and --pause-for go together");
+	err = cli_params_check(&run.params, CMD);
+	if (err)
+		return err;
+
+	if (workload && duration < 0) {
+		struct masim_config *cfg;
+
+		/* One pass of the workload, as masim runs it. */
+		if (udamon__masim_parse_file(workload, MASIM_RW_WO, &cfg,
+					     errbuf, sizeof(errbuf))) {
+			cli_err(CMD, "--workload: %s", errbuf);
+			return CLI_EFAIL;
+		}
+		duration = (double)udamon__masim_total_ms(cfg) / 1000.0;
+		udamon__masim_free(cfg);
+	}
+	if (duration < 0)
+		duration = 0;
+	if (run.virtual_clock && duration == 0)
+		return cli_usage_error(CMD,
+				       "--virtual needs a --duration above 0 (it would never end)");
+	if (pause_at >= 0 && duration > 0 && pause_at >= duration) {
+		cli_err(CMD,
+			"--pause-at (%.3f s) must come before the end of the recording (%.3f s)",
+			pause_at, duration);
+		return CLI_EUSAGE;
+	}
+	run.duration_ns = (uint64_t)llround(duration * 1e9);
+	if (pause_at >= 0) {
+		run.have_pause = true;
+		run.pause_at_ns = (uint64_t)llround(pause_at * 1e9);
+		run.pause_end_ns = run.pause_at_ns +
+				   (uint64_t)llround(pause_for * 1e9);
+	}
+
+	quiet_logs = quiet;
+	damon_set_log_fn(lib_log, NULL);
+
+	/* The context. */
+	if (!damon_is_registered_ops(run.ops)) {
+		cli_err(CMD,
+			"the '%s' operations set is not available in this build",
+			damon_ops_name(run.ops));
+		return CLI_EMISSING;
+	}
+	run.ctx = damon_new_ctx();
+	if (!run.ctx) {
+		cli_err(CMD, "out of memory");
+		return CLI_EFAIL;
+	}
+	run.ctx->rnd_seed = seed;
+	if (run.virtual_clock)
+		damon_use_virtual_clock(run.ctx);
+	if (workload) {
+		err = damon_sim_set_workload(run.ctx, workload, errbuf,
+					     sizeof(errbuf));
+		if (err) {
+			cli_err(CMD, "--workload: %s", errbuf);
+			goto out;
+		}
+	} else if (damon_select_ops(run.ctx, run.ops)) {
+		cli_err(CMD, "cannot select the '%s' operations set",
+			damon_ops_name(run.ops));
+		goto out;
+	}
+	cli_params_attrs(&run.params, &attrs);
+	if (damon_set_attrs(run.ctx, &attrs)) {
+		cli_err(CMD, "the monitoring parameters are not valid together");
+		ret = CLI_EUSAGE;
+		goto out;
+	}
+	if (cli_params_add_schemes(&run.params, run.ctx)) {
+		cli_err(CMD, "out of memory");
+		goto out;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+
+	if (cmd_argv) {
+		preload = find_preload();
+		if (!preload) {
+			cli_err(CMD,
+				"cannot find libudamon-preload.so next to udamon (../lib/) nor in UDAMON_PRELOAD: without it udamon cannot see the writes of a command it launches");
+			ret = CLI_EMISSING;
+			goto out;
+		}
+		command = join_argv(cmd_argv);
+		child = launch(cmd_argv, preload);
+		if (child < 0) {
+			cli_err(CMD, "cannot launch %s: %s", cmd_argv[0],
+				strerror(errno));
+			goto out;
+		}
+		run.pid = child;
+	}
+	t = damon_new_target();
+	if (!t) {
+		cli_err(CMD, "out of memory");
+		goto out;
+	}
+	t->pid = run.pid;
+	damon_add_target(run.ctx, t);
+
+	if (run.ops == DAMON_OPS_VADDR) {
+		uint64_t until = mono_ms() + 5000;
+
+		/*
+		 * A launched command registers its memory as it starts; wait
+		 * for that (or its end) before deciding it cannot be served.
+		 */
+		for (;;) {
+			err = damon_vaddr_check_ctx(run.ctx, errbuf,
+						    sizeof(errbuf));
+			if (!err || !child || mono_ms() > until ||
+			    waitpid(child, &child_status, WNOHANG) == child)
+				break;
+			usleep(20000);
+		}
+		if (err) {
+			cli_err(CMD, "%s", errbuf);
+			ret = CLI_EMISSING;
+			goto out;
+		}
+	}
+
+	/* The record. */
+	pids[0] = run.pid;
+	hdr.created = (int64_t)time(NULL);
+	if (getenv("SOURCE_DATE_EPOCH")) {
+		unsigned long v;
+
+		/* Reproducible records: the convention of reproducible builds. */
+		if (!cli_parse_ulong(CMD, "SOURCE_DATE_EPOCH",
+				     getenv("SOURCE_DATE_EPOCH"), 0, LONG_MAX,
+				     &v))
+			hdr.created = (int64_t)v;
+	}
+	hdr.virtual_clock = run.virtual_clock;
+	hdr.ops = (char *)damon_ops_name(run.ops);
+	hdr.source = (char *)damon_access_source_name(run.ctx);
+	hdr.workload = (char *)workload;
+	hdr.command = command;
+	hdr.seed = seed;
+	hdr.update_us = run.params.update_us;
+	hdr.min_nr_regions = run.params.min_nr_regions;
+	hdr.max_nr_regions = run.params.max_nr_regions;
+	hdr.intervals_goal = run.params.goal;
+	hdr.nr_targets = 1;
+	hdr.pids = pids;
+	err = udamon_record_writer_open(output, &hdr, &run.w);
+	if (err) {
+		cli_err(CMD, "--output: cannot write %s: %s", output,
+			strerror(-err));
+		goto out;
+	}
+	run.t0 = damon_now_ns(run.ctx);
+	err = udamon_recorder_new(run.ctx, run.w, run.t0, &run.rec);
+	if (err) {
+		cli_err(CMD, "out of memory");
+		goto out;
+	}
+
+	if (run.virtual_clock) {
+		reason = drive_virtual(&run, !quiet && isatty(2));
+		if (!reason) {
+			cli_err(CMD, "cannot start the context");
+			goto out;
+		}
+	} else {
+		err = damon_start(&run.ctx, 1, false);
+		if (err) {
+			cli_err(CMD, "cannot start monitoring: %s",
+				strerror(-err));
+			goto out;
+		}
+		reason = drive_real(&run, child, &child_status,
+				    !quiet && isatty(2));
+	}
+	/* The context is stopped: this thread owns the recorder now. */
+	if (!__atomic_load_n(&run.done, __ATOMIC_ACQUIRE))
+		udamon_recorder_event(run.rec, UDAMON_RECORD_EV_STOP, reason);
+	udamon_recorder_flush(run.rec);
+	if (run.commit_err) {
+		cli_err(CMD, "online commit of pause/resume failed: %s",
+			strerror(-run.commit_err));
+		goto out;
+	}
+	err = udamon_recorder_error(run.rec);
+	if (err) {
+		cli_err(CMD, "writing %s failed: %s", output, strerror(-err));
+		goto out;
+	}
+	if (!quiet) {
+		if (isatty(2))
+			progress(&run, true);
+		fprintf(stderr,
+			"udamon record: %lu snapshots, %u pause%s, %.3f s (%s) -> %s (%s)\n",
+			udamon_recorder_nr_snapshots(run.rec), run.nr_pauses,
+			run.nr_pauses == 1 ? "" : "s",
+			(double)run_now(&run) / 1e9, reason, output,
+			cli_fmt_size(sz, sizeof(sz),
+				     udamon_record_writer_bytes(run.w), false));
+	}
+	ret = CLI_OK;
+out:
+	if (child > 0) {
+		/* Recording ended before the command: end it too. */
+		if (waitpid(child, &child_status, WNOHANG) == 0) {
+			kill(child, SIGTERM);
+			waitpid(child, &child_status, 0);
+		}
+	}
+	udamon_recorder_destroy(run.rec);
+	if (run.w && udamon_record_writer_close(run.w) && ret == CLI_OK) {
+		cli_err(CMD, "closing %s failed", output);
+		ret = CLI_EFAIL;
+	}
+	if (run.ctx)
+		damon_destroy_ctx(run.ctx);
+	free(preload);
+	free(command);
+	return ret;
+}

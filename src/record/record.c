@@ -1,0 +1,1575 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The record file format of udamon: writer, recorder (damon_aggregated
+ * events to snapshots) and the validating reader.  The format itself is
+ * described in docs/record-format.md; in short:
+ *
+ *   udamon-record 1                      <- magic and version line
+ *   header                               <- header block
+ *   clock virtual
+ *   ...
+ *   end 1c291ca3                         <- CRC-32 of the block's lines
+ *   snapshot 0 0 100000000 5000 100000   <- snapshot block
+ *   target 0 2
+ *   0x100000000 0x100a00000 20 3
+ *   0x100a01000 0x101401000 0 7
+ *   end 5e5bd1b3
+ *   event pause 1234000000               <- event block
+ *   end 0f3d5c81
+ *
+ * Every block ends with an "end" line holding the CRC-32 (zlib's) of the
+ * block's bytes before that line.  A block is written with one write(), so
+ * a crash leaves at most one partial block, at the end, where the reader
+ * recognises it as a cut and returns what came before.
+ *
+ * Map: 1. small helpers (CRC-32, growable buffer, escaping)  2. writer
+ * 3. recorder  4. reader  5. record helpers.
+ */
+#include "record/record.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ */
+/* 1. Helpers                                                          */
+/* ------------------------------------------------------------------ */
+
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+	uint32_t i, j, c;
+
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (j = 0; j < 8; j++)
+			c = (c & 1) ? 0xedb88320U ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+/* CRC-32 as zlib's crc32(0, buf, len), so python's zlib can check it. */
+static uint32_t rec_crc32(const char *buf, size_t len)
+{
+	uint32_t c = 0xffffffffU;
+	size_t i;
+
+	pthread_once(&crc_once, crc_init);
+	for (i = 0; i < len; i++)
+		c = crc_table[(c ^ (unsigned char)buf[i]) & 0xff] ^ (c >> 8);
+	return c ^ 0xffffffffU;
+}
+
+struct strbuf {
+	char *buf;
+	size_t len;
+	size_t cap;
+	int err;
+};
+
+static void sb_reserve(struct strbuf *sb, size_t more)
+{
+	size_t cap;
+	char *p;
+
+	if (sb->err || sb->len + more + 1 <= sb->cap)
+		return;
+	cap = sb->cap ? sb->cap : 256;
+	while (cap < sb->len + more + 1)
+		cap *= 2;
+	p = realloc(sb->buf, cap);
+	if (!p) {
+		sb->err = -ENOMEM;
+		return;
+	}
+	sb->buf = p;
+	sb->cap = cap;
+}
+
+static void sb_printf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void sb_printf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		sb->err = -EINVAL;
+		return;
+	}
+	sb_reserve(sb, (size_t)n);
+	if (sb->err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	sb->len += (size_t)n;
+}
+
+/* Append @s with control bytes, DEL and '%' as %XX (one line, printable). */
+static void sb_escaped(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f || c == '%')
+			sb_printf(sb, "%%%02X", c);
+		else
+			sb_printf(sb, "%c", c);
+	}
+}
+
+/* End a block: its CRC over everything since @block_start. */
+static void sb_end_block(struct strbuf *sb, size_t block_start)
+{
+	if (sb->err)
+		return;
+	sb_printf(sb, "end %08" PRIx32 "\n",
+		  rec_crc32(sb->buf + block_start, sb->len - block_start));
+}
+
+/* A word: what ops, source names and event arguments may be. */
+static bool is_word(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!len || len > 64)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		      c == '.' || c == ':' || c == '+'))
+			return false;
+	}
+	return true;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* 2. Writer                                                           */
+/* ------------------------------------------------------------------ */
+
+struct udamon_record_writer {
+	int fd;
+	unsigned int nr_targets;
+	unsigned long nr_snapshots;
+	uint64_t last_time_ns;
+	uint64_t last_end_ns;
+	bool paused;
+	bool stopped;
+	uint64_t bytes;
+	struct strbuf sb;
+};
+
+static int writer_flush(struct udamon_record_writer *w)
+{
+	int err = w->sb.err;
+
+	if (!err)
+		err = write_all(w->fd, w->sb.buf, w->sb.len);
+	if (!err)
+		__atomic_add_fetch(&w->bytes, w->sb.len, __ATOMIC_RELAXED);
+	w->sb.len = 0;
+	w->sb.err = 0;
+	return err;
+}
+
+static int header_valid(const struct udamon_record_header *hdr)
+{
+	if (!hdr || !hdr->nr_targets || !hdr->pids || !hdr->ops ||
+	    !hdr->source || !hdr->source[0] ||
+	    !is_word(hdr->ops, strlen(hdr->ops)))
+		return -EINVAL;
+	if (hdr->min_nr_regions > hdr->max_nr_regions)
+		return -EINVAL;
+	return 0;
+}
+
+int udamon_record_writer_fdopen(int fd, const struct udamon_record_header *hdr,
+				struct udamon_record_writer **wp)
+{
+	struct udamon_record_writer *w;
+	const struct damon_intervals_goal *g;
+	unsigned int i;
+	int err;
+
+	err = header_valid(hdr);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		close(fd);
+		return -ENOMEM;
+	}
+	w->fd = fd;
+	w->nr_targets = hdr->nr_targets;
+	g = &hdr->intervals_goal;
+
+	sb_printf(&w->sb, "%s %d\n", UDAMON_RECORD_MAGIC,
+		  UDAMON_RECORD_VERSION);
+	/* The version line is not part of any block. */
+	err = writer_flush(w);
+	if (err)
+		goto fail;
+	sb_printf(&w->sb, "header\n");
+	sb_printf(&w->sb, "created %" PRId64 "\n", hdr->created);
+	sb_printf(&w->sb, "clock %s\n", hdr->virtual_clock ? "virtual" : "real");
+	sb_printf(&w->sb, "ops %s\n", hdr->ops);
+	sb_printf(&w->sb, "source ");
+	sb_escaped(&w->sb, hdr->source);
+	sb_printf(&w->sb, "\n");
+	if (hdr->workload) {
+		sb_printf(&w->sb, "workload ");
+		sb_escaped(&w->sb, hdr->workload);
+		sb_printf(&w->sb, "\n");
+	}
+	if (hdr->command) {
+		sb_printf(&w->sb, "command ");
+		sb_escaped(&w->sb, hdr->command);
+		sb_printf(&w->sb, "\n");
+	}
+	sb_printf(&w->sb, "seed %" PRIu64 "\n", hdr->seed);
+	sb_printf(&w->sb, "update_us %lu\n", hdr->update_us);
+	sb_printf(&w->sb, "nr_regions %lu %lu\n", hdr->min_nr_regions,
+		  hdr->max_nr_regions);
+	sb_printf(&w->sb, "intervals_goal %lu %lu %lu %lu\n", g->access_bp,
+		  g->aggrs, g->min_sample_us, g->max_sample_us);
+	for (i = 0; i < hdr->nr_targets; i++)
+		sb_printf(&w->sb, "target %u %d\n", i, hdr->pids[i]);
+	sb_end_block(&w->sb, 0);
+	err = writer_flush(w);
+	if (err)
+		goto fail;
+	*wp = w;
+	return 0;
+fail:
+	close(fd);
+	free(w->sb.buf);
+	free(w);
+	return err;
+}
+
+int udamon_record_writer_open(const char *path,
+			      const struct udamon_record_header *hdr,
+			      struct udamon_record_writer **wp)
+{
+	int fd, err;
+
+	err = header_valid(hdr);
+	if (err)
+		return err;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	return udamon_record_writer_fdopen(fd, hdr, wp);
+}
+
+int udamon_record_write_snapshot(struct udamon_record_writer *w,
+				 const struct udamon_record_snapshot *snap)
+{
+	unsigned int ti, i;
+
+	if (!w || !snap || w->stopped || snap->seq != w->nr_snapshots ||
+	    snap->nr_targets != w->nr_targets || snap->end_ns < snap->start_ns ||
+	    snap->end_ns < w->last_time_ns || !snap->sample_us ||
+	    snap->aggr_us < snap->sample_us)
+		return -EINVAL;
+	if (w->nr_snapshots && snap->start_ns != w->last_end_ns)
+		return -EINVAL;
+	for (ti = 0; ti < snap->nr_targets; ti++) {
+		const struct udamon_record_tsnap *t = &snap->targets[ti];
+
+		for (i = 0; i < t->nr_regions; i++) {
+			const struct udamon_record_region *r = &t->regions[i];
+
+			if (r->start >= r->end ||
+			    (i && r->start < t->regions[i - 1].end))
+				return -EINVAL;
+		}
+	}
+
+	sb_printf(&w->sb, "snapshot %lu %" PRIu64 " %" PRIu64 " %lu %lu\n",
+		  snap->seq, snap->start_ns, snap->end_ns, snap->sample_us,
+		  snap->aggr_us);
+	for (ti = 0; ti < snap->nr_targets; ti++) {
+		const struct udamon_record_tsnap *t = &snap->targets[ti];
+
+		sb_printf(&w->sb, "target %u %u\n", ti, t->nr_regions);
+		for (i = 0; i < t->nr_regions; i++) {
+			const struct udamon_record_region *r = &t->regions[i];
+
+			sb_printf(&w->sb, "0x%lx 0x%lx %u %u\n", r->start,
+				  r->end, r->nr_accesses, r->age);
+		}
+	}
+	sb_end_block(&w->sb, 0);
+	w->last_time_ns = snap->end_ns;
+	w->last_end_ns = snap->end_ns;
+	__atomic_add_fetch(&w->nr_snapshots, 1, __ATOMIC_RELAXED);
+	return writer_flush(w);
+}
+
+int udamon_record_write_event(struct udamon_record_writer *w,
+			      enum udamon_record_event_type type,
+			      uint64_t time_ns, const char *arg)
+{
+	if (!w || w->stopped || (unsigned int)type >= NR_UDAMON_RECORD_EVS ||
+	    time_ns < w->last_time_ns)
+		return -EINVAL;
+	if (arg && !is_word(arg, strlen(arg)))
+		return -EINVAL;
+	if ((type == UDAMON_RECORD_EV_PAUSE && w->paused) ||
+	    (type == UDAMON_RECORD_EV_RESUME && !w->paused))
+		return -EINVAL;
+
+	sb_printf(&w->sb, "event %s %" PRIu64 "%s%s\n",
+		  udamon_record_event_name(type), time_ns, arg ? " " : "",
+		  arg ? arg : "");
+	sb_end_block(&w->sb, 0);
+	w->last_time_ns = time_ns;
+	if (type == UDAMON_RECORD_EV_PAUSE)
+		w->paused = true;
+	else if (type == UDAMON_RECORD_EV_RESUME)
+		w->paused = false;
+	else
+		w->stopped = true;
+	return writer_flush(w);
+}
+
+unsigned long
+udamon_record_writer_nr_snapshots(const struct udamon_record_writer *w)
+{
+	return __atomic_load_n(&w->nr_snapshots, __ATOMIC_RELAXED);
+}
+
+uint64_t udamon_record_writer_bytes(const struct udamon_record_writer *w)
+{
+	return __atomic_load_n(&w->bytes, __ATOMIC_RELAXED);
+}
+
+int udamon_record_writer_close(struct udamon_record_writer *w)
+{
+	int err = 0;
+
+	if (!w)
+		return 0;
+	if (close(w->fd))
+		err = -errno;
+	free(w->sb.buf);
+	free(w);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* 3. Recorder                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Regions of one target collected from the events of one reset. */
+struct rec_tcollect {
+	struct udamon_record_region *regions;
+	unsigned int nr;
+	unsigned int cap;
+};
+
+struct udamon_recorder {
+	struct damon_ctx *ctx;
+	struct udamon_record_writer *w;
+	uint64_t t0_ns;
+	unsigned int nr_targets;
+	struct rec_tcollect *tc;
+	struct udamon_record_tsnap *ts;
+	bool collecting;
+	bool stopped;
+	unsigned long cur_psi;
+	uint64_t last_end_ns;
+	int err;
+	unsigned long nr_snapshots;
+	unsigned long last_nr_regions;
+};
+
+static uint64_t recorder_now(struct udamon_recorder *rec)
+{
+	uint64_t now = damon_now_ns(rec->ctx);
+
+	now = now > rec->t0_ns ? now - rec->t0_ns : 0;
+	/* Times never go backwards in a record, whatever the clock did. */
+	return now < rec->last_end_ns ? rec->last_end_ns : now;
+}
+
+int udamon_recorder_flush(struct udamon_recorder *rec)
+{
+	struct udamon_record_snapshot snap;
+	unsigned long nr_regions = 0;
+	unsigned int i;
+	int err;
+
+	if (!rec->collecting)
+		return 0;
+	rec->collecting = false;
+	/* After the stop event the record is complete: drop the rest. */
+	if (rec->stopped) {
+		for (i = 0; i < rec->nr_targets; i++)
+			rec->tc[i].nr = 0;
+		return 0;
+	}
+	snap.seq = udamon_record_writer_nr_snapshots(rec->w);
+	snap.start_ns = rec->last_end_ns;
+	snap.end_ns = recorder_now(rec);
+	snap.sample_us = rec->ctx->attrs.sample_interval ?
+				 rec->ctx->attrs.sample_interval :
+				 1;
+	snap.aggr_us = rec->ctx->attrs.aggr_interval;
+	if (snap.aggr_us < snap.sample_us)
+		snap.aggr_us = snap.sample_us;
+	snap.nr_targets = rec->nr_targets;
+	snap.targets = rec->ts;
+	for (i = 0; i < rec->nr_targets; i++) {
+		rec->ts[i].nr_regions = rec->tc[i].nr;
+		rec->ts[i].regions = rec->tc[i].regions;
+		nr_regions += rec->tc[i].nr;
+		rec->tc[i].nr = 0;
+	}
+	err = udamon_record_write_snapshot(rec->w, &snap);
+	if (err) {
+		if (!rec->err)
+			rec->err = err;
+		return err;
+	}
+	rec->last_end_ns = snap.end_ns;
+	__atomic_store_n(&rec->last_nr_regions, nr_regions, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&rec->nr_snapshots, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static void recorder_event_fn(void *arg, struct damon_ctx *ctx,
+			      const struct damon_event *ev)
+{
+	struct udamon_recorder *rec = arg;
+	struct rec_tcollect *tc;
+	struct udamon_record_region *r;
+
+	if (ev->type != DAMON_EVENT_AGGREGATED)
+		return;
+	/* A new reset while one is still open: the last target had none. */
+	if (rec->collecting && ev->passed_sample_intervals != rec->cur_psi)
+		udamon_recorder_flush(rec);
+	if (!rec->collecting) {
+		rec->collecting = true;
+		rec->cur_psi = ev->passed_sample_intervals;
+	}
+	if (ev->target_idx >= rec->nr_targets)
+		return;
+	tc = &rec->tc[ev->target_idx];
+	if (tc->nr == tc->cap) {
+		unsigned int cap = tc->cap ? tc->cap * 2 : 64;
+
+		r = realloc(tc->regions, cap * sizeof(*r));
+		if (!r) {
+			if (!rec->err)
+				rec->err = -ENOMEM;
+			return;
+		}
+		tc->regions = r;
+		tc->cap = cap;
+	}
+	r = &tc->regions[tc->nr++];
+	r->start = ev->start;
+	r->end = ev->end;
+	r->nr_accesses = ev->nr_accesses;
+	r->age = ev->age;
+	/* The last region of the last target completes the snapshot. */
+	if (ev->target_idx == rec->nr_targets - 1 && tc->nr >= ev->nr_regions)
+		udamon_recorder_flush(rec);
+}
+
+int udamon_recorder_new(struct damon_ctx *ctx, struct udamon_record_writer *w,
+			uint64_t t0_ns, struct udamon_recorder **rp)
+{
+	struct udamon_recorder *rec;
+
+	if (!ctx || !w || !rp)
+		return -EINVAL;
+	rec = calloc(1, sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
+	rec->ctx = ctx;
+	rec->w = w;
+	rec->t0_ns = t0_ns;
+	rec->nr_targets = w->nr_targets;
+	rec->tc = calloc(rec->nr_targets, sizeof(*rec->tc));
+	rec->ts = calloc(rec->nr_targets, sizeof(*rec->ts));
+	if (!rec->tc || !rec->ts) {
+		free(rec->tc);
+		free(rec->ts);
+		free(rec);
+		return -ENOMEM;
+	}
+	damon_set_event_fn(ctx, recorder_event_fn, rec);
+	*rp = rec;
+	return 0;
+}
+
+int udamon_recorder_event(struct udamon_recorder *rec,
+			  enum udamon_record_event_type type, const char *arg)
+{
+	uint64_t now;
+	int err;
+
+	if (rec->stopped)
+		return -EINVAL;
+	udamon_recorder_flush(rec);
+	now = recorder_now(rec);
+	err = udamon_record_write_event(rec->w, type, now, arg);
+	if (err && err != -EINVAL && !rec->err)
+		rec->err = err;
+	if (!err)
+		rec->last_end_ns = now;
+	if (!err && type == UDAMON_RECORD_EV_STOP)
+		rec->stopped = true;
+	return err;
+}
+
+int udamon_recorder_error(const struct udamon_recorder *rec)
+{
+	return rec->err;
+}
+
+unsigned long udamon_recorder_nr_snapshots(const struct udamon_recorder *rec)
+{
+	return __atomic_load_n(&rec->nr_snapshots, __ATOMIC_RELAXED);
+}
+
+unsigned long
+udamon_recorder_last_nr_regions(const struct udamon_recorder *rec)
+{
+	return __atomic_load_n(&rec->last_nr_regions, __ATOMIC_RELAXED);
+}
+
+void udamon_recorder_destroy(struct udamon_recorder *rec)
+{
+	unsigned int i;
+
+	if (!rec)
+		return;
+	udamon_recorder_flush(rec);
+	damon_set_event_fn(rec->ctx, NULL, NULL);
+	for (i = 0; i < rec->nr_targets; i++)
+		free(rec->tc[i].regions);
+	free(rec->tc);
+	free(rec->ts);
+	free(rec);
+}
+
+/* ------------------------------------------------------------------ */
+/* 4. Reader                                                           */
+/* ------------------------------------------------------------------ */
+
+struct rd {
+	const char *buf;
+	size_t len;
+	const char *name;
+	char *err;
+	size_t errlen;
+	struct udamon_record *rec;
+
+	/* the current line */
+	size_t pos;	/* offset of the next line */
+	size_t off;	/* offset of the current line */
+	unsigned long lineno;
+	const char *line;
+	size_t llen;
+
+	/* state across blocks */
+	bool paused;
+	bool stopped;
+	uint64_t last_time_ns;
+	size_t cap_snapshots;
+	size_t cap_events;
+};
+
+#define RD_CUT 1 /* the input ended inside a block */
+
+static int rd_error(struct rd *rd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int rd_error(struct rd *rd, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (rd->err && rd->errlen)
+		snprintf(rd->err, rd->errlen, "%s:%zu: line %lu: %s", rd->name,
+			 rd->off, rd->lineno, msg);
+	return -EINVAL;
+}
+
+/*
+ * Next line into rd->line/llen (without the newline).  RD_CUT if the input
+ * ends before a newline; -EINVAL for a raw control byte.
+ */
+static int rd_line(struct rd *rd)
+{
+	const char *nl;
+	size_t i;
+
+	rd->off = rd->pos;
+	rd->lineno++;
+	if (rd->pos >= rd->len)
+		return RD_CUT;
+	nl = memchr(rd->buf + rd->pos, '\n', rd->len - rd->pos);
+	if (!nl)
+		return RD_CUT;
+	rd->line = rd->buf + rd->pos;
+	rd->llen = (size_t)(nl - rd->line);
+	rd->pos += rd->llen + 1;
+	for (i = 0; i < rd->llen; i++) {
+		unsigned char c = (unsigned char)rd->line[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return rd_error(rd, "control byte 0x%02x in the line",
+					c);
+	}
+	return 0;
+}
+
+/* Tokens of the current line, split on single spaces. */
+#define RD_MAX_TOKENS 8
+struct toks {
+	const char *s[RD_MAX_TOKENS];
+	size_t len[RD_MAX_TOKENS];
+	unsigned int nr;
+};
+
+static int rd_split(struct rd *rd, struct toks *t)
+{
+	size_t i = 0, start;
+
+	t->nr = 0;
+	while (i <= rd->llen) {
+		start = i;
+		while (i < rd->llen && rd->line[i] != ' ')
+			i++;
+		if (i == start)
+			return rd_error(rd, "%s", rd->llen ? "empty field" :
+							     "empty line");
+		if (t->nr == RD_MAX_TOKENS)
+			return rd_error(rd, "too many fields");
+		t->s[t->nr] = rd->line + start;
+		t->len[t->nr] = i - start;
+		t->nr++;
+		i++;
+	}
+	return 0;
+}
+
+static bool tok_is(const struct toks *t, unsigned int i, const char *word)
+{
+	return i < t->nr && t->len[i] == strlen(word) &&
+	       !memcmp(t->s[i], word, t->len[i]);
+}
+
+/* Strict unsigned decimal: digits only, no leading zeros, <= @max. */
+static int parse_dec(const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (!len || len > 20 || (len > 1 && s[0] == '0'))
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		unsigned int d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		d = (unsigned int)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	if (v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/* Strict hexadecimal address: "0x", lowercase digits, no leading zeros. */
+static int parse_hex(const char *s, size_t len, unsigned long *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (len < 3 || len > 2 + sizeof(unsigned long) * 2 || s[0] != '0' ||
+	    s[1] != 'x' || (len > 3 && s[2] == '0'))
+		return -EINVAL;
+	for (i = 2; i < len; i++) {
+		unsigned int d;
+
+		if (s[i] >= '0' && s[i] <= '9')
+			d = (unsigned int)(s[i] - '0');
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			d = (unsigned int)(s[i] - 'a' + 10);
+		else
+			return -EINVAL;
+		v = (v << 4) | d;
+	}
+	*out = v;
+	return 0;
+}
+
+static int rd_dec(struct rd *rd, const struct toks *t, unsigned int i,
+		  const char *what, uint64_t max, uint64_t *out)
+{
+	int err = parse_dec(t->s[i], t->len[i], max, out);
+
+	if (err == -ERANGE)
+		return rd_error(rd, "%s '%.*s' is out of range (max %" PRIu64
+				    ")",
+				what, (int)t->len[i], t->s[i], max);
+	if (err)
+		return rd_error(rd, "%s '%.*s' is not a decimal number", what,
+				(int)t->len[i], t->s[i]);
+	return 0;
+}
+
+static int rd_ulong(struct rd *rd, const struct toks *t, unsigned int i,
+		    const char *what, unsigned long *out)
+{
+	uint64_t v;
+	int err = rd_dec(rd, t, i, what, ULONG_MAX, &v);
+
+	if (!err)
+		*out = (unsigned long)v;
+	return err;
+}
+
+static int rd_uint(struct rd *rd, const struct toks *t, unsigned int i,
+		   const char *what, unsigned int *out)
+{
+	uint64_t v;
+	int err = rd_dec(rd, t, i, what, UINT_MAX, &v);
+
+	if (!err)
+		*out = (unsigned int)v;
+	return err;
+}
+
+static int rd_nfields(struct rd *rd, const struct toks *t, unsigned int nr,
+		      const char *what)
+{
+	if (t->nr != nr)
+		return rd_error(rd, "%s needs %u fields, not %u", what, nr,
+				t->nr);
+	return 0;
+}
+
+/*
+ * Check the "end <crc>" line that closes the block starting at
+ * @block_start; the current line must be it.
+ */
+static int rd_block_end(struct rd *rd, size_t block_start, const char *what)
+{
+	uint32_t want, have = 0;
+	size_t i;
+
+	if (rd->llen != 12 || memcmp(rd->line, "end ", 4))
+		return rd_error(rd, "%s: expected the 'end <crc32>' line", what);
+	for (i = 4; i < 12; i++) {
+		char c = rd->line[i];
+		unsigned int d;
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned int)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned int)(c - 'a' + 10);
+		else
+			return rd_error(rd, "%s: bad checksum '%.8s'", what,
+					rd->line + 4);
+		have = (have << 4) | d;
+	}
+	want = rec_crc32(rd->buf + block_start, rd->off - block_start);
+	if (want != have)
+		return rd_error(rd,
+				"%s: checksum mismatch (stored %08" PRIx32
+				", computed %08" PRIx32 "): the block is corrupt",
+				what, have, want);
+	return 0;
+}
+
+static char *unescape(const char *s, size_t len)
+{
+	char *out = malloc(len + 1), *o = out;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '%') {
+			unsigned int v = 0, k;
+
+			if (i + 2 >= len) {
+				free(out);
+				return NULL;
+			}
+			for (k = 1; k <= 2; k++) {
+				char c = s[i + k];
+
+				v <<= 4;
+				if (c >= '0' && c <= '9')
+					v |= (unsigned int)(c - '0');
+				else if (c >= 'A' && c <= 'F')
+					v |= (unsigned int)(c - 'A' + 10);
+				else {
+					free(out);
+					return NULL;
+				}
+			}
+			if (!v) {
+				free(out);
+				return NULL;
+			}
+			*o++ = (char)v;
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static int rd_string(struct rd *rd, const char *key, char **dst, bool word)
+{
+	size_t klen = strlen(key) + 1;
+	const char *v = rd->line + klen;
+	size_t vlen = rd->llen - klen;
+
+	if (*dst)
+		return rd_error(rd, "header: duplicate '%s'", key);
+	if (!vlen)
+		return rd_error(rd, "header: empty '%s'", key);
+	if (word && !is_word(v, vlen))
+		return rd_error(rd, "header: '%s' must be one word, not '%.*s'",
+				key, (int)vlen, v);
+	*dst = unescape(v, vlen);
+	if (!*dst)
+		return rd_error(rd, "header: '%s' has a bad %%XX escape", key);
+	return 0;
+}
+
+enum hdr_key {
+	HK_CREATED,
+	HK_CLOCK,
+	HK_SEED,
+	HK_UPDATE,
+	HK_NR_REGIONS,
+	HK_GOAL,
+	NR_HKS,
+};
+
+/* The header block (after its "header" line). */
+static int rd_header(struct rd *rd, size_t block_start)
+{
+	struct udamon_record_header *h = &rd->rec->hdr;
+	bool seen[NR_HKS] = { false };
+	unsigned int cap_pids = 0;
+	struct toks t;
+	uint64_t v;
+	int err;
+
+	for (;;) {
+		enum hdr_key k;
+
+		err = rd_line(rd);
+		if (err)
+			return err;
+		if (rd->llen >= 4 && !memcmp(rd->line, "end ", 4))
+			break;
+		/* Free-form values first: they may hold spaces. */
+		if (rd->llen > 9 && !memcmp(rd->line, "workload ", 9)) {
+			err = rd_string(rd, "workload", &h->workload, false);
+			if (err)
+				return err;
+			continue;
+		}
+		if (rd->llen > 8 && !memcmp(rd->line, "command ", 8)) {
+			err = rd_string(rd, "command", &h->command, false);
+			if (err)
+				return err;
+			continue;
+		}
+		if (rd->llen > 4 && !memcmp(rd->line, "ops ", 4)) {
+			err = rd_string(rd, "ops", &h->ops, true);
+			if (err)
+				return err;
+			continue;
+		}
+		if (rd->llen > 7 && !memcmp(rd->line, "source ", 7)) {
+			err = rd_string(rd, "source", &h->source, false);
+			if (err)
+				return err;
+			continue;
+		}
+		err = rd_split(rd, &t);
+		if (err)
+			return err;
+		if (tok_is(&t, 0, "target")) {
+			unsigned int idx;
+			uint64_t pid;
+
+			err = rd_nfields(rd, &t, 3, "header: target");
+			if (!err)
+				err = rd_uint(rd, &t, 1, "target index", &idx);
+			if (err)
+				return err;
+			if (idx != h->nr_targets)
+				return rd_error(rd,
+						"header: target %u where %u was expected",
+						idx, h->nr_targets);
+			/* pids are non-negative ints. */
+			err = rd_dec(rd, &t, 2, "target pid", INT_MAX, &pid);
+			if (err)
+				return err;
+			if (h->nr_targets == cap_pids) {
+				unsigned int cap = cap_pids ? cap_pids * 2 : 4;
+				int *p;
+
+				if (cap > 65536)
+					return rd_error(rd, "header: too many targets");
+				p = realloc(h->pids, cap * sizeof(*p));
+				if (!p)
+					return -ENOMEM;
+				h->pids = p;
+				cap_pids = cap;
+			}
+			h->pids[h->nr_targets++] = (int)pid;
+			continue;
+		}
+		if (tok_is(&t, 0, "created"))
+			k = HK_CREATED;
+		else if (tok_is(&t, 0, "clock"))
+			k = HK_CLOCK;
+		else if (tok_is(&t, 0, "seed"))
+			k = HK_SEED;
+		else if (tok_is(&t, 0, "update_us"))
+			k = HK_UPDATE;
+		else if (tok_is(&t, 0, "nr_regions"))
+			k = HK_NR_REGIONS;
+		else if (tok_is(&t, 0, "intervals_goal"))
+			k = HK_GOAL;
+		else if (is_word(t.s[0], t.len[0]))
+			continue; /* a key of a later minor revision */
+		else
+			return rd_error(rd, "header: bad key '%.*s'",
+					(int)t.len[0], t.s[0]);
+		if (seen[k])
+			return rd_error(rd, "header: duplicate '%.*s'",
+					(int)t.len[0], t.s[0]);
+		seen[k] = true;
+		switch (k) {
+		case HK_CREATED:
+			err = rd_nfields(rd, &t, 2, "header: created");
+			if (!err)
+				err = rd_dec(rd, &t, 1, "created", INT64_MAX,
+					     &v);
+			h->created = (int64_t)v;
+			break;
+		case HK_CLOCK:
+			err = rd_nfields(rd, &t, 2, "header: clock");
+			if (err)
+				break;
+			if (tok_is(&t, 1, "virtual"))
+				h->virtual_clock = true;
+			else if (!tok_is(&t, 1, "real"))
+				err = rd_error(rd,
+					       "header: clock must be 'real' or 'virtual', not '%.*s'",
+					       (int)t.len[1], t.s[1]);
+			break;
+		case HK_SEED:
+			err = rd_nfields(rd, &t, 2, "header: seed");
+			if (!err)
+				err = rd_dec(rd, &t, 1, "seed", UINT64_MAX,
+					     &h->seed);
+			break;
+		case HK_UPDATE:
+			err = rd_nfields(rd, &t, 2, "header: update_us");
+			if (!err)
+				err = rd_ulong(rd, &t, 1, "update_us",
+					       &h->update_us);
+			break;
+		case HK_NR_REGIONS:
+			err = rd_nfields(rd, &t, 3, "header: nr_regions");
+			if (!err)
+				err = rd_ulong(rd, &t, 1, "min_nr_regions",
+					       &h->min_nr_regions);
+			if (!err)
+				err = rd_ulong(rd, &t, 2, "max_nr_regions",
+					       &h->max_nr_regions);
+			if (!err && h->min_nr_regions > h->max_nr_regions)
+				err = rd_error(rd,
+					       "header: min_nr_regions %lu > max_nr_regions %lu",
+					       h->min_nr_regions,
+					       h->max_nr_regions);
+			break;
+		case HK_GOAL:
+			err = rd_nfields(rd, &t, 5, "header: intervals_goal");
+			if (!err)
+				err = rd_ulong(rd, &t, 1, "access_bp",
+					       &h->intervals_goal.access_bp);
+			if (!err)
+				err = rd_ulong(rd, &t, 2, "aggrs",
+					       &h->intervals_goal.aggrs);
+			if (!err)
+				err = rd_ulong(rd, &t, 3, "min_sample_us",
+					       &h->intervals_goal.min_sample_us);
+			if (!err)
+				err = rd_ulong(rd, &t, 4, "max_sample_us",
+					       &h->intervals_goal.max_sample_us);
+			break;
+		default:
+			break;
+		}
+		if (err)
+			return err;
+	}
+	err = rd_block_end(rd, block_start, "header");
+	if (err)
+		return err;
+	if (!seen[HK_CLOCK])
+		return rd_error(rd, "header: no 'clock'");
+	if (!h->ops)
+		return rd_error(rd, "header: no 'ops'");
+	if (!h->source)
+		return rd_error(rd, "header: no 'source'");
+	if (!seen[HK_UPDATE])
+		return rd_error(rd, "header: no 'update_us'");
+	if (!seen[HK_NR_REGIONS])
+		return rd_error(rd, "header: no 'nr_regions'");
+	if (!seen[HK_GOAL])
+		return rd_error(rd, "header: no 'intervals_goal'");
+	if (!h->nr_targets)
+		return rd_error(rd, "header: no 'target'");
+	rd->rec->has_header = true;
+	return 0;
+}
+
+static void snapshot_free(struct udamon_record_snapshot *s)
+{
+	unsigned int i;
+
+	if (!s->targets)
+		return;
+	for (i = 0; i < s->nr_targets; i++)
+		free(s->targets[i].regions);
+	free(s->targets);
+	s->targets = NULL;
+}
+
+/* Regions of one target of a snapshot, after its "target" line. */
+static int rd_regions(struct rd *rd, struct udamon_record_tsnap *ts,
+		      unsigned long seq, unsigned int ti)
+{
+	unsigned int i, cap = 0;
+	struct toks t;
+	int err;
+
+	ts->regions = NULL;
+	for (i = 0; i < ts->nr_regions; i++) {
+		struct udamon_record_region *r;
+
+		/*
+		 * Grow as lines come rather than trusting the count: a cut
+		 * record must read as cut, not as a failed allocation.
+		 */
+		if (i == cap) {
+			unsigned int ncap = cap ? cap * 2 : 64;
+
+			r = realloc(ts->regions, (size_t)ncap * sizeof(*r));
+			if (!r)
+				return -ENOMEM;
+			ts->regions = r;
+			cap = ncap;
+		}
+		r = &ts->regions[i];
+		err = rd_line(rd);
+		if (err)
+			return err;
+		err = rd_split(rd, &t);
+		if (err)
+			return err;
+		if (t.nr != 4)
+			return rd_error(rd,
+					"snapshot %lu: target %u: region %u needs 4 fields (start end nr_accesses age), not %u",
+					seq, ti, i, t.nr);
+		if (parse_hex(t.s[0], t.len[0], &r->start))
+			return rd_error(rd,
+					"snapshot %lu: target %u: region %u: start '%.*s' is not a 0x-prefixed lowercase hex address",
+					seq, ti, i, (int)t.len[0], t.s[0]);
+		if (parse_hex(t.s[1], t.len[1], &r->end))
+			return rd_error(rd,
+					"snapshot %lu: target %u: region %u: end '%.*s' is not a 0x-prefixed lowercase hex address",
+					seq, ti, i, (int)t.len[1], t.s[1]);
+		err = rd_uint(rd, &t, 2, "nr_accesses", &r->nr_accesses);
+		if (!err)
+			err = rd_uint(rd, &t, 3, "age", &r->age);
+		if (err)
+			return err;
+		if (r->start >= r->end)
+			return rd_error(rd,
+					"snapshot %lu: target %u: region %u: start 0x%lx is not below end 0x%lx",
+					seq, ti, i, r->start, r->end);
+		if (i && r->start < ts->regions[i - 1].end)
+			return rd_error(rd,
+					"snapshot %lu: target %u: region %u: start 0x%lx overlaps the previous region (end 0x%lx)",
+					seq, ti, i, r->start,
+					ts->regions[i - 1].end);
+	}
+	return 0;
+}
+
+/* A snapshot block; its first line is split in @t. */
+static int rd_snapshot(struct rd *rd, size_t block_start, struct toks *t)
+{
+	struct udamon_record_snapshot s = { 0 };
+	const struct udamon_record_header *h = &rd->rec->hdr;
+	unsigned int ti;
+	int err;
+
+	err = rd_nfields(rd, t, 6, "snapshot line");
+	if (!err)
+		err = rd_ulong(rd, t, 1, "snapshot number", &s.seq);
+	if (!err)
+		err = rd_dec(rd, t, 2, "start time", UINT64_MAX, &s.start_ns);
+	if (!err)
+		err = rd_dec(rd, t, 3, "end time", UINT64_MAX, &s.end_ns);
+	if (!err)
+		err = rd_ulong(rd, t, 4, "sample_us", &s.sample_us);
+	if (!err)
+		err = rd_ulong(rd, t, 5, "aggr_us", &s.aggr_us);
+	if (err)
+		return err;
+	if (s.seq != rd->rec->nr_snapshots)
+		return rd_error(rd, "snapshot %lu where %zu was expected",
+				s.seq, rd->rec->nr_snapshots);
+	if (s.end_ns < s.start_ns)
+		return rd_error(rd,
+				"snapshot %lu: ends (%" PRIu64
+				") before it starts (%" PRIu64 ")",
+				s.seq, s.end_ns, s.start_ns);
+	if (rd->rec->nr_snapshots &&
+	    s.start_ns != rd->rec->snapshots[rd->rec->nr_snapshots - 1].end_ns)
+		return rd_error(rd,
+				"snapshot %lu: starts at %" PRIu64
+				", not where the previous one ended (%" PRIu64
+				")",
+				s.seq, s.start_ns,
+				rd->rec->snapshots[rd->rec->nr_snapshots - 1]
+					.end_ns);
+	if (s.end_ns < rd->last_time_ns)
+		return rd_error(rd,
+				"snapshot %lu: time goes backwards (%" PRIu64
+				" < %" PRIu64 ")",
+				s.seq, s.end_ns, rd->last_time_ns);
+	if (!s.sample_us)
+		return rd_error(rd, "snapshot %lu: sample_us is 0", s.seq);
+	if (s.aggr_us < s.sample_us)
+		return rd_error(rd,
+				"snapshot %lu: aggr_us %lu is below sample_us %lu",
+				s.seq, s.aggr_us, s.sample_us);
+
+	s.nr_targets = h->nr_targets;
+	s.targets = calloc(s.nr_targets, sizeof(*s.targets));
+	if (!s.targets)
+		return -ENOMEM;
+	for (ti = 0; ti < s.nr_targets; ti++) {
+		unsigned int idx;
+
+		err = rd_line(rd);
+		if (!err)
+			err = rd_split(rd, t);
+		if (!err && !tok_is(t, 0, "target"))
+			err = rd_error(rd,
+				       "snapshot %lu: expected 'target %u <nr_regions>'",
+				       s.seq, ti);
+		if (!err)
+			err = rd_nfields(rd, t, 3, "snapshot target line");
+		if (!err)
+			err = rd_uint(rd, t, 1, "target index", &idx);
+		if (!err && idx != ti)
+			err = rd_error(rd,
+				       "snapshot %lu: target %u where %u was expected",
+				       s.seq, idx, ti);
+		if (!err)
+			err = rd_uint(rd, t, 2, "nr_regions",
+				      &s.targets[ti].nr_regions);
+		if (!err)
+			err = rd_regions(rd, &s.targets[ti], s.seq, ti);
+		if (err) {
+			/* Regions allocated so far are freed below. */
+			s.nr_targets = ti + 1;
+			goto fail;
+		}
+	}
+	err = rd_line(rd);
+	if (!err)
+		err = rd_block_end(rd, block_start, "snapshot");
+	if (err)
+		goto fail;
+
+	if (rd->rec->nr_snapshots == rd->cap_snapshots) {
+		size_t cap = rd->cap_snapshots ? rd->cap_snapshots * 2 : 64;
+		struct udamon_record_snapshot *p;
+
+		p = realloc(rd->rec->snapshots, cap * sizeof(*p));
+		if (!p) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		rd->rec->snapshots = p;
+		rd->cap_snapshots = cap;
+	}
+	rd->rec->snapshots[rd->rec->nr_snapshots++] = s;
+	rd->last_time_ns = s.end_ns;
+	return 0;
+fail:
+	snapshot_free(&s);
+	return err;
+}
+
+static int rd_event(struct rd *rd, size_t block_start, struct toks *t)
+{
+	struct udamon_record_event ev = { 0 };
+	int err;
+
+	if (t->nr != 3 && t->nr != 4)
+		return rd_error(rd, "event line needs 3 or 4 fields, not %u",
+				t->nr);
+	if (tok_is(t, 1, "pause"))
+		ev.type = UDAMON_RECORD_EV_PAUSE;
+	else if (tok_is(t, 1, "resume"))
+		ev.type = UDAMON_RECORD_EV_RESUME;
+	else if (tok_is(t, 1, "stop"))
+		ev.type = UDAMON_RECORD_EV_STOP;
+	else
+		return rd_error(rd, "unknown event '%.*s'", (int)t->len[1],
+				t->s[1]);
+	err = rd_dec(rd, t, 2, "event time", UINT64_MAX, &ev.time_ns);
+	if (err)
+		return err;
+	if (ev.time_ns < rd->last_time_ns)
+		return rd_error(rd,
+				"event %s: time goes backwards (%" PRIu64
+				" < %" PRIu64 ")",
+				udamon_record_event_name(ev.type), ev.time_ns,
+				rd->last_time_ns);
+	if (ev.type == UDAMON_RECORD_EV_PAUSE && rd->paused)
+		return rd_error(rd, "event pause: already paused");
+	if (ev.type == UDAMON_RECORD_EV_RESUME && !rd->paused)
+		return rd_error(rd, "event resume: not paused");
+	if (t->nr == 4 && !is_word(t->s[3], t->len[3]))
+		return rd_error(rd, "event %s: bad argument '%.*s'",
+				udamon_record_event_name(ev.type),
+				(int)t->len[3], t->s[3]);
+	err = rd_line(rd);
+	if (!err)
+		err = rd_block_end(rd, block_start, "event");
+	if (err)
+		return err;
+	if (t->nr == 4) {
+		ev.arg = strndup(t->s[3], t->len[3]);
+		if (!ev.arg)
+			return -ENOMEM;
+	}
+	ev.after_seq = rd->rec->nr_snapshots;
+	if (rd->rec->nr_events == rd->cap_events) {
+		size_t cap = rd->cap_events ? rd->cap_events * 2 : 8;
+		struct udamon_record_event *p;
+
+		p = realloc(rd->rec->events, cap * sizeof(*p));
+		if (!p) {
+			free(ev.arg);
+			return -ENOMEM;
+		}
+		rd->rec->events = p;
+		rd->cap_events = cap;
+	}
+	rd->rec->events[rd->rec->nr_events++] = ev;
+	rd->last_time_ns = ev.time_ns;
+	if (ev.type == UDAMON_RECORD_EV_PAUSE)
+		rd->paused = true;
+	else if (ev.type == UDAMON_RECORD_EV_RESUME)
+		rd->paused = false;
+	else
+		rd->stopped = true;
+	return 0;
+}
+
+/* The version line: "udamon-record <version>". */
+static int rd_magic(struct rd *rd)
+{
+	static const char magic[] = UDAMON_RECORD_MAGIC " ";
+	size_t mlen = sizeof(magic) - 1;
+	uint64_t v;
+	int err;
+
+	/* A prefix of the magic is a cut record, anything else is not ours. */
+	if (memcmp(rd->buf, magic,
+		   rd->len < mlen ? rd->len : mlen))
+		return rd_error(rd, "not a udamon record (no '%s' line)",
+				UDAMON_RECORD_MAGIC " <version>");
+	err = rd_line(rd);
+	if (err)
+		return err;
+	if (rd->llen <= mlen)
+		return rd_error(rd, "no version after '%s'",
+				UDAMON_RECORD_MAGIC);
+	err = parse_dec(rd->line + mlen, rd->llen - mlen, UINT_MAX, &v);
+	if (err || !v)
+		return rd_error(rd, "bad version '%.*s'",
+				(int)(rd->llen - mlen), rd->line + mlen);
+	if (v > UDAMON_RECORD_VERSION)
+		return rd_error(rd,
+				"record format version %" PRIu64
+				" is newer than this udamon reads (%d)",
+				v, UDAMON_RECORD_VERSION);
+	rd->rec->version = (unsigned int)v;
+	return 0;
+}
+
+int udamon_record_parse(const char *buf, size_t len, const char *name,
+			struct udamon_record **recp, char *err, size_t errlen)
+{
+	struct rd rd = {
+		.buf = buf,
+		.len = len,
+		.name = name ? name : "record",
+		.err = err,
+		.errlen = errlen,
+	};
+	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	rd.rec = calloc(1, sizeof(*rd.rec));
+	if (!rd.rec)
+		return -ENOMEM;
+	rd.rec->file_bytes = len;
+
+	ret = rd_magic(&rd);
+	if (ret)
+		goto out;
+	rd.rec->valid_bytes = rd.pos;
+
+	for (;;) {
+		size_t block_start = rd.pos;
+		struct toks t;
+
+		if (rd.pos == rd.len)
+			break; /* ends between blocks: complete */
+		ret = rd_line(&rd);
+		if (ret)
+			goto out;
+		if (!rd.rec->has_header) {
+			if (rd.llen != 6 || memcmp(rd.line, "header", 6)) {
+				ret = rd_error(&rd,
+					       "expected the 'header' block");
+				goto out;
+			}
+			ret = rd_header(&rd, block_start);
+		} else {
+			if (rd.stopped) {
+				ret = rd_error(&rd,
+					       "data after the 'stop' event");
+				goto out;
+			}
+			ret = rd_split(&rd, &t);
+			if (ret)
+				goto out;
+			if (tok_is(&t, 0, "snapshot"))
+				ret = rd_snapshot(&rd, block_start, &t);
+			else if (tok_is(&t, 0, "event"))
+				ret = rd_event(&rd, block_start, &t);
+			else if (tok_is(&t, 0, "header"))
+				ret = rd_error(&rd, "a second 'header' block");
+			else
+				ret = rd_error(&rd, "unknown block '%.*s'",
+					       (int)t.len[0], t.s[0]);
+		}
+		if (ret)
+			goto out;
+		rd.rec->valid_bytes = rd.pos;
+	}
+out:
+	if (ret == RD_CUT) {
+		/* Everything up to the last complete block stands. */
+		rd.rec->truncated = true;
+		ret = 0;
+	}
+	if (ret) {
+		udamon_record_free(rd.rec);
+		return ret;
+	}
+	*recp = rd.rec;
+	return 0;
+}
+
+int udamon_record_read(const char *path, struct udamon_record **recp,
+		       char *err, size_t errlen)
+{
+	struct strbuf sb = { 0 };
+	struct stat st;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "%s: %s", path, strerror(EISDIR));
+		return -EISDIR;
+	}
+	for (;;) {
+		ssize_t n;
+
+		sb_reserve(&sb, 65536);
+		if (sb.err) {
+			ret = sb.err;
+			snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+			goto out;
+		}
+		n = read(fd, sb.buf + sb.len, sb.cap - sb.len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+			goto out;
+		}
+		if (!n)
+			break;
+		sb.len += (size_t)n;
+	}
+	ret = udamon_record_parse(sb.buf ? sb.buf : "", sb.len, path, recp, err,
+				  errlen);
+out:
+	close(fd);
+	free(sb.buf);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* 5. Record helpers                                                   */
+/* ------------------------------------------------------------------ */
+
+void udamon_record_free(struct udamon_record *rec)
+{
+	size_t i;
+
+	if (!rec)
+		return;
+	free(rec->hdr.ops);
+	free(rec->hdr.source);
+	free(rec->hdr.workload);
+	free(rec->hdr.command);
+	free(rec->hdr.pids);
+	for (i = 0; i < rec->nr_snapshots; i++)
+		snapshot_free(&rec->snapshots[i]);
+	free(rec->snapshots);
+	for (i = 0; i < rec->nr_events; i++)
+		free(rec->events[i].arg);
+	free(rec->events);
+	free(rec);
+}
+
+const char *udamon_record_event_name(enum udamon_record_event_type type)
+{
+	switch (type) {
+	case UDAMON_RECORD_EV_PAUSE:
+		return "pause";
+	case UDAMON_RECORD_EV_RESUME:
+		return "resume";
+	case UDAMON_RECORD_EV_STOP:
+		return "stop";
+	default:
+		return "unknown";
+	}
+}
+
+uint64_t udamon_record_duration_ns(const struct udamon_record *rec)
+{
+	uint64_t t = 0;
+
+	if (rec->nr_snapshots)
+		t = rec->snapshots[rec->nr_snapshots - 1].end_ns;
+	if (rec->nr_events && rec->events[rec->nr_events - 1].time_ns > t)
+		t = rec->events[rec->nr_events - 1].time_ns;
+	return t;
+}
+
+int udamon_record_pauses(const struct udamon_record *rec,
+			 struct udamon_record_pause **out, size_t *nr)
+{
+	struct udamon_record_pause *p = NULL;
+	size_t i, n = 0;
+
+	*out = NULL;
+	*nr = 0;
+	for (i = 0; i < rec->nr_events; i++)
+		if (rec->events[i].type == UDAMON_RECORD_EV_PAUSE)
+			n++;
+	if (!n)
+		return 0;
+	p = calloc(n, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	n = 0;
+	for (i = 0; i < rec->nr_events; i++) {
+		const struct udamon_record_event *ev = &rec->events[i];
+
+		if (ev->type == UDAMON_RECORD_EV_PAUSE) {
+			p[n].start_ns = ev->time_ns;
+			/* Until resumed, or until the record ends. */
+			p[n].end_ns = udamon_record_duration_ns(rec);
+			n++;
+		} else if (ev->type == UDAMON_RECORD_EV_RESUME && n) {
+			p[n - 1].end_ns = ev->time_ns;
+		}
+	}
+	*out = p;
+	*nr = n;
+	return 0;
+}

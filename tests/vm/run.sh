@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The VM suite: build (or reuse) the test kernel, build the initramfs with
+# udamon and the guest tests, boot it under qemu (TCG: this machine's KVM
+# cannot run guests), and turn the guest's serial output into TAP, ending
+# with "# N passed, N failed".  When qemu or the kernel cannot be had, it
+# prints one skipped test and exits 0.
+#
+#   tests/vm/run.sh [TEST...]     TEST: a guest script name, e.g. 10-tree
+#
+# Environment: VM_TIMEOUT (guest wall-clock limit, s, default 600),
+# VM_MEM (default 2G), VM_SMP (default 2), VM_B (make build directory for
+# udamon's programs, default build), VM_KEEP_LOG=FILE (copy the console log).
+set -u
+cd "$(dirname "$0")/../.."
+root=$PWD
+vm_build=${VM_BUILD:-$root/build/vm}
+timeout_s=${VM_TIMEOUT:-600}
+B=${VM_B:-build}
+export VM_BUILD=$vm_build VM_BIN=$root/$B/bin
+
+skip_all() {
+	echo "ok 1 - VM suite # SKIP $*"
+	echo "1..1"
+	echo "# 1 passed, 0 failed"
+	exit 0
+}
+
+fail_all() {
+	echo "not ok 1 - VM suite: $*"
+	echo "1..1"
+	echo "# 0 passed, 1 failed"
+	exit 1
+}
+
+[ "$(uname -m)" = x86_64 ] || skip_all "host is not x86_64"
+mkdir -p "$vm_build"
+t0=$(date +%s)
+kernel=$(tests/vm/build-kernel.sh 2>"$vm_build/build-kernel.log" | tail -n 1)
+rc=${PIPESTATUS[0]}
+if [ "$rc" -eq 77 ]; then
+	skip_all "$(grep 'skip:' "$vm_build/build-kernel.log" | tail -n 1)"
+elif [ "$rc" -ne 0 ] || [ ! -s "$kernel" ]; then
+	sed 's/^/# /' "$vm_build/build-kernel.log" | tail -n 40
+	fail_all "kernel build failed (rc $rc)"
+fi
+command -v qemu-system-x86_64 >/dev/null || skip_all "no qemu-system-x86_64"
+t1=$(date +%s)
+echo "# kernel: $kernel ($((t1 - t0)) s)"
+
+if ! make -s B="$B" -j"$(nproc 2>/dev/null || echo 2)" progs \
+	>"$vm_build/make.log" 2>&1; then
+	sed 's/^/# /' "$vm_build/make.log" | tail -n 40
+	fail_all "building udamon's programs failed"
+fi
+initrd=$vm_build/initramfs.cpio.gz
+tests/vm/mkinitramfs.sh "$initrd" 2>"$vm_build/mkinitramfs.log"
+rc=$?
+if [ $rc -eq 77 ]; then
+	skip_all "$(grep 'skip:' "$vm_build/mkinitramfs.log" | tail -n 1)"
+elif [ $rc -ne 0 ]; then
+	sed 's/^/# /' "$vm_build/mkinitramfs.log" | tail -n 40
+	fail_all "initramfs build failed"
+fi
+t2=$(date +%s)
+echo "# initramfs: $(du -k "$initrd" | cut -f1) KiB ($((t2 - t1)) s)"
+
+run_arg=
+[ $# -gt 0 ] && run_arg="udamon.run=$(
+	IFS=,
+	echo "$*"
+)"
+console=$vm_build/console.log
+rm -f "$console"
+qpid=
+cleanup() {
+	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
+	qpid=
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+# udamon.vm=1 is what lets the guest programs write the guest's /sys
+# DAMON tree; nothing else sets it.
+qemu-system-x86_64 -accel tcg -m "${VM_MEM:-2G}" -smp "${VM_SMP:-2}" \
+	-nographic -no-reboot -kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 quiet panic=-1 udamon.vm=1 $run_arg" \
+	</dev/null >"$console" 2>&1 &
+qpid=$!
+deadline=$(($(date +%s) + timeout_s))
+while kill -0 "$qpid" 2>/dev/null; do
+	if [ "$(date +%s)" -ge "$deadline" ]; then
+		echo "# guest timed out after $timeout_s s; killing qemu $qpid"
+		kill "$qpid" 2>/dev/null
+		sleep 1
+		kill -9 "$qpid" 2>/dev/null
+		break
+	fi
+	sleep 0.2
+done
+wait "$qpid" 2>/dev/null
+qrc=$?
+qpid=
+t3=$(date +%s)
+[ -n "${VM_KEEP_LOG:-}" ] && cp "$console" "$VM_KEEP_LOG"
+
+# Re-emit the guest's TAP with numbers; everything else becomes comments.
+tr -d '\r' <"$console" | awk -v qrc="$qrc" -v secs="$((t3 - t2))" '
+	function emit(ok, text) {
+		n++
+		if (ok) pass++; else fail++
+		printf "%s %d - %s\n", ok ? "ok" : "not ok", n, text
+	}
+	/^ok( -|$)/ { sub(/^ok( - )?/, ""); emit(1, $0); next }
+	/^not ok( -|$)/ { sub(/^not ok( - )?/, ""); emit(0, $0); next }
+	/^@@VM-BEGIN/ { begun = 1; print "# guest kernel " $2 " up at " $3 " s"; next }
+	/^@@VM-TEST/ {
+		fails_at_start = fail
+		print "# --- " $2 " (guest uptime " $3 " s)"
+		next
+	}
+	/^@@VM-RC/ {
+		if ($3 != 0 && fails_at_start == fail)
+			emit(0, $2 " exited with status " $3)
+		next
+	}
+	/^@@VM-END/ { ended = 1; print "# guest finished at uptime " $2 " s"; next }
+	/^#/ { print; next }
+	{ if (begun) print "# guest: " $0; else pre[++npre] = $0 }
+	END {
+		if (!ended) {
+			for (i = (npre > 40 ? npre - 40 : 1); i <= npre; i++)
+				print "# console: " pre[i]
+			emit(0, "guest ran to the end (qemu status " qrc ")")
+		}
+		printf "# qemu wall clock %d s\n", secs
+		printf "1..%d\n", n
+		printf "# %d passed, %d failed\n", pass, fail
+		exit fail ? 1 : 0
+	}'
