@@ -255,37 +255,48 @@ static int fs_turn_on(struct st_kdamond *kd)
 
 	if (fs_kd_running(kd))
 		return -EBUSY;
-	if (kd->ctx)
-		damon_destroy_ctx(kd->ctx);
-	kd->ctx = NULL;
-
 	refresh = calloc(1, sizeof(*refresh));
 	if (!refresh)
 		return -ENOMEM;
+	/* under the tree lock: fs_stop_running() must not see it freed */
 	pthread_mutex_lock(&fs_tree_lock);
+	if (fs_shutting_down) {
+		pthread_mutex_unlock(&fs_tree_lock);
+		free(refresh);
+		return -ENODEV;
+	}
+	if (kd->ctx)
+		damon_destroy_ctx(kd->ctx);
+	kd->ctx = NULL;
 	err = fs_build_ctx(fs_kd_context(kd), fs_caller_uid, NULL, &ctx);
 	if (!err) {
 		err = fs_kd_note_sim_path(kd);
 		if (err)
 			damon_destroy_ctx(ctx);
 	}
+	/*
+	 * Start with the tree lock held, so fs_stop_running() sees either no
+	 * context or a running one.  damon_start() only waits for the new
+	 * thread to begin, before it could run any callback taking the lock.
+	 */
+	if (!err) {
+		err = damon_start(&ctx, 1, false);
+		if (err) {
+			fs_log(DAMON_LOG_ERR,
+			       "starting the kdamond failed (%d)", err);
+			damon_destroy_ctx(ctx);
+		} else {
+			kd->ctx = ctx;
+			pthread_mutex_lock(&fs_refresh_lock);
+			fs_next_refresh_ms = fs_now_ms() + kd->refresh_ms;
+			pthread_mutex_unlock(&fs_refresh_lock);
+		}
+	}
 	pthread_mutex_unlock(&fs_tree_lock);
 	if (err) {
 		free(refresh);
 		return err;
 	}
-	err = damon_start(&ctx, 1, false);
-	if (err) {
-		fs_log(DAMON_LOG_ERR, "starting the kdamond failed (%d)", err);
-		free(refresh);
-		damon_destroy_ctx(ctx);
-		return err;
-	}
-	kd->ctx = ctx;
-
-	pthread_mutex_lock(&fs_refresh_lock);
-	fs_next_refresh_ms = fs_now_ms() + kd->refresh_ms;
-	pthread_mutex_unlock(&fs_refresh_lock);
 	refresh->fn = fs_refresh_fn;
 	refresh->data = kd;
 	refresh->repeat = true;
@@ -488,6 +499,31 @@ int fs_dump_show(void *obj, struct fs_buf *out)
 	}
 	fs_buf_puts(out, "]}\n");
 	return out->oom ? -ENOMEM : 0;
+}
+
+void fs_stop_running(void)
+{
+	struct fs_array *arr = &fs_root.kdamonds.arr;
+	struct damon_ctx **ctxs;
+	unsigned int i, nr = 0;
+
+	pthread_mutex_lock(&fs_tree_lock);
+	fs_shutting_down = true;
+	ctxs = calloc(arr->nr ? arr->nr : 1, sizeof(*ctxs));
+	for (i = 0; ctxs && i < arr->nr; i++) {
+		struct st_kdamond *kd = arr->items[i];
+
+		if (fs_kd_running(kd))
+			ctxs[nr++] = kd->ctx;
+	}
+	pthread_mutex_unlock(&fs_tree_lock);
+	/*
+	 * No write can free these now (writes are refused), and a kdamond
+	 * that stopped meanwhile just makes damon_stop() say -EPERM.
+	 */
+	for (i = 0; i < nr; i++)
+		damon_stop(&ctxs[i], 1);
+	free(ctxs);
 }
 
 void fs_stop_all(void)

@@ -18,6 +18,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse3/fuse.h>
+#include <fuse3/fuse_lowlevel.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +53,77 @@ static void fs_handle_free(struct fs_handle *h)
 }
 
 static struct timespec fs_mount_time;
+
+/*
+ * Shutdown.  libfuse's signal handler ends the loop, but the loop then
+ * waits for requests in progress, and a command may wait for a kdamond for
+ * a long time (a walk lasts one apply interval).  So our handler also
+ * wakes a thread that stops the kdamonds, which ends such waits.
+ */
+static struct fuse_session *fs_session;
+static int fs_stop_efd = -1;
+static _Atomic bool fs_stopper_quit;
+
+static void fs_on_signal(int sig)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	if (fs_session)
+		fuse_session_exit(fs_session);
+	n = write(fs_stop_efd, &one, sizeof(one));
+	(void)n;
+}
+
+static void *fs_stopper(void *arg)
+{
+	uint64_t v;
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	if (read(fs_stop_efd, &v, sizeof(v)) == sizeof(v) && !fs_stopper_quit)
+		fs_stop_running();
+	return NULL;
+}
+
+static int fs_install_stopper(struct fuse_session *se, pthread_t *thread)
+{
+	struct sigaction sa = { .sa_handler = fs_on_signal };
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	size_t i;
+
+	fs_session = se;
+	fs_stop_efd = eventfd(0, EFD_CLOEXEC);
+	if (fs_stop_efd < 0)
+		return -errno;
+	if (pthread_create(thread, NULL, fs_stopper, NULL)) {
+		close(fs_stop_efd);
+		fs_stop_efd = -1;
+		return -EAGAIN;
+	}
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	return 0;
+}
+
+static void fs_remove_stopper(pthread_t thread)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	if (fs_stop_efd < 0)
+		return;
+	/* wake the thread if no signal did (the loop ended otherwise) */
+	fs_stopper_quit = true;
+	n = write(fs_stop_efd, &one, sizeof(one));
+	(void)n;
+	pthread_join(thread, NULL);
+	close(fs_stop_efd);
+	fs_stop_efd = -1;
+	fs_session = NULL;
+}
 
 static void fs_set_caller(void)
 {
@@ -259,6 +334,7 @@ int fs_fuse_main(const struct fs_fuse_opts *o)
 	struct fuse_args args;
 	struct fuse_loop_config *cfg;
 	struct fuse *fuse;
+	pthread_t stopper;
 	int argc = 0, err = 0;
 
 	clock_gettime(CLOCK_REALTIME, &fs_mount_time);
@@ -290,6 +366,9 @@ int fs_fuse_main(const struct fs_fuse_opts *o)
 		err = -EIO;
 		goto unmount;
 	}
+	err = fs_install_stopper(fuse_get_session(fuse), &stopper);
+	if (err)
+		goto signals;
 	if (o->on_ready)
 		o->on_ready(o->arg);
 
@@ -304,6 +383,7 @@ int fs_fuse_main(const struct fs_fuse_opts *o)
 	if (fuse_loop_mt(fuse, cfg) < 0)
 		err = -EIO;
 	fuse_loop_cfg_destroy(cfg);
+	fs_remove_stopper(stopper);
     signals:
 	fuse_remove_signal_handlers(fuse_get_session(fuse));
 unmount:

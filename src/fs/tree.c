@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 struct st_root fs_root;
+bool fs_shutting_down;
 pthread_mutex_t fs_sysfs_lock = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t fs_tree_lock = PTHREAD_MUTEX_INITIALIZER;
 __thread uid_t fs_caller_uid;
@@ -121,22 +122,20 @@ static int avail_operations_show(void *obj, struct fs_buf *out)
 }
 
 /*
- * Which access source monitors the context.  Only sim has a fixed one;
- * the others pick theirs when they start, so report what a start would
- * find: nothing if the operations set is not registered.
+ * Which access source monitors the context: ask the library what the
+ * staged operations set uses ("uffd-wp (writes only)", "sim", ...), or
+ * "none" when it is not available here.
  */
 static int access_source_show(void *obj, struct fs_buf *out)
 {
 	struct st_context *c = obj;
+	struct damon_ctx *probe = damon_new_ctx();
+	const char *name = "none";
 
-	if (c->ops == DAMON_OPS_SIM)
-		fs_buf_puts(out, "sim\n");
-	else if (!damon_is_registered_ops((enum damon_ops_id)c->ops))
-		fs_buf_puts(out, "none\n");
-	else if (c->ops == DAMON_OPS_PADDR)
-		fs_buf_puts(out, "page-idle\n");
-	else
-		fs_buf_puts(out, "auto\n");
+	if (probe && !damon_select_ops(probe, (enum damon_ops_id)c->ops))
+		name = damon_access_source_name(probe);
+	fs_buf_printf(out, "%s\n", name);
+	damon_destroy_ctx(probe);
 	return 0;
 }
 
@@ -1180,7 +1179,7 @@ ssize_t fs_write(const char *path, const char *data, size_t len)
 	int err;
 
 	pthread_mutex_lock(&fs_tree_lock);
-	err = fs_resolve(path, &n);
+	err = fs_shutting_down ? -ENODEV : fs_resolve(path, &n);
 	if (!err && !n.file)
 		err = -EISDIR;
 	if (!err && !(n.file->mode & 0200))

@@ -372,6 +372,13 @@ int fs_pid_show(void *obj, struct fs_buf *out);
 int fs_dump_show(void *obj, struct fs_buf *out);
 /* Stop all kdamonds (daemon shutdown); fs_sysfs_lock held. */
 void fs_stop_all(void);
+/*
+ * Shutdown has begun: refuse further writes (-ENODEV) and stop the running
+ * kdamonds without the sysfs lock, so commands waiting for them (a walk
+ * over a long apply interval) end and the FUSE loop can finish.
+ */
+void fs_stop_running(void);
+extern bool fs_shutting_down;
 
 /* ---- fuse.c ---- */
 struct fs_fuse_opts {

@@ -878,6 +878,31 @@ def test_signal_stops_kdamonds_and_unmounts():
 
 
 @R.case
+def test_signal_ends_a_waiting_command():
+    d = daemon()
+    try:
+        setup_sim(d.tree)
+        s = 'kdamonds/0/contexts/0/schemes/0/'
+        d.tree.must(s + 'apply_interval_us', '60000000')
+        eq(d.tree.cmd(0, 'on'), 0, 'on')
+        res = {}
+        th = threading.Thread(target=lambda: res.update(
+            err=d.tree.cmd(0, 'update_schemes_tried_regions')))
+        th.start()
+        time.sleep(0.3)
+        t0 = time.time()
+        d.proc.send_signal(signal.SIGTERM)
+        d.proc.wait(10)
+        check(time.time() - t0 < 5, 'exit took %.1f s' % (time.time() - t0))
+        eq(d.proc.returncode, 0, 'exit status')
+        th.join(10)
+        check(not th.is_alive(), 'the waiting writer returned')
+        check(res.get('err') != 0, 'the walk did not complete')
+    finally:
+        d.cleanup()
+
+
+@R.case
 def test_stale_mount_is_replaced():
     mnt = tempfile.mkdtemp(prefix='udamon-stale-')
     try:
