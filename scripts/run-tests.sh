@@ -144,6 +144,12 @@ if [ -x tests/integration/run.sh ]; then
 else
 	echo "# no integration tests yet"
 fi
+[ -x tests/cli/run.sh ] && run_tap cli 900 tests/cli/run.sh
+
+echo "# 6b. VM tests"
+if [ -x tests/vm/run.sh ]; then
+	run_tap vm 1200 tests/vm/run.sh
+fi
 
 if [ $quick -eq 0 ] && [ -x tests/fuzz/run.sh ]; then
 	echo "# 7. fuzzing"

@@ -17,6 +17,9 @@ out=${1:?usage: mkinitramfs.sh OUT.cpio.gz}
 bin=${VM_BIN:-$root/build/bin}
 work=${VM_BUILD:-$root/build/vm}/initramfs
 guest=$root/tests/vm/guest
+# Guest scripts: tests/vm/guest/*.sh unless VM_GUEST_SCRIPTS names
+# another directory (bench/vm/guest).
+scripts=${VM_GUEST_SCRIPTS:-$guest}
 
 skip() {
 	echo "mkinitramfs: skip: $*" >&2
@@ -64,17 +67,28 @@ done
 for f in "$bin"/../lib/libudamon-preload.so "$bin"/libudamon-preload.so; do
 	[ -f "$f" ] && copy_with_libs "$f" /lib64/libudamon-preload.so && break
 done
+# glibc loads libgcc_s at run time for pthread_cancel (libfuse's worker
+# threads end that way); ldd cannot see it, so copy it by hand.
+gcc_s=$(gcc -print-file-name=libgcc_s.so.1)
+for lib in "$gcc_s" /lib/x86_64-linux-gnu/libgcc_s.so.1; do
+	[ -f "$lib" ] || continue
+	mkdir -p "$work/lib/x86_64-linux-gnu"
+	cp -L "$lib" "$work/lib/x86_64-linux-gnu/libgcc_s.so.1" && break
+done
 fm=$(command -v fusermount3 || true)
 [ -n "$fm" ] && copy_with_libs "$fm" /bin/fusermount3
 
-# The guest test programs: static, so they need nothing from the image.
+# The guest test programs.  Dynamic (the image has glibc for udamond
+# anyway) so that the preload library can be injected into them.
 for c in "$guest"/*.c; do
 	[ -e "$c" ] || continue
-	gcc -static -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-		-Wno-unused-parameter -o "$work/bin/$(basename "$c" .c)" "$c" ||
+	p=$work/../$(basename "$c" .c)
+	gcc -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+		-Wno-unused-parameter -Wno-missing-field-initializers \
+		-o "$p" "$c" && copy_with_libs "$p" "/bin/$(basename "$c" .c)" ||
 		exit 1
 done
-cp "$guest"/*.sh "$work/tests/" 2>/dev/null
+cp "$scripts"/*.sh "$work/tests/" 2>/dev/null
 chmod +x "$work"/tests/*.sh 2>/dev/null
 
 cat >"$work/init" <<'EOF'

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # udamon's FUSE tree against the guest kernel's real DAMON sysfs tree:
-# same staged configuration, same paths, modes, defaults and errnos.
+# same staged configuration, same paths, modes, defaults and errnos, idle
+# and with a kdamond running on a live workload.
 mnt=/tmp/udamon
 mkdir -p $mnt
 udamond -f -m $mnt --log /tmp/udamond-tree.log &
@@ -17,9 +18,22 @@ if [ ! -f $mnt/admin/kdamonds/nr_kdamonds ]; then
 	kill $pid 2>/dev/null
 	exit 1
 fi
-damon_oracle tree /sys/kernel/mm/damon/admin $mnt/admin
+# The preload library lets udamon's uffd-wp source see the workload that
+# damon_oracle forks; without it udamon refuses to start on that pid.
+pre=
+[ -f /lib64/libudamon-preload.so ] && pre=/lib64/libudamon-preload.so
+LD_PRELOAD=$pre damon_oracle tree /sys/kernel/mm/damon/admin $mnt/admin
 rc=$?
 kill $pid
 wait $pid
-grep -i 'error' /tmp/udamond-tree.log | head -n 20 | sed 's/^/# udamond: /'
+st=$?
+echo "# udamond exit status after SIGTERM: $st"
+if grep -q " $mnt " /proc/mounts; then
+	echo "not ok - udamond unmounted $mnt on SIGTERM"
+	tail -n 5 /tmp/udamond-tree.log | sed 's/^/# udamond: /'
+	umount -l $mnt
+else
+	echo "ok - udamond unmounted $mnt on SIGTERM"
+fi
+grep -E 'error|warning' /tmp/udamond-tree.log | head -n 30 | sed 's/^/# udamond: /'
 exit $rc

@@ -1,4 +1,27 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The guest kernel's vaddr DAMON finds the hot 32 MiB region of a workload.
+# The guest kernel's vaddr DAMON finds the hot 32 MiB region of a workload;
+# then udamon's vaddr on the same workload, through udamond's tree.  udamon
+# has no page-idle source yet: its vaddr sees writes through userfaultfd
+# write-protect, which the preload library sets up in the workload.
 damon_oracle hot /sys/kernel/mm/damon/admin kernel-vaddr 3
+rc=$?
+mnt=/tmp/udamon
+mkdir -p $mnt
+udamond -f -m $mnt --log /tmp/udamond-hot.log &
+pid=$!
+i=0
+while [ ! -f $mnt/admin/kdamonds/nr_kdamonds ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ ! -f /lib64/libudamon-preload.so ]; then
+	echo "ok - udamon-vaddr: hot region found # SKIP no preload library"
+else
+	LD_PRELOAD=/lib64/libudamon-preload.so \
+		damon_oracle hot $mnt/admin udamon-vaddr 3 || rc=1
+fi
+kill $pid
+wait $pid
+grep -E 'error|warning' /tmp/udamond-hot.log | head -n 20 | sed 's/^/# udamond: /'
+exit $rc
