@@ -6,7 +6,7 @@
 set -u
 pkgs=(build-essential pkg-config libfuse3-dev fuse3 systemtap-sdt-dev
 	valgrind clang libclang-rt-14-dev clang-format python3 libpng-dev
-	util-linux)
+	util-linux bpftrace)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

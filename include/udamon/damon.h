@@ -74,6 +74,12 @@ struct damon_list_head {
 /** Page size DAMON assumes for region alignment (DAMON_MIN_REGION_SZ). */
 #define DAMON_MIN_REGION_SZ 4096UL
 
+/*
+ * DAMON_MAX_PROBES - the most data attribute probes a context may have
+ * (the kernel's value; see docs/probes.md).
+ */
+#define DAMON_MAX_PROBES 4
+
 /**
  * struct damon_addr_range - a half-open address range [@start, @end).
  * @start: first address of the range.
@@ -103,6 +109,9 @@ struct damon_size_range {
  *                  points (spec §3.6).
  * @last_nr_accesses: @nr_accesses at the end of the previous window.
  * @age: aggregation intervals the access pattern has stayed similar.
+ * @probe_hits: per probe of the context (in list order), samples of the
+ *              current window whose page passed the probe's filters.
+ * @last_probe_hits: @probe_hits at the end of the previous window.
  * @list: link in the target's region list.
  */
 struct damon_region {
@@ -112,6 +121,8 @@ struct damon_region {
 	unsigned int nr_accesses_bp;
 	unsigned int last_nr_accesses;
 	unsigned int age;
+	unsigned char probe_hits[DAMON_MAX_PROBES];
+	unsigned char last_probe_hits[DAMON_MAX_PROBES];
 	struct damon_list_head list;
 };
 
@@ -302,7 +313,8 @@ struct damos_watermarks {
 	X(DAMOS_FILTER_TYPE_HUGEPAGE_SIZE, "hugepage_size") \
 	X(DAMOS_FILTER_TYPE_UNMAPPED, "unmapped")           \
 	X(DAMOS_FILTER_TYPE_ADDR, "addr")                   \
-	X(DAMOS_FILTER_TYPE_TARGET, "target")
+	X(DAMOS_FILTER_TYPE_TARGET, "target")               \
+	X(DAMOS_FILTER_TYPE_PROBE_HITS_WSUM, "probe_hits_wsum")
 
 /** enum damos_filter_type - what a filter tests. */
 enum damos_filter_type {
@@ -319,6 +331,9 @@ enum damos_filter_type {
  * @addr_range: for addr filters.
  * @target_idx: for target filters.
  * @sz_range: for hugepage_size filters.
+ * @range_min: for probe_hits_wsum filters: lowest matching weighted sum of
+ *             the region's probe hits (moving sum), inclusive.
+ * @range_max: highest matching weighted sum, inclusive.
  * @memcg_path: the memcg path the id was resolved from (may be NULL).
  * @list: link in the scheme's core or ops filter list.
  */
@@ -331,6 +346,10 @@ struct damos_filter {
 		struct damon_addr_range addr_range;
 		int target_idx;
 		struct damon_size_range sz_range;
+		struct {
+			unsigned long range_min;
+			unsigned long range_max;
+		};
 	};
 	char *memcg_path;
 	struct damon_list_head list;
@@ -412,6 +431,97 @@ struct damos {
 #define DAMOS_MAX_SCORE 99
 
 /* ------------------------------------------------------------------ */
+/* 3b. Data attribute probes                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Filters of a probe.  The enum and the sysfs keywords come from one
+ * X-macro list.
+ */
+#define DAMON_FILTER_TYPES(X)               \
+	X(DAMON_FILTER_TYPE_ANON, "anon")   \
+	X(DAMON_FILTER_TYPE_MEMCG, "memcg") \
+	X(DAMON_FILTER_TYPE_PGIDLE_UNSET, "pgidle_unset")
+
+/** enum damon_filter_type - which page attribute a probe filter tests. */
+enum damon_filter_type {
+	DAMON_FILTER_TYPES(DAMON__ENUM_ENTRY) NR_DAMON_FILTER_TYPES
+};
+
+/**
+ * struct damon_filter - one filter of a data attribute probe.
+ * @type: the attribute: anonymous page, page of memory cgroup @memcg_id,
+ *        or page whose idle flag is unset (accessed since a set_pgidle
+ *        preparation marked it idle, or never marked).
+ * @matching: the filter matches pages that have the attribute (true) or
+ *            pages that lack it (false).
+ * @allow: a matched page hits the probe (true) or does not (false).
+ * @memcg_id: for memcg filters.
+ * @memcg_path: the memcg path the id was resolved from (may be NULL).
+ * @list: link in the probe's filter list.
+ *
+ * The first filter that matches decides; a page no filter matches hits
+ * the probe only if the last filter rejects (and always without filters).
+ */
+struct damon_filter {
+	enum damon_filter_type type;
+	bool matching;
+	bool allow;
+	uint64_t memcg_id;
+	char *memcg_path;
+	struct damon_list_head list;
+};
+
+#define DAMON_PREP_ACTIONS(X) X(DAMON_PREP_SET_PGIDLE, "set_pgidle")
+
+/** enum damon_prep_action - what a probe prepares before each sample. */
+enum damon_prep_action {
+	DAMON_PREP_ACTIONS(DAMON__ENUM_ENTRY) NR_DAMON_PREP_ACTIONS
+};
+
+/**
+ * struct damon_prep - a preparation action of a probe.
+ * @action: set_pgidle marks each region's sampled page idle when the
+ *          sample starts, so a pgidle_unset filter sees whether it was
+ *          accessed during the sample.
+ * @list: link in the probe's prep list.
+ */
+struct damon_prep {
+	enum damon_prep_action action;
+	struct damon_list_head list;
+};
+
+/**
+ * struct damon_probe - a data attribute probe.
+ * @weight: priority of the attribute in the weighted sum of probe hits.
+ *          When any probe of a context has a non-zero weight the context
+ *          monitors attributes only: access checks stop (nr_accesses stays
+ *          0) and regions are merged and aged by the weighted sum.
+ * @preps: list of &struct damon_prep.
+ * @filters: list of &struct damon_filter deciding which pages hit.
+ * @list: link in the context's probe list.
+ */
+struct damon_probe {
+	unsigned int weight;
+	struct damon_list_head preps;
+	struct damon_list_head filters;
+	struct damon_list_head list;
+};
+
+/**
+ * struct damon_page_attrs - what an operations set knows of a sampled page,
+ * for damon_probe_hit().
+ * @anon: the page is anonymous.
+ * @memcg_id: id of the page's memory cgroup.
+ * @pgidle_unset: the page's idle flag is unset.
+ */
+struct damon_page_attrs {
+	bool anon;
+	uint64_t memcg_id;
+	bool pgidle_unset;
+};
+
+/* ------------------------------------------------------------------ */
 /* 4. Operations sets                                                  */
 /* ------------------------------------------------------------------ */
 
@@ -457,6 +567,15 @@ struct damon_ctx;
  * @commit_priv: carry the source context's @ops_priv to the destination
  *               on damon_commit_ctx() (e.g. a new sim workload).
  * @free_priv: free the context's @ops_priv (called by damon_destroy_ctx()).
+ * @prep_probes: run the probes' preparation actions (set_pgidle) on each
+ *               region's sampled page; choose the sampling addresses
+ *               first when @set_sampling_addr (attributes-only mode, where
+ *               prepare_access_checks does not run).
+ * @apply_probes: test each region's sampled page against every probe and
+ *                count hits (damon_probe_account()); choose the sampling
+ *                addresses first when @set_sampling_addr.  Returns the
+ *                largest weighted probe-hit sum over all regions when
+ *                @return_max_wsum (else anything).
  * @check_ctx: whether the context can run on this machine; on failure put a
  *             one-line reason naming what is missing in @why and return a
  *             negative errno.  damon_start() and damon_commit_ctx() refuse
@@ -487,6 +606,10 @@ struct damon_operations {
 	int (*commit_priv)(struct damon_ctx *dst, struct damon_ctx *src);
 	void (*free_priv)(struct damon_ctx *context);
 	int (*check_ctx)(struct damon_ctx *context, char *why, size_t len);
+	void (*prep_probes)(struct damon_ctx *context, bool set_sampling_addr);
+	unsigned int (*apply_probes)(struct damon_ctx *context,
+				     bool set_sampling_addr,
+				     bool return_max_wsum);
 };
 
 /* ------------------------------------------------------------------ */
@@ -575,6 +698,9 @@ struct damos_walk_control {
  * @DAMON_EVENT_DAMOS_STAT_AFTER_APPLY_INTERVAL:
  *                          damos_stat_after_apply_interval.
  * @DAMON_EVENT_MONITOR_INTERVALS_TUNE: damon_monitor_intervals_tune.
+ * @DAMON_EVENT_REGION_AGGREGATED: damon_region_aggregated; like
+ *                          @DAMON_EVENT_AGGREGATED (and right after it) with
+ *                          the probe hits of the region.
  */
 enum damon_event_type {
 	DAMON_EVENT_AGGREGATED,
@@ -582,6 +708,7 @@ enum damon_event_type {
 	DAMON_EVENT_DAMOS_ESZ,
 	DAMON_EVENT_DAMOS_STAT_AFTER_APPLY_INTERVAL,
 	DAMON_EVENT_MONITOR_INTERVALS_TUNE,
+	DAMON_EVENT_REGION_AGGREGATED,
 	NR_DAMON_EVENTS,
 };
 
@@ -602,6 +729,9 @@ struct damon_event {
 	unsigned long esz;
 	struct damos_stat stat;
 	unsigned long sample_us;
+	/** damon_region_aggregated: number of probes and their hits. */
+	unsigned int nr_probes;
+	unsigned char probe_hits[DAMON_MAX_PROBES];
 	/** passed_sample_intervals when the event fired. */
 	unsigned long passed_sample_intervals;
 };
@@ -622,6 +752,7 @@ typedef void (*damon_event_fn)(void *arg, struct damon_ctx *ctx,
  *         and checks its stop conditions, keeping everything it learned.
  * @adaptive_targets: list of &struct damon_target.
  * @schemes: list of &struct damos.
+ * @probes: list of &struct damon_probe (at most DAMON_MAX_PROBES).
  * @rnd_seed: seed of the context's pseudo random generator; re-seeded from
  *            it by damon_start() and damon_manual_start().
  *
@@ -637,6 +768,7 @@ struct damon_ctx {
 	bool pause;
 	struct damon_list_head adaptive_targets;
 	struct damon_list_head schemes;
+	struct damon_list_head probes;
 	uint64_t rnd_seed;
 
 	/* private */
@@ -713,6 +845,18 @@ struct damon_ctx {
 	damon_list_for_each_entry(f, &(scheme)->ops_filters, list)
 #define damos_for_each_ops_filter_safe(f, next, scheme) \
 	damon_list_for_each_entry_safe(f, next, &(scheme)->ops_filters, list)
+#define damon_for_each_probe(p, ctx) \
+	damon_list_for_each_entry(p, &(ctx)->probes, list)
+#define damon_for_each_probe_safe(p, next, ctx) \
+	damon_list_for_each_entry_safe(p, next, &(ctx)->probes, list)
+#define damon_for_each_filter(f, probe) \
+	damon_list_for_each_entry(f, &(probe)->filters, list)
+#define damon_for_each_filter_safe(f, next, probe) \
+	damon_list_for_each_entry_safe(f, next, &(probe)->filters, list)
+#define damon_for_each_prep(prep, probe) \
+	damon_list_for_each_entry(prep, &(probe)->preps, list)
+#define damon_for_each_prep_safe(prep, next, probe) \
+	damon_list_for_each_entry_safe(prep, next, &(probe)->preps, list)
 
 /* Regions */
 DAMON_API struct damon_region *damon_new_region(unsigned long start,
@@ -799,6 +943,56 @@ DAMON_API int damos_commit_quota_goals(struct damos_quota *dst,
 				       struct damos_quota *src);
 DAMON_API void damos_set_filters_default_reject(struct damos *s);
 
+/* Data attribute probes (docs/probes.md) */
+DAMON_API struct damon_probe *damon_new_probe(void);
+/** damon_add_probe() - append @p to @ctx's probes (no limit is checked). */
+DAMON_API void damon_add_probe(struct damon_ctx *ctx, struct damon_probe *p);
+/** damon_destroy_probe() - unlink @p (if linked) and free it. */
+DAMON_API void damon_destroy_probe(struct damon_probe *p);
+DAMON_API unsigned int damon_nr_probes(const struct damon_ctx *ctx);
+DAMON_API struct damon_filter *damon_new_filter(enum damon_filter_type type,
+						bool matching, bool allow);
+DAMON_API void damon_add_filter(struct damon_probe *p, struct damon_filter *f);
+DAMON_API void damon_destroy_filter(struct damon_filter *f);
+DAMON_API struct damon_prep *damon_new_prep(enum damon_prep_action action);
+DAMON_API void damon_add_prep(struct damon_probe *p, struct damon_prep *prep);
+DAMON_API void damon_destroy_prep(struct damon_prep *prep);
+/** damon_has_probe_weights() - whether @ctx monitors attributes only. */
+DAMON_API bool damon_has_probe_weights(const struct damon_ctx *ctx);
+/** damon_has_probe_preps() - whether any probe of @ctx has a prep. */
+DAMON_API bool damon_has_probe_preps(const struct damon_ctx *ctx);
+/** damon_probe_uses_filter() - whether any probe has a @type filter. */
+DAMON_API bool damon_probe_uses_filter(const struct damon_ctx *ctx,
+				       enum damon_filter_type type);
+/**
+ * damon_probe_hit() - whether a page with attributes @pa hits probe @p
+ * (first matching filter decides; see &struct damon_filter).
+ */
+DAMON_API bool damon_probe_hit(const struct damon_probe *p,
+			       const struct damon_page_attrs *pa);
+/**
+ * damon_probe_account() - count one sample of @r whose page has @pa:
+ * every probe it hits gets one more hit (saturating at 255).
+ * Return: the weighted sum of @r's current-window probe hits.
+ */
+DAMON_API unsigned int damon_probe_account(struct damon_ctx *ctx,
+					   struct damon_region *r,
+					   const struct damon_page_attrs *pa);
+/**
+ * damon_probe_hits_mvsum() - pseudo moving sum of probe @idx's hits of
+ * @r over the last aggregation interval (as damon_nr_accesses_mvsum()).
+ */
+DAMON_API unsigned int damon_probe_hits_mvsum(const struct damon_ctx *ctx,
+					      const struct damon_region *r,
+					      unsigned int idx);
+/**
+ * damon_probe_hits_wsum() - Σ hits × weight over @ctx's probes: of the
+ * last window if @last, else the moving sum if @mv, else the current one.
+ */
+DAMON_API unsigned int damon_probe_hits_wsum(const struct damon_ctx *ctx,
+					     const struct damon_region *r,
+					     bool last, bool mv);
+
 /* Keywords (sysfs names) */
 DAMON_API const char *damos_action_name(enum damos_action action);
 DAMON_API int damos_action_from_name(const char *name,
@@ -811,6 +1005,12 @@ damos_quota_goal_metric_name(enum damos_quota_goal_metric metric);
 DAMON_API int
 damos_quota_goal_metric_from_name(const char *name,
 				  enum damos_quota_goal_metric *metric);
+DAMON_API const char *damon_filter_type_name(enum damon_filter_type type);
+DAMON_API int damon_filter_type_from_name(const char *name,
+					  enum damon_filter_type *type);
+DAMON_API const char *damon_prep_action_name(enum damon_prep_action action);
+DAMON_API int damon_prep_action_from_name(const char *name,
+					  enum damon_prep_action *action);
 DAMON_API const char *damon_ops_name(enum damon_ops_id id);
 DAMON_API int damon_ops_from_name(const char *name, enum damon_ops_id *id);
 
@@ -1052,8 +1252,8 @@ DAMON_API int damon_vaddr_check_target(struct damon_ctx *ctx,
 /**
  * damon_vaddr_check_ctx() - damon_vaddr_check_target() for every target
  * of @ctx, plus whether every scheme's action can be applied (hugepage
- * and nohugepage only to the calling process; lru_* and migrate_* are
- * refused).
+ * and nohugepage only to the calling process; lru_prio and lru_deprio
+ * are refused; migrate_hot/migrate_cold go through move_pages).
  * Return: 0 or -EINVAL with a reason in @why.
  */
 DAMON_API int damon_vaddr_check_ctx(struct damon_ctx *ctx, char *why,
@@ -1081,6 +1281,35 @@ DAMON_API const char *damon_access_source_name(struct damon_ctx *ctx);
  * negative errno of userfaultfd()/UFFDIO_REGISTER.
  */
 DAMON_API int damon_uffd_self_register(void *addr, size_t len);
+
+/**
+ * damon_set_access_source() - choose the access source of the vaddr or
+ * fvaddr context @ctx: "auto" (page idle tracking when usable, else
+ * userfaultfd write-protect), "page-idle" or "uffd-wp".  Call it after
+ * damon_select_ops(); commits carry the choice.  damon_start() refuses a
+ * choice this machine or target cannot serve.
+ * Return: 0, -EINVAL for another operations set or an unknown name,
+ * -ENOMEM.
+ */
+DAMON_API int damon_set_access_source(struct damon_ctx *ctx, const char *name);
+
+/**
+ * damon_paddr_register() - register the paddr operations set, if page
+ * idle tracking is usable here (root and /sys/kernel/mm/page_idle/bitmap,
+ * i.e. CONFIG_IDLE_PAGE_TRACKING).  The library calls it when loaded.
+ * Return: 0, or -ENODEV where page idle tracking is not usable.
+ */
+DAMON_API int damon_paddr_register(void);
+
+/**
+ * damon_paddr_check_ctx() - whether the paddr context @ctx can run here:
+ * page idle tracking usable, /proc/kpageflags readable, and every scheme's
+ * action `stat` (user space cannot reclaim, (de)activate or migrate
+ * physical pages by PFN).
+ * Return: 0 or -EINVAL with a one-line reason in @why.
+ */
+DAMON_API int damon_paddr_check_ctx(struct damon_ctx *ctx, char *why,
+				    size_t len);
 
 #ifdef __cplusplus
 }

@@ -16,4 +16,22 @@ struct cli_command {
 /* udamon ns: run a command with udamon's tree over /sys/kernel/mm/damon */
 int cli_ns(int argc, char **argv);
 
+/*
+ * Monitoring, records and reports (record.c, report.c, tree.c; shared
+ * helpers in util.h).  Exit status: 0 ok, 1 usage, 2 failure, 3 missing.
+ */
+#include <stdbool.h>
+int cli_record(int argc, char **argv);
+int cli_report(int argc, char **argv);
+int cli_start(int argc, char **argv);
+int cli_tune(int argc, char **argv);
+int cli_pause(int argc, char **argv);
+int cli_resume(int argc, char **argv);
+int cli_stop(int argc, char **argv);
+int cli_status(int argc, char **argv);
+/* png.c: whether PNG output was built in; write RGB rows to a PNG file. */
+bool cli_png_supported(void);
+int cli_png_write(const char *path, const unsigned char *rgb,
+		  unsigned int width, unsigned int height);
+
 #endif /* UDAMON_CLI_H */

@@ -9,6 +9,16 @@
 #include "cli/cli.h"
 
 static const struct cli_command commands[] = {
+	{ "record", "monitor a workload or process and write a record",
+	  cli_record },
+	{ "report", "show a record: heatmap, wss, table, info, json",
+	  cli_report },
+	{ "start", "start monitoring in a running udamond", cli_start },
+	{ "tune", "change a running udamond context's parameters", cli_tune },
+	{ "pause", "pause a running udamond context", cli_pause },
+	{ "resume", "resume a paused udamond context", cli_resume },
+	{ "stop", "stop a running udamond kdamond", cli_stop },
+	{ "status", "show what a running udamond monitors", cli_status },
 	{ "ns",
 	  "run a command with udamon's DAMON tree at /sys/kernel/mm/damon",
 	  cli_ns },
@@ -31,9 +41,10 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	/* A bad command line exits 1, as every subcommand does. */
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return 1;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help")) {
@@ -45,5 +56,5 @@ int main(int argc, char **argv)
 			return commands[i].run(argc - 1, argv + 1);
 	fprintf(stderr, "udamon: unknown command '%s'\n", argv[1]);
 	usage(stderr);
-	return 2;
+	return 1;
 }

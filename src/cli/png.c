@@ -31,7 +31,7 @@ static int write_png(FILE *f, const unsigned char *rgb, unsigned int width,
 	png_structp png;
 	png_infop info = NULL;
 	unsigned int y;
-	int ret = -EIO;
+	volatile int ret = -EIO;
 
 	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
 	if (!png)
@@ -47,7 +47,8 @@ static int write_png(FILE *f, const unsigned char *rgb, unsigned int width,
 		     PNG_FILTER_TYPE_DEFAULT);
 	png_write_info(png, info);
 	for (y = 0; y < height; y++)
-		png_write_row(png, (png_const_bytep)(rgb + (size_t)y * width * 3));
+		png_write_row(png,
+			      (png_const_bytep)(rgb + (size_t)y * width * 3));
 	png_write_end(png, NULL);
 	ret = 0;
 out:

@@ -71,12 +71,14 @@ static void on_signal(int sig)
 }
 
 static bool quiet_logs;
+static bool mute_logs; /* while polling a target that is still starting */
 
 static void lib_log(void *arg, enum damon_log_level level, const char *msg)
 {
 	static const char *const names[] = { "error", "warning", "info" };
 
-	if (level == DAMON_LOG_INFO || (quiet_logs && level != DAMON_LOG_ERR))
+	if (mute_logs || level == DAMON_LOG_INFO ||
+	    (quiet_logs && level != DAMON_LOG_ERR))
 		return;
 	fprintf(stderr, "udamon: %s: %s\n",
 		names[(unsigned int)level < 3 ? level : 2], msg);
@@ -177,10 +179,9 @@ static int set_pause(struct rec_run *run, bool pause)
 		__atomic_store_n(&run->done, 1, __ATOMIC_RELEASE);
 		return err;
 	}
-	udamon_recorder_event(run->rec,
-			      pause ? UDAMON_RECORD_EV_PAUSE :
-				      UDAMON_RECORD_EV_RESUME,
-			      NULL);
+	udamon_recorder_event(
+		run->rec,
+		pause ? UDAMON_RECORD_EV_PAUSE : UDAMON_RECORD_EV_RESUME, NULL);
 	if (pause)
 		run->nr_pauses++;
 	__atomic_store_n(&run->paused, pause, __ATOMIC_RELAXED);
@@ -205,7 +206,8 @@ static int tick_fn(void *data)
 	/* With --virtual the watching thread is the kdamond: toggle here. */
 	if (run->virtual_clock && sig_toggle) {
 		sig_toggle = 0;
-		set_pause(run, !__atomic_load_n(&run->paused, __ATOMIC_RELAXED));
+		set_pause(run,
+			  !__atomic_load_n(&run->paused, __ATOMIC_RELAXED));
 	}
 	if (run->have_pause && run->pause_phase == 0 &&
 	    now >= run->pause_at_ns) {
@@ -280,20 +282,23 @@ static pid_t launch(char **argv, const char *preload)
 
 static char *join_argv(char **argv)
 {
-	size_t len = 1;
+	size_t len = 1, pos = 0, n;
 	char *s;
 	int i;
 
 	for (i = 0; argv[i]; i++)
 		len += strlen(argv[i]) + 1;
-	s = calloc(1, len);
+	s = malloc(len);
 	if (!s)
 		return NULL;
 	for (i = 0; argv[i]; i++) {
 		if (i)
-			strcat(s, " ");
-		strcat(s, argv[i]);
+			s[pos++] = ' ';
+		n = strlen(argv[i]);
+		memcpy(s + pos, argv[i], n);
+		pos += n;
 	}
+	s[pos] = '\0';
 	return s;
 }
 
@@ -363,8 +368,8 @@ static const char *drive_virtual(struct rec_run *run, bool show)
 }
 
 /* Real clock: the kdamond runs; this thread watches. */
-static const char *drive_real(struct rec_run *run, pid_t child, int *child_status,
-			      bool show)
+static const char *drive_real(struct rec_run *run, pid_t child,
+			      int *child_status, bool show)
 {
 	struct damon_call_control toggle = { .fn = toggle_fn, .data = run };
 	uint64_t last = 0;
@@ -388,7 +393,8 @@ static const char *drive_real(struct rec_run *run, pid_t child, int *child_statu
 			reason = "target-exited";
 			break;
 		}
-		if (child > 0 && waitpid(child, child_status, WNOHANG) == child) {
+		if (child > 0 &&
+		    waitpid(child, child_status, WNOHANG) == child) {
 			reason = "target-exited";
 			child = 0;
 			break;
@@ -454,7 +460,7 @@ int cli_record(int argc, char **argv)
 	cli_params_init(&run.params);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:qh", longopts, NULL)) != -1) {
 		err = cli_params_option(&run.params, CMD, c, optarg);
 		if (err >= 0) {
 			if (err)
@@ -466,8 +472,9 @@ int cli_record(int argc, char **argv)
 			if (damon_ops_from_name(optarg, &run.ops) ||
 			    (run.ops != DAMON_OPS_SIM &&
 			     run.ops != DAMON_OPS_VADDR))
-				return cli_bad_arg(CMD, "--ops", optarg,
-						   "is not an operations set record can use (sim, vaddr)");
+				return cli_bad_arg(
+					CMD, "--ops", optarg,
+					"is not an operations set record can use (sim, vaddr)");
 			has_ops = true;
 			break;
 		case OPT_WORKLOAD:
@@ -526,7 +533,8 @@ int cli_record(int argc, char **argv)
 				argv[optind - 1]);
 			return CLI_EUSAGE;
 		default:
-			cli_err(CMD, "unknown option '%s' (see 'udamon record --help')",
+			cli_err(CMD,
+				"unknown option '%s' (see 'udamon record --help')",
 				argv[optind - 1]);
 			return CLI_EUSAGE;
 		}
@@ -543,22 +551,25 @@ int cli_record(int argc, char **argv)
 
 	/* Which target, which operations set. */
 	if (!!workload + !!run.pid + !!cmd_argv != 1)
-		return cli_usage_error(CMD,
-				       "give exactly one target: --workload CFG, --pid PID or -- CMD");
+		return cli_usage_error(
+			CMD,
+			"give exactly one target: --workload CFG, --pid PID or -- CMD");
 	if (!has_ops)
 		run.ops = workload ? DAMON_OPS_SIM : DAMON_OPS_VADDR;
 	if (workload && run.ops != DAMON_OPS_SIM)
 		return cli_usage_error(CMD, "--workload needs --ops sim");
 	if (!workload && run.ops == DAMON_OPS_SIM)
-		return cli_usage_error(CMD,
-				       "--ops sim needs --workload CFG (a process is monitored with vaddr)");
+		return cli_usage_error(
+			CMD,
+			"--ops sim needs --workload CFG (a process is monitored with vaddr)");
 	if (run.virtual_clock && run.ops != DAMON_OPS_SIM)
-		return cli_usage_error(CMD,
-				       "--virtual works with --ops sim only (a real process runs in real time)");
+		return cli_usage_error(
+			CMD,
+			"--virtual works with --ops sim only (a real process runs in real time)");
 	if ((pause_at >= 0) != (pause_for >= 0))
-		return cli_usage_error(CMD,
-				       "--pause-at and --pause-for go together");
-	err = cli_params_check(&run.params, CMD);
+		return cli_usage_error(
+			CMD, "--pause-at and --pause-for go together");
+	err = cli_params_check(&run.params, CMD, false);
 	if (err)
 		return err;
 
@@ -577,8 +588,9 @@ int cli_record(int argc, char **argv)
 	if (duration < 0)
 		duration = 0;
 	if (run.virtual_clock && duration == 0)
-		return cli_usage_error(CMD,
-				       "--virtual needs a --duration above 0 (it would never end)");
+		return cli_usage_error(
+			CMD,
+			"--virtual needs a --duration above 0 (it would never end)");
 	if (pause_at >= 0 && duration > 0 && pause_at >= duration) {
 		cli_err(CMD,
 			"--pause-at (%.3f s) must come before the end of the recording (%.3f s)",
@@ -589,8 +601,8 @@ int cli_record(int argc, char **argv)
 	if (pause_at >= 0) {
 		run.have_pause = true;
 		run.pause_at_ns = (uint64_t)llround(pause_at * 1e9);
-		run.pause_end_ns = run.pause_at_ns +
-				   (uint64_t)llround(pause_for * 1e9);
+		run.pause_end_ns =
+			run.pause_at_ns + (uint64_t)llround(pause_for * 1e9);
 	}
 
 	quiet_logs = quiet;
@@ -625,7 +637,8 @@ int cli_record(int argc, char **argv)
 	}
 	cli_params_attrs(&run.params, &attrs);
 	if (damon_set_attrs(run.ctx, &attrs)) {
-		cli_err(CMD, "the monitoring parameters are not valid together");
+		cli_err(CMD,
+			"the monitoring parameters are not valid together");
 		ret = CLI_EUSAGE;
 		goto out;
 	}
@@ -673,14 +686,28 @@ int cli_record(int argc, char **argv)
 		 * A launched command registers its memory as it starts; wait
 		 * for that (or its end) before deciding it cannot be served.
 		 */
+		mute_logs = true;
 		for (;;) {
 			err = damon_vaddr_check_ctx(run.ctx, errbuf,
 						    sizeof(errbuf));
-			if (!err || !child || mono_ms() > until ||
-			    waitpid(child, &child_status, WNOHANG) == child)
+			if (!err || !child || mono_ms() > until)
 				break;
+			if (waitpid(child, &child_status, WNOHANG) == child) {
+				snprintf(
+					errbuf, sizeof(errbuf),
+					"%s exited (%s %d) before monitoring could start",
+					cmd_argv[0],
+					WIFEXITED(child_status) ? "status" :
+								  "signal",
+					WIFEXITED(child_status) ?
+						WEXITSTATUS(child_status) :
+						WTERMSIG(child_status));
+				child = 0;
+				break;
+			}
 			usleep(20000);
 		}
+		mute_logs = false;
 		if (err) {
 			cli_err(CMD, "%s", errbuf);
 			ret = CLI_EMISSING;

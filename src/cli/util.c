@@ -69,7 +69,8 @@ int cli_parse_ulong(const char *cmd, const char *opt, const char *arg,
 	if (err == -ERANGE)
 		return cli_bad_arg(cmd, opt, arg, "is too large");
 	if (err)
-		return cli_bad_arg(cmd, opt, arg, "is not a non-negative number");
+		return cli_bad_arg(cmd, opt, arg,
+				   "is not a non-negative number");
 	if (v < min || v > max) {
 		if (max == ULONG_MAX)
 			snprintf(problem, sizeof(problem),
@@ -87,7 +88,8 @@ int cli_parse_int(const char *cmd, const char *opt, const char *arg, int min,
 		  int max, int *out)
 {
 	unsigned long v;
-	int err = cli_parse_ulong(cmd, opt, arg, (unsigned long)(min < 0 ? 0 : min),
+	int err = cli_parse_ulong(cmd, opt, arg,
+				  (unsigned long)(min < 0 ? 0 : min),
 				  (unsigned long)max, &v);
 
 	if (!err)
@@ -101,8 +103,11 @@ int cli_parse_seconds(const char *cmd, const char *opt, const char *arg,
 	static const struct {
 		const char *suffix;
 		double mult;
-	} units[] = { { "us", 1e-6 }, { "ms", 1e-3 }, { "s", 1 },
-		      { "m", 60 },    { "h", 3600 } };
+	} units[] = { { "us", 1e-6 },
+		      { "ms", 1e-3 },
+		      { "s", 1 },
+		      { "m", 60 },
+		      { "h", 3600 } };
 	char *end;
 	double v;
 	size_t i;
@@ -120,8 +125,9 @@ int cli_parse_seconds(const char *cmd, const char *opt, const char *arg,
 			if (!strcmp(end, units[i].suffix))
 				break;
 		if (i == sizeof(units) / sizeof(units[0]))
-			return cli_bad_arg(cmd, opt, arg,
-					   "has an unknown unit (use us, ms, s, m or h)");
+			return cli_bad_arg(
+				cmd, opt, arg,
+				"has an unknown unit (use us, ms, s, m or h)");
 		v *= units[i].mult;
 	}
 	if (v > 1e9)
@@ -172,8 +178,8 @@ int cli_parse_size_str(const char *s, unsigned long *out)
 
 const char *cli_fmt_size(char *buf, size_t len, unsigned long bytes, bool raw)
 {
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB",
-					     "PiB", "EiB" };
+	static const char *const units[] = { "KiB", "MiB", "GiB",
+					     "TiB", "PiB", "EiB" };
 	double v = (double)bytes;
 	int i = -1;
 
@@ -257,7 +263,8 @@ static int parse_range(const char *s, bool is_size, unsigned long *a,
 		return -EINVAL;
 	*dash = '\0';
 	if (is_size) {
-		if (cli_parse_size_str(buf, a) || cli_parse_size_str(dash + 1, b))
+		if (cli_parse_size_str(buf, a) ||
+		    cli_parse_size_str(dash + 1, b))
 			return -EINVAL;
 	} else {
 		if (!strcmp(buf, "min"))
@@ -509,11 +516,13 @@ int cli_params_option(struct cli_params *p, const char *cmd, int opt,
 		n = sscanf(arg, "%llu,%llu,%llu,%llu%c", &v[0], &v[1], &v[2],
 			   &v[3], &tail);
 		if (n != 4 || strchr(arg, '-') || strchr(arg, ' '))
-			return cli_bad_arg(cmd, "--intervals-goal", arg,
-					   "is not ACCESS_BP,AGGRS,MIN_SAMPLE_US,MAX_SAMPLE_US");
+			return cli_bad_arg(
+				cmd, "--intervals-goal", arg,
+				"is not ACCESS_BP,AGGRS,MIN_SAMPLE_US,MAX_SAMPLE_US");
 		if (v[0] > 10000 || v[2] > v[3])
-			return cli_bad_arg(cmd, "--intervals-goal", arg,
-					   "needs ACCESS_BP <= 10000 and MIN_SAMPLE_US <= MAX_SAMPLE_US");
+			return cli_bad_arg(
+				cmd, "--intervals-goal", arg,
+				"needs ACCESS_BP <= 10000 and MIN_SAMPLE_US <= MAX_SAMPLE_US");
 		p->goal.access_bp = (unsigned long)v[0];
 		p->goal.aggrs = (unsigned long)v[1];
 		p->goal.min_sample_us = (unsigned long)v[2];
@@ -527,22 +536,28 @@ int cli_params_option(struct cli_params *p, const char *cmd, int opt,
 	}
 }
 
-int cli_params_check(const struct cli_params *p, const char *cmd)
+int cli_params_check(const struct cli_params *p, const char *cmd,
+		     bool only_given)
 {
-	if (p->aggr_us < p->sample_us) {
+	unsigned int g = only_given ? p->given : ~0U;
+
+	if ((g & CLI_P_AGGR) && (g & CLI_P_SAMPLE) &&
+	    p->aggr_us < p->sample_us) {
 		cli_err(cmd,
 			"--aggr-us (%lu) must not be below --sample-us (%lu)",
 			p->aggr_us, p->sample_us);
 		return CLI_EUSAGE;
 	}
-	if (p->min_nr_regions > p->max_nr_regions) {
+	if ((g & CLI_P_MIN_NR) && (g & CLI_P_MAX_NR) &&
+	    p->min_nr_regions > p->max_nr_regions) {
 		cli_err(cmd,
 			"--min-nr-regions (%lu) must not be above --max-nr-regions (%lu)",
 			p->min_nr_regions, p->max_nr_regions);
 		return CLI_EUSAGE;
 	}
-	if (p->goal.aggrs && (p->sample_us < p->goal.min_sample_us ||
-			      p->sample_us > p->goal.max_sample_us)) {
+	if ((g & CLI_P_GOAL) && (g & CLI_P_SAMPLE) && p->goal.aggrs &&
+	    (p->sample_us < p->goal.min_sample_us ||
+	     p->sample_us > p->goal.max_sample_us)) {
 		cli_err(cmd,
 			"--intervals-goal: the sampling interval (%lu us) must lie within [%lu, %lu] us",
 			p->sample_us, p->goal.min_sample_us,
@@ -604,7 +619,8 @@ int cli_params_add_schemes(const struct cli_params *p, struct damon_ctx *ctx)
 			if (cf->type == DAMOS_FILTER_TYPE_ADDR) {
 				f->addr_range.start = cf->a;
 				f->addr_range.end = cf->b;
-			} else if (cf->type == DAMOS_FILTER_TYPE_HUGEPAGE_SIZE) {
+			} else if (cf->type ==
+				   DAMOS_FILTER_TYPE_HUGEPAGE_SIZE) {
 				f->sz_range.min = cf->a;
 				f->sz_range.max = cf->b;
 			} else if (cf->type == DAMOS_FILTER_TYPE_TARGET) {

@@ -112,16 +112,16 @@ enum {
 	CLI_OPT_DAMOS,
 	CLI_OPT_PARAMS_END,
 };
-#define CLI_PARAMS_LONGOPTS                                              \
-	{ "sample-us", required_argument, NULL, CLI_OPT_SAMPLE },        \
-		{ "aggr-us", required_argument, NULL, CLI_OPT_AGGR },    \
-		{ "update-us", required_argument, NULL, CLI_OPT_UPDATE }, \
-		{ "min-nr-regions", required_argument, NULL,             \
-		  CLI_OPT_MIN_NR },                                      \
-		{ "max-nr-regions", required_argument, NULL,             \
-		  CLI_OPT_MAX_NR },                                      \
-		{ "intervals-goal", required_argument, NULL, CLI_OPT_GOAL }, \
-		{ "damos", required_argument, NULL, CLI_OPT_DAMOS }
+/* clang-format off */
+#define CLI_PARAMS_LONGOPTS \
+	{ "sample-us", required_argument, NULL, CLI_OPT_SAMPLE }, \
+	{ "aggr-us", required_argument, NULL, CLI_OPT_AGGR }, \
+	{ "update-us", required_argument, NULL, CLI_OPT_UPDATE }, \
+	{ "min-nr-regions", required_argument, NULL, CLI_OPT_MIN_NR }, \
+	{ "max-nr-regions", required_argument, NULL, CLI_OPT_MAX_NR }, \
+	{ "intervals-goal", required_argument, NULL, CLI_OPT_GOAL }, \
+	{ "damos", required_argument, NULL, CLI_OPT_DAMOS }
+/* clang-format on */
 
 /* The --help lines of the parameter options. */
 extern const char cli_params_help[];
@@ -132,8 +132,13 @@ extern const char cli_params_help[];
  */
 int cli_params_option(struct cli_params *p, const char *cmd, int opt,
 		      const char *arg);
-/* Cross-option checks (aggr >= sample, min <= max ...); CLI_EUSAGE. */
-int cli_params_check(const struct cli_params *p, const char *cmd);
+/*
+ * Cross-option checks (aggr >= sample, min <= max ...); CLI_EUSAGE.  With
+ * @only_given, only between options the command line gave (tune: the
+ * others are whatever the running context has).
+ */
+int cli_params_check(const struct cli_params *p, const char *cmd,
+		     bool only_given);
 /* damon_attrs of @p. */
 void cli_params_attrs(const struct cli_params *p, struct damon_attrs *attrs);
 /* Add @p's schemes to @ctx.  Return: 0 or -ENOMEM. */

@@ -107,6 +107,13 @@ void udamon__emit(struct damon_ctx *ctx, struct damon_event *ev)
 		DTRACE_PROBE1(damon, damon_monitor_intervals_tune,
 			      ev->sample_us);
 		break;
+	case DAMON_EVENT_REGION_AGGREGATED:
+		DTRACE_PROBE11(damon, damon_region_aggregated, ev->target_idx,
+			       ev->nr_regions, ev->start, ev->end,
+			       ev->nr_accesses, ev->age, ev->nr_probes,
+			       ev->probe_hits[0], ev->probe_hits[1],
+			       ev->probe_hits[2], ev->probe_hits[3]);
+		break;
 	default:
 		break;
 	}
@@ -457,6 +464,7 @@ struct damon_ctx *damon_new_ctx(void)
 	ctx->rnd_state = ctx->rnd_seed;
 	damon_list_init(&ctx->adaptive_targets);
 	damon_list_init(&ctx->schemes);
+	damon_list_init(&ctx->probes);
 	damon_list_init(&ctx->call_controls);
 	/*
 	 * As in the newest kernels, a context that never ran refuses calls
@@ -486,6 +494,7 @@ void damon_destroy_ctx(struct damon_ctx *ctx)
 	damon_for_each_target_safe(t, next, ctx)
 		damon_destroy_target(t, ctx);
 	udamon__damos_destroy_all(ctx);
+	udamon__destroy_probes(ctx);
 	if (ctx->ops.free_priv)
 		ctx->ops.free_priv(ctx);
 	free(ctx->regions_score_histogram);
@@ -527,11 +536,22 @@ static unsigned int damon_nr_accesses_for_new_attrs(unsigned int nr,
 	return damon_bp_to_accesses(damon_accesses_to_bp(nr, old), new);
 }
 
+static unsigned char damon_probe_hits_for_new_attrs(unsigned char hits,
+						    struct damon_attrs *old,
+						    struct damon_attrs *new)
+{
+	unsigned int v = damon_nr_accesses_for_new_attrs(hits, old, new);
+
+	return v > UCHAR_MAX ? UCHAR_MAX : (unsigned char)v;
+}
+
 void damon_update_monitoring_result(struct damon_region *r,
 				    struct damon_attrs *old_attrs,
 				    struct damon_attrs *new_attrs,
 				    bool aggregating)
 {
+	int i;
+
 	if (!aggregating) {
 		r->nr_accesses = damon_nr_accesses_for_new_attrs(
 			r->nr_accesses, old_attrs, new_attrs);
@@ -545,6 +565,18 @@ void damon_update_monitoring_result(struct damon_region *r,
 			r->last_nr_accesses, old_attrs, new_attrs);
 		r->nr_accesses_bp = r->last_nr_accesses * 10000;
 		r->nr_accesses = 0;
+	}
+	/*
+	 * Probe hits as the newest kernels rescale them: the last window
+	 * always, the current one unless it is half done (then it restarts).
+	 */
+	for (i = 0; i < DAMON_MAX_PROBES; i++) {
+		r->last_probe_hits[i] = damon_probe_hits_for_new_attrs(
+			r->last_probe_hits[i], old_attrs, new_attrs);
+		r->probe_hits[i] = aggregating ? 0 :
+						 damon_probe_hits_for_new_attrs(
+							 r->probe_hits[i],
+							 old_attrs, new_attrs);
 	}
 	r->age = (unsigned int)((unsigned long)r->age *
 				old_attrs->aggr_interval /
@@ -583,7 +615,13 @@ static bool damon_valid_intervals_goal(struct damon_attrs *attrs)
 	return true;
 }
 
-int damon_set_attrs(struct damon_ctx *ctx, struct damon_attrs *attrs)
+/*
+ * damon_set_attrs() without the probe check: a commit validates the probes
+ * of its source as a whole and sets attrs while the destination still has
+ * its old probes.
+ */
+static int __damon_set_attrs(struct damon_ctx *ctx, struct damon_attrs *attrs,
+			     bool check_probes)
 {
 	unsigned long sample_interval =
 		attrs->sample_interval ? attrs->sample_interval : 1;
@@ -591,6 +629,8 @@ int damon_set_attrs(struct damon_ctx *ctx, struct damon_attrs *attrs)
 	bool aggregating;
 
 	if (!damon_valid_intervals_goal(attrs))
+		return -EINVAL;
+	if (check_probes && !damon_valid_probe_params(ctx, attrs))
 		return -EINVAL;
 	if (attrs->min_nr_regions < 3)
 		return -EINVAL;
@@ -615,6 +655,11 @@ int damon_set_attrs(struct damon_ctx *ctx, struct damon_attrs *attrs)
 	damon_for_each_scheme(s, ctx)
 		damos_set_next_apply_sis(s, ctx);
 	return 0;
+}
+
+int damon_set_attrs(struct damon_ctx *ctx, struct damon_attrs *attrs)
+{
+	return __damon_set_attrs(ctx, attrs, true);
 }
 
 /* ------------------------------------------------------------------ */
@@ -744,6 +789,9 @@ void damon_split_region_at(struct damon_target *t, struct damon_region *r,
 	new->last_nr_accesses = r->last_nr_accesses;
 	new->nr_accesses_bp = r->nr_accesses_bp;
 	new->nr_accesses = r->nr_accesses;
+	memcpy(new->probe_hits, r->probe_hits, sizeof(r->probe_hits));
+	memcpy(new->last_probe_hits, r->last_probe_hits,
+	       sizeof(r->last_probe_hits));
 	damon_insert_region(new, r, damon_next_region(r), t);
 }
 
@@ -753,7 +801,16 @@ void damon_merge_two_regions(struct damon_target *t, struct damon_region *l,
 {
 	unsigned long sz_l = damon_sz_region(l), sz_r = damon_sz_region(r);
 	unsigned long sz = sz_l + sz_r;
+	int i;
 
+	/* As nr_accesses; the last window's hits stay the left one's. */
+	for (i = 0; i < DAMON_MAX_PROBES; i++)
+		l->probe_hits[i] =
+			(unsigned char)(((unsigned long)l->probe_hits[i] *
+						 sz_l +
+					 (unsigned long)r->probe_hits[i] *
+						 sz_r) /
+					sz);
 	l->nr_accesses = (unsigned int)(((unsigned long)l->nr_accesses * sz_l +
 					 (unsigned long)r->nr_accesses * sz_r) /
 					sz);
@@ -770,30 +827,59 @@ static unsigned int damon_diff(unsigned int a, unsigned int b)
 	return a > b ? a - b : b - a;
 }
 
-void damon_merge_regions_of(struct damon_target *t, unsigned int thres,
-			    unsigned long sz_limit, bool count_age)
+/*
+ * What merging and aging compare: nr_accesses, or in attributes-only mode
+ * (@ctx given) the weighted sum of probe hits.
+ */
+static unsigned int damon_merge_score(const struct damon_ctx *ctx,
+				      const struct damon_region *r, bool last)
+{
+	if (ctx)
+		return damon_probe_hits_wsum(ctx, r, last, false);
+	return last ? r->last_nr_accesses : r->nr_accesses;
+}
+
+static void __damon_merge_regions_of(const struct damon_ctx *ctx,
+				     struct damon_target *t, unsigned int thres,
+				     unsigned long sz_limit, bool count_age)
 {
 	struct damon_region *r, *prev = NULL, *next;
 
 	damon_for_each_region_safe(r, next, t) {
+		unsigned int cur = damon_merge_score(ctx, r, false);
+		unsigned int last = damon_merge_score(ctx, r, true);
+
 		if (count_age) {
-			if (damon_diff(r->nr_accesses, r->last_nr_accesses) >
-			    thres)
+			if (damon_diff(cur, last) > thres)
 				r->age = 0;
-			else if ((r->nr_accesses == 0) !=
-				 (r->last_nr_accesses == 0))
+			else if ((cur == 0) != (last == 0))
 				r->age = 0;
 			else
 				r->age++;
 		}
 
 		if (prev && prev->ar.end == r->ar.start &&
-		    damon_diff(prev->nr_accesses, r->nr_accesses) <= thres &&
+		    damon_diff(damon_merge_score(ctx, prev, false), cur) <=
+			    thres &&
 		    damon_sz_region(prev) + damon_sz_region(r) <= sz_limit)
 			damon_merge_two_regions(t, prev, r);
 		else
 			prev = r;
 	}
+}
+
+void damon_merge_regions_of(struct damon_target *t, unsigned int thres,
+			    unsigned long sz_limit, bool count_age)
+{
+	__damon_merge_regions_of(NULL, t, thres, sz_limit, count_age);
+}
+
+void udamon__merge_regions_of(struct damon_ctx *ctx, struct damon_target *t,
+			      unsigned int thres, unsigned long sz_limit,
+			      bool count_age)
+{
+	__damon_merge_regions_of(damon_has_probe_weights(ctx) ? ctx : NULL, t,
+				 thres, sz_limit, count_age);
 }
 
 /*
@@ -815,8 +901,8 @@ void kdamond_merge_regions(struct damon_ctx *c, unsigned int threshold,
 	do {
 		nr_regions = 0;
 		damon_for_each_target(t, c) {
-			damon_merge_regions_of(t, threshold, sz_limit,
-					       count_age);
+			udamon__merge_regions_of(c, t, threshold, sz_limit,
+						 count_age);
 			nr_regions += damon_nr_regions(t);
 		}
 		count_age = false;
@@ -938,10 +1024,14 @@ void damon_update_region_access_rate(struct damon_region *r, bool accessed,
 /* End of an aggregation window: report every region, then reset. */
 void kdamond_reset_aggregated(struct damon_ctx *c)
 {
+	unsigned int nr_probes = damon_nr_probes(c);
 	struct damon_target *t;
 	struct damon_region *r;
 	unsigned long ti = 0;
+	int i;
 
+	if (nr_probes > DAMON_MAX_PROBES)
+		nr_probes = DAMON_MAX_PROBES;
 	damon_for_each_target(t, c) {
 		damon_for_each_region(r, t) {
 			struct damon_event ev = {
@@ -955,9 +1045,19 @@ void kdamond_reset_aggregated(struct damon_ctx *c)
 			};
 
 			udamon__emit(c, &ev);
+			/* damon_region_aggregated: the same plus probe hits */
+			ev.type = DAMON_EVENT_REGION_AGGREGATED;
+			ev.nr_probes = nr_probes;
+			memcpy(ev.probe_hits, r->probe_hits,
+			       sizeof(ev.probe_hits));
+			udamon__emit(c, &ev);
 			r->nr_accesses_bp = r->nr_accesses * 10000;
 			r->last_nr_accesses = r->nr_accesses;
 			r->nr_accesses = 0;
+			for (i = 0; i < DAMON_MAX_PROBES; i++) {
+				r->last_probe_hits[i] = r->probe_hits[i];
+				r->probe_hits[i] = 0;
+			}
 		}
 		ti++;
 	}
@@ -1184,6 +1284,8 @@ static int __damon_commit_ctx(struct damon_ctx *dst, struct damon_ctx *src)
 	err = udamon__damos_validate(src);
 	if (err)
 		return err;
+	if (!damon_valid_probe_params(src, &src->attrs))
+		return -EINVAL;
 	err = damos_commit_schemes(dst, src);
 	if (err)
 		return err;
@@ -1193,7 +1295,7 @@ static int __damon_commit_ctx(struct damon_ctx *dst, struct damon_ctx *src)
 	if (!damon_attrs_equals(&dst->attrs, &src->attrs)) {
 		struct damon_attrs attrs = src->attrs;
 
-		err = damon_set_attrs(dst, &attrs);
+		err = __damon_set_attrs(dst, &attrs, false);
 		if (err)
 			return err;
 	}
@@ -1210,6 +1312,9 @@ static int __damon_commit_ctx(struct damon_ctx *dst, struct damon_ctx *src)
 		if (err)
 			return err;
 	}
+	err = damon_commit_probes(dst, src);
+	if (err)
+		return err;
 	dst->addr_unit = src->addr_unit;
 	dst->min_region_sz = src->min_region_sz;
 	dst->maybe_corrupted = false;
@@ -1401,6 +1506,7 @@ static int kdamond_sample(struct damon_ctx *ctx, bool *waited)
 {
 	unsigned long sample_interval;
 	unsigned int max_nr_accesses = 0;
+	bool attrs_only, do_prep, at_aggr;
 	int rc;
 
 	*waited = false;
@@ -1418,15 +1524,35 @@ static int kdamond_sample(struct damon_ctx *ctx, bool *waited)
 	ctx->iter_next_ops_update_sis = ctx->next_ops_update_sis;
 	sample_interval = ctx->attrs.sample_interval;
 
-	if (ctx->ops.prepare_access_checks)
+	/* Probe weights turn access checks off (attributes-only mode). */
+	attrs_only = damon_has_probe_weights(ctx);
+	do_prep = ctx->ops.prep_probes && damon_has_probe_preps(ctx);
+
+	if (!attrs_only && ctx->ops.prepare_access_checks)
 		ctx->ops.prepare_access_checks(ctx);
+	if (do_prep)
+		ctx->ops.prep_probes(ctx, attrs_only);
 	udamon__sleep_us(ctx, sample_interval, false);
 	ctx->passed_sample_intervals++;
-	if (ctx->ops.check_accesses)
+	at_aggr = ctx->passed_sample_intervals >=
+		  ctx->iter_next_aggregation_sis;
+	if (!attrs_only && ctx->ops.check_accesses)
 		max_nr_accesses = ctx->ops.check_accesses(ctx);
+	/*
+	 * Unlike the kernel, skip the hook without probes: it has nothing
+	 * to count, and the sim would spend random numbers on it.
+	 */
+	if (ctx->ops.apply_probes && !damon_list_empty(&ctx->probes)) {
+		bool want_max = at_aggr && attrs_only;
+		unsigned int max_wsum = ctx->ops.apply_probes(
+			ctx, attrs_only && !do_prep, want_max);
+
+		if (want_max)
+			max_nr_accesses = max_wsum;
+	}
 	ctx->last_max_nr_accesses = max_nr_accesses;
 
-	if (ctx->passed_sample_intervals >= ctx->iter_next_aggregation_sis) {
+	if (at_aggr) {
 		kdamond_merge_regions(ctx, max_nr_accesses / 10, ctx->sz_limit);
 		/* Online updates may have changed min_nr_regions. */
 		ctx->sz_limit = damon_apply_min_nr_regions(ctx);
@@ -1664,6 +1790,8 @@ int damon_start(struct damon_ctx **ctxs, int nr_ctxs, bool exclusive)
 	for (i = 0; i < nr_ctxs; i++) {
 		if (!damon_is_power_of_2(ctxs[i]->min_region_sz))
 			return -EINVAL;
+		if (!damon_valid_probe_params(ctxs[i], &ctxs[i]->attrs))
+			return -EINVAL;
 		err = udamon__damos_validate(ctxs[i]);
 		if (!err)
 			err = damon_check_ops_ctx(ctxs[i]);
@@ -1743,6 +1871,8 @@ int damon_manual_start(struct damon_ctx *ctx)
 	int err;
 
 	if (!damon_is_power_of_2(ctx->min_region_sz))
+		return -EINVAL;
+	if (!damon_valid_probe_params(ctx, &ctx->attrs))
 		return -EINVAL;
 	err = udamon__damos_validate(ctx);
 	if (!err)

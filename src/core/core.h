@@ -12,6 +12,7 @@
  *              logging, events
  *   damos.c  - schemes: application pass, quotas, goals, watermarks,
  *              filters, stats, damos_walk, commit of schemes
+ *   probes.c - data attribute probes: objects, hits, validation, commit
  */
 #ifndef UDAMON_CORE_H
 #define UDAMON_CORE_H
@@ -109,6 +110,13 @@ void damon_merge_two_regions(struct damon_target *t, struct damon_region *l,
 			     struct damon_region *r);
 void damon_merge_regions_of(struct damon_target *t, unsigned int thres,
 			    unsigned long sz_limit, bool count_age);
+/*
+ * damon_merge_regions_of() for a target of @ctx: when @ctx monitors
+ * attributes only, similarity and age use the weighted probe-hit sums.
+ */
+void udamon__merge_regions_of(struct damon_ctx *ctx, struct damon_target *t,
+			      unsigned int thres, unsigned long sz_limit,
+			      bool count_age);
 void kdamond_merge_regions(struct damon_ctx *c, unsigned int threshold,
 			   unsigned long sz_limit);
 void damon_split_regions_of(struct damon_ctx *ctx, struct damon_target *t,
@@ -128,6 +136,20 @@ unsigned long damon_feed_loop_next_input(unsigned long last_input,
 struct damon_target *damon_nth_target(int n, struct damon_ctx *ctx);
 int damon_target_idx(struct damon_ctx *ctx, struct damon_target *t);
 void kdamond_tune_intervals(struct damon_ctx *c);
+
+/* ---- probes.c ---- */
+
+/* Free every probe of @ctx (damon_destroy_ctx). */
+void udamon__destroy_probes(struct damon_ctx *ctx);
+/*
+ * Whether the probes of @ctx are valid with monitoring attributes @attrs:
+ * at most DAMON_MAX_PROBES probes and, when weights are set, at most 255
+ * samples per aggregation and weighted sums that fit in an unsigned int.
+ */
+bool damon_valid_probe_params(const struct damon_ctx *ctx,
+			      const struct damon_attrs *attrs);
+/* Commit the probes of @src into @dst index-wise (weight, preps, filters). */
+int damon_commit_probes(struct damon_ctx *dst, struct damon_ctx *src);
 
 /* ---- damos.c ---- */
 

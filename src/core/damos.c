@@ -220,6 +220,7 @@ bool damos_filter_for_ops(enum damos_filter_type type)
 	switch (type) {
 	case DAMOS_FILTER_TYPE_ADDR:
 	case DAMOS_FILTER_TYPE_TARGET:
+	case DAMOS_FILTER_TYPE_PROBE_HITS_WSUM:
 		return false;
 	default:
 		return true;
@@ -529,6 +530,15 @@ bool udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
 		damon_split_region_at(t, r, end - r->ar.start);
 		matched = true;
 		break;
+	case DAMOS_FILTER_TYPE_PROBE_HITS_WSUM: {
+		/* The moving sum, as the pattern's nr_accesses is read. */
+		unsigned long wsum =
+			ctx ? damon_probe_hits_wsum(ctx, r, false, true) : 0;
+
+		matched = filter->range_min <= wsum &&
+			  wsum <= filter->range_max;
+		break;
+	}
 	default:
 		/* ops-handled types never reach the core's filtering */
 		return false;
@@ -1102,7 +1112,11 @@ static void damos_apply_target(struct damon_ctx *c, struct damon_target *t,
 		if (prev->ar.end != r->ar.start || prev->age != r->age ||
 		    prev->last_nr_accesses != r->last_nr_accesses ||
 		    prev->nr_accesses != r->nr_accesses ||
-		    prev->nr_accesses_bp != r->nr_accesses_bp)
+		    prev->nr_accesses_bp != r->nr_accesses_bp ||
+		    memcmp(prev->probe_hits, r->probe_hits,
+			   sizeof(r->probe_hits)) ||
+		    memcmp(prev->last_probe_hits, r->last_probe_hits,
+			   sizeof(r->last_probe_hits)))
 			continue;
 		if (r->ar.end - prev->ar.start > max_region_sz)
 			continue;
@@ -1539,6 +1553,12 @@ static int damos_commit_filter_arg(struct damos_filter *dst,
 			return -EINVAL;
 		dst->sz_range = src->sz_range;
 		break;
+	case DAMOS_FILTER_TYPE_PROBE_HITS_WSUM:
+		if (src->range_max < src->range_min)
+			return -EINVAL;
+		dst->range_min = src->range_min;
+		dst->range_max = src->range_max;
+		break;
 	default:
 		break;
 	}
@@ -1729,6 +1749,9 @@ int udamon__damos_validate(struct damon_ctx *src)
 		damos_for_each_core_filter(f, s) {
 			if (f->type == DAMOS_FILTER_TYPE_ADDR &&
 			    f->addr_range.end < f->addr_range.start)
+				return -EINVAL;
+			if (f->type == DAMOS_FILTER_TYPE_PROBE_HITS_WSUM &&
+			    f->range_max < f->range_min)
 				return -EINVAL;
 		}
 		damos_for_each_ops_filter(f, s) {

@@ -2,7 +2,7 @@
 /*
  * Build a core context (&struct damon_ctx) from a staged context directory,
  * in the kernel sysfs interface's order: operations set, addr_unit and
- * min_region_sz, pause, attributes, targets, schemes.  The result is a
+ * min_region_sz, pause, attributes, probes, targets, schemes.  The result is a
  * parameter context: "on" starts it, "commit" commits it into the running
  * one and throws it away, as the kernel keeps the two apart.
  *
@@ -269,10 +269,69 @@ static int fs_add_filters(struct damos *s, struct st_filters *sfs)
 			f->sz_range.min = sf->min;
 			f->sz_range.max = sf->max;
 			break;
+		case DAMOS_FILTER_TYPE_PROBE_HITS_WSUM:
+			/* the min and max files hold the wsum range */
+			if (sf->min > sf->max) {
+				fs_log(DAMON_LOG_ERR,
+				       "probe_hits_wsum filter: min > max");
+				damos_destroy_filter(f);
+				return -EINVAL;
+			}
+			f->range_min = sf->min;
+			f->range_max = sf->max;
+			break;
 		default:
 			break;
 		}
 		damos_add_filter(s, f);
+	}
+	return 0;
+}
+
+/* monitoring_attrs/probes: weight, preps and filters of every probe. */
+static int fs_add_probes(struct damon_ctx *ctx, struct st_probes *sps)
+{
+	unsigned int i, j;
+	int err;
+
+	for (i = 0; i < sps->arr.nr; i++) {
+		struct st_probe *sp = sps->arr.items[i];
+		struct damon_probe *p = damon_new_probe();
+
+		if (!p)
+			return -ENOMEM;
+		damon_add_probe(ctx, p);
+		p->weight = sp->weight;
+		for (j = 0; j < sp->preps.arr.nr; j++) {
+			struct st_prep *spr = sp->preps.arr.items[j];
+			struct damon_prep *prep = damon_new_prep(
+				(enum damon_prep_action)spr->action);
+
+			if (!prep)
+				return -ENOMEM;
+			damon_add_prep(p, prep);
+		}
+		for (j = 0; j < sp->filters.arr.nr; j++) {
+			struct st_probe_filter *sf = sp->filters.arr.items[j];
+			struct damon_filter *f = damon_new_filter(
+				(enum damon_filter_type)sf->type, sf->matching,
+				sf->allow);
+
+			if (!f)
+				return -ENOMEM;
+			damon_add_filter(p, f);
+			if (f->type != DAMON_FILTER_TYPE_MEMCG)
+				continue;
+			err = fs_memcg_path_to_id(sf->path, &f->memcg_id);
+			if (!err && !(f->memcg_path = strdup(sf->path)))
+				err = -ENOMEM;
+			if (err) {
+				fs_log(DAMON_LOG_ERR,
+				       "probe %u filter %u: bad memcg path", i,
+				       j);
+				return err;
+			}
+		}
 	}
 	return 0;
 }
@@ -430,6 +489,9 @@ int fs_build_ctx(struct st_context *sc, uid_t uid, const char *keep_sim_path,
 		       "invalid monitoring attributes (intervals, nr_regions or intervals_goal)");
 		goto fail;
 	}
+	err = fs_add_probes(ctx, &sc->attrs.probes);
+	if (err)
+		goto fail;
 	err = fs_add_targets(ctx, &sc->targets, uid);
 	if (err)
 		goto fail;

@@ -380,7 +380,7 @@ static void fs_walk_fn(void *data, struct damon_ctx *ctx,
 	struct st_scheme *ss;
 	struct st_tried_region *tr;
 	struct damos *iter;
-	unsigned int idx = 0;
+	unsigned int idx = 0, nr_probes;
 
 	damon_for_each_scheme(iter, ctx) {
 		if (iter == s)
@@ -403,6 +403,20 @@ static void fs_walk_fn(void *data, struct damon_ctx *ctx,
 	tr->nr_accesses = r->nr_accesses_bp / 10000;
 	tr->age = r->age;
 	tr->sz_filter_passed = sz_filter_passed;
+	/* As nr_accesses would be in the newest kernels: moving sums. */
+	nr_probes = damon_nr_probes(ctx);
+	if (nr_probes > DAMON_MAX_PROBES)
+		nr_probes = DAMON_MAX_PROBES;
+	if (!fs_array_set(&tr->probes.arr, &fs_tried_probe_type, nr_probes,
+			  &tr->probes)) {
+		unsigned int i;
+
+		for (i = 0; i < tr->probes.arr.nr; i++) {
+			struct st_tried_probe *tp = tr->probes.arr.items[i];
+
+			tp->hits = damon_probe_hits_mvsum(ctx, r, i);
+		}
+	}
 out:
 	pthread_mutex_unlock(&fs_tree_lock);
 }

@@ -13,15 +13,64 @@ static const char *const fs_filter_keywords[] = {
 #undef FS_DUMP_KW
 };
 
+_Static_assert(DAMON_MAX_PROBES == 4, "dump_region() prints four hits");
+
 static void dump_region(struct fs_buf *b, struct damon_region *r)
 {
 	fs_buf_printf(b,
 		      "{\"ar\": {\"start\": %lu, \"end\": %lu}, "
 		      "\"sampling_addr\": %lu, \"nr_accesses\": %u, "
 		      "\"nr_accesses_bp\": %u, \"last_nr_accesses\": %u, "
-		      "\"age\": %u}",
+		      "\"age\": %u, \"probe_hits\": [%u, %u, %u, %u], "
+		      "\"last_probe_hits\": [%u, %u, %u, %u]}",
 		      r->ar.start, r->ar.end, r->sampling_addr, r->nr_accesses,
-		      r->nr_accesses_bp, r->last_nr_accesses, r->age);
+		      r->nr_accesses_bp, r->last_nr_accesses, r->age,
+		      r->probe_hits[0], r->probe_hits[1], r->probe_hits[2],
+		      r->probe_hits[3], r->last_probe_hits[0],
+		      r->last_probe_hits[1], r->last_probe_hits[2],
+		      r->last_probe_hits[3]);
+}
+
+/* probes[{weight}] as the kernel's dump, plus preps and filters */
+static void dump_probes(struct fs_buf *b, struct damon_ctx *ctx)
+{
+	struct damon_probe *p;
+	struct damon_filter *f;
+	struct damon_prep *prep;
+	bool first = true, ffirst;
+
+	damon_for_each_probe(p, ctx) {
+		fs_buf_printf(b, "%s{\"weight\": %u, \"preps\": [",
+			      first ? "" : ", ", p->weight);
+		first = false;
+		ffirst = true;
+		damon_for_each_prep(prep, p) {
+			fs_buf_puts(b, ffirst ? "" : ", ");
+			ffirst = false;
+			fs_buf_json_str(
+				b,
+				damon_prep_action_name(prep->action) ?
+					damon_prep_action_name(prep->action) :
+					"unknown");
+		}
+		fs_buf_puts(b, "], \"filters\": [");
+		ffirst = true;
+		damon_for_each_filter(f, p) {
+			const char *name = damon_filter_type_name(f->type);
+
+			fs_buf_puts(b,
+				    ffirst ? "{\"type\": " : ", {\"type\": ");
+			ffirst = false;
+			fs_buf_json_str(b, name ? name : "unknown");
+			fs_buf_printf(b,
+				      ", \"matching\": %s, \"allow\": %s, "
+				      "\"memcg_id\": %llu}",
+				      f->matching ? "true" : "false",
+				      f->allow ? "true" : "false",
+				      (unsigned long long)f->memcg_id);
+		}
+		fs_buf_puts(b, "]}");
+	}
 }
 
 static void dump_target(struct fs_buf *b, struct damon_ctx *ctx,
@@ -76,6 +125,10 @@ static void dump_filter(struct fs_buf *b, struct damos_filter *f)
 	case DAMOS_FILTER_TYPE_HUGEPAGE_SIZE:
 		fs_buf_printf(b, ", \"sz_range\": [%lu, %lu]", f->sz_range.min,
 			      f->sz_range.max);
+		break;
+	case DAMOS_FILTER_TYPE_PROBE_HITS_WSUM:
+		fs_buf_printf(b, ", \"range\": [%lu, %lu]", f->range_min,
+			      f->range_max);
 		break;
 	default:
 		break;
@@ -192,12 +245,14 @@ void fs_dump_ctx(struct damon_ctx *ctx, struct fs_buf *b)
 		"\"min_sample_us\": %lu, \"max_sample_us\": %lu}, "
 		"\"min_nr_regions\": %lu, \"max_nr_regions\": %lu}, "
 		"\"addr_unit\": %lu, \"min_region_sz\": %lu, "
-		"\"probes\": [], \"adaptive_targets\": [",
+		"\"probes\": [",
 		(int)ctx->ops.id, a->sample_interval, a->aggr_interval,
 		a->ops_update_interval, a->intervals_goal.access_bp,
 		a->intervals_goal.aggrs, a->intervals_goal.min_sample_us,
 		a->intervals_goal.max_sample_us, a->min_nr_regions,
 		a->max_nr_regions, ctx->addr_unit, ctx->min_region_sz);
+	dump_probes(b, ctx);
+	fs_buf_puts(b, "], \"adaptive_targets\": [");
 	damon_for_each_target(t, ctx) {
 		if (!first)
 			fs_buf_puts(b, ", ");

@@ -61,6 +61,10 @@ static const char *const filter_type_names[] = { DAMOS_FILTER_TYPES(
 /* Index == enum damon_ops_id; "app" is for library users only. */
 const char *const fs_ops_names[] = { "vaddr", "fvaddr", "paddr", "sim" };
 static const char *const tuner_names[] = { "consist", "temporal" };
+static const char *const probe_filter_type_names[] = { DAMON_FILTER_TYPES(
+	FS_KW_NAME) };
+static const char *const prep_action_names[] = { DAMON_PREP_ACTIONS(
+	FS_KW_NAME) };
 static const char *const wmark_names[] = { "none", "free_mem_rate" };
 
 _Static_assert(sizeof(action_names) / sizeof(action_names[0]) ==
@@ -72,6 +76,10 @@ _Static_assert(sizeof(filter_type_names) / sizeof(filter_type_names[0]) ==
 _Static_assert(DAMON_OPS_SIM == 3, "ops keywords follow enum damon_ops_id");
 _Static_assert(NR_DAMOS_QUOTA_GOAL_TUNERS == 2, "tuner keywords");
 _Static_assert(NR_DAMOS_WMARK_METRICS == 2, "watermark keywords");
+_Static_assert(sizeof(probe_filter_type_names) /
+			       sizeof(probe_filter_type_names[0]) ==
+		       NR_DAMON_FILTER_TYPES,
+	       "probe filter keywords");
 
 #define FS_KW(arr)                                      \
 	{                                               \
@@ -84,6 +92,9 @@ static const struct fs_keywords kw_ops = { fs_ops_names, FS_NR_OPS_NAMES,
 					   NULL };
 static const struct fs_keywords kw_tuner = FS_KW(tuner_names);
 static const struct fs_keywords kw_wmark = FS_KW(wmark_names);
+static const struct fs_keywords kw_probe_filter_type =
+	FS_KW(probe_filter_type_names);
+static const struct fs_keywords kw_prep_action = FS_KW(prep_action_names);
 
 /* core_filters/ takes only core types, ops_filters/ only ops types. */
 static bool filter_type_valid(const void *obj, unsigned int idx)
@@ -164,6 +175,12 @@ static int access_source_show(void *obj, struct fs_buf *out)
 		.name = n, .mode = 0600, .kind = FS_NR, .flags = fl,   \
 		.off = offsetof(T, f) + offsetof(struct fs_array, nr), \
 		.child = ct                                            \
+	}
+#define F_NR_MAX(n, T, f, ct, max)                                     \
+	{                                                              \
+		.name = n, .mode = 0600, .kind = FS_NR,                \
+		.off = offsetof(T, f) + offsetof(struct fs_array, nr), \
+		.child = ct, .nr_max = max                             \
 	}
 #define F_SPECIAL(n, m, fl, sh, st)                                    \
 	{                                                              \
@@ -258,9 +275,89 @@ static const struct fs_dir_type t_intervals = {
 	.init = intervals_init,
 };
 
+/* monitoring_attrs/probes/<P>/filters/<F> */
+static const struct fs_file probe_filter_files_[] = {
+	F_KW("type", struct st_probe_filter, type, &kw_probe_filter_type),
+	F_RW("matching", FS_BOOL, struct st_probe_filter, matching, 0),
+	F_RW("allow", FS_BOOL, struct st_probe_filter, allow, 0),
+	F_RW("path", FS_STRING, struct st_probe_filter, path, 0),
+};
+static const struct fs_dir_type t_probe_filter = {
+	.name = "probe_filter",
+	.files = probe_filter_files_,
+	.nr_files = ARR_SIZE(probe_filter_files_),
+	.arr_off = FS_NO_ARR,
+	.size = sizeof(struct st_probe_filter),
+};
+static const struct fs_file probe_filters_files_[] = {
+	F_NR("nr_filters", struct st_probe_filters, arr, &t_probe_filter, 0),
+};
+static const struct fs_dir_type t_probe_filters = {
+	.name = "probe_filters",
+	.files = probe_filters_files_,
+	.nr_files = ARR_SIZE(probe_filters_files_),
+	.arr_off = offsetof(struct st_probe_filters, arr),
+	.child = &t_probe_filter,
+	.size = sizeof(struct st_probe_filters),
+};
+
+/* monitoring_attrs/probes/<P>/preps/<R> */
+static const struct fs_file prep_files_[] = {
+	F_KW("action", struct st_prep, action, &kw_prep_action),
+};
+static const struct fs_dir_type t_prep = {
+	.name = "prep",
+	.files = prep_files_,
+	.nr_files = ARR_SIZE(prep_files_),
+	.arr_off = FS_NO_ARR,
+	.size = sizeof(struct st_prep),
+};
+static const struct fs_file preps_files_[] = {
+	F_NR("nr_preps", struct st_preps, arr, &t_prep, 0),
+};
+static const struct fs_dir_type t_preps = {
+	.name = "preps",
+	.files = preps_files_,
+	.nr_files = ARR_SIZE(preps_files_),
+	.arr_off = offsetof(struct st_preps, arr),
+	.child = &t_prep,
+	.size = sizeof(struct st_preps),
+};
+
+/* monitoring_attrs/probes/<P> */
+static const struct fs_file probe_files_[] = {
+	F_RW("weight", FS_UINT, struct st_probe, weight, 0),
+};
+static const struct fs_subdir probe_dirs_[] = {
+	D("filters", &t_probe_filters, struct st_probe, filters),
+	D("preps", &t_preps, struct st_probe, preps),
+};
+static const struct fs_dir_type t_probe = {
+	.name = "probe",
+	.files = probe_files_,
+	.nr_files = ARR_SIZE(probe_files_),
+	.dirs = probe_dirs_,
+	.nr_dirs = ARR_SIZE(probe_dirs_),
+	.arr_off = FS_NO_ARR,
+	.size = sizeof(struct st_probe),
+};
+static const struct fs_file probes_files_[] = {
+	F_NR_MAX("nr_probes", struct st_probes, arr, &t_probe,
+		 DAMON_MAX_PROBES),
+};
+static const struct fs_dir_type t_probes = {
+	.name = "probes",
+	.files = probes_files_,
+	.nr_files = ARR_SIZE(probes_files_),
+	.arr_off = offsetof(struct st_probes, arr),
+	.child = &t_probe,
+	.size = sizeof(struct st_probes),
+};
+
 static const struct fs_subdir attrs_dirs_[] = {
 	D("intervals", &t_intervals, struct st_attrs, intervals),
 	D("nr_regions", &t_nr_regions, struct st_attrs, nr_regions),
+	D("probes", &t_probes, struct st_attrs, probes),
 };
 static const struct fs_dir_type t_attrs = {
 	.name = "monitoring_attrs",
@@ -504,10 +601,32 @@ static const struct fs_file tried_region_files_[] = {
 	F_RO("sz_filter_passed", FS_ULONG, struct st_tried_region,
 	     sz_filter_passed),
 };
+/* tried_regions/<R>/probes/<P>/hits, made with the region */
+static const struct fs_file tried_probe_files_[] = {
+	F_RO("hits", FS_UINT, struct st_tried_probe, hits),
+};
+const struct fs_dir_type fs_tried_probe_type = {
+	.name = "tried_probe",
+	.files = tried_probe_files_,
+	.nr_files = ARR_SIZE(tried_probe_files_),
+	.arr_off = FS_NO_ARR,
+	.size = sizeof(struct st_tried_probe),
+};
+static const struct fs_dir_type t_tried_probes = {
+	.name = "tried_probes",
+	.arr_off = offsetof(struct st_tried_probes, arr),
+	.child = &fs_tried_probe_type,
+	.size = sizeof(struct st_tried_probes),
+};
+static const struct fs_subdir tried_region_dirs_[] = {
+	D("probes", &t_tried_probes, struct st_tried_region, probes),
+};
 const struct fs_dir_type fs_tried_region_type = {
 	.name = "tried_region",
 	.files = tried_region_files_,
 	.nr_files = ARR_SIZE(tried_region_files_),
+	.dirs = tried_region_dirs_,
+	.nr_dirs = ARR_SIZE(tried_region_dirs_),
 	.arr_off = FS_NO_ARR,
 	.size = sizeof(struct st_tried_region),
 };
@@ -1211,7 +1330,8 @@ ssize_t fs_write(const char *path, const char *data, size_t len)
 		err = fs_kstrtoint(kbuf, &nr);
 		if (err)
 			return err;
-		if (nr < 0 || ((f->flags & FS_NR_MAX1) && nr > 1))
+		if (nr < 0 || ((f->flags & FS_NR_MAX1) && nr > 1) ||
+		    (f->nr_max && (unsigned int)nr > f->nr_max))
 			return -EINVAL;
 		if (pthread_mutex_trylock(&fs_sysfs_lock))
 			return -EBUSY;

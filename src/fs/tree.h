@@ -63,9 +63,41 @@ struct st_intervals {
 	struct st_intervals_goal goal;
 };
 
+/* monitoring_attrs/probes/<P>/filters/<F> */
+struct st_probe_filter {
+	unsigned int type; /* enum damon_filter_type */
+	bool matching;
+	bool allow;
+	char *path; /* memcg path */
+};
+
+struct st_probe_filters {
+	struct fs_array arr;
+};
+
+/* monitoring_attrs/probes/<P>/preps/<R> */
+struct st_prep {
+	unsigned int action; /* enum damon_prep_action */
+};
+
+struct st_preps {
+	struct fs_array arr;
+};
+
+struct st_probe {
+	unsigned int weight;
+	struct st_probe_filters filters;
+	struct st_preps preps;
+};
+
+struct st_probes {
+	struct fs_array arr;
+};
+
 struct st_attrs {
 	struct st_intervals intervals;
 	struct st_range nr_regions;
+	struct st_probes probes;
 };
 
 struct st_region {
@@ -166,12 +198,22 @@ struct st_stats {
 	unsigned long max_nr_snapshots;
 };
 
+/* tried_regions/<R>/probes/<P> */
+struct st_tried_probe {
+	unsigned int hits;
+};
+
+struct st_tried_probes {
+	struct fs_array arr;
+};
+
 struct st_tried_region {
 	unsigned long start;
 	unsigned long end;
 	unsigned int nr_accesses;
 	unsigned int age;
 	unsigned long sz_filter_passed;
+	struct st_tried_probes probes;
 };
 
 struct st_tried_regions {
@@ -276,6 +318,7 @@ struct fs_file {
 	size_t off; /* field in the directory's object */
 	const struct fs_keywords *kw;
 	const struct fs_dir_type *child; /* FS_NR */
+	unsigned int nr_max; /* FS_NR: most children (0: no limit) */
 	int (*show)(void *obj, struct fs_buf *out);
 	int (*store)(void *obj, const char *buf);
 };
@@ -347,6 +390,7 @@ void *fs_array_append(struct fs_array *arr, const struct fs_dir_type *type,
 		      void *parent);
 
 extern const struct fs_dir_type fs_tried_region_type;
+extern const struct fs_dir_type fs_tried_probe_type;
 extern const char *const fs_ops_names[];
 #define FS_NR_OPS_NAMES 4u
 

@@ -60,6 +60,14 @@
  * "has the property" filter.  sz_filter_passed is reported only when the
  * scheme has ops filters, as vaddr does.
  *
+ * Probes (data attribute monitoring): a page is anonymous unless its
+ * workload region has an init_file (then it is file-backed); every page is
+ * in memcg 0; set_pgidle marks each region's sampled page idle when the
+ * sample starts, and its idle flag is unset at the end of the sample iff
+ * the page was accessed meanwhile (the same draw as the access check when
+ * both run); a page never marked idle has it unset.  Guard pages have no
+ * page and hit no probe.
+ *
  * Metrics: one node (0) holding the targets' workloads plus SIM_NODE_EXTRA
  * of other memory; used = resident bytes; active/inactive as for the
  * filters; some_mem_psi_us = refaults x DAMON_SIM_REFAULT_STALL_US;
@@ -381,6 +389,13 @@ struct sim_target {
 	struct sim_out **out; /* per region, NULL while all resident */
 	unsigned long nr_out;
 	unsigned long refaults;
+	/* probes: when set_pgidle marked the sampled pages idle */
+	uint64_t pgidle_ns;
+	bool pgidle_marked;
+	/* check_accesses' results by region order, for pgidle_unset */
+	bool *accessed;
+	unsigned int nr_accessed;
+	bool accessed_valid;
 	/* damon_sim_true_wss() of the last (phase, window) asked for */
 	int wss_phase;
 	uint64_t wss_window_ns;
@@ -399,6 +414,7 @@ static void sim_target_free(struct sim_target *st)
 		free(st->out);
 	}
 	sim_workload_put(st->wl);
+	free(st->accessed);
 	free(st);
 }
 
@@ -605,6 +621,8 @@ static void sim_prepare_access_checks(struct damon_ctx *ctx)
 	}
 }
 
+static int sim_grow_accessed(struct sim_target *st, struct damon_target *t);
+
 static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 {
 	uint64_t now = damon_now_ns(ctx);
@@ -612,19 +630,27 @@ static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 	struct damon_target *t;
 	struct damon_region *r;
 
+	bool keep =
+		damon_probe_uses_filter(ctx, DAMON_FILTER_TYPE_PGIDLE_UNSET);
+
 	damon_for_each_target(t, ctx) {
 		struct sim_target *st = t->ops_priv;
 		uint64_t a = 0, b = 0;
+		unsigned int i = 0;
 
 		if (st && st->prepared) {
 			a = sim_wtime(st, st->prep_ns);
 			b = sim_wtime(st, now);
 		}
+		if (st && keep)
+			st->accessed_valid = !sim_grow_accessed(st, t);
 		damon_for_each_region(r, t) {
 			bool accessed =
 				st && st->prepared &&
 				sim_sample(ctx, st, r->sampling_addr, a, b);
 
+			if (st && keep && st->accessed_valid)
+				st->accessed[i++] = accessed;
 			damon_update_region_access_rate(r, accessed,
 							&ctx->attrs);
 			if (r->nr_accesses > max_nr_accesses)
@@ -634,6 +660,112 @@ static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 			st->prepared = false;
 	}
 	return max_nr_accesses;
+}
+
+/* ---- probes ---- */
+
+/* Make room for one check result per region of @t. */
+static int sim_grow_accessed(struct sim_target *st, struct damon_target *t)
+{
+	unsigned int n = damon_nr_regions(t);
+	bool *a;
+
+	if (n <= st->nr_accessed)
+		return 0;
+	a = realloc(st->accessed, n * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	st->accessed = a;
+	st->nr_accessed = n;
+	return 0;
+}
+
+/* Pick every region's sampling address, as prepare_access_checks does. */
+static void sim_set_sampling_addrs(struct damon_ctx *ctx,
+				   struct damon_target *t,
+				   struct sim_target *st)
+{
+	struct damon_region *r;
+
+	if (st->refit || !damon_nr_regions(t))
+		sim_fit_regions(ctx, t, st->wl);
+	st->refit = false;
+	damon_for_each_region(r, t)
+		r->sampling_addr = damon_rand(ctx, r->ar.start, r->ar.end);
+}
+
+static void sim_prep_probes(struct damon_ctx *ctx, bool set_sampling_addr)
+{
+	uint64_t now = damon_now_ns(ctx);
+	struct damon_target *t;
+
+	damon_for_each_target(t, ctx) {
+		struct sim_target *st = sim_target_of(ctx, t);
+
+		if (!st)
+			continue;
+		if (set_sampling_addr)
+			sim_set_sampling_addrs(ctx, t, st);
+		/* set_pgidle is the only prep action */
+		st->pgidle_ns = now;
+		st->pgidle_marked = true;
+		st->accessed_valid = false;
+	}
+}
+
+static unsigned int sim_apply_probes(struct damon_ctx *ctx,
+				     bool set_sampling_addr,
+				     bool return_max_wsum)
+{
+	bool need_idle =
+		damon_probe_uses_filter(ctx, DAMON_FILTER_TYPE_PGIDLE_UNSET);
+	uint64_t now = damon_now_ns(ctx);
+	unsigned int max_wsum = 0;
+	struct damon_target *t;
+	struct damon_region *r;
+
+	damon_for_each_target(t, ctx) {
+		struct sim_target *st = sim_target_of(ctx, t);
+		unsigned int i = 0;
+
+		if (!st)
+			continue;
+		if (set_sampling_addr)
+			sim_set_sampling_addrs(ctx, t, st);
+		damon_for_each_region(r, t) {
+			const struct sim_workload *wl = st->wl;
+			int ri = sim_region_of(wl, r->sampling_addr);
+			struct damon_page_attrs pa = { .pgidle_unset = true };
+			unsigned int wsum;
+			bool cached = st->accessed_valid && i < st->nr_accessed;
+
+			i++;
+			if (ri < 0) {
+				/* a guard page: nothing to hit */
+				wsum = damon_probe_hits_wsum(ctx, r, false,
+							     false);
+				goto next;
+			}
+			pa.anon = !wl->cfg->regions[ri].init_file;
+			pa.memcg_id = 0;
+			if (need_idle && st->pgidle_marked) {
+				if (cached)
+					pa.pgidle_unset = st->accessed[i - 1];
+				else
+					pa.pgidle_unset = sim_sample(
+						ctx, st, r->sampling_addr,
+						sim_wtime(st, st->pgidle_ns),
+						sim_wtime(st, now));
+			}
+			wsum = damon_probe_account(ctx, r, &pa);
+next:
+			if (wsum > max_wsum)
+				max_wsum = wsum;
+		}
+		st->pgidle_marked = false;
+		st->accessed_valid = false;
+	}
+	return return_max_wsum ? max_wsum : 0;
 }
 
 static bool sim_target_valid(struct damon_target *t)
@@ -915,6 +1047,8 @@ static struct damon_operations sim_ops = {
 	.get_wmark_metric = sim_get_wmark_metric,
 	.commit_priv = sim_commit_priv,
 	.free_priv = sim_free_priv,
+	.prep_probes = sim_prep_probes,
+	.apply_probes = sim_apply_probes,
 };
 
 /* ---- 5. the public API ---- */

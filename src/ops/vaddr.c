@@ -278,6 +278,121 @@ static void fvaddr_init(struct damon_ctx *ctx)
 		vaddr_target_of(t);
 }
 
+/* ---- choosing the access source ---- */
+
+/* Which source @ctx uses, deciding it on first use (auto: page idle). */
+static enum udamon_access_src vaddr_source(struct damon_ctx *ctx,
+					   struct udamon_pidle **pip)
+{
+	struct udamon_real_ctx *rc = udamon__real_ctx(ctx);
+
+	*pip = NULL;
+	if (!rc)
+		return UDAMON_SRC_UFFD_WP;
+	if (rc->src == UDAMON_SRC_AUTO) {
+		if (rc->want == UDAMON_SRC_UFFD_WP)
+			rc->src = UDAMON_SRC_UFFD_WP;
+		else if (rc->want == UDAMON_SRC_PAGE_IDLE ||
+			 udamon__page_idle_usable())
+			rc->src = UDAMON_SRC_PAGE_IDLE;
+		else
+			rc->src = UDAMON_SRC_UFFD_WP;
+	}
+	if (rc->src == UDAMON_SRC_PAGE_IDLE)
+		*pip = udamon__real_pidle(rc);
+	return rc->src;
+}
+
+int damon_set_access_source(struct damon_ctx *ctx, const char *name)
+{
+	struct udamon_real_ctx *rc;
+	enum udamon_access_src want;
+
+	if (!ctx || !name ||
+	    (ctx->ops.id != DAMON_OPS_VADDR && ctx->ops.id != DAMON_OPS_FVADDR))
+		return -EINVAL;
+	if (!strcmp(name, "auto"))
+		want = UDAMON_SRC_AUTO;
+	else if (!strcmp(name, "page-idle"))
+		want = UDAMON_SRC_PAGE_IDLE;
+	else if (!strcmp(name, "uffd-wp"))
+		want = UDAMON_SRC_UFFD_WP;
+	else
+		return -EINVAL;
+	rc = udamon__real_ctx(ctx);
+	if (!rc)
+		return -ENOMEM;
+	if (rc->want != want) {
+		rc->want = want;
+		rc->src = UDAMON_SRC_AUTO;
+	}
+	return 0;
+}
+
+/* ---- the page idle source: PFNs from /proc/PID/pagemap ---- */
+
+/* The PFN mapped at @addr, or UDAMON_PFN_NONE. */
+static uint64_t vaddr_pfn_of(int fd, unsigned long addr)
+{
+	uint64_t ent;
+
+	if (fd < 0 ||
+	    udamon__kpage_read(fd, addr / VADDR_PAGE_SZ, 1, &ent) != 1)
+		return UDAMON_PFN_NONE;
+	/* Without CAP_SYS_ADMIN the kernel hides PFNs as 0. */
+	if (!(ent & UDAMON_PM_PRESENT) || !(ent & UDAMON_PM_PFN_MASK))
+		return UDAMON_PFN_NONE;
+	return ent & UDAMON_PM_PFN_MASK;
+}
+
+static void vaddr_pidle_prepare(struct damon_ctx *ctx, struct udamon_pidle *pi)
+{
+	struct damon_target *t;
+	struct damon_region *r;
+
+	udamon__pidle_begin(pi);
+	damon_for_each_target(t, ctx) {
+		struct vaddr_target *vt = vaddr_target_of(t);
+		int fd = vt ? vaddr_pagemap_fd(vt) : -1;
+
+		damon_for_each_region(r, t) {
+			r->sampling_addr =
+				damon_rand(ctx, r->ar.start, r->ar.end);
+			if (udamon__pidle_add(
+				    pi,
+				    udamon__pidle_sample_pfn(
+					    pi,
+					    vaddr_pfn_of(fd,
+							 r->sampling_addr)))) {
+				pi->nr = 0;
+				return;
+			}
+		}
+	}
+	udamon__pidle_mark(pi);
+}
+
+static unsigned int vaddr_pidle_check(struct damon_ctx *ctx,
+				      struct udamon_pidle *pi)
+{
+	unsigned int max_nr_accesses = 0;
+	struct damon_target *t;
+	struct damon_region *r;
+	size_t i = 0;
+
+	udamon__pidle_collect(pi);
+	damon_for_each_target(t, ctx) {
+		damon_for_each_region(r, t) {
+			damon_update_region_access_rate(
+				r, udamon__pidle_accessed(pi, i++),
+				&ctx->attrs);
+			if (r->nr_accesses > max_nr_accesses)
+				max_nr_accesses = r->nr_accesses;
+		}
+	}
+	return max_nr_accesses;
+}
+
 /* ---- the access source: uffd-wp + PAGEMAP_SCAN ---- */
 
 /*
@@ -345,8 +460,23 @@ int udamon__vaddr_page_written(int fd, unsigned long addr)
 
 static void vaddr_prepare_access_checks(struct damon_ctx *ctx)
 {
+	struct udamon_pidle *pi;
 	struct damon_target *t;
 	struct damon_region *r;
+
+	if (vaddr_source(ctx, &pi) == UDAMON_SRC_PAGE_IDLE) {
+		if (pi) {
+			vaddr_pidle_prepare(ctx, pi);
+			return;
+		}
+		/* Unusable after all: sample, see nothing. */
+		damon_for_each_target(t, ctx) {
+			damon_for_each_region(r, t)
+				r->sampling_addr =
+					damon_rand(ctx, r->ar.start, r->ar.end);
+		}
+		return;
+	}
 
 	damon_for_each_target(t, ctx) {
 		struct vaddr_target *vt = vaddr_target_of(t);
@@ -370,6 +500,18 @@ static unsigned int vaddr_check_accesses(struct damon_ctx *ctx)
 	struct damon_target *t;
 	struct damon_region *r;
 	unsigned int max_nr_accesses = 0;
+	struct udamon_real_ctx *real = ctx->ops_priv;
+
+	if (real && real->src == UDAMON_SRC_PAGE_IDLE) {
+		if (real->pi_open)
+			return vaddr_pidle_check(ctx, &real->pi);
+		damon_for_each_target(t, ctx) {
+			damon_for_each_region(r, t)
+				damon_update_region_access_rate(r, false,
+								&ctx->attrs);
+		}
+		return 0;
+	}
 
 	damon_for_each_target(t, ctx) {
 		struct vaddr_target *vt = vaddr_target_of(t);
@@ -437,6 +579,31 @@ static void vaddr_log_action_once(struct vaddr_target *vt,
 		    damos_action_name(action), vt ? vt->pid : -1, why);
 }
 
+static bool vaddr_written_fn(void *arg, unsigned long addr)
+{
+	return udamon__vaddr_page_written(*(int *)arg, addr) > 0;
+}
+
+/* Bytes of [@start, @end) that pass @s's ops filters (stat, migrate). */
+static unsigned long vaddr_filters_walk(struct damon_ctx *ctx,
+					struct vaddr_target *vt,
+					struct damos *s, unsigned long start,
+					unsigned long end)
+{
+	struct udamon_real_ctx *rc = udamon__real_ctx(ctx);
+	int fd = vaddr_pagemap_fd(vt);
+	enum udamon_access_src src;
+	struct udamon_pidle *pi;
+
+	if (!rc || fd < 0)
+		return 0;
+	src = vaddr_source(ctx, &pi);
+	/* young comes from the source: the bitmap, or uffd-wp writes. */
+	return udamon__ops_filters_walk_pagemap(
+		udamon__real_kpages(rc), fd, s, start, end,
+		src == UDAMON_SRC_PAGE_IDLE ? NULL : vaddr_written_fn, &fd);
+}
+
 static unsigned long vaddr_apply_scheme(struct damon_ctx *ctx,
 					struct damon_target *t,
 					struct damon_region *r, struct damos *s,
@@ -450,10 +617,16 @@ static unsigned long vaddr_apply_scheme(struct damon_ctx *ctx,
 	struct iovec iov;
 	ssize_t done;
 
-	if (s->action == DAMOS_STAT)
+	if (s->action == DAMOS_STAT) {
+		if (vt && !vt->gone && !damon_list_empty(&s->ops_filters))
+			*sz_filter_passed =
+				vaddr_filters_walk(ctx, vt, s, start, end);
 		return 0;
+	}
 	if (!vt || vt->gone)
 		return 0;
+	if (s->action == DAMOS_MIGRATE_HOT || s->action == DAMOS_MIGRATE_COLD)
+		return udamon__vaddr_migrate(t->pid, s, start, end);
 	if (advice < 0) {
 		vaddr_log_action_once(vt, s->action,
 				      "not supported by udamon's vaddr");
@@ -551,6 +724,7 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 {
 	struct udamon_page_region vec[1];
 	struct damon_addr_range uw = { 0, 0 };
+	enum udamon_access_src want;
 	char path[64];
 	int pidfd, fd, rc;
 
@@ -577,6 +751,21 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 			why, len, -EINVAL,
 			"vaddr: cannot open %s: %s (monitoring another process needs ptrace read access to it)",
 			path, strerror(errno));
+	want = ctx->ops_priv ? ((struct udamon_real_ctx *)ctx->ops_priv)->want :
+			       UDAMON_SRC_AUTO;
+	if (want == UDAMON_SRC_PAGE_IDLE ||
+	    (want == UDAMON_SRC_AUTO && udamon__page_idle_usable())) {
+		struct udamon_pidle pi;
+		char buf[256];
+
+		udamon__sys.close(fd);
+		if (udamon__pidle_open(&pi, buf, sizeof(buf)))
+			return vaddr_why(
+				why, len, -EINVAL,
+				"vaddr: page-idle source chosen, but %s", buf);
+		udamon__pidle_close(&pi);
+		return 0;
+	}
 	/* An empty scan tells whether the kernel has PAGEMAP_SCAN at all. */
 	rc = vaddr_scan(fd, 0, 0, 0, UDAMON_PAGE_IS_WRITTEN, vec, 1);
 	if (rc == -ENOTTY || rc == -EINVAL || rc == -ENOSYS) {
@@ -627,7 +816,8 @@ int damon_vaddr_check_ctx(struct damon_ctx *ctx, char *why, size_t len)
 			all_self = false;
 	}
 	damon_for_each_scheme(s, ctx) {
-		if (s->action == DAMOS_STAT)
+		if (s->action == DAMOS_STAT || s->action == DAMOS_MIGRATE_HOT ||
+		    s->action == DAMOS_MIGRATE_COLD)
 			continue;
 		if (vaddr_madvise_advice(s->action) < 0)
 			return vaddr_why(
@@ -645,6 +835,24 @@ int damon_vaddr_check_ctx(struct damon_ctx *ctx, char *why, size_t len)
 	return 0;
 }
 
+/* The source in use, or the one a start would choose. */
+static const char *vaddr_source_name(struct damon_ctx *ctx)
+{
+	struct udamon_real_ctx *rc = ctx->ops_priv;
+	enum udamon_access_src src = rc ? rc->src : UDAMON_SRC_AUTO;
+
+	if (src == UDAMON_SRC_AUTO) {
+		if (rc && rc->want != UDAMON_SRC_AUTO)
+			src = rc->want;
+		else
+			src = udamon__page_idle_usable() ?
+				      UDAMON_SRC_PAGE_IDLE :
+				      UDAMON_SRC_UFFD_WP;
+	}
+	return src == UDAMON_SRC_PAGE_IDLE ? "page-idle" :
+					     "uffd-wp (writes only)";
+}
+
 const char *damon_access_source_name(struct damon_ctx *ctx)
 {
 	if (!ctx)
@@ -652,7 +860,9 @@ const char *damon_access_source_name(struct damon_ctx *ctx)
 	switch (ctx->ops.id) {
 	case DAMON_OPS_VADDR:
 	case DAMON_OPS_FVADDR:
-		return "uffd-wp (writes only)";
+		return vaddr_source_name(ctx);
+	case DAMON_OPS_PADDR:
+		return "page-idle";
 	case DAMON_OPS_SIM:
 		return "sim";
 	case DAMON_OPS_APP:
@@ -672,6 +882,10 @@ static struct damon_operations vaddr_ops = {
 	.apply_scheme = vaddr_apply_scheme,
 	.target_valid = vaddr_target_valid,
 	.cleanup_target = vaddr_cleanup_target,
+	.get_goal_metric = udamon__sysmetrics_goal,
+	.get_wmark_metric = udamon__sysmetrics_wmark,
+	.commit_priv = udamon__real_commit_priv,
+	.free_priv = udamon__real_free_priv,
 	.check_ctx = damon_vaddr_check_ctx,
 };
 
@@ -684,6 +898,10 @@ static struct damon_operations fvaddr_ops = {
 	.apply_scheme = vaddr_apply_scheme,
 	.target_valid = vaddr_target_valid,
 	.cleanup_target = vaddr_cleanup_target,
+	.get_goal_metric = udamon__sysmetrics_goal,
+	.get_wmark_metric = udamon__sysmetrics_wmark,
+	.commit_priv = udamon__real_commit_priv,
+	.free_priv = udamon__real_free_priv,
 	.check_ctx = damon_vaddr_check_ctx,
 };
 

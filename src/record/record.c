@@ -8,14 +8,14 @@
  *   header                               <- header block
  *   clock virtual
  *   ...
- *   end 1c291ca3                         <- CRC-32 of the block's lines
+ *   end 0ce77c48                         <- CRC-32 of the block's lines
  *   snapshot 0 0 100000000 5000 100000   <- snapshot block
  *   target 0 2
- *   0x100000000 0x100a00000 20 3
+ *   0x100000000 0x100a00000 20 0
  *   0x100a01000 0x101401000 0 7
- *   end 5e5bd1b3
- *   event pause 1234000000               <- event block
- *   end 0f3d5c81
+ *   end 775a17db
+ *   event pause 12000000000              <- event block
+ *   end 88310dcb
  *
  * Every block ends with an "end" line holding the CRC-32 (zlib's) of the
  * block's bytes before that line.  A block is written with one write(), so
@@ -243,7 +243,8 @@ int udamon_record_writer_fdopen(int fd, const struct udamon_record_header *hdr,
 		goto fail;
 	sb_printf(&w->sb, "header\n");
 	sb_printf(&w->sb, "created %" PRId64 "\n", hdr->created);
-	sb_printf(&w->sb, "clock %s\n", hdr->virtual_clock ? "virtual" : "real");
+	sb_printf(&w->sb, "clock %s\n",
+		  hdr->virtual_clock ? "virtual" : "real");
 	sb_printf(&w->sb, "ops %s\n", hdr->ops);
 	sb_printf(&w->sb, "source ");
 	sb_escaped(&w->sb, hdr->source);
@@ -300,9 +301,9 @@ int udamon_record_write_snapshot(struct udamon_record_writer *w,
 	unsigned int ti, i;
 
 	if (!w || !snap || w->stopped || snap->seq != w->nr_snapshots ||
-	    snap->nr_targets != w->nr_targets || snap->end_ns < snap->start_ns ||
-	    snap->end_ns < w->last_time_ns || !snap->sample_us ||
-	    snap->aggr_us < snap->sample_us)
+	    snap->nr_targets != w->nr_targets ||
+	    snap->end_ns < snap->start_ns || snap->end_ns < w->last_time_ns ||
+	    !snap->sample_us || snap->aggr_us < snap->sample_us)
 		return -EINVAL;
 	if (w->nr_snapshots && snap->start_ns != w->last_end_ns)
 		return -EINVAL;
@@ -411,7 +412,8 @@ struct udamon_recorder {
 	bool collecting;
 	bool stopped;
 	unsigned long cur_psi;
-	uint64_t last_end_ns;
+	uint64_t last_end_ns; /* of the last snapshot: the next one starts here */
+	uint64_t last_time_ns; /* of the last snapshot or event */
 	int err;
 	unsigned long nr_snapshots;
 	unsigned long last_nr_regions;
@@ -423,7 +425,7 @@ static uint64_t recorder_now(struct udamon_recorder *rec)
 
 	now = now > rec->t0_ns ? now - rec->t0_ns : 0;
 	/* Times never go backwards in a record, whatever the clock did. */
-	return now < rec->last_end_ns ? rec->last_end_ns : now;
+	return now < rec->last_time_ns ? rec->last_time_ns : now;
 }
 
 int udamon_recorder_flush(struct udamon_recorder *rec)
@@ -466,6 +468,7 @@ int udamon_recorder_flush(struct udamon_recorder *rec)
 		return err;
 	}
 	rec->last_end_ns = snap.end_ns;
+	rec->last_time_ns = snap.end_ns;
 	__atomic_store_n(&rec->last_nr_regions, nr_regions, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&rec->nr_snapshots, 1, __ATOMIC_RELAXED);
 	return 0;
@@ -553,7 +556,7 @@ int udamon_recorder_event(struct udamon_recorder *rec,
 	if (err && err != -EINVAL && !rec->err)
 		rec->err = err;
 	if (!err)
-		rec->last_end_ns = now;
+		rec->last_time_ns = now;
 	if (!err && type == UDAMON_RECORD_EV_STOP)
 		rec->stopped = true;
 	return err;
@@ -569,8 +572,7 @@ unsigned long udamon_recorder_nr_snapshots(const struct udamon_recorder *rec)
 	return __atomic_load_n(&rec->nr_snapshots, __ATOMIC_RELAXED);
 }
 
-unsigned long
-udamon_recorder_last_nr_regions(const struct udamon_recorder *rec)
+unsigned long udamon_recorder_last_nr_regions(const struct udamon_recorder *rec)
 {
 	return __atomic_load_n(&rec->last_nr_regions, __ATOMIC_RELAXED);
 }
@@ -603,8 +605,8 @@ struct rd {
 	struct udamon_record *rec;
 
 	/* the current line */
-	size_t pos;	/* offset of the next line */
-	size_t off;	/* offset of the current line */
+	size_t pos; /* offset of the next line */
+	size_t off; /* offset of the current line */
 	unsigned long lineno;
 	const char *line;
 	size_t llen;
@@ -682,8 +684,9 @@ static int rd_split(struct rd *rd, struct toks *t)
 		while (i < rd->llen && rd->line[i] != ' ')
 			i++;
 		if (i == start)
-			return rd_error(rd, "%s", rd->llen ? "empty field" :
-							     "empty line");
+			return rd_error(rd, "%s",
+					rd->llen ? "empty field" :
+						   "empty line");
 		if (t->nr == RD_MAX_TOKENS)
 			return rd_error(rd, "too many fields");
 		t->s[t->nr] = rd->line + start;
@@ -754,8 +757,8 @@ static int rd_dec(struct rd *rd, const struct toks *t, unsigned int i,
 	int err = parse_dec(t->s[i], t->len[i], max, out);
 
 	if (err == -ERANGE)
-		return rd_error(rd, "%s '%.*s' is out of range (max %" PRIu64
-				    ")",
+		return rd_error(rd,
+				"%s '%.*s' is out of range (max %" PRIu64 ")",
 				what, (int)t->len[i], t->s[i], max);
 	if (err)
 		return rd_error(rd, "%s '%.*s' is not a decimal number", what,
@@ -804,7 +807,8 @@ static int rd_block_end(struct rd *rd, size_t block_start, const char *what)
 	size_t i;
 
 	if (rd->llen != 12 || memcmp(rd->line, "end ", 4))
-		return rd_error(rd, "%s: expected the 'end <crc32>' line", what);
+		return rd_error(rd, "%s: expected the 'end <crc32>' line",
+				what);
 	for (i = 4; i < 12; i++) {
 		char c = rd->line[i];
 		unsigned int d;
@@ -822,7 +826,8 @@ static int rd_block_end(struct rd *rd, size_t block_start, const char *what)
 	if (want != have)
 		return rd_error(rd,
 				"%s: checksum mismatch (stored %08" PRIx32
-				", computed %08" PRIx32 "): the block is corrupt",
+				", computed %08" PRIx32
+				"): the block is corrupt",
 				what, have, want);
 	return 0;
 }
@@ -954,9 +959,10 @@ static int rd_header(struct rd *rd, size_t block_start)
 			if (err)
 				return err;
 			if (idx != h->nr_targets)
-				return rd_error(rd,
-						"header: target %u where %u was expected",
-						idx, h->nr_targets);
+				return rd_error(
+					rd,
+					"header: target %u where %u was expected",
+					idx, h->nr_targets);
 			/* pids are non-negative ints. */
 			err = rd_dec(rd, &t, 2, "target pid", INT_MAX, &pid);
 			if (err)
@@ -966,7 +972,8 @@ static int rd_header(struct rd *rd, size_t block_start)
 				int *p;
 
 				if (cap > 65536)
-					return rd_error(rd, "header: too many targets");
+					return rd_error(
+						rd, "header: too many targets");
 				p = realloc(h->pids, cap * sizeof(*p));
 				if (!p)
 					return -ENOMEM;
@@ -1012,9 +1019,10 @@ static int rd_header(struct rd *rd, size_t block_start)
 			if (tok_is(&t, 1, "virtual"))
 				h->virtual_clock = true;
 			else if (!tok_is(&t, 1, "real"))
-				err = rd_error(rd,
-					       "header: clock must be 'real' or 'virtual', not '%.*s'",
-					       (int)t.len[1], t.s[1]);
+				err = rd_error(
+					rd,
+					"header: clock must be 'real' or 'virtual', not '%.*s'",
+					(int)t.len[1], t.s[1]);
 			break;
 		case HK_SEED:
 			err = rd_nfields(rd, &t, 2, "header: seed");
@@ -1037,10 +1045,10 @@ static int rd_header(struct rd *rd, size_t block_start)
 				err = rd_ulong(rd, &t, 2, "max_nr_regions",
 					       &h->max_nr_regions);
 			if (!err && h->min_nr_regions > h->max_nr_regions)
-				err = rd_error(rd,
-					       "header: min_nr_regions %lu > max_nr_regions %lu",
-					       h->min_nr_regions,
-					       h->max_nr_regions);
+				err = rd_error(
+					rd,
+					"header: min_nr_regions %lu > max_nr_regions %lu",
+					h->min_nr_regions, h->max_nr_regions);
 			break;
 		case HK_GOAL:
 			err = rd_nfields(rd, &t, 5, "header: intervals_goal");
@@ -1051,11 +1059,13 @@ static int rd_header(struct rd *rd, size_t block_start)
 				err = rd_ulong(rd, &t, 2, "aggrs",
 					       &h->intervals_goal.aggrs);
 			if (!err)
-				err = rd_ulong(rd, &t, 3, "min_sample_us",
-					       &h->intervals_goal.min_sample_us);
+				err = rd_ulong(
+					rd, &t, 3, "min_sample_us",
+					&h->intervals_goal.min_sample_us);
 			if (!err)
-				err = rd_ulong(rd, &t, 4, "max_sample_us",
-					       &h->intervals_goal.max_sample_us);
+				err = rd_ulong(
+					rd, &t, 4, "max_sample_us",
+					&h->intervals_goal.max_sample_us);
 			break;
 		default:
 			break;
@@ -1129,31 +1139,35 @@ static int rd_regions(struct rd *rd, struct udamon_record_tsnap *ts,
 		if (err)
 			return err;
 		if (t.nr != 4)
-			return rd_error(rd,
-					"snapshot %lu: target %u: region %u needs 4 fields (start end nr_accesses age), not %u",
-					seq, ti, i, t.nr);
+			return rd_error(
+				rd,
+				"snapshot %lu: target %u: region %u needs 4 fields (start end nr_accesses age), not %u",
+				seq, ti, i, t.nr);
 		if (parse_hex(t.s[0], t.len[0], &r->start))
-			return rd_error(rd,
-					"snapshot %lu: target %u: region %u: start '%.*s' is not a 0x-prefixed lowercase hex address",
-					seq, ti, i, (int)t.len[0], t.s[0]);
+			return rd_error(
+				rd,
+				"snapshot %lu: target %u: region %u: start '%.*s' is not a 0x-prefixed lowercase hex address",
+				seq, ti, i, (int)t.len[0], t.s[0]);
 		if (parse_hex(t.s[1], t.len[1], &r->end))
-			return rd_error(rd,
-					"snapshot %lu: target %u: region %u: end '%.*s' is not a 0x-prefixed lowercase hex address",
-					seq, ti, i, (int)t.len[1], t.s[1]);
+			return rd_error(
+				rd,
+				"snapshot %lu: target %u: region %u: end '%.*s' is not a 0x-prefixed lowercase hex address",
+				seq, ti, i, (int)t.len[1], t.s[1]);
 		err = rd_uint(rd, &t, 2, "nr_accesses", &r->nr_accesses);
 		if (!err)
 			err = rd_uint(rd, &t, 3, "age", &r->age);
 		if (err)
 			return err;
 		if (r->start >= r->end)
-			return rd_error(rd,
-					"snapshot %lu: target %u: region %u: start 0x%lx is not below end 0x%lx",
-					seq, ti, i, r->start, r->end);
+			return rd_error(
+				rd,
+				"snapshot %lu: target %u: region %u: start 0x%lx is not below end 0x%lx",
+				seq, ti, i, r->start, r->end);
 		if (i && r->start < ts->regions[i - 1].end)
-			return rd_error(rd,
-					"snapshot %lu: target %u: region %u: start 0x%lx overlaps the previous region (end 0x%lx)",
-					seq, ti, i, r->start,
-					ts->regions[i - 1].end);
+			return rd_error(
+				rd,
+				"snapshot %lu: target %u: region %u: start 0x%lx overlaps the previous region (end 0x%lx)",
+				seq, ti, i, r->start, ts->regions[i - 1].end);
 	}
 	return 0;
 }
@@ -1189,13 +1203,12 @@ static int rd_snapshot(struct rd *rd, size_t block_start, struct toks *t)
 				s.seq, s.end_ns, s.start_ns);
 	if (rd->rec->nr_snapshots &&
 	    s.start_ns != rd->rec->snapshots[rd->rec->nr_snapshots - 1].end_ns)
-		return rd_error(rd,
-				"snapshot %lu: starts at %" PRIu64
-				", not where the previous one ended (%" PRIu64
-				")",
-				s.seq, s.start_ns,
-				rd->rec->snapshots[rd->rec->nr_snapshots - 1]
-					.end_ns);
+		return rd_error(
+			rd,
+			"snapshot %lu: starts at %" PRIu64
+			", not where the previous one ended (%" PRIu64 ")",
+			s.seq, s.start_ns,
+			rd->rec->snapshots[rd->rec->nr_snapshots - 1].end_ns);
 	if (s.end_ns < rd->last_time_ns)
 		return rd_error(rd,
 				"snapshot %lu: time goes backwards (%" PRIu64
@@ -1204,9 +1217,9 @@ static int rd_snapshot(struct rd *rd, size_t block_start, struct toks *t)
 	if (!s.sample_us)
 		return rd_error(rd, "snapshot %lu: sample_us is 0", s.seq);
 	if (s.aggr_us < s.sample_us)
-		return rd_error(rd,
-				"snapshot %lu: aggr_us %lu is below sample_us %lu",
-				s.seq, s.aggr_us, s.sample_us);
+		return rd_error(
+			rd, "snapshot %lu: aggr_us %lu is below sample_us %lu",
+			s.seq, s.aggr_us, s.sample_us);
 
 	s.nr_targets = h->nr_targets;
 	s.targets = calloc(s.nr_targets, sizeof(*s.targets));
@@ -1219,17 +1232,19 @@ static int rd_snapshot(struct rd *rd, size_t block_start, struct toks *t)
 		if (!err)
 			err = rd_split(rd, t);
 		if (!err && !tok_is(t, 0, "target"))
-			err = rd_error(rd,
-				       "snapshot %lu: expected 'target %u <nr_regions>'",
-				       s.seq, ti);
+			err = rd_error(
+				rd,
+				"snapshot %lu: expected 'target %u <nr_regions>'",
+				s.seq, ti);
 		if (!err)
 			err = rd_nfields(rd, t, 3, "snapshot target line");
 		if (!err)
 			err = rd_uint(rd, t, 1, "target index", &idx);
 		if (!err && idx != ti)
-			err = rd_error(rd,
-				       "snapshot %lu: target %u where %u was expected",
-				       s.seq, idx, ti);
+			err = rd_error(
+				rd,
+				"snapshot %lu: target %u where %u was expected",
+				s.seq, idx, ti);
 		if (!err)
 			err = rd_uint(rd, t, 2, "nr_regions",
 				      &s.targets[ti].nr_regions);
@@ -1344,10 +1359,11 @@ static int rd_magic(struct rd *rd)
 	int err;
 
 	/* A prefix of the magic is a cut record, anything else is not ours. */
-	if (memcmp(rd->buf, magic,
-		   rd->len < mlen ? rd->len : mlen))
+	if (memcmp(rd->buf, magic, rd->len < mlen ? rd->len : mlen)) {
+		rd->lineno = 1;
 		return rd_error(rd, "not a udamon record (no '%s' line)",
 				UDAMON_RECORD_MAGIC " <version>");
+	}
 	err = rd_line(rd);
 	if (err)
 		return err;
@@ -1436,6 +1452,9 @@ out:
 		rd.rec->truncated = true;
 		ret = 0;
 	}
+	/* A writer always writes a header: without one the record is cut. */
+	if (!ret && !rd.rec->has_header)
+		rd.rec->truncated = true;
 	if (ret) {
 		udamon_record_free(rd.rec);
 		return ret;
@@ -1444,8 +1463,8 @@ out:
 	return 0;
 }
 
-int udamon_record_read(const char *path, struct udamon_record **recp,
-		       char *err, size_t errlen)
+int udamon_record_read(const char *path, struct udamon_record **recp, char *err,
+		       size_t errlen)
 {
 	struct strbuf sb = { 0 };
 	struct stat st;

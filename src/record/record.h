@@ -148,8 +148,9 @@ struct udamon_record_event {
  * @snapshots: complete snapshots, in order.
  * @nr_events: number of @events.
  * @events: complete events, in order.
- * @truncated: the file ended inside a block (a crash or a cut); everything
- *             before @valid_bytes was read.
+ * @truncated: the file ended inside a block or before the header was
+ *             complete (a crash or a cut); everything before @valid_bytes
+ *             was read.
  * @valid_bytes: bytes of complete blocks.
  * @file_bytes: size of the input.
  */
@@ -329,8 +330,7 @@ DAMON_API void udamon_recorder_destroy(struct udamon_recorder *rec);
  *
  * Return: 0, -EINVAL or -ENOMEM.
  */
-DAMON_API int udamon_record_parse(const char *buf, size_t len,
-				  const char *name,
+DAMON_API int udamon_record_parse(const char *buf, size_t len, const char *name,
 				  struct udamon_record **recp, char *err,
 				  size_t errlen);
 /**
@@ -414,6 +414,9 @@ struct udamon_heatmap {
  * @addr_end: highest address to show; 0 means no limit.
  * @keep_gaps: map the whole address range linearly instead of leaving
  *             out the gaps between regions.
+ * @only_accessed: build the address axis from regions that saw at least
+ *                 one access, leaving out ranges never seen accessed
+ *                 (e.g. the unused parts of a process's address space).
  */
 struct udamon_heatmap_opts {
 	unsigned int target;
@@ -424,6 +427,7 @@ struct udamon_heatmap_opts {
 	unsigned long addr_start;
 	unsigned long addr_end;
 	bool keep_gaps;
+	bool only_accessed;
 };
 
 /**
@@ -448,8 +452,8 @@ DAMON_API int udamon_heatmap_level(const struct udamon_heatmap *hm,
  * udamon_heatmap_slot_addr() - the real address at the start of address
  * slot @ai (undoing gap compression).
  */
-DAMON_API unsigned long udamon_heatmap_slot_addr(const struct udamon_heatmap *hm,
-						 unsigned int ai);
+DAMON_API unsigned long
+udamon_heatmap_slot_addr(const struct udamon_heatmap *hm, unsigned int ai);
 
 /**
  * udamon_record_wss() - working set size of every snapshot of a target.

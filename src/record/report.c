@@ -84,8 +84,10 @@ static bool snap_in_time(const struct udamon_record_snapshot *s, uint64_t t0,
 }
 
 /*
- * The address axis: with gap compression, the union of every region shown;
- * otherwise one span from the lowest to the highest address.
+ * The address axis: with gap compression, the union of every region shown
+ * (of every accessed one, with only_accessed); otherwise one span from the
+ * lowest to the highest address.  Regions reaching outside the spans are
+ * clipped to them when mapped (axis_offset()).
  */
 static int build_spans(const struct udamon_record *rec,
 		       const struct udamon_heatmap_opts *o, uint64_t t0,
@@ -105,6 +107,8 @@ static int build_spans(const struct udamon_record *rec,
 			unsigned long a = ts->regions[j].start;
 			unsigned long b = ts->regions[j].end;
 
+			if (o->only_accessed && !ts->regions[j].nr_accesses)
+				continue;
 			if (!clip_addr(o, &a, &b))
 				continue;
 			if (nr == cap) {
@@ -199,8 +203,7 @@ int udamon_heatmap_build(const struct udamon_record *rec,
 	    o->nr_time > 100000 || o->nr_addr > 100000 ||
 	    (uint64_t)o->nr_time * o->nr_addr > (1U << 26) ||
 	    !rec->has_header || o->target >= rec->hdr.nr_targets ||
-	    !rec->nr_snapshots ||
-	    (o->addr_end && o->addr_end <= o->addr_start))
+	    !rec->nr_snapshots || (o->addr_end && o->addr_end <= o->addr_start))
 		return -EINVAL;
 	t0 = o->t_start;
 	t1 = o->t_end ? o->t_end : udamon_record_duration_ns(rec);
@@ -226,8 +229,8 @@ int udamon_heatmap_build(const struct udamon_record *rec,
 	if (!hm->freq || !hm->paused || !wsum || !prefix)
 		goto fail;
 	for (i = 1; i < hm->nr_spans; i++)
-		prefix[i] = prefix[i - 1] + (hm->spans[i - 1].end -
-					     hm->spans[i - 1].start);
+		prefix[i] = prefix[i - 1] +
+			    (hm->spans[i - 1].end - hm->spans[i - 1].start);
 	err = udamon_record_pauses(rec, &pauses, &nr_pauses);
 	if (err)
 		goto fail;
@@ -238,7 +241,8 @@ int udamon_heatmap_build(const struct udamon_record *rec,
 	for (i = 0; i < rec->nr_snapshots; i++) {
 		const struct udamon_record_snapshot *s = &rec->snapshots[i];
 		const struct udamon_record_tsnap *ts = &s->targets[o->target];
-		double ws = (double)s->start_ns - t0, we = (double)s->end_ns - t0;
+		double ws = (double)s->start_ns - t0,
+		       we = (double)s->end_ns - t0;
 		unsigned int k, k0, k1;
 
 		if (we <= 0 || ws >= (double)(t1 - t0) || we <= ws)

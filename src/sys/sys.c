@@ -97,6 +97,11 @@ static int real_userfaultfd(int flags)
 	return (int)syscall(SYS_userfaultfd, flags);
 }
 
+static int real_stat(const char *path, struct stat *st)
+{
+	return stat(path, st);
+}
+
 static const struct udamon_sys_table udamon_sys_default = {
 	.open = real_open,
 	.read = real_read,
@@ -112,6 +117,7 @@ static const struct udamon_sys_table udamon_sys_default = {
 	.readlink = real_readlink,
 	.getpid = real_getpid,
 	.userfaultfd = real_userfaultfd,
+	.stat = real_stat,
 };
 
 struct udamon_sys_table udamon__sys = {
@@ -129,6 +135,7 @@ struct udamon_sys_table udamon__sys = {
 	.readlink = real_readlink,
 	.getpid = real_getpid,
 	.userfaultfd = real_userfaultfd,
+	.stat = real_stat,
 };
 
 void udamon__sys_reset(void)

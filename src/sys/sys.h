@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -88,6 +89,7 @@ struct udamon_sys_table {
 	ssize_t (*readlink)(const char *path, char *buf, size_t len);
 	pid_t (*getpid)(void);
 	int (*userfaultfd)(int flags);
+	int (*stat)(const char *path, struct stat *st);
 };
 
 /* The table the library calls through. */

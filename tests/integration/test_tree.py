@@ -30,7 +30,7 @@ METRICS = ['user_input', 'some_mem_psi_us', 'node_mem_used_bp',
            'node_mem_free_bp', 'node_memcg_used_bp', 'node_memcg_free_bp',
            'active_mem_bp', 'inactive_mem_bp', 'node_eligible_mem_bp',
            'hugepage_mem_bp']
-CORE_FILTERS = ['addr', 'target']
+CORE_FILTERS = ['addr', 'target', 'probe_hits_wsum']
 OPS_FILTERS = ['anon', 'active', 'memcg', 'young', 'hugepage_size',
                'unmapped']
 SIM_OPS_ID = 3
@@ -83,6 +83,7 @@ def expected_tree():
         e[a + 'intervals/intervals_goal/' + f] = (0o600, '0')
     e[a + 'nr_regions/min'] = (0o600, '10')
     e[a + 'nr_regions/max'] = (0o600, '1000')
+    e[a + 'probes/nr_probes'] = (0o600, '0')
     tg = c + 'targets/'
     e.update({tg + 'nr_targets': (0o600, '1'),
               tg + '0/pid_target': (0o600, '0'),
@@ -323,6 +324,96 @@ def test_filter_type_keywords():
                    '%s to %s' % (ftype, dname))
                 if not want:
                     eq(t.val(rel), ftype, rel)
+
+
+@R.case
+def test_probes_files_defaults_bad_writes():
+    E = errno
+    with daemon() as d:
+        t = d.tree
+        build(t)
+        p = 'kdamonds/0/contexts/0/monitoring_attrs/probes/'
+        eq(t.val(p + 'nr_probes'), '0', 'nr_probes default')
+        eq(t.write(p + 'nr_probes', '5'), E.EINVAL, 'more than 4 probes')
+        eq(t.write(p + 'nr_probes', '-1'), E.EINVAL, 'negative nr_probes')
+        t.must(p + 'nr_probes', '4')
+        eq(sorted(os.listdir(t.admin + '/' + p)),
+           ['0', '1', '2', '3', 'nr_probes'], 'probe dirs')
+        t.must(p + 'nr_probes', '1')
+        want = {'0/weight': '0', '0/filters/nr_filters': '0',
+                '0/preps/nr_preps': '0'}
+        for rel, v in want.items():
+            eq(t.val(p + rel), v, 'default of ' + rel)
+            eq(oct(os.stat(t.admin + '/' + p + rel).st_mode & 0o7777),
+               oct(0o600), 'mode of ' + rel)
+        eq(t.write(p + '0/weight', 'x'), E.EINVAL, 'weight x')
+        eq(t.write(p + '0/weight', '4294967296'), E.ERANGE, 'weight range')
+        t.must(p + '0/filters/nr_filters', '1')
+        f = p + '0/filters/0/'
+        for rel, v in (('type', 'anon'), ('matching', 'N'), ('allow', 'N'),
+                       ('path', '')):
+            eq(t.val(f + rel), v, 'filter default ' + rel)
+        for ftype in ('anon', 'memcg', 'pgidle_unset'):
+            eq(t.write(f + 'type', ftype + '\n'), 0, 'filter type ' + ftype)
+            eq(t.val(f + 'type'), ftype, 'filter type read ' + ftype)
+        for bad in ('young', 'addr', 'probe_hits_wsum', 'foo'):
+            eq(t.write(f + 'type', bad), E.EINVAL, 'filter type ' + bad)
+        eq(t.write(f + 'allow', 'maybe'), E.EINVAL, 'allow maybe')
+        t.must(p + '0/preps/nr_preps', '1')
+        eq(t.val(p + '0/preps/0/action'), 'set_pgidle', 'prep default')
+        eq(t.write(p + '0/preps/0/action', 'set_young'), E.EINVAL,
+           'bad prep action')
+        t.must(p + 'nr_probes', '0')
+        check(not os.path.exists(t.admin + '/' + p + '0'), 'probes removed')
+
+
+def stage_probe_tool_like(t, nr_probes, weight=0, ftype=None):
+    """Stage probes as a tool written for 7.2 does on every start."""
+    p = 'kdamonds/0/contexts/0/monitoring_attrs/probes/'
+    t.must(p + 'nr_probes', str(nr_probes))
+    for i in range(nr_probes):
+        t.must(p + '%d/weight' % i, str(weight))
+        t.must(p + '%d/preps/nr_preps' % i, '0')
+        t.must(p + '%d/filters/nr_filters' % i, '1' if ftype else '0')
+        if ftype:
+            f = p + '%d/filters/0/' % i
+            t.must(f + 'type', ftype)
+            t.must(f + 'matching', 'Y')
+            t.must(f + 'allow', 'Y')
+
+
+@R.case
+def test_probes_staged_then_on():
+    with daemon() as d:
+        t = d.tree
+        setup_sim(t)
+        # nr_probes 0: starts exactly as without probes
+        stage_probe_tool_like(t, 0)
+        eq(t.cmd(0, 'on'), 0, 'on with nr_probes 0')
+        eq(t.dump()['contexts'][0]['probes'], [], 'no probes')
+        eq(t.cmd(0, 'off'), 0, 'off')
+        # one probe with an anon filter, attributes-only mode
+        stage_probe_tool_like(t, 1, weight=1, ftype='anon')
+        eq(t.cmd(0, 'on'), 0, 'on with one probe')
+        eq(t.val('kdamonds/0/state'), 'on', 'running')
+        probes = t.dump()['contexts'][0]['probes']
+        eq(len(probes), 1, 'one probe committed')
+        eq(probes[0]['weight'], 1, 'probe weight')
+        eq(probes[0]['filters'][0]['type'], 'anon', 'probe filter type')
+        time.sleep(0.5)
+        eq(t.cmd(0, 'update_schemes_tried_regions'), 0, 'tried regions')
+        tr = 'kdamonds/0/contexts/0/schemes/0/tried_regions/'
+        hits = t.val(tr + '0/probes/0/hits')
+        check(0 <= int(hits) <= 20, 'probe hits of a tried region ' + hits)
+        eq(t.val(tr + '0/nr_accesses'), '0', 'no access checks')
+        check(not os.path.exists(t.admin + '/' + tr + '0/probes/1'),
+              'one hits dir per probe')
+        eq(t.cmd(0, 'off'), 0, 'off again')
+        # weights with more than 255 samples per aggregation: EINVAL
+        t.must('kdamonds/0/contexts/0/monitoring_attrs/intervals/aggr_us',
+               str(5000 * 256))
+        eq(t.cmd(0, 'on'), errno.EINVAL, 'too many samples for weights')
+        eq(t.val('kdamonds/0/state'), 'off', 'not started')
 
 
 @R.case

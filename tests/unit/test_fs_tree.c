@@ -346,8 +346,109 @@ static void test_state_commands_sim(void)
 	unlink(cfg);
 }
 
+#define P C "monitoring_attrs/probes/"
+
+static void test_probes_files(void)
+{
+	struct fs_node n;
+
+	setup(1);
+	CHECK_STREQ(get(P "nr_probes"), "0");
+	CHECK_EQ(put(P "nr_probes", "5"), -EINVAL); /* > DAMON_MAX_PROBES */
+	CHECK_EQ(put(P "nr_probes", "-1"), -EINVAL);
+	CHECK_EQ(put(P "nr_probes", "x"), -EINVAL);
+	CHECK_EQ(put(P "nr_probes", "4"), 1);
+	CHECK_EQ(fs_lookup(P "3/weight", &n), 0);
+	CHECK_EQ(n.file->mode, 0600);
+	CHECK_EQ(put(P "nr_probes", "1"), 1);
+	CHECK_EQ(fs_lookup(P "1", &n), -ENOENT);
+	CHECK_STREQ(get(P "0/weight"), "0");
+	CHECK_EQ(put(P "0/weight", "-1"), -EINVAL);
+	CHECK_EQ(put(P "0/weight", "4294967296"), -ERANGE);
+	CHECK_EQ(put(P "0/weight", "3"), 1);
+	CHECK_STREQ(get(P "0/weight"), "3");
+	CHECK_STREQ(get(P "0/filters/nr_filters"), "0");
+	CHECK_EQ(put(P "0/filters/nr_filters", "2"), 1);
+	CHECK_STREQ(get(P "0/filters/1/type"), "anon");
+	CHECK_STREQ(get(P "0/filters/1/matching"), "N");
+	CHECK_STREQ(get(P "0/filters/1/allow"), "N");
+	CHECK_STREQ(get(P "0/filters/1/path"), "");
+	CHECK_EQ(put(P "0/filters/1/type", "young"), -EINVAL);
+	CHECK_EQ(put(P "0/filters/1/type", "pgidle_unset\n"), 13);
+	CHECK_STREQ(get(P "0/filters/1/type"), "pgidle_unset");
+	CHECK_EQ(put(P "0/filters/1/matching", "maybe"), -EINVAL);
+	CHECK_STREQ(get(P "0/preps/nr_preps"), "0");
+	CHECK_EQ(put(P "0/preps/nr_preps", "1"), 1);
+	CHECK_STREQ(get(P "0/preps/0/action"), "set_pgidle");
+	CHECK_EQ(put(P "0/preps/0/action", "set_young"), -EINVAL);
+	CHECK_EQ(put(S "core_filters/nr_filters", "1"), 1);
+	CHECK_EQ(put(S "core_filters/0/type", "probe_hits_wsum"), 15);
+	CHECK_EQ(put(S "ops_filters/nr_filters", "1"), 1);
+	CHECK_EQ(put(S "ops_filters/0/type", "probe_hits_wsum"), -EINVAL);
+	fs_fini();
+}
+
+static void test_build_probes(void)
+{
+	struct damon_ctx *ctx = NULL;
+	struct damon_probe *p;
+	struct damon_filter *f;
+	struct damos_filter *df;
+	struct damos *s;
+	struct st_kdamond *kd;
+
+	setup(1);
+	put(C "operations", "paddr");
+	put(P "nr_probes", "2");
+	put(P "0/weight", "2");
+	put(P "0/filters/nr_filters", "2");
+	put(P "0/filters/0/type", "anon");
+	put(P "0/filters/0/matching", "Y");
+	put(P "0/filters/0/allow", "Y");
+	put(P "0/filters/1/type", "pgidle_unset");
+	put(P "0/preps/nr_preps", "1");
+	put(S "core_filters/nr_filters", "1");
+	put(S "core_filters/0/type", "probe_hits_wsum");
+	put(S "core_filters/0/min", "3");
+	put(S "core_filters/0/max", "30");
+	kd = fs_root.kdamonds.arr.items[0];
+	pthread_mutex_lock(&fs_tree_lock);
+	REQUIRE(fs_build_ctx(kd->contexts.arr.items[0], 0, NULL, &ctx) == 0);
+	pthread_mutex_unlock(&fs_tree_lock);
+	CHECK_EQ(damon_nr_probes(ctx), 2);
+	p = damon_list_entry(ctx->probes.next, struct damon_probe, list);
+	CHECK_EQ(p->weight, 2);
+	CHECK(damon_has_probe_preps(ctx));
+	f = damon_list_entry(p->filters.next, struct damon_filter, list);
+	CHECK_EQ(f->type, DAMON_FILTER_TYPE_ANON);
+	CHECK(f->matching && f->allow);
+	f = damon_list_entry(f->list.next, struct damon_filter, list);
+	CHECK_EQ(f->type, DAMON_FILTER_TYPE_PGIDLE_UNSET);
+	CHECK(!f->matching && !f->allow);
+	p = damon_list_entry(p->list.next, struct damon_probe, list);
+	CHECK_EQ(p->weight, 0);
+	CHECK(p->filters.next == &p->filters);
+	s = damon_list_entry(ctx->schemes.next, struct damos, list);
+	df = damon_list_entry(s->core_filters.next, struct damos_filter, list);
+	CHECK_EQ(df->type, DAMOS_FILTER_TYPE_PROBE_HITS_WSUM);
+	CHECK_EQ(df->range_min, 3);
+	CHECK_EQ(df->range_max, 30);
+	damon_destroy_ctx(ctx);
+
+	/* a bad wsum range and an unknown memcg path are refused */
+	put(S "core_filters/0/min", "31");
+	CHECK_EQ(build_err(), -ENOMEM); /* scheme failures are ENOMEM */
+	put(S "core_filters/nr_filters", "0");
+	put(P "0/filters/1/type", "memcg");
+	put(P "0/filters/1/path", "/udamon-no-such-cgroup");
+	CHECK(build_err() < 0);
+	fs_fini();
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(test_resolve_and_defaults),
+	TAP_CASE(test_probes_files),
+	TAP_CASE(test_build_probes),
 	TAP_CASE(test_stores_and_errno),
 	TAP_CASE(test_nr_dirs),
 	TAP_CASE(test_build_ctx),

@@ -607,10 +607,10 @@ static void test_actions(void)
 	fk.nr_madvise = 0;
 	s->action = DAMOS_STAT;
 	CHECK_EQ(ctx->ops.apply_scheme(ctx, t, r, s, &passed), 0);
-	s->action = DAMOS_MIGRATE_HOT;
+	s->action = DAMOS_LRU_PRIO;
 	CHECK_EQ(ctx->ops.apply_scheme(ctx, t, r, s, &passed), 0);
 	CHECK_EQ(damon_vaddr_check_ctx(ctx, why, sizeof(why)), -EINVAL);
-	CHECK(strstr(why, "migrate_hot") != NULL);
+	CHECK(strstr(why, "lru_prio") != NULL);
 
 	/* hugepage: another process can't get it; the caller can. */
 	s->action = DAMOS_HUGEPAGE;

@@ -434,6 +434,124 @@ static void test_launched_workload(void)
 	damon_destroy_ctx(ctx);
 }
 
+/* Working set size per aggregation: bytes of regions seen accessed. */
+struct wss_log {
+	unsigned long cur_psi, cur;
+	unsigned long vals[512];
+	unsigned int nr;
+};
+
+static void wss_event(void *arg, struct damon_ctx *ctx,
+		      const struct damon_event *ev)
+{
+	struct wss_log *w = arg;
+
+	if (ev->type != DAMON_EVENT_AGGREGATED)
+		return;
+	if (ev->passed_sample_intervals != w->cur_psi) {
+		if (w->cur_psi && w->nr < 512)
+			w->vals[w->nr++] = w->cur;
+		w->cur_psi = ev->passed_sample_intervals;
+		w->cur = 0;
+	}
+	if (ev->nr_accesses)
+		w->cur += ev->end - ev->start;
+}
+
+static int cmp_ul(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a,
+		      y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The issue's integration test: a launched udamon-workload under the
+ * preload library writes all of a 24 MiB area and never touches a 72 MiB
+ * one; vaddr on the uffd-wp source must estimate the working set (the
+ * median, over the second half of the run, of the bytes of regions with
+ * accesses) within 20 % of the 24 MiB written.
+ */
+static void test_launched_wss(void)
+{
+	static const char cfg[] = "ws, 25165824\n"
+				  "idle, 75497472\n"
+				  "\n"
+				  "run\n"
+				  "8000\n"
+				  "ws, 0, 4096, 1, wo\n";
+	char wl[PATH_MAX], pre[PATH_MAX], cfgpath[] = "/tmp/udamon-wss-XXXXXX";
+	char env[PATH_MAX + 32], why[512], line[256];
+	struct wss_log *w = calloc(1, sizeof(*w));
+	const unsigned long written = 24 * MiB;
+	struct damon_target *t;
+	struct damon_ctx *ctx;
+	int fd, pipefd[2], status, rc;
+	unsigned long est;
+	FILE *out;
+	pid_t pid;
+
+	REQUIRE(w);
+	if (!need_uffd_wp()) {
+		free(w);
+		return;
+	}
+	if (build_path(wl, sizeof(wl), "bin/udamon-workload") ||
+	    build_path(pre, sizeof(pre), "lib/libudamon-preload.so")) {
+		tap_skip("udamon-workload or libudamon-preload.so not built");
+		free(w);
+		return;
+	}
+	fd = mkstemp(cfgpath);
+	REQUIRE(fd >= 0);
+	REQUIRE(write(fd, cfg, sizeof(cfg) - 1) == (ssize_t)(sizeof(cfg) - 1));
+	close(fd);
+	REQUIRE(pipe(pipefd) == 0);
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		snprintf(env, sizeof(env), "LD_PRELOAD=%s", pre);
+		putenv(env);
+		setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
+		dup2(pipefd[1], 1);
+		close(pipefd[0]);
+		execl(wl, wl, "--print-regions", cfgpath, (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	out = fdopen(pipefd[0], "r");
+	REQUIRE(out);
+	/* Wait until its regions exist (it prints them, then runs). */
+	rc = fgets(line, sizeof(line), out) != NULL;
+	CHECK(rc);
+	ctx = real_ctx(DAMON_OPS_VADDR, pid, &t);
+	REQUIRE(ctx);
+	rc = damon_vaddr_check_ctx(ctx, why, sizeof(why));
+	if (rc)
+		tap_diag("check: %s", why);
+	CHECK_EQ(rc, 0);
+	damon_set_event_fn(ctx, wss_event, w);
+	REQUIRE(damon_manual_start(ctx) == 0);
+	damon_manual_run_for(ctx, 4000000);
+	damon_manual_stop(ctx);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	fclose(out);
+	unlink(cfgpath);
+	damon_destroy_ctx(ctx);
+
+	REQUIRE(w->nr >= 10);
+	qsort(w->vals + w->nr / 2, w->nr - w->nr / 2, sizeof(w->vals[0]),
+	      cmp_ul);
+	est = w->vals[w->nr / 2 + (w->nr - w->nr / 2) / 2];
+	tap_diag(
+		"%u aggregations; working set estimate %lu KiB, written %lu KiB (source %s)",
+		w->nr, est >> 10, written >> 10, "uffd-wp");
+	CHECK(est >= written - written / 5 && est <= written + written / 5);
+	free(w);
+}
+
 /* Resident pages of [p, p + len), by mincore(). */
 static unsigned long resident_pages(void *p, size_t len)
 {
@@ -524,6 +642,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_self_reads_unseen),
 	TAP_CASE(test_check_unregistered_child),
 	TAP_CASE_TIMEOUT(test_launched_workload, 30),
+	TAP_CASE_TIMEOUT(test_launched_wss, 30),
 	TAP_CASE(test_pageout_file_mapping),
 };
 

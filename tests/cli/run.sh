@@ -1,0 +1,554 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Tests of the udamon command line (record, report, start/tune/pause/
+# resume/stop/status): good and bad arguments with their exit codes and
+# messages, golden report output on a hand-made record, a deterministic sim
+# recording with a pause, damo JSON read back by python3, truncated and
+# corrupt records, SIGUSR1/SIGINT during a real-time recording, the USDT
+# probes in the binary (readelf -n) and, where bpftrace is installed,
+# damon_aggregated stopping while paused.  The udamond part runs in a
+# private mount namespace (tree.sh).  Prints TAP.
+#
+#   tests/cli/run.sh            (B=build dir, default build)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+B=${B:-build}
+case "$B" in /*) ;; *) B="$top/$B" ;; esac
+U="$B/bin/udamon"
+# Relative, so that records (and the golden reports) do not depend on
+# where the tree is checked out.
+cd "$top" || exit 1
+CFG=configs/stairs_30secs.cfg
+T=$(mktemp -d /tmp/udamon-cli-test.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+n=0
+passed=0
+failed=0
+echo "TAP version 13"
+ok() {
+	n=$((n + 1))
+	passed=$((passed + 1))
+	echo "ok $n - $1"
+}
+notok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	[ $# -gt 1 ] && printf '%s\n' "$2" | head -n 30 | sed 's/^/#   /'
+	return 0
+}
+skip() {
+	n=$((n + 1))
+	passed=$((passed + 1))
+	echo "ok $n - $1 # SKIP $2"
+}
+finish() {
+	echo "1..$n"
+	echo "# $passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit $?
+}
+
+if [ ! -x "$U" ]; then
+	notok "udamon is built" "$U missing"
+	finish
+fi
+
+# expect NAME RC PATTERN CMD...: run CMD, want exit status RC and PATTERN
+# (grep -E) in its stdout+stderr ('' for none).
+expect() {
+	local name=$1 want=$2 pat=$3 out rc
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		notok "$name" "exit $rc, wanted $want; output: $out"
+	elif [ -n "$pat" ] && ! printf '%s' "$out" | grep -Eq -- "$pat"; then
+		notok "$name" "output lacks /$pat/: $out"
+	else
+		ok "$name"
+	fi
+}
+
+# ---- help of every subcommand ----
+for c in record report start tune pause resume stop status; do
+	expect "$c --help" 0 "usage: udamon $c" "$U" "$c" --help
+done
+expect "udamon --help lists record and report" 0 "report +show a record" \
+	"$U" --help
+
+# ---- record: bad command lines (exit 1) ----
+expect "record without a target" 1 "give exactly one target" "$U" record
+expect "record with two targets" 1 "exactly one target" \
+	"$U" record --workload "$CFG" --pid 1
+expect "record --sample-us abc" 1 "--sample-us: 'abc' is not a non-negative number" \
+	"$U" record --workload "$CFG" --sample-us abc
+expect "record --sample-us 0" 1 "--sample-us: '0' is out of range" \
+	"$U" record --workload "$CFG" --sample-us 0
+expect "record --aggr-us below --sample-us" 1 "--aggr-us \(100\) must not be below --sample-us \(5000\)" \
+	"$U" record --workload "$CFG" --aggr-us 100
+expect "record --min-nr-regions 2" 1 "--min-nr-regions: '2' is out of range" \
+	"$U" record --workload "$CFG" --min-nr-regions 2
+expect "record min above max regions" 1 "--min-nr-regions \(50\) must not be above --max-nr-regions \(20\)" \
+	"$U" record --workload "$CFG" --min-nr-regions 50 --max-nr-regions 20
+expect "record --intervals-goal 1,2" 1 "--intervals-goal: '1,2' is not" \
+	"$U" record --workload "$CFG" --intervals-goal 1,2
+expect "record --intervals-goal outside it" 1 "must lie within" \
+	"$U" record --workload "$CFG" --intervals-goal 400,3,10000,20000
+expect "record --pause-at alone" 1 "--pause-at and --pause-for go together" \
+	"$U" record --workload "$CFG" --pause-at 3
+expect "record --pause-for 0" 1 "--pause-for: '0' must be above 0" \
+	"$U" record --workload "$CFG" --pause-at 3 --pause-for 0
+expect "record --pause-at after the end" 1 "--pause-at \(40.000 s\) must come before" \
+	"$U" record --workload "$CFG" --virtual --pause-at 40 --pause-for 1
+expect "record --duration 5x" 1 "--duration: '5x' has an unknown unit" \
+	"$U" record --workload "$CFG" --duration 5x
+expect "record --virtual with a command" 1 "--virtual works with --ops sim only" \
+	"$U" record --virtual -- /bin/true
+expect "record --ops paddr" 1 "--ops: 'paddr' is not an operations set record can use" \
+	"$U" record --ops paddr --workload "$CFG"
+expect "record --ops sim without workload" 1 "--ops sim needs --workload" \
+	"$U" record --ops sim --pid 1
+expect "record unknown option" 1 "unknown option '--bogus'" \
+	"$U" record --bogus
+expect "record option without value" 1 "needs a value" \
+	"$U" record --workload
+expect "record stray argument" 1 "unexpected argument 'stray'" \
+	"$U" record --workload "$CFG" stray
+expect "record --damos with a bad action" 1 "--damos: 'frob' is not an action" \
+	"$U" record --workload "$CFG" --damos frob
+expect "record --damos with a bad key" 1 "--damos: unknown key 'colour'" \
+	"$U" record --workload "$CFG" --damos stat,colour=red
+expect "record --damos with a bad range" 1 "--damos: nr_accesses: bad value '5-1'" \
+	"$U" record --workload "$CFG" --damos stat,nr_accesses=5-1
+expect "record --damos with a bad filter" 1 "--damos: filter 'anon' is not" \
+	"$U" record --workload "$CFG" --damos stat,filter=anon
+
+# ---- record: runtime failures (exit 2) and missing facilities (3) ----
+echo "bogus" >"$T/bad.cfg"
+expect "record --workload missing file" 2 "--workload: .*nope.cfg" \
+	"$U" record --workload "$T/nope.cfg" -o "$T/x.rec"
+expect "record --workload bad config" 2 "--workload: .*bad.cfg:" \
+	"$U" record --workload "$T/bad.cfg" -o "$T/x.rec"
+expect "record -o into a missing directory" 2 "--output: cannot write $T/no/x.rec" \
+	"$U" record --workload "$CFG" --virtual -o "$T/no/x.rec"
+expect "record a command that does not exist" 3 "exited \(status 127\) before monitoring could start" \
+	"$U" record -q -o "$T/x.rec" -- "$T/no-such-program"
+
+# ---- report: bad command lines and bad records ----
+expect "report without a kind" 1 "name what to report" "$U" report
+expect "report bogus kind" 1 "'bogus' is not a report kind" "$U" report bogus
+expect "report --rows 0" 1 "--rows: '0' is out of range" \
+	"$U" report heatmap --rows 0 x.rec
+expect "report --color sometimes" 1 "--color: 'sometimes' is not auto, always or never" \
+	"$U" report heatmap --color sometimes x.rec
+expect "report --percentiles 101" 1 "--percentiles: '101' is out of range" \
+	"$U" report wss --percentiles 50,101 x.rec
+expect "report --png with wss" 1 "--png goes with 'heatmap' only" \
+	"$U" report wss --png x.png x.rec
+expect "report --time-range 5-2" 1 "--time-range: '5-2' must end after it starts" \
+	"$U" report heatmap --time-range 5-2 x.rec
+expect "report a missing record" 2 "$T/none.rec: No such file or directory" \
+	"$U" report heatmap "$T/none.rec"
+echo "not a record" >"$T/garbage.rec"
+expect "report a file that is no record" 2 "garbage.rec:0: line 1: not a udamon record" \
+	"$U" report info "$T/garbage.rec"
+
+# ---- golden output on a hand-made record ----
+if command -v python3 >/dev/null; then
+	python3 - "$T/hand.rec" <<'EOF'
+import sys, zlib
+blocks = [
+    "header\ncreated 0\nclock virtual\nops sim\nsource sim\nseed 1\n"
+    "update_us 1000000\nnr_regions 3 10\nintervals_goal 0 0 0 0\n"
+    "target 0 0\n",
+    "snapshot 0 0 100000000 10000 100000\ntarget 0 2\n"
+    "0x10000 0x14000 10 3\n0x100000 0x104000 0 3\n",
+    "snapshot 1 100000000 200000000 10000 100000\ntarget 0 3\n"
+    "0x10000 0x12000 5 0\n0x12000 0x14000 0 0\n0x100000 0x104000 0 4\n",
+    "event pause 200000000\n",
+    "event resume 400000000\n",
+    "snapshot 2 200000000 500000000 10000 100000\ntarget 0 3\n"
+    "0x10000 0x14000 0 1\n0x100000 0x102000 10 0\n"
+    "0x102000 0x104000 0 5\n",
+    "event stop 500000000 duration\n",
+]
+with open(sys.argv[1], "w") as f:
+    f.write("udamon-record 1\n")
+    for b in blocks:
+        f.write(b + "end %08x\n" % zlib.crc32(b.encode()))
+EOF
+	"$U" report heatmap --no-color --rows 5 --cols 4 "$T/hand.rec" \
+		>"$T/out" 2>&1
+	cat >"$T/want" <<'EOF'
+# heatmap of HAND, target 0 (pid 0), virtual clock
+     0.00 s |9900|
+     0.10 s |5000|
+     0.20 s |====| PAUSED
+     0.30 s |====| PAUSED
+     0.40 s |0090|
+# time: 5 rows of 0.100 s, 0.000 s to 0.500 s, top to bottom
+# address: 4 columns of 8.000 KiB, 32.000 KiB in 2 spans (gaps between regions left out), 0x10000-0x104000
+# access frequency: 0 = none, 1-9 = up to 100.0% of samples (linear), ' ' = not monitored, '=' = paused
+# paused: 0.200 s to 0.400 s
+EOF
+	sed -i "s|$T/hand.rec|HAND|" "$T/out"
+	if diff -u "$T/want" "$T/out" >"$T/diff"; then
+		ok "golden heatmap text"
+	else
+		notok "golden heatmap text" "$(cat "$T/diff")"
+	fi
+	"$U" report wss --raw --percentiles 0,50,100 "$T/hand.rec" >"$T/out"
+	printf '%s\n' "# target 0: working set size over 3 snapshots (nr_accesses >= 1)" \
+		"# percentile  wss" \
+		"           0  8192" "          50  8192" "         100  16384" \
+		"     average  10922" >"$T/want"
+	if diff -u "$T/want" "$T/out" >"$T/diff"; then
+		ok "golden wss percentiles"
+	else
+		notok "golden wss percentiles" "$(cat "$T/diff")"
+	fi
+	"$U" report table --raw --top 2 "$T/hand.rec" >"$T/out"
+	cat >"$T/want" <<'EOF'
+# snapshot 2 of HAND, target 0: 0.200 s to 0.500 s, sample 10000 us, aggr 100000 us, 3 regions
+# hottest 2 (most accesses, then oldest)
+rank  start               end                         size  nr_accesses  access%         age
+   1  0x100000            0x102000                    8192           10   100.0%           0
+   2  0x102000            0x104000                    8192            0     0.0%           5
+# coldest 2 (fewest accesses, then oldest)
+rank  start               end                         size  nr_accesses  access%         age
+   1  0x102000            0x104000                    8192            0     0.0%           5
+   2  0x10000             0x14000                    16384            0     0.0%           1
+EOF
+	sed -i "s|$T/hand.rec|HAND|" "$T/out"
+	if diff -u "$T/want" "$T/out" >"$T/diff"; then
+		ok "golden hottest/coldest table"
+	else
+		notok "golden hottest/coldest table" "$(cat "$T/diff")"
+	fi
+	expect "report --target 1 of a one-target record" 1 "--target: .* has 1 target \(0..0\)" \
+		"$U" report wss --target 1 "$T/hand.rec"
+else
+	skip "golden heatmap text" "no python3"
+	skip "golden wss percentiles" "no python3"
+	skip "golden hottest/coldest table" "no python3"
+	skip "report --target out of range" "no python3"
+fi
+
+# ---- a deterministic sim recording with a pause ----
+rec="$T/stairs.rec"
+expect "record stairs_30secs, virtual, paused 12-16 s" 0 \
+	"udamon record: [0-9]+ snapshots, 1 pause, 30.000 s \(duration\)" \
+	env SOURCE_DATE_EPOCH=0 "$U" record --ops sim --workload "$CFG" \
+	--virtual --pause-at 12 --pause-for 4 -o "$rec"
+env SOURCE_DATE_EPOCH=0 "$U" record -q --workload "$CFG" --virtual \
+	--pause-at 12 --pause-for 4 -o "$T/stairs2.rec"
+if cmp -s "$rec" "$T/stairs2.rec"; then
+	ok "virtual recordings are byte-identical"
+else
+	notok "virtual recordings are byte-identical"
+fi
+# Golden reports of this deterministic record (tests/cli/golden/; after an
+# intended change of the sim or the reports, regenerate them with
+# UDAMON_UPDATE_GOLDEN=1 tests/cli/run.sh and review the diff).
+G="$here/golden"
+golden() {
+	local name=$1 file=$2
+	shift 2
+	"$@" 2>&1 | sed "s|$T/||g" >"$T/golden.out"
+	if [ "${UDAMON_UPDATE_GOLDEN:-0}" = 1 ]; then
+		mkdir -p "$G" && cp "$T/golden.out" "$G/$file"
+		ok "$name # golden $file rewritten"
+	elif diff -u "$G/$file" "$T/golden.out" >"$T/diff" 2>&1; then
+		ok "$name"
+	else
+		notok "$name" "$(head -n 40 "$T/diff")"
+	fi
+}
+golden "golden heatmap of the stairs record" stairs-heatmap.txt \
+	"$U" report heatmap --no-color --rows 30 --cols 50 "$rec"
+golden "golden wss of the stairs record" stairs-wss.txt \
+	"$U" report wss --raw "$rec"
+golden "golden table of the stairs record" stairs-table.txt \
+	"$U" report table --raw --top 3 --at 20 "$rec"
+golden "golden info of the stairs record" stairs-info.txt \
+	"$U" report info --raw "$rec"
+expect "report info shows the pause and the end" 0 \
+	"paused     12.000 s to 16.000 s" "$U" report info "$rec"
+expect "report info: ended by duration" 0 "ended:       duration at 30.000 s" \
+	"$U" report info "$rec"
+out=$("$U" report heatmap --no-color --rows 30 --cols 50 "$rec")
+paused_rows=$(printf '%s\n' "$out" | grep -c '| PAUSED$')
+if [ "$paused_rows" -eq 4 ] &&
+	printf '%s\n' "$out" | grep -q '^# paused: 12.000 s to 16.000 s$'; then
+	ok "heatmap marks the 4 paused seconds"
+else
+	notok "heatmap marks the 4 paused seconds" "$out"
+fi
+# Staircase: in the row at 20 s (stair 6) the hot columns are 30-34 of 50.
+row=$(printf '%s\n' "$out" | grep '^ *20.00 s |' | sed 's/.*|\(.*\)|.*/\1/')
+if [ "${row:30:5}" = "99999" ] && [ "${row:0:29}" = "$(printf '0%.0s' {1..29})" ]; then
+	ok "heatmap shows the staircase"
+else
+	notok "heatmap shows the staircase" "row at 20 s: '$row'"
+fi
+color=$("$U" report heatmap --color always --rows 5 --cols 10 "$rec")
+if printf '%s' "$color" | grep -q $'\033\\[48;5;'; then
+	ok "heatmap --color always uses ANSI colours"
+else
+	notok "heatmap --color always uses ANSI colours" "$color"
+fi
+p50=$("$U" report wss --raw --percentiles 50 "$rec" | awk '$1 == 50 { print $2 }')
+if [ -n "$p50" ] && [ "$p50" -ge 9000000 ] && [ "$p50" -le 11000000 ]; then
+	ok "stairs_30secs median wss in [9, 11] MB ($p50)"
+else
+	notok "stairs_30secs median wss in [9, 11] MB" "p50 '$p50'"
+fi
+expect "report table of the last snapshot" 0 "# hottest 3" \
+	"$U" report table --top 3 "$rec"
+expect "report table --at 20s" 0 "# snapshot [0-9]+ of .*: 19.9[0-9]* s to 20.0" \
+	"$U" report table --at 20 "$rec"
+if "$U" report heatmap --png "$T/h.png" --png-size 300x120 "$rec" \
+	>"$T/out" 2>&1 && [ "$(cat "$T/out")" = "$T/h.png" ] &&
+	[ "$(head -c 8 "$T/h.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; then
+	ok "heatmap --png writes a PNG and prints its path"
+else
+	notok "heatmap --png writes a PNG and prints its path" "$(cat "$T/out")"
+fi
+if command -v python3 >/dev/null; then
+	if python3 - "$T/h.png" <<'EOF'; then
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+w, h, depth, ctype = struct.unpack(">IIBB", data[16:26])
+assert (w, h, depth, ctype) == (300, 120, 8, 2), (w, h, depth, ctype)
+# Inflate the image and look at column 140 (14 s): paused, so blue.
+idat = b"".join(data[i + 8:i + 8 + struct.unpack(">I", data[i:i + 4])[0]]
+                for i in range(8, len(data))
+                if data[i + 4:i + 8] == b"IDAT")
+raw = zlib.decompress(idat)
+stride = 1 + w * 3
+# Undo the PNG row filters (none, sub, up, average, paeth).
+rows, prev = [], bytearray(w * 3)
+for y in range(h):
+    f, line = raw[y * stride], bytearray(raw[y * stride + 1:(y + 1) * stride])
+    for i in range(len(line)):
+        a = line[i - 3] if i >= 3 else 0
+        b, c = prev[i], prev[i - 3] if i >= 3 else 0
+        if f == 1:
+            line[i] = (line[i] + a) & 255
+        elif f == 2:
+            line[i] = (line[i] + b) & 255
+        elif f == 3:
+            line[i] = (line[i] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            pr = a if pa <= pb and pa <= pc else b if pb <= pc else c
+            line[i] = (line[i] + pr) & 255
+    rows.append(line)
+    prev = line
+for y in range(h):
+    r, g, b = rows[y][140 * 3:140 * 3 + 3]
+    assert b > r and b > g, (y, r, g, b)
+# Column 270 (27 s, stair 8 or 9): some bright and some dark pixels.
+col = [sum(rows[y][270 * 3:270 * 3 + 3]) for y in range(h)]
+assert max(col) > 600 and min(col) < 150, col
+EOF
+		ok "PNG is 300x120 RGB and the paused columns are blue"
+	else
+		notok "PNG is 300x120 RGB and the paused columns are blue"
+	fi
+	"$U" report json "$rec" -o "$T/r.json"
+	"$U" report --json "$rec" >"$T/r2.json"
+	nsnap=$("$U" report info "$rec" | sed -n 's/^snapshots: *\([0-9]*\),.*/\1/p')
+	if cmp -s "$T/r.json" "$T/r2.json" && python3 - "$T/r.json" "$nsnap" <<'EOF'; then
+import json, sys
+recs = json.load(open(sys.argv[1]))
+assert isinstance(recs, list) and len(recs) == 1
+r = recs[0]
+for k in ("kdamond_idx", "context_idx", "intervals", "scheme_idx",
+          "target_id", "scheme_filters", "snapshots"):
+    assert k in r, k
+assert r["intervals"]["sample_us"] == 5000
+assert r["intervals"]["aggr_us"] == 100000
+snaps = r["snapshots"]
+assert len(snaps) == int(sys.argv[2]), (len(snaps), sys.argv[2])
+prev = 0
+for s in snaps:
+    assert s["start_time"] == prev and s["end_time"] >= s["start_time"]
+    prev = s["end_time"]
+    assert s["total_bytes"] == sum(x["end"] - x["start"] for x in s["regions"])
+    for x in s["regions"]:
+        assert 0 <= x["nr_accesses"]["samples"] <= 20
+        assert x["age"]["usec"] == x["age"]["aggr_intervals"] * 100000
+# The pause: one snapshot window spans 12 s to 16 s.
+assert any(s["start_time"] <= 12e9 and s["end_time"] >= 16e9 for s in snaps)
+EOF
+		ok "damo JSON export reads back with python3 json"
+	else
+		notok "damo JSON export reads back with python3 json"
+	fi
+else
+	skip "PNG is 300x120 RGB and the paused columns are blue" "no python3"
+	skip "damo JSON export reads back with python3 json" "no python3"
+fi
+
+# ---- truncated and corrupt records ----
+size=$(stat -c %s "$rec")
+head -c $((size / 2)) "$rec" >"$T/cut.rec"
+out=$("$U" report info "$T/cut.rec" 2>&1)
+if [ $? -eq 0 ] && printf '%s' "$out" | grep -q "warning: .*cut.rec is cut at byte" &&
+	printf '%s' "$out" | grep -q "^truncated:   yes" &&
+	printf '%s' "$out" | grep -q "^ended:       no stop event"; then
+	ok "a record cut in half reads up to its last complete snapshot"
+else
+	notok "a record cut in half reads up to its last complete snapshot" "$out"
+fi
+expect "heatmap of a cut record" 0 "PAUSED" \
+	"$U" report heatmap --no-color "$T/cut.rec"
+head -c 20 "$rec" >"$T/cut2.rec"
+expect "a record cut before its header" 2 "ends before its header" \
+	"$U" report wss "$T/cut2.rec"
+awk '!done && NR > 200 && /^0x/ { $3 = $3 + 1; done = 1 } { print }' \
+	"$rec" >"$T/flip.rec"
+expect "a corrupt record names file:offset and the checksum" 2 \
+	"flip.rec:[0-9]+: line [0-9]+: snapshot: checksum mismatch" \
+	"$U" report heatmap "$T/flip.rec"
+
+# ---- real time: SIGUSR1 pauses/resumes, SIGINT ends cleanly ----
+"$U" record -q --workload "$CFG" --duration 20 -o "$T/sig.rec" &
+pid=$!
+sleep 0.6
+kill -USR1 $pid
+sleep 0.6
+kill -USR1 $pid
+sleep 0.6
+kill -INT $pid
+wait $pid
+rc=$?
+out=$("$U" report info "$T/sig.rec" 2>&1)
+if [ $rc -eq 0 ] && printf '%s' "$out" | grep -q "^pauses:      1$" &&
+	printf '%s' "$out" | grep -q "^ended:       interrupted"; then
+	ok "SIGUSR1 pauses and resumes, SIGINT ends the record cleanly"
+else
+	notok "SIGUSR1 pauses and resumes, SIGINT ends the record cleanly" "rc $rc: $out"
+fi
+expect "real-time recording with --pause-at/--pause-for" 0 \
+	"udamon record: [0-9]+ snapshots, 1 pause" \
+	"$U" record --workload "$CFG" --duration 1.2 --pause-at 0.4 \
+	--pause-for 0.4 -o "$T/rt.rec"
+expect "record with a scheme" 0 "snapshots" \
+	"$U" record --workload "$CFG" --virtual --duration 2 \
+	--damos 'pageout,nr_accesses=0-0,age=5-max,quota_sz=10M,quota_reset_ms=1000,filter=addr:0x100000000-0x100a00000:reject' \
+	-o "$T/s.rec"
+
+# ---- a real process, if this machine can monitor one ----
+W="$B/bin/udamon-workload"
+if [ -x "$W" ]; then
+	out=$("$U" record --duration 1.5 --pause-at 0.5 --pause-for 0.5 \
+		-o "$T/v.rec" -- "$W" -q "$CFG" 2>&1)
+	rc=$?
+	if [ $rc -eq 3 ]; then
+		skip "record a launched workload (vaddr)" \
+			"no access source: $(printf '%s' "$out" | tail -n 1)"
+	elif [ $rc -eq 0 ] && "$U" report info "$T/v.rec" |
+		grep -q "^operations:  vaddr"; then
+		ok "record a launched workload (vaddr)"
+	else
+		notok "record a launched workload (vaddr)" "rc $rc: $out"
+	fi
+else
+	skip "record a launched workload (vaddr)" "$W not built"
+fi
+
+# ---- USDT probes ----
+if ! echo '#include <sys/sdt.h>' | ${CC:-cc} -E -x c - >/dev/null 2>&1; then
+	skip "USDT probes in the binary" "sys/sdt.h missing (install systemtap-sdt-dev)"
+elif ! command -v readelf >/dev/null; then
+	skip "USDT probes in the binary" "no readelf"
+else
+	notes=$(readelf -n "$U" 2>/dev/null)
+	missing=
+	for p in damon_aggregated damos_before_apply damos_esz \
+		damos_stat_after_apply_interval damon_monitor_intervals_tune; do
+		printf '%s\n' "$notes" | grep -A2 'stapsdt' |
+			grep -q "Provider: damon" || missing="$missing provider"
+		printf '%s\n' "$notes" | grep -q "Name: $p\$" ||
+			missing="$missing $p"
+	done
+	if [ -z "$missing" ]; then
+		ok "USDT probes in the binary (readelf -n)"
+	else
+		notok "USDT probes in the binary (readelf -n)" "missing:$missing"
+	fi
+fi
+if ! command -v bpftrace >/dev/null; then
+	skip "bpftrace sees damon_aggregated stop while paused" "bpftrace not installed"
+elif [ "$(id -u)" -ne 0 ]; then
+	skip "bpftrace sees damon_aggregated stop while paused" "needs root"
+else
+	# Events per 250 ms while recording 4 s, paused from 1.5 s to 3 s.
+	bpftrace -e "usdt:$U:damon:damon_aggregated { @[elapsed / 250000000] = count(); }" \
+		-c "$U record -q --workload $CFG --duration 4 --pause-at 1.5 --pause-for 1.5 -o $T/bt.rec" \
+		>"$T/bt.out" 2>&1
+	if python3 - "$T/bt.out" <<'EOF'; then
+import re, sys
+counts = {}
+for m in re.finditer(r"@\[(\d+)\]: (\d+)", open(sys.argv[1]).read()):
+    counts[int(m.group(1))] = int(m.group(2))
+assert counts, "no damon_aggregated events"
+first, last = min(counts), max(counts)
+run = best = 0
+for b in range(first, last + 1):
+    run = run + 1 if counts.get(b, 0) == 0 else 0
+    best = max(best, run)
+# 1.5 s of pause is at least 5 empty 250 ms buckets, with events on both sides.
+assert best >= 5, counts
+assert sum(c for b, c in counts.items() if b <= first + 3) > 0
+assert sum(c for b, c in counts.items() if b >= last - 3) > 0
+EOF
+		ok "bpftrace sees damon_aggregated stop while paused and resume after"
+	else
+		notok "bpftrace sees damon_aggregated stop while paused and resume after" \
+			"$(cat "$T/bt.out")"
+	fi
+fi
+
+# ---- against a running udamond: refusals outside, then a real tree ----
+for c in start tune pause resume stop status; do
+	args=()
+	[ "$c" = start ] && args=(--workload "$CFG")
+	[ "$c" = tune ] && args=(--aggr-us 200000)
+	expect "$c refuses a tree that is not FUSE" 3 \
+		"refusing to write: $T is not a FUSE mount" \
+		"$U" "$c" --tree "$T" "${args[@]}"
+done
+expect "status with a missing tree" 3 "--tree: $T/none: No such file or directory" \
+	"$U" status --tree "$T/none"
+expect "tune without parameters" 1 "give at least one parameter" \
+	"$U" tune --tree "$T"
+expect "pause with a stray argument" 1 "unexpected argument 'now'" \
+	"$U" pause now
+expect "start vaddr without pid" 1 "--ops vaddr needs --pid" \
+	"$U" start --tree "$T"
+if [ ! -c /dev/fuse ] || [ ! -x "$B/bin/udamond" ]; then
+	skip "udamon start/status/pause/resume/tune/stop on udamond" \
+		"no /dev/fuse or udamond not built"
+elif ! unshare -m --propagation private true 2>/dev/null; then
+	skip "udamon start/status/pause/resume/tune/stop on udamond" \
+		"cannot make a private mount namespace (needs root)"
+else
+	unshare -m --propagation private bash "$here/tree.sh" "$B" "$CFG" \
+		>"$T/tree.out" 2>&1
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) ok "${line#ok - }" ;;
+		"not ok - "*) notok "${line#not ok - }" ;;
+		*) echo "# $line" ;;
+		esac
+	done <"$T/tree.out"
+fi
+
+finish

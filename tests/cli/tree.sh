@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# udamon start/status/pause/resume/tune/stop against a real udamond, run by
+# run.sh inside a private mount namespace (unshare -m): udamond mounts its
+# tree on a temporary directory and is stopped by its pid at the end.
+# Prints "ok - NAME" / "not ok - NAME" lines that run.sh numbers.
+#
+#   tree.sh BUILD_DIR CONFIG
+set -u
+B=$1
+CFG=$2
+U="$B/bin/udamon"
+M=$(mktemp -d /tmp/udamon-cli-tree.XXXXXX)
+LOG=$(mktemp /tmp/udamon-cli-tree-log.XXXXXX)
+A="$M/admin/kdamonds"
+
+"$B/bin/udamond" -f -m "$M" --log "$LOG" &
+dpid=$!
+cleanup() {
+	kill "$dpid" 2>/dev/null
+	wait "$dpid" 2>/dev/null
+	umount -l "$M" 2>/dev/null
+	rmdir "$M" 2>/dev/null
+	rm -f "$LOG"
+}
+trap cleanup EXIT
+for _ in $(seq 100); do
+	[ -e "$A/nr_kdamonds" ] && break
+	sleep 0.05
+done
+if [ ! -e "$A/nr_kdamonds" ]; then
+	echo "not ok - udamond mounts its tree"
+	sed 's/^/# /' "$LOG"
+	exit 0
+fi
+
+# t NAME RC PATTERN CMD...
+t() {
+	local name=$1 want=$2 pat=$3 out rc
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq "$want" ] &&
+		{ [ -z "$pat" ] || printf '%s' "$out" | grep -Eq -- "$pat"; }; then
+		echo "ok - $name"
+	else
+		echo "not ok - $name"
+		printf 'exit %s, wanted %s, /%s/:\n%s\n' "$rc" "$want" "$pat" \
+			"$out" | sed 's/^/# /'
+	fi
+}
+# file NAME PATH VALUE
+file() {
+	if [ "$(cat "$2" 2>&1)" = "$3" ]; then
+		echo "ok - $1"
+	else
+		echo "not ok - $1"
+		echo "# $2: '$(cat "$2" 2>&1)', wanted '$3'"
+	fi
+}
+
+t "start a sim context in udamond" 0 "kdamond 0: on \(sim\)" \
+	"$U" start --tree "$M" --ops sim --workload "$CFG" --sample-us 1000 \
+	--aggr-us 20000 --damos stat,nr_accesses=1-max
+file "start wrote sample_us" \
+	"$A/0/contexts/0/monitoring_attrs/intervals/sample_us" 1000
+file "start wrote the scheme's action" "$A/0/contexts/0/schemes/0/action" stat
+file "start wrote the scheme's nr_accesses min" \
+	"$A/0/contexts/0/schemes/0/access_pattern/nr_accesses/min" 1
+t "start again is refused" 2 "kdamond 0 already runs" \
+	"$U" start --tree "$M" --ops sim --workload "$CFG"
+sleep 0.3
+t "status shows the running context" 0 \
+	"kdamond 0: on .*context 0: sim, access source: sim, monitoring" \
+	bash -c "'$U' status --tree '$M' | tr '\n' ' '"
+t "status shows the scheme" 0 "scheme 0: stat; tried [0-9]+ regions" \
+	"$U" status --tree "$M"
+t "pause" 0 "kdamond 0: paused" "$U" pause --tree "$M"
+file "pause wrote Y" "$A/0/contexts/0/pause" Y
+t "status shows PAUSED" 0 "context 0: sim.*PAUSED" "$U" status --tree "$M"
+t "resume" 0 "kdamond 0: resumed" "$U" resume --tree "$M"
+file "resume wrote N" "$A/0/contexts/0/pause" N
+t "status shows monitoring again" 0 "context 0: sim.*monitoring" \
+	"$U" status --tree "$M"
+t "tune the aggregation interval online" 0 "kdamond 0: committed" \
+	"$U" tune --tree "$M" --aggr-us 40000
+file "tune wrote aggr_us" \
+	"$A/0/contexts/0/monitoring_attrs/intervals/aggr_us" 40000
+t "tune with min above max is refused before writing" 1 \
+	"--min-nr-regions \(50\) must not be above" \
+	"$U" tune --tree "$M" --min-nr-regions 50 --max-nr-regions 20
+t "tune a missing kdamond" 2 "--kdamond: kdamond 5 does not exist" \
+	"$U" tune --tree "$M" --kdamond 5 --aggr-us 40000
+t "stop" 0 "kdamond 0: off" "$U" stop --tree "$M"
+file "state is off" "$A/0/state" off
+t "pause a stopped kdamond" 2 "kdamond 0 is not running" \
+	"$U" pause --tree "$M"
+t "stop a stopped kdamond" 2 "kdamond 0 is not running" \
+	"$U" stop --tree "$M"
+t "start a missing pid names the file and errno" 2 \
+	"writing 'on' to .*/state failed: Invalid argument" \
+	"$U" start --tree "$M" --pid 999999999
+t "status of a stopped kdamond" 0 "kdamond 0: off" "$U" status --tree "$M"
+exit 0
