@@ -1782,19 +1782,28 @@ static int __damon_start(struct damon_ctx *ctx)
 	return 0;
 }
 
+/* Refuse parameters that cannot run, before anything starts. */
+static int damon_validate_for_start(struct damon_ctx *ctx)
+{
+	int err;
+
+	if (!damon_is_power_of_2(ctx->min_region_sz))
+		return -EINVAL;
+	if (!damon_valid_probe_params(ctx, &ctx->attrs))
+		return -EINVAL;
+	err = udamon__damos_validate(ctx);
+	if (err)
+		return err;
+	return damon_check_ops_ctx(ctx);
+}
+
 int damon_start(struct damon_ctx **ctxs, int nr_ctxs, bool exclusive)
 {
 	int i, err = 0;
 
 	/* Refuse invalid parameters before anything starts. */
 	for (i = 0; i < nr_ctxs; i++) {
-		if (!damon_is_power_of_2(ctxs[i]->min_region_sz))
-			return -EINVAL;
-		if (!damon_valid_probe_params(ctxs[i], &ctxs[i]->attrs))
-			return -EINVAL;
-		err = udamon__damos_validate(ctxs[i]);
-		if (!err)
-			err = damon_check_ops_ctx(ctxs[i]);
+		err = damon_validate_for_start(ctxs[i]);
 		if (err)
 			return err;
 	}
@@ -1870,13 +1879,7 @@ int damon_manual_start(struct damon_ctx *ctx)
 {
 	int err;
 
-	if (!damon_is_power_of_2(ctx->min_region_sz))
-		return -EINVAL;
-	if (!damon_valid_probe_params(ctx, &ctx->attrs))
-		return -EINVAL;
-	err = udamon__damos_validate(ctx);
-	if (!err)
-		err = damon_check_ops_ctx(ctx);
+	err = damon_validate_for_start(ctx);
 	if (err)
 		return err;
 	pthread_mutex_lock(&damon_lock);
