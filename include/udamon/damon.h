@@ -1216,17 +1216,18 @@ DAMON_API unsigned long damon_sim_refaults(struct damon_ctx *ctx,
 /** DAMON_SIM_REFAULT_STALL_US - modelled stall of one refault. */
 #define DAMON_SIM_REFAULT_STALL_US 100
 
-/* Real memory (src/ops/vaddr.c) */
+/* Real memory (src/ops/vaddr.c, paddr.c, page-idle.c) */
 
 /*
- * The vaddr and fvaddr operations sets monitor real processes.  This
- * kernel offers no page idle tracking, so their access source is
- * userfaultfd asynchronous write-protect read back with PAGEMAP_SCAN
- * (Linux >= 6.7): it sees WRITES ONLY, and only in memory the target
- * itself registered, i.e. processes launched with the preload library
+ * The vaddr and fvaddr operations sets monitor real processes, paddr the
+ * physical memory.  Their access source is page idle tracking where it
+ * is usable (root and CONFIG_IDLE_PAGE_TRACKING; it sees reads and
+ * writes), else, for vaddr and fvaddr, userfaultfd asynchronous
+ * write-protect read back with PAGEMAP_SCAN (Linux >= 6.7): it sees
+ * WRITES ONLY, and only in memory the target itself registered, i.e.
+ * processes launched with the preload library
  * (LD_PRELOAD=libudamon-preload.so) or the calling process after
- * damon_uffd_self_register().  Sampled pages of unregistered memory read
- * as not accessed.
+ * damon_uffd_self_register().  damon_access_source_name() says which.
  */
 
 /** damon_vaddr_register() - register vaddr and fvaddr (idempotent). */
@@ -1261,8 +1262,9 @@ DAMON_API int damon_vaddr_check_ctx(struct damon_ctx *ctx, char *why,
 
 /**
  * damon_access_source_name() - the access source @ctx's operations set
- * uses, for people: "uffd-wp (writes only)" for vaddr and fvaddr, "sim"
- * for sim, "none" where udamon has none.
+ * uses (or would choose at start), for people: "page-idle" or "uffd-wp
+ * (writes only)" for vaddr and fvaddr, "page-idle" for paddr, "sim" for
+ * sim, "none" where udamon has none.
  */
 DAMON_API const char *damon_access_source_name(struct damon_ctx *ctx);
 

@@ -2,9 +2,16 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The guest kernel's vaddr DAMON finds the hot 32 MiB region of a workload;
 # then udamon's vaddr on the same workload, through udamond's tree.  udamon
-# has no page-idle source yet: its vaddr sees writes through userfaultfd
-# write-protect, which the preload library sets up in the workload.
-damon_oracle hot /sys/kernel/mm/damon/admin kernel-vaddr 3
+# picks page idle tracking here (this kernel has it); the preload library
+# would let it fall back to userfaultfd write-protect otherwise.
+#
+# Under TCG a page's accessed bit is set again only when the emulated TLB
+# entry is refilled; a busy loop makes the workload's vCPU switch tasks, so
+# both monitors see repeated accesses (PLATFORM: the kernel's DAMON showed
+# the hot block at 0 accesses without it).
+(while :; do :; done) &
+hog=$!
+damon_oracle hot /sys/kernel/mm/damon/admin kernel-vaddr 5
 rc=$?
 mnt=/tmp/udamon
 mkdir -p $mnt
@@ -19,8 +26,10 @@ if [ ! -f /lib64/libudamon-preload.so ]; then
 	echo "ok - udamon-vaddr: hot region found # SKIP no preload library"
 else
 	LD_PRELOAD=/lib64/libudamon-preload.so \
-		damon_oracle hot $mnt/admin udamon-vaddr 3 || rc=1
+		damon_oracle hot $mnt/admin udamon-vaddr 5 || rc=1
 fi
+kill $hog
+wait $hog 2>/dev/null
 kill $pid
 wait $pid
 grep -E 'error|warning' /tmp/udamond-hot.log | head -n 20 | sed 's/^/# udamond: /'

@@ -30,11 +30,15 @@ case " $avail " in
 	;;
 esac
 echo 0 >$mnt/admin/kdamonds/nr_kdamonds
+# Under TCG a page's accessed bit is set again only when its soft-TLB
+# entry is refilled; a busy loop makes the workload's vCPU switch tasks
+# (PLATFORM.md §1b saw the kernel's own DAMON miss accesses without it).
+(while :; do :; done) &
+hog=$!
 env -u LD_PRELOAD damon_oracle hot $mnt/admin udamon-vaddr-page-idle 3 ||
 	rc=1
-# DEBUG
-LD_PRELOAD=/lib64/libudamon-preload.so UDAMON_PRELOAD_RESCAN_MS=0 damon_oracle hot $mnt/admin dbg-norescan 3
-LD_PRELOAD=/lib64/libudamon-preload.so damon_oracle hot $mnt/admin dbg-rescan 3
+kill $hog
+wait $hog 2>/dev/null
 kill $pid
 wait $pid
 grep -E 'error|warning' /tmp/udamond-pi.log | head -n 20 | sed 's/^/# udamond: /'
