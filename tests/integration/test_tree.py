@@ -856,7 +856,15 @@ def test_vaddr_target_exits_mid_command():
         c = 'kdamonds/0/contexts/0/'
         if 'vaddr' not in t.read(c + 'avail_operations').split():
             raise Skip('vaddr operations set not available')
-        child = subprocess.Popen(['sleep', '60'])
+        # Launched under the preload library, so that the uffd-wp access
+        # source can serve it (vaddr refuses a process nothing can watch).
+        env = dict(os.environ)
+        preload = os.path.join(os.path.dirname(os.path.abspath(
+            ARGS.udamond)), '..', 'lib', 'libudamon-preload.so')
+        if os.path.exists(preload):
+            env['LD_PRELOAD'] = os.path.realpath(preload)
+        child = subprocess.Popen(['sleep', '60'], env=env)
+        time.sleep(0.3)  # let the preload library register the memory
         try:
             # a pid that does not exist is refused
             t.must(c + 'targets/0/pid_target', '999999999')
