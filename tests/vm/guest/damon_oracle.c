@@ -1008,7 +1008,13 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int cmd_hot(const char *root, const char *label, double secs)
+/*
+ * One run of the hot-region check.  Returns 0 when found, 1 after a
+ * failure it reported, 2 when the region was not found and @last_try is
+ * false (nothing reported: the caller runs it again).
+ */
+static int hot_once(const char *root, const char *label, double secs,
+		    bool last_try)
 {
 	char buf[4096], pid_s[32], rel[256];
 	struct region *r = NULL;
@@ -1017,7 +1023,7 @@ static int cmd_hot(const char *root, const char *label, double secs)
 	long t0 = -1, t1 = -1;
 	double w0, w1;
 	struct wl w = { 0 };
-	bool ok;
+	bool ok = false;
 	int err;
 
 	if (!allowed_root(root)) {
@@ -1127,9 +1133,13 @@ static int cmd_hot(const char *root, const char *label, double secs)
 	printf("@@RESULT %s wss %lu true %lu found %d ticks %ld hz %ld secs %.3f regions %lu\n",
 	       label, wss, hot_size, ok, t0 >= 0 && t1 >= 0 ? t1 - t0 : -1L,
 	       sysconf(_SC_CLK_TCK), w1 - w0, nr_r);
-	tap(ok,
-	    "%s: hot region found (covered %lu of %lu KiB, %lu KiB extra, max nr_accesses %lu)",
-	    label, covered >> 10, hot_size >> 10, extra >> 10, maxacc);
+	if (ok || last_try)
+		tap(ok,
+		    "%s: hot region found (covered %lu of %lu KiB, %lu KiB extra, max nr_accesses %lu)",
+		    label, covered >> 10, hot_size >> 10, extra >> 10, maxacc);
+	else
+		diag("%s: not found in this run (covered %lu of %lu KiB, %lu KiB extra, max nr_accesses %lu); running it once more",
+		     label, covered >> 10, hot_size >> 10, extra >> 10, maxacc);
 	if (t0 >= 0 && t1 >= 0)
 		diag("%s: kdamond pid %lu used %ld ticks of %ld/s in %.2f s",
 		     label, kd_pid, t1 - t0, sysconf(_SC_CLK_TCK), w1 - w0);
@@ -1139,7 +1149,23 @@ out:
 	wr(root, "kdamonds/nr_kdamonds", "0\n");
 	workload_stop(&w);
 	free(r);
-	return nr_failed ? 1 : 0;
+	if (nr_failed)
+		return 1;
+	return ok || last_try ? 0 : 2;
+}
+
+/*
+ * Under TCG on a loaded host the emulated CPUs can starve the workload for
+ * seconds, so that any monitor sees it idle: a miss gets a second run, and
+ * only a second miss fails.
+ */
+static int cmd_hot(const char *root, const char *label, double secs)
+{
+	int rc = hot_once(root, label, secs, false);
+
+	if (rc == 2)
+		rc = hot_once(root, label, secs, true);
+	return rc;
 }
 
 int main(int argc, char **argv)
