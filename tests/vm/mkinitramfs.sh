@@ -15,10 +15,12 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 out=${1:?usage: mkinitramfs.sh OUT.cpio.gz}
 bin=${VM_BIN:-$root/build/bin}
-work=${VM_BUILD:-$root/build/vm}/initramfs
+# VM_WORK: the staging directory (run.sh gives each run its own, so that
+# concurrent runs do not build into each other's image).
+work=${VM_WORK:-${VM_BUILD:-$root/build/vm}/initramfs}
 guest=$root/tests/vm/guest
 # Guest scripts: tests/vm/guest/*.sh unless VM_GUEST_SCRIPTS names
-# another directory (bench/vm/guest).
+# another directory (bench/vm/guest); C programs of both are built.
 scripts=${VM_GUEST_SCRIPTS:-$guest}
 
 skip() {
@@ -45,8 +47,9 @@ if ldd "$busybox" >/dev/null 2>&1; then
 	skip "$busybox is not static"
 fi
 
-rm -rf "$work"
-mkdir -p "$work"/{bin,sbin,dev,proc,sys,tmp,run,etc,tests,lib64,usr/lib}
+rm -rf "$work" "$work.progs"
+mkdir -p "$work"/{bin,sbin,dev,proc,sys,tmp,run,etc,tests,lib64,usr/lib} \
+	"$work.progs"
 cp "$busybox" "$work/bin/busybox"
 
 # copy_with_libs FILE DEST: copy a program and its ldd closure.
@@ -80,14 +83,17 @@ fm=$(command -v fusermount3 || true)
 
 # The guest test programs.  Dynamic (the image has glibc for udamond
 # anyway) so that the preload library can be injected into them.
-for c in "$guest"/*.c; do
+for c in "$guest"/*.c $([ "$scripts" != "$guest" ] && echo "$scripts"/*.c); do
 	[ -e "$c" ] || continue
-	p=$work/../$(basename "$c" .c)
+	p=$work.progs/$(basename "$c" .c)
 	gcc -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		-Wno-unused-parameter -Wno-missing-field-initializers \
 		-o "$p" "$c" && copy_with_libs "$p" "/bin/$(basename "$c" .c)" ||
 		exit 1
 done
+# The masim workload configs, for udamon-workload in the guest.
+mkdir -p "$work/configs"
+cp "$root"/configs/*.cfg "$work/configs/" 2>/dev/null
 cp "$scripts"/*.sh "$work/tests/" 2>/dev/null
 chmod +x "$work"/tests/*.sh 2>/dev/null
 

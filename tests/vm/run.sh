@@ -10,7 +10,13 @@
 #
 # Environment: VM_TIMEOUT (guest wall-clock limit, s, default 600),
 # VM_MEM (default 2G), VM_SMP (default 2), VM_B (make build directory for
-# udamon's programs, default build), VM_KEEP_LOG=FILE (copy the console log).
+# udamon's programs, default build), VM_KEEP_LOG=FILE (copy the console log),
+# VM_APPEND (more kernel command line, e.g. udamon.bench=...).
+#
+# Each run stages its initramfs and console log in its own directory
+# (build/vm/run.XXXXXX, removed at exit) so that concurrent runs (CI, a
+# benchmark, a developer) do not clobber each other; the console log of the
+# last run that finished is copied to build/vm/console.log.
 set -u
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -35,13 +41,23 @@ fail_all() {
 
 [ "$(uname -m)" = x86_64 ] || skip_all "host is not x86_64"
 mkdir -p "$vm_build"
+run_dir=$(mktemp -d "$vm_build/run.XXXXXX") || fail_all "cannot create a run directory"
+qpid=
+cleanup() {
+	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
+	qpid=
+	rm -rf "$run_dir"
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
 t0=$(date +%s)
-kernel=$(tests/vm/build-kernel.sh 2>"$vm_build/build-kernel.log" | tail -n 1)
+kernel=$(tests/vm/build-kernel.sh 2>"$run_dir/build-kernel.log" | tail -n 1)
 rc=${PIPESTATUS[0]}
+cp "$run_dir/build-kernel.log" "$vm_build/build-kernel.log" 2>/dev/null
 if [ "$rc" -eq 77 ]; then
-	skip_all "$(grep 'skip:' "$vm_build/build-kernel.log" | tail -n 1)"
+	skip_all "$(grep 'skip:' "$run_dir/build-kernel.log" | tail -n 1)"
 elif [ "$rc" -ne 0 ] || [ ! -s "$kernel" ]; then
-	sed 's/^/# /' "$vm_build/build-kernel.log" | tail -n 40
+	sed 's/^/# /' "$run_dir/build-kernel.log" | tail -n 40
 	fail_all "kernel build failed (rc $rc)"
 fi
 command -v qemu-system-x86_64 >/dev/null || skip_all "no qemu-system-x86_64"
@@ -49,17 +65,18 @@ t1=$(date +%s)
 echo "# kernel: $kernel ($((t1 - t0)) s)"
 
 if ! make -s B="$B" -j"$(nproc 2>/dev/null || echo 2)" progs \
-	>"$vm_build/make.log" 2>&1; then
-	sed 's/^/# /' "$vm_build/make.log" | tail -n 40
+	>"$run_dir/make.log" 2>&1; then
+	sed 's/^/# /' "$run_dir/make.log" | tail -n 40
 	fail_all "building udamon's programs failed"
 fi
-initrd=$vm_build/initramfs.cpio.gz
-tests/vm/mkinitramfs.sh "$initrd" 2>"$vm_build/mkinitramfs.log"
+initrd=$run_dir/initramfs.cpio.gz
+VM_WORK=$run_dir/initramfs tests/vm/mkinitramfs.sh "$initrd" \
+	2>"$run_dir/mkinitramfs.log"
 rc=$?
 if [ $rc -eq 77 ]; then
-	skip_all "$(grep 'skip:' "$vm_build/mkinitramfs.log" | tail -n 1)"
+	skip_all "$(grep 'skip:' "$run_dir/mkinitramfs.log" | tail -n 1)"
 elif [ $rc -ne 0 ]; then
-	sed 's/^/# /' "$vm_build/mkinitramfs.log" | tail -n 40
+	sed 's/^/# /' "$run_dir/mkinitramfs.log" | tail -n 40
 	fail_all "initramfs build failed"
 fi
 t2=$(date +%s)
@@ -70,21 +87,13 @@ run_arg=
 	IFS=,
 	echo "$*"
 )"
-console=$vm_build/console.log
-rm -f "$console"
-qpid=
-cleanup() {
-	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
-	qpid=
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
+console=$run_dir/console.log
 
 # udamon.vm=1 is what lets the guest programs write the guest's /sys
 # DAMON tree; nothing else sets it.
 qemu-system-x86_64 -accel tcg -m "${VM_MEM:-2G}" -smp "${VM_SMP:-2}" \
 	-nographic -no-reboot -kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 quiet panic=-1 udamon.vm=1 $run_arg" \
+	-append "console=ttyS0 quiet panic=-1 udamon.vm=1 $run_arg ${VM_APPEND:-}" \
 	</dev/null >"$console" 2>&1 &
 qpid=$!
 deadline=$(($(date +%s) + timeout_s))
@@ -103,6 +112,8 @@ qrc=$?
 qpid=
 t3=$(date +%s)
 [ -n "${VM_KEEP_LOG:-}" ] && cp "$console" "$VM_KEEP_LOG"
+cp "$console" "$vm_build/console.log.$$" &&
+	mv "$vm_build/console.log.$$" "$vm_build/console.log"
 
 # Re-emit the guest's TAP with numbers; everything else becomes comments.
 tr -d '\r' <"$console" | awk -v qrc="$qrc" -v secs="$((t3 - t2))" '
@@ -113,7 +124,13 @@ tr -d '\r' <"$console" | awk -v qrc="$qrc" -v secs="$((t3 - t2))" '
 	}
 	/^ok( -|$)/ { sub(/^ok( - )?/, ""); emit(1, $0); next }
 	/^not ok( -|$)/ { sub(/^not ok( - )?/, ""); emit(0, $0); next }
-	/^@@VM-BEGIN/ { begun = 1; print "# guest kernel " $2 " up at " $3 " s"; next }
+	# The firmware leaves escape codes on the line before the marker.
+	/@@VM-BEGIN/ {
+		sub(/.*@@VM-BEGIN/, "@@VM-BEGIN")
+		begun = 1
+		print "# guest kernel " $2 " up at " $3 " s"
+		next
+	}
 	/^@@VM-TEST/ {
 		fails_at_start = fail
 		print "# --- " $2 " (guest uptime " $3 " s)"
