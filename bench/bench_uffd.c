@@ -7,8 +7,11 @@
  *  2. the slowdown of a launched udamon-workload (random 64-byte writes
  *     over 64 MiB, under the preload library) while fvaddr samples it
  *     with 10, 100 and 1000 regions, against the same run without the
- *     preload library and with it but nobody sampling.
- * Prints two tables.  It measures; it asserts nothing.
+ *     preload library and with it but nobody sampling;
+ *  3. the same by target size (16 MiB to 1 GiB) at 100 regions: DAMON's
+ *     cost follows the number of regions, not the size, while the
+ *     target's write faults follow what it writes.
+ * Prints three tables.  It measures; it asserts nothing.
  *
  * Usage: bench_uffd [SECONDS_PER_RUN]   (default 3)
  */
@@ -169,7 +172,8 @@ static int build_path(char *buf, size_t len, const char *rel)
  * Returns accesses/msec and the monitor's CPU seconds.
  */
 static double run_workload(const char *wl, const char *pre, int seconds,
-			   int nr_regions, double *mon_cpu_s)
+			   int nr_regions, unsigned long area,
+			   double *mon_cpu_s)
 {
 	char cfgpath[] = "/tmp/udamon-bench-XXXXXX", cfg[256], line[256];
 	char env[PATH_MAX + 32];
@@ -181,7 +185,7 @@ static double run_workload(const char *wl, const char *pre, int seconds,
 
 	*mon_cpu_s = 0;
 	len = snprintf(cfg, sizeof(cfg),
-		       "area, %lu\n\nrun\n%d\narea, 1, 64, 1, wo\n", AREA,
+		       "area, %lu\n\nrun\n%d\narea, 1, 64, 1, wo\n", area,
 		       seconds * 1000);
 	fd = mkstemp(cfgpath);
 	if (fd < 0 || write(fd, cfg, (size_t)len) != len || pipe(pipefd))
@@ -252,8 +256,8 @@ static void bench_slowdown(int seconds)
 	printf("| run | workload accesses/msec | relative | monitor CPU |\n");
 	printf("| --- | --- | --- | --- |\n");
 	for (k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
-		double cpu,
-			rate = run_workload(wl, pre, seconds, runs[k], &cpu);
+		double cpu, rate = run_workload(wl, pre, seconds, runs[k], AREA,
+						&cpu);
 		char name[64];
 
 		if (runs[k] < 0)
@@ -272,6 +276,32 @@ static void bench_slowdown(int seconds)
 	printf("\n");
 }
 
+static void bench_by_size(int seconds)
+{
+	static const unsigned long mibs[] = { 16, 64, 256, 1024 };
+	char wl[PATH_MAX], pre[PATH_MAX];
+	size_t k;
+
+	if (build_path(wl, sizeof(wl), "bin/udamon-workload") ||
+	    build_path(pre, sizeof(pre), "lib/libudamon-preload.so"))
+		return;
+	printf("## By target size (random 64 B writes, %d s per run, fvaddr with 100 regions, 5 ms sampling)\n\n",
+	       seconds);
+	printf("| target | plain accesses/msec | sampled accesses/msec | relative | monitor CPU |\n");
+	printf("| --- | --- | --- | --- | --- |\n");
+	for (k = 0; k < sizeof(mibs) / sizeof(mibs[0]); k++) {
+		unsigned long area = mibs[k] << 20;
+		double cpu, plain, sampled;
+
+		plain = run_workload(wl, pre, seconds, -1, area, &cpu);
+		sampled = run_workload(wl, pre, seconds, 100, area, &cpu);
+		printf("| %lu MiB | %.0f | %.0f | %.2f | %.1f %% of a CPU |\n",
+		       mibs[k], plain, sampled, plain > 0 ? sampled / plain : 0,
+		       cpu / seconds * 100);
+	}
+	printf("\n");
+}
+
 int main(int argc, char **argv)
 {
 	int seconds = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 3;
@@ -280,5 +310,6 @@ int main(int argc, char **argv)
 		seconds = 3;
 	bench_per_sample();
 	bench_slowdown(seconds);
+	bench_by_size(seconds);
 	return 0;
 }
