@@ -424,7 +424,7 @@ struct damos {
 	bool core_filters_default_reject;
 	bool ops_filters_default_reject;
 	bool core_filters_allowed;
-	void *last_applied;
+	void *last_applied; /* kernel parity: reset after each pass (§5.1) */
 };
 
 /** DAMOS_MAX_SCORE - the highest priority score an operations set gives. */

@@ -358,6 +358,11 @@ static const char *drive_virtual(struct rec_run *run, bool show)
 			damon_manual_stop(run->ctx);
 			return "target-exited";
 		}
+		/* A record that cannot be written ends the recording. */
+		if (udamon_recorder_error(run->rec)) {
+			damon_manual_stop(run->ctx);
+			return "write-error";
+		}
 		if (show && !(++steps & 1023) && mono_ms() - last >= 250) {
 			last = mono_ms();
 			progress(run, false);
@@ -391,6 +396,10 @@ static const char *drive_real(struct rec_run *run, pid_t child,
 		}
 		if (!damon_is_running(run->ctx)) {
 			reason = "target-exited";
+			break;
+		}
+		if (udamon_recorder_error(run->rec)) {
+			reason = "write-error";
 			break;
 		}
 		if (child > 0 &&

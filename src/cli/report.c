@@ -425,9 +425,14 @@ static int report_info(const struct udamon_record *rec, struct report_opts *o)
 		struct tm tm;
 		char when[64];
 
-		gmtime_r(&c, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-		printf("created:     %s\n", when);
+		if (gmtime_r(&c, &tm)) {
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC",
+				 &tm);
+			printf("created:     %s\n", when);
+		} else {
+			printf("created:     %" PRId64 " (out of range)\n",
+			       rec->hdr.created);
+		}
 	}
 	printf("clock:       %s\n",
 	       rec->hdr.virtual_clock ? "virtual" : "real");

@@ -481,7 +481,7 @@ struct damon_ctx *damon_new_ctx(void)
 	return ctx;
 }
 
-static void damon_join_kdamond(struct damon_ctx *ctx);
+static bool damon_join_kdamond(struct damon_ctx *ctx);
 
 /* Destroy a context that is not running, with everything it owns. */
 void damon_destroy_ctx(struct damon_ctx *ctx)
@@ -1750,14 +1750,22 @@ static void damon_unclaim(struct damon_ctx *ctx)
 
 /*
  * Reap an ended kdamond thread.  Only the thread that starts, stops or
- * destroys the context calls this, never the kdamond itself.
+ * destroys the context calls this, never the kdamond itself.  Two
+ * stoppers may race (a signal handler's and a user's "off"): only the one
+ * that claims the thread under the lock joins it.  Returns whether this
+ * caller joined it.
  */
-static void damon_join_kdamond(struct damon_ctx *ctx)
+static bool damon_join_kdamond(struct damon_ctx *ctx)
 {
-	if (!ctx->kdamond_joinable)
-		return;
-	pthread_join(ctx->kdamond, NULL);
+	bool join;
+
+	pthread_mutex_lock(&ctx->lock);
+	join = ctx->kdamond_joinable;
 	ctx->kdamond_joinable = false;
+	pthread_mutex_unlock(&ctx->lock);
+	if (join)
+		pthread_join(ctx->kdamond, NULL);
+	return join;
 }
 
 static int __damon_start(struct damon_ctx *ctx)
@@ -1769,12 +1777,14 @@ static int __damon_start(struct damon_ctx *ctx)
 		return err;
 	/* A kdamond that ended by itself (no valid target) is reaped here. */
 	damon_join_kdamond(ctx);
+	pthread_mutex_lock(&ctx->lock);
 	err = pthread_create(&ctx->kdamond, NULL, kdamond_fn, ctx);
+	ctx->kdamond_joinable = !err;
+	pthread_mutex_unlock(&ctx->lock);
 	if (err) {
 		damon_unclaim(ctx);
 		return -err;
 	}
-	ctx->kdamond_joinable = true;
 	pthread_mutex_lock(&ctx->lock);
 	while (!ctx->kdamond_started && ctx->kdamond_running)
 		pthread_cond_wait(&ctx->cond, &ctx->lock);
@@ -1839,7 +1849,13 @@ static int __damon_stop(struct damon_ctx *ctx)
 		return 0;
 	}
 	pthread_mutex_unlock(&ctx->lock);
-	damon_join_kdamond(ctx);
+	if (!damon_join_kdamond(ctx)) {
+		/* Another stopper joins it; wait for the exit all the same. */
+		pthread_mutex_lock(&ctx->lock);
+		while (ctx->kdamond_running)
+			pthread_cond_wait(&ctx->cond, &ctx->lock);
+		pthread_mutex_unlock(&ctx->lock);
+	}
 	return 0;
 }
 

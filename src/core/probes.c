@@ -272,11 +272,7 @@ unsigned int damon_probe_hits_mvsum(const struct damon_ctx *ctx,
 				    const struct damon_region *r,
 				    unsigned int idx)
 {
-	unsigned long sample =
-		ctx->attrs.sample_interval ? ctx->attrs.sample_interval : 1;
-	unsigned long aggr =
-		ctx->attrs.aggr_interval ? ctx->attrs.aggr_interval : 1;
-	unsigned long window = aggr / sample ? aggr / sample : 1;
+	unsigned long window = damon_nr_samples_per_aggr(&ctx->attrs);
 	unsigned long left = 0, left_bp;
 
 	if (idx >= DAMON_MAX_PROBES)
@@ -321,8 +317,6 @@ unsigned int damon_probe_hits_wsum(const struct damon_ctx *ctx,
 bool damon_valid_probe_params(const struct damon_ctx *ctx,
 			      const struct damon_attrs *attrs)
 {
-	unsigned long sample = attrs->sample_interval ? attrs->sample_interval :
-							1;
 	unsigned int max_hits, wsum = 0;
 	struct damon_probe *p;
 
@@ -331,9 +325,9 @@ bool damon_valid_probe_params(const struct damon_ctx *ctx,
 	if (!damon_has_probe_weights(ctx))
 		return true;
 	/* Hits are u8: a window may not have more samples than that. */
-	if (attrs->aggr_interval / sample > UCHAR_MAX)
-		return false;
 	max_hits = damon_nr_samples_per_aggr(attrs);
+	if (max_hits > UCHAR_MAX)
+		return false;
 	damon_for_each_probe(p, ctx) {
 		unsigned int add;
 

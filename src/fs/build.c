@@ -92,8 +92,11 @@ static int fs_memcg_path_to_id(const char *memcg_path, uint64_t *id)
 	size_t n;
 	int err = -EINVAL;
 
-	if (!memcg_path || !*memcg_path)
+	if (!memcg_path || !*memcg_path) {
+		fs_log(DAMON_LOG_ERR,
+		       "a memcg filter or goal has an empty memcg path");
 		return -EINVAL;
+	}
 	rel = strdup(memcg_path);
 	if (!rel)
 		return -ENOMEM;

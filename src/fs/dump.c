@@ -7,12 +7,6 @@
  */
 #include "fs/tree.h"
 
-static const char *const fs_filter_keywords[] = {
-#define FS_DUMP_KW(name, keyword) keyword,
-	DAMOS_FILTER_TYPES(FS_DUMP_KW)
-#undef FS_DUMP_KW
-};
-
 _Static_assert(DAMON_MAX_PROBES == 4, "dump_region() prints four hits");
 
 static void dump_region(struct fs_buf *b, struct damon_region *r)
@@ -104,8 +98,8 @@ static void dump_target(struct fs_buf *b, struct damon_ctx *ctx,
 static void dump_filter(struct fs_buf *b, struct damos_filter *f)
 {
 	fs_buf_puts(b, "{\"type\": ");
-	fs_buf_json_str(b, (unsigned int)f->type < NR_DAMOS_FILTER_TYPES ?
-				   fs_filter_keywords[f->type] :
+	fs_buf_json_str(b, damos_filter_type_name(f->type) ?
+				   damos_filter_type_name(f->type) :
 				   "unknown");
 	fs_buf_printf(b, ", \"matching\": %s, \"allow\": %s",
 		      f->matching ? "true" : "false",

@@ -1337,6 +1337,12 @@ ssize_t fs_write(const char *path, const char *data, size_t len)
 			return -EBUSY;
 		pthread_mutex_lock(&fs_tree_lock);
 		err = fs_resolve(path, &n);
+		/*
+		 * Shutdown may have begun since the check above; it holds
+		 * context pointers that removing a kdamond dir would free.
+		 */
+		if (!err && fs_shutting_down)
+			err = -ENODEV;
 		if (!err && (f->flags & FS_NR_IDLE) && fs_any_kdamond_running())
 			err = -EBUSY;
 		if (!err)

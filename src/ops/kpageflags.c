@@ -267,7 +267,7 @@ unsigned long udamon__ops_filters_walk_pagemap(struct udamon_pidle *pi,
 			    (flags & KPF_BIT(UDAMON_KPF_COMPOUND_TAIL)))
 				continue;
 			kpf_folio(pi, pfn, flags, w.need_memcg, &fos[nr_fos]);
-			if (young_fn)
+			if (young_fn && w.need_young)
 				fos[nr_fos].young = young_fn(
 					young_arg, (page + (unsigned long)i) *
 							   KPF_PAGE_SZ);

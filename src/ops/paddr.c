@@ -198,15 +198,20 @@ static unsigned long paddr_apply_scheme(struct damon_ctx *ctx,
 
 /* ---- node_eligible_mem_bp ---- */
 
-/* Whether @r matches @s's access pattern (the kernel's valid target). */
+/*
+ * Whether @r matches @s's access pattern, as the core's damos_valid_target
+ * judges it: by the moving sum, since a scheme's pass may fall in the
+ * middle of an aggregation window.
+ */
 static bool paddr_pattern_match(struct damos *s, struct damon_region *r)
 {
 	unsigned long sz = r->ar.end - r->ar.start;
+	unsigned int nr_accesses = r->nr_accesses_bp / 10000;
 	struct damos_access_pattern *p = &s->pattern;
 
 	return p->min_sz_region <= sz && sz <= p->max_sz_region &&
-	       p->min_nr_accesses <= r->nr_accesses &&
-	       r->nr_accesses <= p->max_nr_accesses &&
+	       p->min_nr_accesses <= nr_accesses &&
+	       nr_accesses <= p->max_nr_accesses &&
 	       p->min_age_region <= r->age && r->age <= p->max_age_region;
 }
 

@@ -233,6 +233,7 @@ uint64_t udamon__pidle_sample_pfn(struct udamon_pidle *pi, uint64_t pfn)
 void udamon__pidle_begin(struct udamon_pidle *pi)
 {
 	pi->nr = 0;
+	pi->nr_sorted = 0;
 }
 
 int udamon__pidle_add(struct udamon_pidle *pi, uint64_t pfn)
@@ -285,8 +286,17 @@ static void pidle_sort(struct udamon_pidle *pi)
 
 int udamon__pidle_mark(struct udamon_pidle *pi)
 {
+	int err;
+
 	pidle_sort(pi);
-	return udamon__page_idle_set(pi->bitmap_fd, pi->sorted, pi->nr_sorted);
+	err = udamon__page_idle_set(pi->bitmap_fd, pi->sorted, pi->nr_sorted);
+	/*
+	 * Pages never marked idle would read back as accessed: sample
+	 * nothing rather than report accesses that did not happen.
+	 */
+	if (err)
+		pi->nr_sorted = 0;
+	return err;
 }
 
 int udamon__pidle_collect(struct udamon_pidle *pi)

@@ -843,6 +843,10 @@ static unsigned long sim_apply_scheme(struct damon_ctx *ctx,
 	*sz_filter_passed = 0;
 	if (!st)
 		return 0;
+	/* Without filters, only pageout and willneed change the model. */
+	if (!has_filters && s->action != DAMOS_PAGEOUT &&
+	    s->action != DAMOS_WILLNEED)
+		return s->action == DAMOS_STAT ? 0 : damon_sz_region(r);
 	wl = st->wl;
 	now = sim_wtime(st, damon_now_ns(ctx));
 	ph = sim_phase_at(wl, now);
@@ -856,9 +860,6 @@ static unsigned long sim_apply_scheme(struct damon_ctx *ctx,
 		hi = r->ar.end < wl->vmas[ri].end ? r->ar.end :
 						    wl->vmas[ri].end;
 		if (lo >= hi)
-			continue;
-		if (!has_filters && s->action != DAMOS_PAGEOUT &&
-		    s->action != DAMOS_WILLNEED)
 			continue;
 		for (addr = lo; addr < hi;) {
 			unsigned long long pg = (addr - start) / SIM_PAGE;

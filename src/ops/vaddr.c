@@ -816,6 +816,18 @@ int damon_vaddr_check_ctx(struct damon_ctx *ctx, char *why, size_t len)
 			all_self = false;
 	}
 	damon_for_each_scheme(s, ctx) {
+		/*
+		 * The kernel filters migrations per folio; udamon's
+		 * move_pages path does not walk page flags, so refuse rather
+		 * than move pages a filter should have kept.
+		 */
+		if ((s->action == DAMOS_MIGRATE_HOT ||
+		     s->action == DAMOS_MIGRATE_COLD) &&
+		    !damon_list_empty(&s->ops_filters))
+			return vaddr_why(
+				why, len, -EINVAL,
+				"vaddr: ops filters on %s are not supported by udamon (stat only)",
+				damos_action_name(s->action));
 		if (s->action == DAMOS_STAT || s->action == DAMOS_MIGRATE_HOT ||
 		    s->action == DAMOS_MIGRATE_COLD)
 			continue;

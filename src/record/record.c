@@ -187,16 +187,24 @@ struct udamon_record_writer {
 	bool stopped;
 	uint64_t bytes;
 	struct strbuf sb;
+	int err; /* sticky: the first failed write */
 };
 
+/*
+ * Write the pending block.  A failure sticks: after a partial block the
+ * file must end there, so that readers see a cut record (readable up to
+ * the last complete block) rather than a block after a torn one.
+ */
 static int writer_flush(struct udamon_record_writer *w)
 {
-	int err = w->sb.err;
+	int err = w->err ? w->err : w->sb.err;
 
 	if (!err)
 		err = write_all(w->fd, w->sb.buf, w->sb.len);
 	if (!err)
 		__atomic_add_fetch(&w->bytes, w->sb.len, __ATOMIC_RELAXED);
+	else if (!w->sb.err)
+		w->err = err;
 	w->sb.len = 0;
 	w->sb.err = 0;
 	return err;
@@ -299,7 +307,10 @@ int udamon_record_write_snapshot(struct udamon_record_writer *w,
 				 const struct udamon_record_snapshot *snap)
 {
 	unsigned int ti, i;
+	int err;
 
+	if (w && w->err)
+		return w->err;
 	if (!w || !snap || w->stopped || snap->seq != w->nr_snapshots ||
 	    snap->nr_targets != w->nr_targets ||
 	    snap->end_ns < snap->start_ns || snap->end_ns < w->last_time_ns ||
@@ -334,16 +345,24 @@ int udamon_record_write_snapshot(struct udamon_record_writer *w,
 		}
 	}
 	sb_end_block(&w->sb, 0);
+	err = writer_flush(w);
+	if (err)
+		return err;
+	/* Only a written snapshot counts: the next one follows it. */
 	w->last_time_ns = snap->end_ns;
 	w->last_end_ns = snap->end_ns;
 	__atomic_add_fetch(&w->nr_snapshots, 1, __ATOMIC_RELAXED);
-	return writer_flush(w);
+	return 0;
 }
 
 int udamon_record_write_event(struct udamon_record_writer *w,
 			      enum udamon_record_event_type type,
 			      uint64_t time_ns, const char *arg)
 {
+	int err;
+
+	if (w && w->err)
+		return w->err;
 	if (!w || w->stopped || (unsigned int)type >= NR_UDAMON_RECORD_EVS ||
 	    time_ns < w->last_time_ns)
 		return -EINVAL;
@@ -357,6 +376,9 @@ int udamon_record_write_event(struct udamon_record_writer *w,
 		  udamon_record_event_name(type), time_ns, arg ? " " : "",
 		  arg ? arg : "");
 	sb_end_block(&w->sb, 0);
+	err = writer_flush(w);
+	if (err)
+		return err;
 	w->last_time_ns = time_ns;
 	if (type == UDAMON_RECORD_EV_PAUSE)
 		w->paused = true;
@@ -364,7 +386,7 @@ int udamon_record_write_event(struct udamon_record_writer *w,
 		w->paused = false;
 	else
 		w->stopped = true;
-	return writer_flush(w);
+	return 0;
 }
 
 unsigned long
@@ -464,7 +486,7 @@ int udamon_recorder_flush(struct udamon_recorder *rec)
 	err = udamon_record_write_snapshot(rec->w, &snap);
 	if (err) {
 		if (!rec->err)
-			rec->err = err;
+			__atomic_store_n(&rec->err, err, __ATOMIC_RELAXED);
 		return err;
 	}
 	rec->last_end_ns = snap.end_ns;
@@ -499,7 +521,8 @@ static void recorder_event_fn(void *arg, struct damon_ctx *ctx,
 		r = realloc(tc->regions, cap * sizeof(*r));
 		if (!r) {
 			if (!rec->err)
-				rec->err = -ENOMEM;
+				__atomic_store_n(&rec->err, -ENOMEM,
+						 __ATOMIC_RELAXED);
 			return;
 		}
 		tc->regions = r;
@@ -554,7 +577,7 @@ int udamon_recorder_event(struct udamon_recorder *rec,
 	now = recorder_now(rec);
 	err = udamon_record_write_event(rec->w, type, now, arg);
 	if (err && err != -EINVAL && !rec->err)
-		rec->err = err;
+		__atomic_store_n(&rec->err, err, __ATOMIC_RELAXED);
 	if (!err)
 		rec->last_time_ns = now;
 	if (!err && type == UDAMON_RECORD_EV_STOP)
@@ -562,9 +585,10 @@ int udamon_recorder_event(struct udamon_recorder *rec,
 	return err;
 }
 
+/* Read by the recording's driver while the kdamond writes it. */
 int udamon_recorder_error(const struct udamon_recorder *rec)
 {
-	return rec->err;
+	return __atomic_load_n(&rec->err, __ATOMIC_RELAXED);
 }
 
 unsigned long udamon_recorder_nr_snapshots(const struct udamon_recorder *rec)
@@ -1398,8 +1422,12 @@ int udamon_record_parse(const char *buf, size_t len, const char *name,
 	if (err && errlen)
 		err[0] = '\0';
 	rd.rec = calloc(1, sizeof(*rd.rec));
-	if (!rd.rec)
+	if (!rd.rec) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", rd.name,
+				 strerror(ENOMEM));
 		return -ENOMEM;
+	}
 	rd.rec->file_bytes = len;
 
 	ret = rd_magic(&rd);
@@ -1456,6 +1484,10 @@ out:
 	if (!ret && !rd.rec->has_header)
 		rd.rec->truncated = true;
 	if (ret) {
+		/* Errors without a message of their own (out of memory). */
+		if (err && errlen && !err[0])
+			snprintf(err, errlen, "%s: %s", rd.name,
+				 strerror(-ret));
 		udamon_record_free(rd.rec);
 		return ret;
 	}
