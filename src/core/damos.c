@@ -22,6 +22,7 @@
  * ctx->lock and sleeps on ctx->cond.
  */
 #include "core.h"
+#include "sys/alloc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -197,7 +198,7 @@ int damos_quota_goal_metric_from_name(const char *name,
 struct damos_filter *damos_new_filter(enum damos_filter_type type,
 				      bool matching, bool allow)
 {
-	struct damos_filter *f = calloc(1, sizeof(*f));
+	struct damos_filter *f = udamon__calloc(1, sizeof(*f));
 
 	if (!f)
 		return NULL;
@@ -263,7 +264,7 @@ struct damos_quota_goal *
 damos_new_quota_goal(enum damos_quota_goal_metric metric,
 		     unsigned long target_value)
 {
-	struct damos_quota_goal *g = calloc(1, sizeof(*g));
+	struct damos_quota_goal *g = udamon__calloc(1, sizeof(*g));
 
 	if (!g)
 		return NULL;
@@ -329,7 +330,7 @@ struct damos *damon_new_scheme(struct damos_access_pattern *pattern,
 			       struct damos_quota *quota,
 			       struct damos_watermarks *wmarks, int target_nid)
 {
-	struct damos *s = calloc(1, sizeof(*s));
+	struct damos *s = udamon__calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
@@ -435,8 +436,8 @@ static int damos_copy_dests(struct damos_migrate_dests *dst,
 		return -EINVAL;
 	if (nr != dst->nr_dests || !dst->node_id_arr || !dst->weight_arr) {
 		if (nr) {
-			ids = calloc(nr, sizeof(*ids));
-			ws = calloc(nr, sizeof(*ws));
+			ids = udamon__calloc(nr, sizeof(*ids));
+			ws = udamon__calloc(nr, sizeof(*ws));
 			if (!ids || !ws) {
 				free(ids);
 				free(ws);
@@ -1406,7 +1407,7 @@ static int damos_commit_str(char **dst, const char *src)
 	if (src) {
 		if (*dst && !strcmp(*dst, src))
 			return 0;
-		copy = strdup(src);
+		copy = udamon__strdup(src);
 		if (!copy)
 			return -ENOMEM;
 	}
