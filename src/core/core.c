@@ -993,6 +993,13 @@ unsigned long damon_apply_min_nr_regions(struct damon_ctx *ctx)
 		damon_for_each_region_safe(r, next, t) {
 			while (damon_sz_region(r) > max_region_sz) {
 				damon_split_region_at(t, r, max_region_sz);
+				/*
+				 * Out of memory: the region stayed whole, and
+				 * its successor may be the list head.  A later
+				 * pass cuts it.
+				 */
+				if (damon_sz_region(r) > max_region_sz)
+					break;
 				r = damon_next_region(r);
 			}
 		}

@@ -547,6 +547,23 @@ bool udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
 	return matched == filter->matching;
 }
 
+/* Whether @r crosses a boundary of addr filter @f (a cut that failed). */
+static bool damos_addr_filter_straddles(const struct damos_filter *f,
+					const struct damon_region *r,
+					unsigned long min_region_sz)
+{
+	unsigned long start, end;
+
+	if (f->type != DAMOS_FILTER_TYPE_ADDR)
+		return false;
+	if (!min_region_sz)
+		min_region_sz = 1;
+	start = DAMON_ALIGN_DOWN(f->addr_range.start, min_region_sz);
+	end = DAMON_ALIGN_DOWN(f->addr_range.end, min_region_sz);
+	return (r->ar.start < start && start < r->ar.end) ||
+	       (r->ar.start < end && end < r->ar.end);
+}
+
 /*
  * Core filtering of @r for @s: the first matching filter decides; when
  * none matches, the default-reject flag does.  Records in
@@ -560,8 +577,17 @@ static bool damos_core_filter_out(struct damon_ctx *ctx, struct damon_target *t,
 
 	s->core_filters_allowed = false;
 	damos_for_each_core_filter(f, s) {
-		if (udamon__damos_filter_match(ctx, t, r, f,
-					       ctx->min_region_sz)) {
+		bool match = udamon__damos_filter_match(ctx, t, r, f,
+							ctx->min_region_sz);
+
+		/*
+		 * Out of memory, an addr filter could not cut @r at its
+		 * boundary, so its answer holds for one part only: skip the
+		 * region this time rather than act on the wrong part.
+		 */
+		if (damos_addr_filter_straddles(f, r, ctx->min_region_sz))
+			return true;
+		if (match) {
 			if (f->allow)
 				s->core_filters_allowed = true;
 			return !f->allow;

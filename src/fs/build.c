@@ -448,7 +448,8 @@ static int fs_set_sim_workload(struct damon_ctx *ctx, const char *path)
 	if (err) {
 		fs_log(DAMON_LOG_ERR, "sim_workload %s: %s", path,
 		       errbuf[0] ? errbuf : strerror(-err));
-		return -EINVAL;
+		/* A bad file is bad input; a shortage is not the file's. */
+		return err == -ENOMEM ? -ENOMEM : -EINVAL;
 	}
 	return 0;
 }
