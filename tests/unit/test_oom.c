@@ -55,10 +55,10 @@ static bool oom_failed(bool ok, const char *what, int line)
 
 #define OOM_EXPECT(cond) oom_failed(cond, #cond, __LINE__)
 /* Check, and leave through the "out" label if it failed. */
-#define OOM_CHECK(cond)                \
-	do {                           \
-		if (OOM_EXPECT(cond))  \
-			goto out;      \
+#define OOM_CHECK(cond)               \
+	do {                          \
+		if (OOM_EXPECT(cond)) \
+			goto out;     \
 	} while (0)
 
 static bool under_slow_checker(void)
@@ -181,8 +181,7 @@ static int add_scheme(struct damon_ctx *ctx, const struct sim_params *p,
 	 * scheme 1 has one.
 	 */
 	if (idx == 1) {
-		g = damos_new_quota_goal(DAMOS_QUOTA_USER_INPUT,
-					 p->goal_value);
+		g = damos_new_quota_goal(DAMOS_QUOTA_USER_INPUT, p->goal_value);
 		if (!g)
 			return -ENOMEM;
 		g->current_value = 500;
@@ -308,8 +307,8 @@ static bool sim_regions_valid(struct damon_ctx *ctx)
 		unsigned int nr = 0;
 
 		damon_for_each_region(r, t) {
-			if (r->ar.start >= r->ar.end || r->ar.start < prev_end ||
-			    r->ar.end > hi)
+			if (r->ar.start >= r->ar.end ||
+			    r->ar.start < prev_end || r->ar.end > hi)
 				return false;
 			prev_end = r->ar.end;
 			nr++;
@@ -342,7 +341,8 @@ static void sim_event(void *arg, struct damon_ctx *ctx,
 			if (f->allow &&
 			    (ev->start < a->start || ev->end > a->end))
 				bad_apply = "applied outside an allow range";
-			if (!f->allow && ev->start < a->end && a->start < ev->end)
+			if (!f->allow && ev->start < a->end &&
+			    a->start < ev->end)
 				bad_apply = "applied inside a reject range";
 			break;
 		}
@@ -533,8 +533,7 @@ static void test_sim_cycle(void)
 	total = udamon__alloc_count();
 	REQUIRE(total > 0);
 	stride = stride_for(total);
-	tap_diag("sim cycle: %lu allocations, trying every %lu", total,
-		 stride);
+	tap_diag("sim cycle: %lu allocations, trying every %lu", total, stride);
 
 	for (n = only ? only : 1; n <= total; n += stride) {
 		cur_n = n;
@@ -696,11 +695,20 @@ static ssize_t tree_do(const struct tree_write *w)
 	return fs_write(w->path, v, strlen(v));
 }
 
-static bool tree_kdamond_on(void)
+/*
+ * Whether the kdamond runs.  One that a failure made exit may still be on
+ * its way out (calls already canceled), so give it a moment.
+ */
+static bool tree_kdamond_on(bool wait)
 {
-	int err;
+	int err, i;
 
-	return !strcmp(tree_get(K "state", &err), "on");
+	for (i = 0; i < (wait ? 100 : 1); i++) {
+		if (strcmp(tree_get(K "state", &err), "on"))
+			return false;
+		usleep(1000);
+	}
+	return true;
 }
 
 /*
@@ -728,7 +736,7 @@ static int tree_cycle(bool record)
 			continue;
 		}
 		if (rc != tree_expect[i] && state && was_on &&
-		    udamon__alloc_failed() && !tree_kdamond_on()) {
+		    udamon__alloc_failed() && !tree_kdamond_on(true)) {
 			/*
 			 * The failure ended the kdamond (a commit failing
 			 * half-way, or its own setup, possibly noticed only
@@ -748,12 +756,13 @@ static int tree_cycle(bool record)
 			OOM_CHECK(udamon__alloc_failed() && !failed_before);
 			if (tree_consistent())
 				goto out;
-			if (state && was_on && !tree_kdamond_on()) {
+			if (state && was_on && !tree_kdamond_on(true)) {
 				ended = true;
 				continue;
 			}
 			rc = tree_do(w);
-			if (rc != tree_expect[i] && state && !tree_kdamond_on()) {
+			if (rc != tree_expect[i] && state &&
+			    !tree_kdamond_on(true)) {
 				ended = true;
 				continue;
 			}
@@ -761,7 +770,7 @@ static int tree_cycle(bool record)
 		}
 		if (state && !strcmp(w->value, "on"))
 			was_on = true;
-		if (was_on && !ended && !tree_kdamond_on() &&
+		if (was_on && !ended && !tree_kdamond_on(false) &&
 		    strcmp(w->value, "off")) {
 			/* Only an injected failure may end the kdamond. */
 			OOM_CHECK(udamon__alloc_failed());
@@ -785,7 +794,8 @@ static void quiet_log(enum damon_log_level level, const char *msg)
 
 static void test_tree_cycle(void)
 {
-	const char cfg[] = "a, 1048576\nb, 1048576\n\np\n100000\na, 0, 4096, 1\n";
+	const char cfg[] =
+		"a, 1048576\nb, 1048576\n\np\n100000\na, 0, 4096, 1\n";
 	unsigned long total, n, stride, only = 0;
 	unsigned int i;
 	int fd;
