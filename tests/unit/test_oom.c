@@ -103,6 +103,8 @@ struct sim_params {
 	unsigned long quota_sz;
 	unsigned long goal_value;
 	unsigned long addr_end; /* end of the addr filter's range */
+	unsigned int probe_weight;
+	bool memcg_filter; /* a probe filter with a memcg path */
 	bool pause;
 	bool workload; /* load the workload (else keep the running one's) */
 };
@@ -114,6 +116,7 @@ static const struct sim_params params_a = {
 	.quota_sz = 256 * KiB,
 	.goal_value = 1000,
 	.addr_end = DAMON_SIM_BASE + 576 * KiB,
+	.probe_weight = 1,
 	.workload = true,
 };
 
@@ -124,6 +127,8 @@ static const struct sim_params params_b = {
 	.quota_sz = 128 * KiB,
 	.goal_value = 2000,
 	.addr_end = DAMON_SIM_BASE + 832 * KiB,
+	.probe_weight = 2,
+	.memcg_filter = true,
 };
 
 static int add_filter(struct damos *s, enum damos_filter_type type,
@@ -204,6 +209,37 @@ static int add_scheme(struct damon_ctx *ctx, const struct sim_params *p,
 	return 0;
 }
 
+/* A data attribute probe: accessed pages, and of memcg 0 for @p. */
+static int add_probe(struct damon_ctx *ctx, const struct sim_params *p)
+{
+	struct damon_probe *probe = damon_new_probe();
+	struct damon_filter *f;
+	struct damon_prep *prep;
+
+	if (!probe)
+		return -ENOMEM;
+	probe->weight = p->probe_weight;
+	damon_add_probe(ctx, probe);
+	prep = damon_new_prep(DAMON_PREP_SET_PGIDLE);
+	if (!prep)
+		return -ENOMEM;
+	damon_add_prep(probe, prep);
+	f = damon_new_filter(DAMON_FILTER_TYPE_PGIDLE_UNSET, true, true);
+	if (!f)
+		return -ENOMEM;
+	damon_add_filter(probe, f);
+	if (!p->memcg_filter)
+		return 0;
+	f = damon_new_filter(DAMON_FILTER_TYPE_MEMCG, true, true);
+	if (!f)
+		return -ENOMEM;
+	damon_add_filter(probe, f);
+	/* The memcg's path goes with its id through commits. */
+	f->memcg_id = 0;
+	f->memcg_path = udamon__strdup("/");
+	return f->memcg_path ? 0 : -ENOMEM;
+}
+
 /* Build a context of version @p; NULL and *errp on failure. */
 static struct damon_ctx *sim_build(const struct sim_params *p, int *errp)
 {
@@ -235,6 +271,9 @@ static struct damon_ctx *sim_build(const struct sim_params *p, int *errp)
 	err = damon_set_attrs(ctx, &attrs);
 	if (err)
 		goto fail;
+	err = add_probe(ctx, p);
+	if (err)
+		goto fail;
 	err = -ENOMEM;
 	for (i = 0; i < p->nr_targets; i++) {
 		struct damon_target *t = damon_new_target();
@@ -264,9 +303,24 @@ static void sim_fingerprint(struct damon_ctx *ctx, char *buf, size_t len)
 	struct damos *s;
 	size_t n;
 
+	struct damon_filter *pf;
+	struct damon_probe *probe;
+
 	n = snprintf(buf, len, "aggr %lu targets %u pause %d;",
 		     ctx->attrs.aggr_interval, damon_nr_targets(ctx),
 		     ctx->pause);
+	damon_for_each_probe(probe, ctx) {
+		if (n < len)
+			n += snprintf(buf + n, len - n, " probe %u filters",
+				      probe->weight);
+		damon_for_each_filter(pf, probe) {
+			if (n < len)
+				n += snprintf(buf + n, len - n, " %d %s",
+					      pf->type,
+					      pf->memcg_path ? pf->memcg_path :
+							       "-");
+		}
+	}
 	damon_for_each_scheme(s, ctx) {
 		if (n >= len)
 			return;
@@ -367,6 +421,11 @@ static int sim_commit_fn(void *data)
 	return 0;
 }
 
+/* How the runs with a failure ended, for the summary. */
+static struct {
+	unsigned long build, start, commit_build, commit_clean, commit_exit;
+} outcome;
+
 /* The expected fingerprints, from the run without failures. */
 static char fp_a[1024], fp_b[1024], fp_b_paused[1024];
 
@@ -409,6 +468,7 @@ static int sim_commit_version(struct damon_ctx *ctx, struct sim_commit *c,
 	if (!src) {
 		/* Nothing was committed; the old parameters run on. */
 		OOM_CHECK(err == -ENOMEM);
+		outcome.commit_build++;
 		return 0;
 	}
 	c->src = src;
@@ -426,10 +486,12 @@ static int sim_commit_version(struct damon_ctx *ctx, struct sim_commit *c,
 		if (ctx->maybe_corrupted) {
 			/* Failed in the final pass: the kdamond exits. */
 			OOM_CHECK(rc == 1);
+			outcome.commit_exit++;
 			return 1;
 		}
 		/* Failed before touching the context: all old. */
 		OOM_CHECK(rc == 0);
+		outcome.commit_clean++;
 	}
 	sim_fingerprint(ctx, now, sizeof(now));
 	OOM_CHECK(!strcmp(now, *fpp));
@@ -455,10 +517,13 @@ static int sim_cycle(void)
 
 	paused.pause = true;
 	ctx = sim_build(&params_a, &err);
-	if (!ctx)
+	if (!ctx) {
+		outcome.build++;
 		return OOM_EXPECT(err == -ENOMEM) ? -1 : 0;
+	}
 	err = damon_manual_start(ctx);
 	if (err) {
+		outcome.start++;
 		rc = OOM_EXPECT(err == -ENOMEM) ? -1 : 0;
 		OOM_EXPECT(!damon_is_running(ctx));
 		damon_destroy_ctx(ctx);
@@ -545,6 +610,11 @@ static void test_sim_cycle(void)
 			break;
 	}
 	udamon__alloc_fail_at(0);
+	tap_diag("failed: building %lu, starting %lu, building a commit %lu, "
+		 "committing (context untouched) %lu, committing (kdamond "
+		 "exits) %lu; absorbed while running: the rest",
+		 outcome.build, outcome.start, outcome.commit_build,
+		 outcome.commit_clean, outcome.commit_exit);
 	/* One more past the end: nothing fails, all as before. */
 	cur_n = total + 1;
 	udamon__alloc_fail_at(total + 1);
@@ -563,6 +633,7 @@ static void test_sim_cycle(void)
 
 static char cfg_path[64];
 static char last_log[256];
+static pthread_mutex_t last_log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* One write of the sequence; value NULL means the workload path. */
 struct tree_write {
@@ -718,6 +789,11 @@ static bool tree_kdamond_on(bool wait)
  * commit failing half-way, or the kdamond's own setup), after which the
  * state commands report that it no longer runs.
  */
+/* How the runs with a failure ended, for the summary. */
+static struct {
+	unsigned long enomem, ended;
+} tree_outcome;
+
 static int tree_cycle(bool record)
 {
 	bool was_on = false, ended = false;
@@ -745,35 +821,46 @@ static int tree_cycle(bool record)
 			 */
 			OOM_CHECK(rc == -ENOMEM || rc == -EINVAL ||
 				  rc == -ECANCELED || rc == -EPERM);
+			if (!ended)
+				tree_outcome.ended++;
 			ended = true;
 			continue;
 		}
 		if (rc != tree_expect[i]) {
-			if (rc != -ENOMEM)
+			if (rc != -ENOMEM) {
+				pthread_mutex_lock(&last_log_lock);
 				tap_diag("N=%lu: %s: %zd, not %zd (%s)", cur_n,
 					 w->path, rc, tree_expect[i], last_log);
+				pthread_mutex_unlock(&last_log_lock);
+			}
 			OOM_CHECK(rc == -ENOMEM);
 			OOM_CHECK(udamon__alloc_failed() && !failed_before);
 			if (tree_consistent())
 				goto out;
 			if (state && was_on && !tree_kdamond_on(true)) {
+				tree_outcome.ended++;
 				ended = true;
 				continue;
 			}
+			/* Nothing half-done: the same write now works. */
 			rc = tree_do(w);
 			if (rc != tree_expect[i] && state &&
 			    !tree_kdamond_on(true)) {
+				tree_outcome.ended++;
 				ended = true;
 				continue;
 			}
 			OOM_CHECK(rc == tree_expect[i]);
+			tree_outcome.enomem++;
 		}
 		if (state && !strcmp(w->value, "on"))
 			was_on = true;
-		if (was_on && !ended && !tree_kdamond_on(false) &&
-		    strcmp(w->value, "off")) {
+		if (state && !strcmp(w->value, "off"))
+			was_on = false;
+		if (was_on && !ended && !tree_kdamond_on(false)) {
 			/* Only an injected failure may end the kdamond. */
 			OOM_CHECK(udamon__alloc_failed());
+			tree_outcome.ended++;
 			ended = true;
 		}
 		if (udamon__alloc_failed() && !failed_before &&
@@ -787,9 +874,12 @@ out:
 	return -1;
 }
 
+/* Keep the last line for the reports; kdamonds log too, hence the lock. */
 static void quiet_log(enum damon_log_level level, const char *msg)
 {
+	pthread_mutex_lock(&last_log_lock);
 	snprintf(last_log, sizeof(last_log), "%s", msg);
+	pthread_mutex_unlock(&last_log_lock);
 }
 
 static void test_tree_cycle(void)
@@ -831,6 +921,9 @@ static void test_tree_cycle(void)
 			break;
 	}
 	udamon__alloc_fail_at(0);
+	tap_diag("a write failed with -ENOMEM and worked again: %lu, the "
+		 "kdamond ended: %lu, absorbed: the rest",
+		 tree_outcome.enomem, tree_outcome.ended);
 	unlink(cfg_path);
 }
 
