@@ -315,10 +315,9 @@ static void sim_fingerprint(struct damon_ctx *ctx, char *buf, size_t len)
 				      probe->weight);
 		damon_for_each_filter(pf, probe) {
 			if (n < len)
-				n += snprintf(buf + n, len - n, " %d %s",
-					      pf->type,
-					      pf->memcg_path ? pf->memcg_path :
-							       "-");
+				n += snprintf(
+					buf + n, len - n, " %d %s", pf->type,
+					pf->memcg_path ? pf->memcg_path : "-");
 		}
 	}
 	damon_for_each_scheme(s, ctx) {
@@ -671,7 +670,19 @@ static const struct tree_write tree_writes[] = {
 	{ S "ops_filters/0/type", "young" },
 	{ S "ops_filters/0/matching", "N" },
 	{ K "state", "on" },
+	/* As the kernel's, nr_* writes make all entries anew. */
 	{ C "schemes/nr_schemes", "2" },
+	{ S "action", "pageout" },
+	{ S "quotas/bytes", "524288" },
+	{ S "quotas/reset_interval_ms", "10" },
+	{ S "quotas/goals/nr_goals", "1" },
+	{ S "quotas/goals/0/target_value", "2000" },
+	{ S "ops_filters/nr_filters", "1" },
+	{ S "ops_filters/0/type", "anon" },
+	{ C "schemes/1/core_filters/nr_filters", "1" },
+	{ C "schemes/1/core_filters/0/type", "addr" },
+	{ C "schemes/1/core_filters/0/addr_start", "4294967296" },
+	{ C "schemes/1/core_filters/0/addr_end", "4295491584" },
 	{ C "targets/nr_targets", "2" },
 	{ K "state", "commit" },
 	{ C "pause", "Y" },
@@ -680,6 +691,12 @@ static const struct tree_write tree_writes[] = {
 	{ K "udamon/dump", "" },
 	{ C "pause", "N" },
 	{ K "state", "commit" },
+	{ S "quotas/goals/0/current_value", "700" },
+	{ K "state", "commit_schemes_quota_goals" },
+	{ K "state", "update_schemes_effective_quotas" },
+	{ K "state", "update_tuned_intervals" },
+	{ K "state", "clear_schemes_tried_regions" },
+	{ K "udamon/dump", "" },
 	{ K "state", "off" },
 	{ "/admin/kdamonds/nr_kdamonds", "0" },
 };
@@ -915,6 +932,8 @@ static void test_tree_cycle(void)
 
 	for (n = only ? only : 1; n <= total; n += stride) {
 		cur_n = n;
+		if (getenv("UDAMON_OOM_VERBOSE"))
+			tap_diag("tree N=%lu", n);
 		udamon__alloc_fail_at(n);
 		tree_cycle(false);
 		if (only || nr_reported >= MAX_REPORTED)
