@@ -150,9 +150,11 @@ FUZZ_FLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_TREE_SRCS = $(filter-out src/fs/fuse.c,$(FS_SRCS)) $(LIB_SRCS)
 .PHONY: fuzz
 fuzz: $(B)/fuzz/fuzz_parse $(B)/fuzz/fuzz_tree
-$(B)/fuzz/fuzz_parse: fuzz/fuzz_parse.c src/fs/parse.c src/fs/parse.h
+$(B)/fuzz/fuzz_parse: fuzz/fuzz_parse.c src/fs/parse.c src/fs/parse.h \
+		src/sys/alloc.c src/sys/alloc.h
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_parse.c src/fs/parse.c
+	$(CLANG) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_parse.c src/fs/parse.c \
+		src/sys/alloc.c
 $(B)/fuzz/fuzz_tree: fuzz/fuzz_tree.c $(FUZZ_TREE_SRCS) \
 		$(wildcard include/udamon/*.h src/*/*.h)
 	@mkdir -p $(dir $@)

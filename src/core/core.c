@@ -21,6 +21,7 @@
  * docs/design.md for a summary in our words).
  */
 #include "core.h"
+#include "sys/alloc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -307,7 +308,7 @@ bool damon_target_has_pid(const struct damon_ctx *ctx)
 
 struct damon_region *damon_new_region(unsigned long start, unsigned long end)
 {
-	struct damon_region *r = calloc(1, sizeof(*r));
+	struct damon_region *r = udamon__calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
@@ -371,7 +372,7 @@ unsigned int damon_nr_regions(struct damon_target *t)
 
 struct damon_target *damon_new_target(void)
 {
-	struct damon_target *t = calloc(1, sizeof(*t));
+	struct damon_target *t = udamon__calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
@@ -447,7 +448,7 @@ int damon_target_idx(struct damon_ctx *ctx, struct damon_target *t)
 
 struct damon_ctx *damon_new_ctx(void)
 {
-	struct damon_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct damon_ctx *ctx = udamon__calloc(1, sizeof(*ctx));
 	pthread_condattr_t cattr;
 
 	if (!ctx)
@@ -992,6 +993,13 @@ unsigned long damon_apply_min_nr_regions(struct damon_ctx *ctx)
 		damon_for_each_region_safe(r, next, t) {
 			while (damon_sz_region(r) > max_region_sz) {
 				damon_split_region_at(t, r, max_region_sz);
+				/*
+				 * Out of memory: the region stayed whole, and
+				 * its successor may be the list head.  A later
+				 * pass cuts it.
+				 */
+				if (damon_sz_region(r) > max_region_sz)
+					break;
 				r = damon_next_region(r);
 			}
 		}
@@ -1166,7 +1174,7 @@ int damon_commit_target_regions(struct damon_target *dst,
 	/* No regions in the source: keep what the destination learned. */
 	if (!damon_nr_regions(src))
 		return 0;
-	ranges = calloc(damon_nr_regions(src), sizeof(*ranges));
+	ranges = udamon__calloc(damon_nr_regions(src), sizeof(*ranges));
 	if (!ranges)
 		return -ENOMEM;
 	damon_for_each_region(r, src) {
@@ -1494,7 +1502,7 @@ static int kdamond_init(struct damon_ctx *ctx)
 		ctx->ops.init(ctx);
 	free(ctx->regions_score_histogram);
 	ctx->regions_score_histogram =
-		calloc(DAMOS_MAX_SCORE + 1, sizeof(unsigned long));
+		udamon__calloc(DAMOS_MAX_SCORE + 1, sizeof(unsigned long));
 	if (!ctx->regions_score_histogram)
 		return -ENOMEM;
 	ctx->sz_limit = damon_apply_min_nr_regions(ctx);

@@ -22,6 +22,7 @@
  * ctx->lock and sleeps on ctx->cond.
  */
 #include "core.h"
+#include "sys/alloc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -197,7 +198,7 @@ int damos_quota_goal_metric_from_name(const char *name,
 struct damos_filter *damos_new_filter(enum damos_filter_type type,
 				      bool matching, bool allow)
 {
-	struct damos_filter *f = calloc(1, sizeof(*f));
+	struct damos_filter *f = udamon__calloc(1, sizeof(*f));
 
 	if (!f)
 		return NULL;
@@ -263,7 +264,7 @@ struct damos_quota_goal *
 damos_new_quota_goal(enum damos_quota_goal_metric metric,
 		     unsigned long target_value)
 {
-	struct damos_quota_goal *g = calloc(1, sizeof(*g));
+	struct damos_quota_goal *g = udamon__calloc(1, sizeof(*g));
 
 	if (!g)
 		return NULL;
@@ -329,7 +330,7 @@ struct damos *damon_new_scheme(struct damos_access_pattern *pattern,
 			       struct damos_quota *quota,
 			       struct damos_watermarks *wmarks, int target_nid)
 {
-	struct damos *s = calloc(1, sizeof(*s));
+	struct damos *s = udamon__calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
@@ -435,8 +436,8 @@ static int damos_copy_dests(struct damos_migrate_dests *dst,
 		return -EINVAL;
 	if (nr != dst->nr_dests || !dst->node_id_arr || !dst->weight_arr) {
 		if (nr) {
-			ids = calloc(nr, sizeof(*ids));
-			ws = calloc(nr, sizeof(*ws));
+			ids = udamon__calloc(nr, sizeof(*ids));
+			ws = udamon__calloc(nr, sizeof(*ws));
 			if (!ids || !ws) {
 				free(ids);
 				free(ws);
@@ -546,6 +547,23 @@ bool udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
 	return matched == filter->matching;
 }
 
+/* Whether @r crosses a boundary of addr filter @f (a cut that failed). */
+static bool damos_addr_filter_straddles(const struct damos_filter *f,
+					const struct damon_region *r,
+					unsigned long min_region_sz)
+{
+	unsigned long start, end;
+
+	if (f->type != DAMOS_FILTER_TYPE_ADDR)
+		return false;
+	if (!min_region_sz)
+		min_region_sz = 1;
+	start = DAMON_ALIGN_DOWN(f->addr_range.start, min_region_sz);
+	end = DAMON_ALIGN_DOWN(f->addr_range.end, min_region_sz);
+	return (r->ar.start < start && start < r->ar.end) ||
+	       (r->ar.start < end && end < r->ar.end);
+}
+
 /*
  * Core filtering of @r for @s: the first matching filter decides; when
  * none matches, the default-reject flag does.  Records in
@@ -559,8 +577,17 @@ static bool damos_core_filter_out(struct damon_ctx *ctx, struct damon_target *t,
 
 	s->core_filters_allowed = false;
 	damos_for_each_core_filter(f, s) {
-		if (udamon__damos_filter_match(ctx, t, r, f,
-					       ctx->min_region_sz)) {
+		bool match = udamon__damos_filter_match(ctx, t, r, f,
+							ctx->min_region_sz);
+
+		/*
+		 * Out of memory, an addr filter could not cut @r at its
+		 * boundary, so its answer holds for one part only: skip the
+		 * region this time rather than act on the wrong part.
+		 */
+		if (damos_addr_filter_straddles(f, r, ctx->min_region_sz))
+			return true;
+		if (match) {
 			if (f->allow)
 				s->core_filters_allowed = true;
 			return !f->allow;
@@ -1406,7 +1433,7 @@ static int damos_commit_str(char **dst, const char *src)
 	if (src) {
 		if (*dst && !strcmp(*dst, src))
 			return 0;
-		copy = strdup(src);
+		copy = udamon__strdup(src);
 		if (!copy)
 			return -ENOMEM;
 	}

@@ -9,6 +9,7 @@
  * Facts and deviations are written down in docs/probes.md.
  */
 #include "core.h"
+#include "sys/alloc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -79,7 +80,7 @@ int damon_prep_action_from_name(const char *name,
 struct damon_filter *damon_new_filter(enum damon_filter_type type,
 				      bool matching, bool allow)
 {
-	struct damon_filter *f = calloc(1, sizeof(*f));
+	struct damon_filter *f = udamon__calloc(1, sizeof(*f));
 
 	if (!f)
 		return NULL;
@@ -104,7 +105,7 @@ void damon_destroy_filter(struct damon_filter *f)
 
 struct damon_prep *damon_new_prep(enum damon_prep_action action)
 {
-	struct damon_prep *prep = calloc(1, sizeof(*prep));
+	struct damon_prep *prep = udamon__calloc(1, sizeof(*prep));
 
 	if (!prep)
 		return NULL;
@@ -126,7 +127,7 @@ void damon_destroy_prep(struct damon_prep *prep)
 
 struct damon_probe *damon_new_probe(void)
 {
-	struct damon_probe *p = calloc(1, sizeof(*p));
+	struct damon_probe *p = udamon__calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
@@ -384,7 +385,7 @@ static int damon_commit_filter(struct damon_filter *dst,
 	char *path = NULL;
 
 	if (src->memcg_path) {
-		path = strdup(src->memcg_path);
+		path = udamon__strdup(src->memcg_path);
 		if (!path)
 			return -ENOMEM;
 	}

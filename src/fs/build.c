@@ -12,6 +12,7 @@
  * fix.
  */
 #include "fs/tree.h"
+#include "sys/alloc.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -56,7 +57,7 @@ static int fs_check_pid(int pid, uid_t uid)
 /* Where the unified cgroup hierarchy is mounted, or NULL. */
 static char *fs_cgroup2_root(void)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "r");
+	FILE *f = udamon__fopen("/proc/self/mountinfo", "r");
 	char line[4096];
 	char *found = NULL;
 
@@ -75,7 +76,7 @@ static char *fs_cgroup2_root(void)
 		     tok = strtok_r(NULL, " ", &save))
 			fields[n++] = tok;
 		if (n == 5)
-			found = strdup(fields[4]);
+			found = udamon__strdup(fields[4]);
 	}
 	fclose(f);
 	return found;
@@ -97,14 +98,14 @@ static int fs_memcg_path_to_id(const char *memcg_path, uint64_t *id)
 		       "a memcg filter or goal has an empty memcg path");
 		return -EINVAL;
 	}
-	rel = strdup(memcg_path);
+	rel = udamon__strdup(memcg_path);
 	if (!rel)
 		return -ENOMEM;
 	n = strlen(rel);
 	if (n && rel[n - 1] == '\n')
 		rel[n - 1] = '\0';
 	root = fs_cgroup2_root();
-	if (root && asprintf(&path, "%s/%s", root, rel) >= 0) {
+	if (root && udamon__asprintf(&path, "%s/%s", root, rel) >= 0) {
 		if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
 			*id = (uint64_t)st.st_ino;
 			err = 0;
@@ -127,7 +128,7 @@ static int fs_set_regions(struct damon_target *t, struct st_regions *sr,
 
 	if (!sr->arr.nr)
 		return damon_set_regions(t, NULL, 0, min_region_sz);
-	ranges = calloc(sr->arr.nr, sizeof(*ranges));
+	ranges = udamon__calloc(sr->arr.nr, sizeof(*ranges));
 	if (!ranges)
 		return -ENOMEM;
 	for (i = 0; i < sr->arr.nr; i++) {
@@ -210,7 +211,8 @@ int fs_build_goals(struct st_scheme *ss, struct damos_quota *quota)
 		case DAMOS_QUOTA_NODE_MEMCG_USED_BP:
 		case DAMOS_QUOTA_NODE_MEMCG_FREE_BP:
 			err = fs_memcg_path_to_id(g->path, &goal->memcg_id);
-			if (!err && !(goal->memcg_path = strdup(g->path)))
+			if (!err &&
+			    !(goal->memcg_path = udamon__strdup(g->path)))
 				err = -ENOMEM;
 			if (err) {
 				damos_destroy_quota_goal(goal);
@@ -242,7 +244,8 @@ static int fs_add_filters(struct damos *s, struct st_filters *sfs)
 		switch (f->type) {
 		case DAMOS_FILTER_TYPE_MEMCG:
 			err = fs_memcg_path_to_id(sf->memcg_path, &f->memcg_id);
-			if (!err && !(f->memcg_path = strdup(sf->memcg_path)))
+			if (!err &&
+			    !(f->memcg_path = udamon__strdup(sf->memcg_path)))
 				err = -ENOMEM;
 			if (err) {
 				damos_destroy_filter(f);
@@ -326,7 +329,7 @@ static int fs_add_probes(struct damon_ctx *ctx, struct st_probes *sps)
 			if (f->type != DAMON_FILTER_TYPE_MEMCG)
 				continue;
 			err = fs_memcg_path_to_id(sf->path, &f->memcg_id);
-			if (!err && !(f->memcg_path = strdup(sf->path)))
+			if (!err && !(f->memcg_path = udamon__strdup(sf->path)))
 				err = -ENOMEM;
 			if (err) {
 				fs_log(DAMON_LOG_ERR,
@@ -346,8 +349,8 @@ static int fs_add_dests(struct damos *s, struct st_dests *sd)
 
 	if (!sd->arr.nr)
 		return 0;
-	ids = calloc(sd->arr.nr, sizeof(*ids));
-	weights = calloc(sd->arr.nr, sizeof(*weights));
+	ids = udamon__calloc(sd->arr.nr, sizeof(*ids));
+	weights = udamon__calloc(sd->arr.nr, sizeof(*weights));
 	err = (ids && weights) ? 0 : -ENOMEM;
 	for (i = 0; !err && i < sd->arr.nr; i++) {
 		struct st_dest *d = sd->arr.items[i];
@@ -445,7 +448,8 @@ static int fs_set_sim_workload(struct damon_ctx *ctx, const char *path)
 	if (err) {
 		fs_log(DAMON_LOG_ERR, "sim_workload %s: %s", path,
 		       errbuf[0] ? errbuf : strerror(-err));
-		return -EINVAL;
+		/* A bad file is bad input; a shortage is not the file's. */
+		return err == -ENOMEM ? -ENOMEM : -EINVAL;
 	}
 	return 0;
 }

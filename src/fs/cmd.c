@@ -9,6 +9,7 @@
  * the staging files, as the kernel's callbacks write the sysfs objects.
  */
 #include "fs/tree.h"
+#include "sys/alloc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -238,7 +239,7 @@ static int fs_kd_note_sim_path(struct st_kdamond *kd)
 	char *path = NULL;
 
 	if (sc && sc->ops == DAMON_OPS_SIM && sc->sim_workload) {
-		path = strdup(sc->sim_workload);
+		path = udamon__strdup(sc->sim_workload);
 		if (!path)
 			return -ENOMEM;
 	}
@@ -255,7 +256,7 @@ static int fs_turn_on(struct st_kdamond *kd)
 
 	if (fs_kd_running(kd))
 		return -EBUSY;
-	refresh = calloc(1, sizeof(*refresh));
+	refresh = udamon__calloc(1, sizeof(*refresh));
 	if (!refresh)
 		return -ENOMEM;
 	/* under the tree lock: fs_stop_running() must not see it freed */
@@ -523,7 +524,7 @@ void fs_stop_running(void)
 
 	pthread_mutex_lock(&fs_tree_lock);
 	fs_shutting_down = true;
-	ctxs = calloc(arr->nr ? arr->nr : 1, sizeof(*ctxs));
+	ctxs = udamon__calloc(arr->nr ? arr->nr : 1, sizeof(*ctxs));
 	for (i = 0; ctxs && i < arr->nr; i++) {
 		struct st_kdamond *kd = arr->items[i];
 

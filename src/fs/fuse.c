@@ -14,6 +14,7 @@
 #define FUSE_USE_VERSION 312
 
 #include "fs/tree.h"
+#include "sys/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -212,7 +213,7 @@ static int fs_op_open(const char *path, struct fuse_file_info *fi)
 		return -EISDIR;
 	if ((fi->flags & O_ACCMODE) != O_RDONLY && !(n.file->mode & 0200))
 		return -EACCES;
-	h = calloc(1, sizeof(*h));
+	h = udamon__calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	pthread_mutex_init(&h->lock, NULL);

@@ -7,6 +7,7 @@
  * trailing newline, overflow reported as -ERANGE even when garbage follows.
  */
 #include "fs/parse.h"
+#include "sys/alloc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -259,7 +260,7 @@ static bool fs_buf_reserve(struct fs_buf *b, size_t extra)
 	cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
-	p = realloc(b->data, cap);
+	p = udamon__realloc(b->data, cap);
 	if (!p) {
 		b->oom = true;
 		return false;

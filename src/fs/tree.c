@@ -11,6 +11,7 @@
  *      4. objects and children  5. path resolution  6. read/write
  */
 #include "fs/tree.h"
+#include "sys/alloc.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -918,11 +919,11 @@ int fs_array_set(struct fs_array *arr, const struct fs_dir_type *type,
 	 */
 	if (nr > FS_MAX_CHILDREN)
 		return -ENOMEM;
-	arr->items = calloc(nr, sizeof(*arr->items));
+	arr->items = udamon__calloc(nr, sizeof(*arr->items));
 	if (!arr->items)
 		return -ENOMEM;
 	for (i = 0; i < nr; i++) {
-		void *obj = calloc(1, type->size);
+		void *obj = udamon__calloc(1, type->size);
 
 		if (!obj) {
 			fs_array_clear(arr, type);
@@ -938,13 +939,14 @@ int fs_array_set(struct fs_array *arr, const struct fs_dir_type *type,
 void *fs_array_append(struct fs_array *arr, const struct fs_dir_type *type,
 		      void *parent)
 {
-	void **items = realloc(arr->items, (arr->nr + 1) * sizeof(*items));
+	void **items =
+		udamon__realloc(arr->items, (arr->nr + 1) * sizeof(*items));
 	void *obj;
 
 	if (!items)
 		return NULL;
 	arr->items = items;
-	obj = calloc(1, type->size);
+	obj = udamon__calloc(1, type->size);
 	if (!obj)
 		return NULL;
 	fs_obj_init(type, obj, parent);
@@ -1150,9 +1152,9 @@ static char *fs_abs_path(const char *rel)
 		n = readlink(link, cwd, sizeof(cwd) - 1);
 	}
 	if (n <= 0)
-		return strdup(rel);
+		return udamon__strdup(rel);
 	cwd[n] = '\0';
-	if (asprintf(&out, "%s/%s", cwd, rel) < 0)
+	if (udamon__asprintf(&out, "%s/%s", cwd, rel) < 0)
 		return NULL;
 	return out;
 }
@@ -1220,7 +1222,7 @@ static int fs_store_generic(void *obj, const struct fs_file *f, const char *buf)
 		return -EINVAL;
 	}
 	case FS_STRING: {
-		char *s = strdup(buf);
+		char *s = udamon__strdup(buf);
 		size_t n;
 
 		if (!s)

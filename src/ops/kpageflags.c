@@ -13,6 +13,7 @@
  * path takes memcg_id as that inode number.
  */
 #include "ops/vaddr.h"
+#include "sys/alloc.h"
 #include "core/core.h"
 #include "sys/sys.h"
 
@@ -114,7 +115,7 @@ static int kpf_walk_init(struct kpf_walk *w, struct damos *s,
 	w->pi = pi;
 	damos_for_each_ops_filter(f, s)
 		n++;
-	w->memcg_inos = calloc(n ? n : 1, sizeof(*w->memcg_inos));
+	w->memcg_inos = udamon__calloc(n ? n : 1, sizeof(*w->memcg_inos));
 	if (!w->memcg_inos)
 		return -ENOMEM;
 	n = 0;

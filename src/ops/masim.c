@@ -10,6 +10,7 @@
  *   5. the entry points
  */
 #include "ops/masim.h"
+#include "sys/alloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -123,7 +124,7 @@ static int masim_lines(struct masim_parser *p, const char *buf, size_t len,
 			size_t ncap = cap ? cap * 2 : 64;
 			struct masim_line *n;
 
-			n = realloc(lines, ncap * sizeof(*n));
+			n = udamon__realloc(lines, ncap * sizeof(*n));
 			if (!n) {
 				free(lines);
 				return -ENOMEM;
@@ -170,7 +171,7 @@ static unsigned int masim_split(const struct masim_line *l, char *storage,
 
 static char *masim_strndup(const char *s, size_t n)
 {
-	char *d = malloc(n + 1);
+	char *d = udamon__malloc(n + 1);
 
 	if (!d)
 		return NULL;
@@ -230,8 +231,8 @@ static int masim_parse_region(struct masim_parser *p,
 		if (!strcmp(init, "none"))
 			init = NULL;
 	}
-	r->name = strdup(fields[0]);
-	r->init_file = init ? strdup(init) : NULL;
+	r->name = udamon__strdup(fields[0]);
+	r->init_file = init ? udamon__strdup(init) : NULL;
 	if (!r->name || (init && !r->init_file)) {
 		free(r->name);
 		free(r->init_file);
@@ -360,7 +361,7 @@ static int masim_parse_phase(struct masim_parser *p,
 				 ph->name, v);
 	ph->duration_ms = (unsigned long long)v;
 
-	ph->patterns = calloc(nr - 2, sizeof(*ph->patterns));
+	ph->patterns = udamon__calloc(nr - 2, sizeof(*ph->patterns));
 	if (!ph->patterns)
 		return -ENOMEM;
 	ph->total_weight = 0;
@@ -408,7 +409,7 @@ static int masim_parse_lines(struct masim_parser *p,
 		return masim_err(p, lines[nr - 1].lineno,
 				 "no blank line after the regions paragraph "
 				 "(a config needs at least one phase)");
-	cfg->regions = calloc(i, sizeof(*cfg->regions));
+	cfg->regions = udamon__calloc(i, sizeof(*cfg->regions));
 	if (!cfg->regions)
 		return -ENOMEM;
 	for (start = 0; start < i; start++) {
@@ -429,7 +430,7 @@ static int masim_parse_lines(struct masim_parser *p,
 	nr_paragraphs = 1;
 	for (start = i; start < nr; start++)
 		nr_paragraphs += !lines[start].len;
-	cfg->phases = calloc(nr_paragraphs, sizeof(*cfg->phases));
+	cfg->phases = udamon__calloc(nr_paragraphs, sizeof(*cfg->phases));
 	if (!cfg->phases)
 		return -ENOMEM;
 	while (i <= nr) {
@@ -484,10 +485,10 @@ int udamon__masim_parse_buf(const char *buf, size_t len, const char *name,
 	for (i = 0; i < nr; i++)
 		if (lines[i].len > maxlen)
 			maxlen = lines[i].len;
-	cfg = calloc(1, sizeof(*cfg));
-	tmp = malloc(maxlen + 1);
+	cfg = udamon__calloc(1, sizeof(*cfg));
+	tmp = udamon__malloc(maxlen + 1);
 	if (cfg)
-		cfg->name = strdup(p.name);
+		cfg->name = udamon__strdup(p.name);
 	if (!cfg || !tmp || !cfg->name) {
 		err = -ENOMEM;
 		goto out;
@@ -520,7 +521,7 @@ int udamon__masim_parse_file(const char *path, enum masim_rw_mode default_mode,
 	if (!path || !cfgp)
 		return -EINVAL;
 	*cfgp = NULL;
-	f = fopen(path, "re");
+	f = udamon__fopen(path, "re");
 	if (!f) {
 		err = -errno;
 		goto err_msg;
@@ -539,7 +540,7 @@ int udamon__masim_parse_file(const char *path, enum masim_rw_mode default_mode,
 				return -EFBIG;
 			}
 			cap = cap ? cap * 2 : 4096;
-			nb = realloc(buf, cap + 1);
+			nb = udamon__realloc(buf, cap + 1);
 			if (!nb) {
 				fclose(f);
 				free(buf);

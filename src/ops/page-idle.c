@@ -21,6 +21,7 @@
  * Every access goes through the sys seam.
  */
 #include "ops/vaddr.h"
+#include "sys/alloc.h"
 #include "core/core.h"
 #include "sys/sys.h"
 
@@ -240,18 +241,18 @@ int udamon__pidle_add(struct udamon_pidle *pi, uint64_t pfn)
 {
 	if (pi->nr == pi->cap) {
 		size_t cap = pi->cap ? pi->cap * 2 : 256;
-		uint64_t *np = realloc(pi->pfn, cap * sizeof(*np));
+		uint64_t *np = udamon__realloc(pi->pfn, cap * sizeof(*np));
 		uint64_t *ns;
 		int8_t *ni;
 
 		if (!np)
 			return -ENOMEM;
 		pi->pfn = np;
-		ns = realloc(pi->sorted, cap * sizeof(*ns));
+		ns = udamon__realloc(pi->sorted, cap * sizeof(*ns));
 		if (!ns)
 			return -ENOMEM;
 		pi->sorted = ns;
-		ni = realloc(pi->idle, cap * sizeof(*ni));
+		ni = udamon__realloc(pi->idle, cap * sizeof(*ni));
 		if (!ni)
 			return -ENOMEM;
 		pi->idle = ni;
@@ -339,7 +340,7 @@ struct udamon_real_ctx *udamon__real_ctx(struct damon_ctx *ctx)
 
 	if (rc)
 		return rc;
-	rc = calloc(1, sizeof(*rc));
+	rc = udamon__calloc(1, sizeof(*rc));
 	if (!rc)
 		return NULL;
 	rc->pi.bitmap_fd = rc->pi.kpf_fd = rc->pi.kpcg_fd = -1;

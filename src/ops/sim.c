@@ -74,6 +74,7 @@
  * free_mem_rate = free / total in permil.
  */
 #include "ops/masim.h"
+#include "sys/alloc.h"
 #include "ops/ops-common.h"
 
 #include <errno.h>
@@ -165,15 +166,15 @@ static int sim_workload_new(struct masim_config *cfg, struct sim_workload **wlp,
 	unsigned long addr = DAMON_SIM_BASE;
 	unsigned int i, j;
 
-	wl = calloc(1, sizeof(*wl));
+	wl = udamon__calloc(1, sizeof(*wl));
 	if (!wl)
 		return -ENOMEM;
 	wl->refcount = 1;
 	wl->cfg = cfg;
 	wl->nr_regions = cfg->nr_regions;
-	wl->vmas = calloc(cfg->nr_regions, sizeof(*wl->vmas));
-	wl->npages = calloc(cfg->nr_regions, sizeof(*wl->npages));
-	wl->phases = calloc(cfg->nr_phases, sizeof(*wl->phases));
+	wl->vmas = udamon__calloc(cfg->nr_regions, sizeof(*wl->vmas));
+	wl->npages = udamon__calloc(cfg->nr_regions, sizeof(*wl->npages));
+	wl->phases = udamon__calloc(cfg->nr_phases, sizeof(*wl->phases));
 	if (!wl->vmas || !wl->npages || !wl->phases)
 		goto nomem;
 
@@ -209,8 +210,9 @@ static int sim_workload_new(struct masim_config *cfg, struct sim_workload **wlp,
 		wl->cycle_ns += mp->duration_ms * 1000000ULL;
 		ph->end_ns = wl->cycle_ns;
 		ph->dur_s = (double)mp->duration_ms / 1000.0;
-		ph->pats = calloc(mp->nr_patterns, sizeof(*ph->pats));
-		ph->first = calloc(cfg->nr_regions + 1, sizeof(*ph->first));
+		ph->pats = udamon__calloc(mp->nr_patterns, sizeof(*ph->pats));
+		ph->first =
+			udamon__calloc(cfg->nr_regions + 1, sizeof(*ph->first));
 		if (!ph->pats || !ph->first)
 			goto nomem;
 		/* Bucket the patterns by region, keeping config order. */
@@ -440,7 +442,7 @@ static struct sim_target *sim_target_of(struct damon_ctx *ctx,
 		return st;
 	sim_target_free(st);
 	t->ops_priv = NULL;
-	st = calloc(1, sizeof(*st));
+	st = udamon__calloc(1, sizeof(*st));
 	if (!st)
 		return NULL;
 	sim_workload_get(wl);
@@ -672,7 +674,7 @@ static int sim_grow_accessed(struct sim_target *st, struct damon_target *t)
 
 	if (n <= st->nr_accessed)
 		return 0;
-	a = realloc(st->accessed, n * sizeof(*a));
+	a = udamon__realloc(st->accessed, n * sizeof(*a));
 	if (!a)
 		return -ENOMEM;
 	st->accessed = a;
@@ -807,14 +809,15 @@ static int sim_page_out(struct damon_ctx *ctx, struct sim_target *st,
 	struct sim_out *o;
 
 	if (!st->out) {
-		st->out = calloc(st->wl->nr_regions, sizeof(*st->out));
+		st->out = udamon__calloc(st->wl->nr_regions, sizeof(*st->out));
 		if (!st->out)
 			return -ENOMEM;
 	}
 	if (!st->out[ri]) {
 		unsigned long long i;
 
-		st->out[ri] = malloc(st->wl->npages[ri] * sizeof(**st->out));
+		st->out[ri] =
+			udamon__malloc(st->wl->npages[ri] * sizeof(**st->out));
 		if (!st->out[ri])
 			return -ENOMEM;
 		for (i = 0; i < st->wl->npages[ri]; i++)

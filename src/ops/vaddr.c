@@ -16,6 +16,7 @@
  * Every system access goes through the sys seam (src/sys/sys.h).
  */
 #include "ops/ops-common.h"
+#include "sys/alloc.h"
 #include "ops/vaddr.h"
 #include "core/core.h"
 #include "sys/sys.h"
@@ -84,7 +85,7 @@ static struct vaddr_target *vaddr_target_of(struct damon_target *t)
 		t->ops_priv = NULL;
 	}
 	if (!vt) {
-		vt = calloc(1, sizeof(*vt));
+		vt = udamon__calloc(1, sizeof(*vt));
 		if (!vt)
 			return NULL;
 		vt->pid = t->pid;
@@ -186,7 +187,7 @@ int udamon__vaddr_parse_maps(const char *text, struct damon_addr_range **vmasp,
 			goto bad;
 		if (nr == cap) {
 			cap = cap ? cap * 2 : 64;
-			nv = realloc(vmas, cap * sizeof(*vmas));
+			nv = udamon__realloc(vmas, cap * sizeof(*vmas));
 			if (!nv) {
 				free(vmas);
 				return -ENOMEM;

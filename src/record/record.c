@@ -26,6 +26,7 @@
  * 3. recorder  4. reader  5. record helpers.
  */
 #include "record/record.h"
+#include "sys/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,7 +86,7 @@ static void sb_reserve(struct strbuf *sb, size_t more)
 	cap = sb->cap ? sb->cap : 256;
 	while (cap < sb->len + more + 1)
 		cap *= 2;
-	p = realloc(sb->buf, cap);
+	p = udamon__realloc(sb->buf, cap);
 	if (!p) {
 		sb->err = -ENOMEM;
 		return;
@@ -234,7 +235,7 @@ int udamon_record_writer_fdopen(int fd, const struct udamon_record_header *hdr,
 		close(fd);
 		return err;
 	}
-	w = calloc(1, sizeof(*w));
+	w = udamon__calloc(1, sizeof(*w));
 	if (!w) {
 		close(fd);
 		return -ENOMEM;
@@ -518,7 +519,7 @@ static void recorder_event_fn(void *arg, struct damon_ctx *ctx,
 	if (tc->nr == tc->cap) {
 		unsigned int cap = tc->cap ? tc->cap * 2 : 64;
 
-		r = realloc(tc->regions, cap * sizeof(*r));
+		r = udamon__realloc(tc->regions, cap * sizeof(*r));
 		if (!r) {
 			if (!rec->err)
 				__atomic_store_n(&rec->err, -ENOMEM,
@@ -545,15 +546,15 @@ int udamon_recorder_new(struct damon_ctx *ctx, struct udamon_record_writer *w,
 
 	if (!ctx || !w || !rp)
 		return -EINVAL;
-	rec = calloc(1, sizeof(*rec));
+	rec = udamon__calloc(1, sizeof(*rec));
 	if (!rec)
 		return -ENOMEM;
 	rec->ctx = ctx;
 	rec->w = w;
 	rec->t0_ns = t0_ns;
 	rec->nr_targets = w->nr_targets;
-	rec->tc = calloc(rec->nr_targets, sizeof(*rec->tc));
-	rec->ts = calloc(rec->nr_targets, sizeof(*rec->ts));
+	rec->tc = udamon__calloc(rec->nr_targets, sizeof(*rec->tc));
+	rec->ts = udamon__calloc(rec->nr_targets, sizeof(*rec->ts));
 	if (!rec->tc || !rec->ts) {
 		free(rec->tc);
 		free(rec->ts);
@@ -858,7 +859,7 @@ static int rd_block_end(struct rd *rd, size_t block_start, const char *what)
 
 static char *unescape(const char *s, size_t len)
 {
-	char *out = malloc(len + 1), *o = out;
+	char *out = udamon__malloc(len + 1), *o = out;
 	size_t i;
 
 	if (!out)
@@ -998,7 +999,7 @@ static int rd_header(struct rd *rd, size_t block_start)
 				if (cap > 65536)
 					return rd_error(
 						rd, "header: too many targets");
-				p = realloc(h->pids, cap * sizeof(*p));
+				p = udamon__realloc(h->pids, cap * sizeof(*p));
 				if (!p)
 					return -ENOMEM;
 				h->pids = p;
@@ -1149,7 +1150,8 @@ static int rd_regions(struct rd *rd, struct udamon_record_tsnap *ts,
 		if (i == cap) {
 			unsigned int ncap = cap ? cap * 2 : 64;
 
-			r = realloc(ts->regions, (size_t)ncap * sizeof(*r));
+			r = udamon__realloc(ts->regions,
+					    (size_t)ncap * sizeof(*r));
 			if (!r)
 				return -ENOMEM;
 			ts->regions = r;
@@ -1246,7 +1248,7 @@ static int rd_snapshot(struct rd *rd, size_t block_start, struct toks *t)
 			s.seq, s.aggr_us, s.sample_us);
 
 	s.nr_targets = h->nr_targets;
-	s.targets = calloc(s.nr_targets, sizeof(*s.targets));
+	s.targets = udamon__calloc(s.nr_targets, sizeof(*s.targets));
 	if (!s.targets)
 		return -ENOMEM;
 	for (ti = 0; ti < s.nr_targets; ti++) {
@@ -1290,7 +1292,7 @@ static int rd_snapshot(struct rd *rd, size_t block_start, struct toks *t)
 		size_t cap = rd->cap_snapshots ? rd->cap_snapshots * 2 : 64;
 		struct udamon_record_snapshot *p;
 
-		p = realloc(rd->rec->snapshots, cap * sizeof(*p));
+		p = udamon__realloc(rd->rec->snapshots, cap * sizeof(*p));
 		if (!p) {
 			err = -ENOMEM;
 			goto fail;
@@ -1346,7 +1348,7 @@ static int rd_event(struct rd *rd, size_t block_start, struct toks *t)
 	if (err)
 		return err;
 	if (t->nr == 4) {
-		ev.arg = strndup(t->s[3], t->len[3]);
+		ev.arg = udamon__strndup(t->s[3], t->len[3]);
 		if (!ev.arg)
 			return -ENOMEM;
 	}
@@ -1355,7 +1357,7 @@ static int rd_event(struct rd *rd, size_t block_start, struct toks *t)
 		size_t cap = rd->cap_events ? rd->cap_events * 2 : 8;
 		struct udamon_record_event *p;
 
-		p = realloc(rd->rec->events, cap * sizeof(*p));
+		p = udamon__realloc(rd->rec->events, cap * sizeof(*p));
 		if (!p) {
 			free(ev.arg);
 			return -ENOMEM;
@@ -1421,7 +1423,7 @@ int udamon_record_parse(const char *buf, size_t len, const char *name,
 
 	if (err && errlen)
 		err[0] = '\0';
-	rd.rec = calloc(1, sizeof(*rd.rec));
+	rd.rec = udamon__calloc(1, sizeof(*rd.rec));
 	if (!rd.rec) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s: %s", rd.name,
@@ -1604,7 +1606,7 @@ int udamon_record_pauses(const struct udamon_record *rec,
 			n++;
 	if (!n)
 		return 0;
-	p = calloc(n, sizeof(*p));
+	p = udamon__calloc(n, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	n = 0;

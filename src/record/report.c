@@ -6,6 +6,7 @@
  * JSON record format.  Rendering (ANSI text, PNG) is the CLI's business.
  */
 #include "record/record.h"
+#include "sys/alloc.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -113,7 +114,7 @@ static int build_spans(const struct udamon_record *rec,
 				continue;
 			if (nr == cap) {
 				cap = cap ? cap * 2 : 1024;
-				m = realloc(all, cap * sizeof(*m));
+				m = udamon__realloc(all, cap * sizeof(*m));
 				if (!m) {
 					free(all);
 					return -ENOMEM;
@@ -139,7 +140,7 @@ static int build_spans(const struct udamon_record *rec,
 		}
 		all[n++] = all[i];
 	}
-	m = realloc(all, n * sizeof(*m));
+	m = udamon__realloc(all, n * sizeof(*m));
 	hm->spans = m ? m : all;
 	hm->nr_spans = (unsigned int)n;
 	hm->total_bytes = 0;
@@ -210,7 +211,7 @@ int udamon_heatmap_build(const struct udamon_record *rec,
 	if (t1 <= t0)
 		return -EINVAL;
 
-	hm = calloc(1, sizeof(*hm));
+	hm = udamon__calloc(1, sizeof(*hm));
 	if (!hm)
 		return -ENOMEM;
 	hm->nr_time = o->nr_time;
@@ -221,10 +222,10 @@ int udamon_heatmap_build(const struct udamon_record *rec,
 	if (err)
 		goto fail;
 	cells = (size_t)o->nr_time * o->nr_addr;
-	hm->freq = calloc(cells, sizeof(*hm->freq));
-	hm->paused = calloc(o->nr_time, sizeof(*hm->paused));
-	wsum = calloc(cells, sizeof(*wsum));
-	prefix = calloc(hm->nr_spans, sizeof(*prefix));
+	hm->freq = udamon__calloc(cells, sizeof(*hm->freq));
+	hm->paused = udamon__calloc(o->nr_time, sizeof(*hm->paused));
+	wsum = udamon__calloc(cells, sizeof(*wsum));
+	prefix = udamon__calloc(hm->nr_spans, sizeof(*prefix));
 	err = -ENOMEM;
 	if (!hm->freq || !hm->paused || !wsum || !prefix)
 		goto fail;
@@ -369,7 +370,8 @@ int udamon_record_wss(const struct udamon_record *rec, unsigned int target,
 
 	if (!rec->has_header || target >= rec->hdr.nr_targets)
 		return -EINVAL;
-	out = calloc(rec->nr_snapshots ? rec->nr_snapshots : 1, sizeof(*out));
+	out = udamon__calloc(rec->nr_snapshots ? rec->nr_snapshots : 1,
+			     sizeof(*out));
 	if (!out)
 		return -ENOMEM;
 	for (i = 0; i < rec->nr_snapshots; i++) {
@@ -433,7 +435,8 @@ int udamon_record_table(const struct udamon_record *rec, size_t snapshot,
 	    target >= rec->hdr.nr_targets)
 		return -EINVAL;
 	ts = &rec->snapshots[snapshot].targets[target];
-	out = malloc((ts->nr_regions ? ts->nr_regions : 1) * sizeof(*out));
+	out = udamon__malloc((ts->nr_regions ? ts->nr_regions : 1) *
+			     sizeof(*out));
 	if (!out)
 		return -ENOMEM;
 	if (ts->nr_regions)

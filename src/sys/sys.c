@@ -4,6 +4,7 @@
  * and a whole-file reader on top of the table.  See sys.h.
  */
 #include "sys/sys.h"
+#include "sys/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -154,7 +155,7 @@ int udamon__sys_read_file(const char *path, char **bufp, size_t *lenp,
 	fd = udamon__sys.open(path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	buf = malloc(cap + 1);
+	buf = udamon__malloc(cap + 1);
 	if (!buf) {
 		udamon__sys.close(fd);
 		return -ENOMEM;
@@ -173,7 +174,7 @@ int udamon__sys_read_file(const char *path, char **bufp, size_t *lenp,
 				break;
 			}
 			cap = cap * 2 > max ? max : cap * 2;
-			nbuf = realloc(buf, cap + 1);
+			nbuf = udamon__realloc(buf, cap + 1);
 			if (!nbuf) {
 				err = -ENOMEM;
 				break;
