@@ -484,12 +484,14 @@ int damos_set_migrate_dests(struct damos *s, const unsigned int *node_ids,
  * @filter: the filter.
  * @min_region_sz: alignment of the filter's address bounds.
  *
- * Return: true when the filter matches (honouring @filter->matching).
+ * Return: 1 when the filter matches (honouring @filter->matching), 0 when
+ * it does not, -ENOMEM when @r straddles a boundary of an addr filter and
+ * could not be cut there: then no answer holds for all of @r.
  */
-bool udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
-				struct damon_region *r,
-				struct damos_filter *filter,
-				unsigned long min_region_sz)
+int udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
+			       struct damon_region *r,
+			       struct damos_filter *filter,
+			       unsigned long min_region_sz)
 {
 	unsigned long start, end;
 	bool matched;
@@ -523,11 +525,13 @@ bool udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
 		 *   head:    [start, e) match        (r starts inside)
 		 */
 		if (r->ar.start < start) {
-			damon_split_region_at(t, r, start - r->ar.start);
+			if (damon_split_region_at(t, r, start - r->ar.start))
+				return -ENOMEM;
 			matched = false;
 			break;
 		}
-		damon_split_region_at(t, r, end - r->ar.start);
+		if (damon_split_region_at(t, r, end - r->ar.start))
+			return -ENOMEM;
 		matched = true;
 		break;
 	case DAMOS_FILTER_TYPE_PROBE_HITS_WSUM: {
@@ -559,8 +563,17 @@ static bool damos_core_filter_out(struct damon_ctx *ctx, struct damon_target *t,
 
 	s->core_filters_allowed = false;
 	damos_for_each_core_filter(f, s) {
-		if (udamon__damos_filter_match(ctx, t, r, f,
-					       ctx->min_region_sz)) {
+		int match = udamon__damos_filter_match(ctx, t, r, f,
+						       ctx->min_region_sz);
+
+		/*
+		 * Part of @r is inside the filter's range and part outside,
+		 * and it could not be cut: applying (or rejecting) all of it
+		 * would act on memory the user excluded.  Skip it this pass.
+		 */
+		if (match < 0)
+			return true;
+		if (match) {
 			if (f->allow)
 				s->core_filters_allowed = true;
 			return !f->allow;
