@@ -762,6 +762,41 @@ static void rules_failed_split(void)
 	CHECK(regions_consistent(t, 0, 100));
 	damon_destroy_ctx(c);
 
+	/*
+	 * When the region that cannot be cut is the last one, the region
+	 * after it is the list head.  The target sits after guard words
+	 * that make the head, read as a region, a 100-byte range: stepping
+	 * onto it would cut that "region" and put pieces into the list.
+	 */
+	{
+		static struct {
+			unsigned long guard[8];
+			struct damon_target t;
+		} holder;
+		unsigned int g;
+
+		for (g = 0; g < TAP_NR(holder.guard); g++)
+			holder.guard[g] = 100 * g;
+		c = damon_new_ctx();
+		REQUIRE(c);
+		c->min_region_sz = 1;
+		c->attrs.min_nr_regions = 10;
+		damon_list_init(&holder.t.regions_list);
+		damon_list_init(&holder.t.list);
+		damon_add_target(c, &holder.t);
+		damon_add_region(damon_new_region(0, 100), &holder.t);
+		fail_nth_calloc(1);
+		CHECK_EQ(damon_apply_min_nr_regions(c), 10);
+		CHECK_EQ(damon_nr_regions(&holder.t), 1);
+		CHECK(regions_consistent(&holder.t, 0, 100));
+		for (g = 0; g < TAP_NR(holder.guard); g++)
+			CHECK_EQ(holder.guard[g], 100 * g);
+		damon_list_del(&holder.t.list);
+		while ((r = damon_first_region(&holder.t)))
+			damon_destroy_region(r, &holder.t);
+		damon_destroy_ctx(c);
+	}
+
 	/* Splitting into subregions stops at the failure. */
 	c = damon_new_ctx();
 	t = damon_new_target();
