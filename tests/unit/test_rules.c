@@ -211,8 +211,8 @@ static struct damon_target *target0(struct damon_ctx *ctx)
 	return damon_nth_target(0, ctx);
 }
 
-static struct damos *add_stat_scheme(struct damon_ctx *ctx,
-				     unsigned int min_nr, unsigned int max_nr,
+static struct damos *add_stat_scheme(struct damon_ctx *ctx, unsigned int min_nr,
+				     unsigned int max_nr,
 				     unsigned long apply_interval_us)
 {
 	struct damos_access_pattern pattern = {
@@ -224,8 +224,8 @@ static struct damos *add_stat_scheme(struct damon_ctx *ctx,
 		.max_age_region = UINT_MAX,
 	};
 	struct damos_watermarks wmarks = { .metric = DAMOS_WMARK_NONE };
-	struct damos *s = damon_new_scheme(&pattern, DAMOS_STAT,
-					   apply_interval_us, NULL, &wmarks, -1);
+	struct damos *s = damon_new_scheme(
+		&pattern, DAMOS_STAT, apply_interval_us, NULL, &wmarks, -1);
 
 	if (s)
 		damon_add_scheme(ctx, s);
@@ -277,9 +277,10 @@ static void rules_mvsum_every_step(void)
 	struct damon_attrs attrs = { .sample_interval = 1,
 				     .aggr_interval = 10 };
 	static const bool accessed[10] = { 1, 0, 1, 0, 1, 0, 0, 0, 0, 0 };
-	static const unsigned int bp[10] = { 100000, 90000, 90000, 80000,
-					     80000,  70000, 60000, 50000,
-					     40000,  30000 };
+	static const unsigned int bp[10] = {
+		100000, 90000, 90000, 80000, 80000,
+		70000,	60000, 50000, 40000, 30000
+	};
 	static const unsigned int nr[10] = { 1, 1, 2, 2, 3, 3, 3, 3, 3, 3 };
 	struct damon_region *r = damon_new_region(0, 10);
 	unsigned int i;
@@ -438,10 +439,10 @@ static void rules_split_regions_of_exact(void)
 		int nr_subs;
 		unsigned int expect;
 	} cases[] = {
-		{ 22, 1, 2, 2 },	  /* every 10%-90% cut is valid */
-		{ 10000, 1, 4, 4 },	  /* 3 cuts, the last on >= 100 */
+		{ 22, 1, 2, 2 }, /* every 10%-90% cut is valid */
+		{ 10000, 1, 4, 4 }, /* 3 cuts, the last on >= 100 */
 		{ 1000 * PAGE, PAGE, 3, 3 }, /* page-aligned cuts */
-		{ 2, 1, 4, 1 },		  /* not above 2 * min: no split */
+		{ 2, 1, 4, 1 }, /* not above 2 * min: no split */
 		{ 2 * PAGE, PAGE, 2, 1 }, /* likewise, aligned */
 	};
 	unsigned int i, seed;
@@ -450,7 +451,8 @@ static void rules_split_regions_of_exact(void)
 		for (seed = 0; seed < 20; seed++) {
 			struct damon_ctx *c = damon_new_ctx();
 			struct damon_target *t = damon_new_target();
-			struct damon_region *r = damon_new_region(0, cases[i].sz);
+			struct damon_region *r =
+				damon_new_region(0, cases[i].sz);
 
 			REQUIRE(c && t && r);
 			c->rnd_state = seed;
@@ -1016,7 +1018,7 @@ static void rules_paused_stops_on_request(void)
 struct online_commit {
 	struct damon_ctx *ctx;
 	unsigned long at_passed; /* commit when the counter is here */
-	bool in_pause_loop;	 /* ... and only from the pause loop */
+	bool in_pause_loop; /* ... and only from the pause loop */
 	bool pause;
 	bool done;
 	int err;
@@ -1095,8 +1097,7 @@ static void rules_failed_live_commit_corrupts(void)
 
 	for (paused = 0; paused < 2; paused++) {
 		struct damon_ctx *ctx = new_ctx(10, 30, 3);
-		struct online_commit oc = { .at_passed = 3,
-					    .pause = paused };
+		struct online_commit oc = { .at_passed = 3, .pause = paused };
 		struct damon_call_control control = { .fn = commit_once,
 						      .data = &oc,
 						      .repeat = true };
@@ -1371,8 +1372,9 @@ static int commit_pause_long_interval(void *data)
 static void rules_thread_paused_answers_at_once(void)
 {
 	struct damon_ctx *ctx = new_ctx(10, 30, 3);
-	struct damon_call_control pause_it = { .fn =
-						       commit_pause_long_interval };
+	struct damon_call_control pause_it = {
+		.fn = commit_pause_long_interval
+	};
 	struct walker w;
 	uint64_t t0;
 	int i, calls = 0;
