@@ -155,6 +155,26 @@ uint64_t udamon__now_ms(struct damon_ctx *ctx)
 	return damon_now_ns(ctx) / 1000000;
 }
 
+/*
+ * Whether someone waits on the kdamond: a queued call that is not a
+ * repeat one (its caller blocks until it is served) or an installed walk
+ * (a paused or inactive kdamond cancels it).  Repeat controls stay queued
+ * forever, so they must not count, or the pause loop would never sleep.
+ * Called with ctx->lock held.
+ */
+static bool damon_has_waiter(struct damon_ctx *ctx)
+{
+	struct damon_call_control *control;
+
+	if (ctx->walk_control)
+		return true;
+	damon_list_for_each_entry(control, &ctx->call_controls, list) {
+		if (!control->repeat)
+			return true;
+	}
+	return false;
+}
+
 void udamon__sleep_us(struct damon_ctx *ctx, unsigned long us,
 		      bool wake_on_call)
 {
@@ -173,11 +193,13 @@ void udamon__sleep_us(struct damon_ctx *ctx, unsigned long us,
 	call_seq = ctx->call_seq;
 	while (!ctx->stop_requested) {
 		/*
-		 * Only a newly queued call ends the sleep early: repeat
-		 * controls stay queued forever and must not turn the pause
-		 * loop into a busy loop.
+		 * A caller that queued its call (or walk) before this sleep
+		 * began must not wait for the whole interval: the wake-up
+		 * it sent was lost while the kdamond was not yet waiting.
+		 * A repeat call queued during the sleep ends it once too.
 		 */
-		if (wake_on_call && ctx->call_seq != call_seq)
+		if (wake_on_call &&
+		    (damon_has_waiter(ctx) || ctx->call_seq != call_seq))
 			break;
 		if (pthread_cond_timedwait(&ctx->cond, &ctx->lock, &ts) ==
 		    ETIMEDOUT)
@@ -777,14 +799,14 @@ int damon_set_regions(struct damon_target *t, struct damon_addr_range *ranges,
  * Split @r of @t at @sz_r bytes from its start: @r keeps the head and a new
  * region for the tail, with the same counters and age, follows it.
  */
-void damon_split_region_at(struct damon_target *t, struct damon_region *r,
-			   unsigned long sz_r)
+int damon_split_region_at(struct damon_target *t, struct damon_region *r,
+			  unsigned long sz_r)
 {
 	struct damon_region *new;
 
 	new = damon_new_region(r->ar.start + sz_r, r->ar.end);
 	if (!new)
-		return;
+		return -ENOMEM;
 	r->ar.end = new->ar.start;
 	new->age = r->age;
 	new->last_nr_accesses = r->last_nr_accesses;
@@ -794,6 +816,7 @@ void damon_split_region_at(struct damon_target *t, struct damon_region *r,
 	memcpy(new->last_probe_hits, r->last_probe_hits,
 	       sizeof(r->last_probe_hits));
 	damon_insert_region(new, r, damon_next_region(r), t);
+	return 0;
 }
 
 /* Merge @r into its left neighbour @l, weighting by size. */
@@ -930,7 +953,9 @@ void damon_split_regions_of(struct damon_ctx *ctx, struct damon_target *t,
 						  min_region_sz);
 			if (sz_sub == 0 || sz_sub >= sz_region)
 				continue;
-			damon_split_region_at(t, r, sz_sub);
+			/* Out of memory: keep the region whole this time. */
+			if (damon_split_region_at(t, r, sz_sub))
+				break;
 			sz_region = sz_sub;
 		}
 	}
@@ -992,13 +1017,12 @@ unsigned long damon_apply_min_nr_regions(struct damon_ctx *ctx)
 	damon_for_each_target(t, ctx) {
 		damon_for_each_region_safe(r, next, t) {
 			while (damon_sz_region(r) > max_region_sz) {
-				damon_split_region_at(t, r, max_region_sz);
 				/*
-				 * Out of memory: the region stayed whole, and
-				 * its successor may be the list head.  A later
-				 * pass cuts it.
+				 * Out of memory: leave the rest of @r whole
+				 * (the next aggregation retries) rather than
+				 * step onto the next region or the list head.
 				 */
-				if (damon_sz_region(r) > max_region_sz)
+				if (damon_split_region_at(t, r, max_region_sz))
 					break;
 				r = damon_next_region(r);
 			}

@@ -96,16 +96,21 @@ void udamon__kdamond_call(struct damon_ctx *ctx, bool cancel);
 /*
  * Sleep @us microseconds of the context clock.  A virtual clock just
  * advances.  A real sleep ends early on a stop request and, if
- * @wake_on_call, when a damon_call() is queued, so the pause and watermark
- * loops answer calls promptly.
+ * @wake_on_call, as soon as a damon_call() or damos_walk() caller waits
+ * (also one that queued before the sleep began), so the pause and
+ * watermark loops answer at once.
  */
 void udamon__sleep_us(struct damon_ctx *ctx, unsigned long us,
 		      bool wake_on_call);
 uint64_t udamon__now_ms(struct damon_ctx *ctx);
 
 unsigned long damon_region_sz_limit(struct damon_ctx *ctx);
-void damon_split_region_at(struct damon_target *t, struct damon_region *r,
-			   unsigned long sz_r);
+/*
+ * Split @r at @sz_r bytes from its start.  Returns 0, or -ENOMEM with @r
+ * and the list unchanged: callers must not assume a tail was made.
+ */
+int damon_split_region_at(struct damon_target *t, struct damon_region *r,
+			  unsigned long sz_r);
 void damon_merge_two_regions(struct damon_target *t, struct damon_region *l,
 			     struct damon_region *r);
 void damon_merge_regions_of(struct damon_target *t, unsigned int thres,
@@ -180,11 +185,14 @@ int udamon__damos_validate(struct damon_ctx *src);
 /* Free every scheme of @ctx (damon_destroy_ctx). */
 void udamon__damos_destroy_all(struct damon_ctx *ctx);
 /*
- * Whether core filter @f (addr or target) matches @r; an addr filter
- * boundary inside @r splits it first (§5.7).  Exposed for unit tests.
+ * Whether core filter @f (addr, target or probe_hits_wsum) matches @r: 1
+ * (match) or 0 (no match).  An addr filter boundary inside @r splits it
+ * first (§5.7); if that split fails the answer would hold for only part
+ * of @r, so it returns -ENOMEM and the caller must skip @r.  Exposed for
+ * unit tests.
  */
-bool udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
-				struct damon_region *r, struct damos_filter *f,
-				unsigned long min_region_sz);
+int udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
+			       struct damon_region *r, struct damos_filter *f,
+			       unsigned long min_region_sz);
 
 #endif /* UDAMON_CORE_H */

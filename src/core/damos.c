@@ -485,12 +485,14 @@ int damos_set_migrate_dests(struct damos *s, const unsigned int *node_ids,
  * @filter: the filter.
  * @min_region_sz: alignment of the filter's address bounds.
  *
- * Return: true when the filter matches (honouring @filter->matching).
+ * Return: 1 when the filter matches (honouring @filter->matching), 0 when
+ * it does not, -ENOMEM when @r straddles a boundary of an addr filter and
+ * could not be cut there: then no answer holds for all of @r.
  */
-bool udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
-				struct damon_region *r,
-				struct damos_filter *filter,
-				unsigned long min_region_sz)
+int udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
+			       struct damon_region *r,
+			       struct damos_filter *filter,
+			       unsigned long min_region_sz)
 {
 	unsigned long start, end;
 	bool matched;
@@ -524,11 +526,13 @@ bool udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
 		 *   head:    [start, e) match        (r starts inside)
 		 */
 		if (r->ar.start < start) {
-			damon_split_region_at(t, r, start - r->ar.start);
+			if (damon_split_region_at(t, r, start - r->ar.start))
+				return -ENOMEM;
 			matched = false;
 			break;
 		}
-		damon_split_region_at(t, r, end - r->ar.start);
+		if (damon_split_region_at(t, r, end - r->ar.start))
+			return -ENOMEM;
 		matched = true;
 		break;
 	case DAMOS_FILTER_TYPE_PROBE_HITS_WSUM: {
@@ -547,23 +551,6 @@ bool udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
 	return matched == filter->matching;
 }
 
-/* Whether @r crosses a boundary of addr filter @f (a cut that failed). */
-static bool damos_addr_filter_straddles(const struct damos_filter *f,
-					const struct damon_region *r,
-					unsigned long min_region_sz)
-{
-	unsigned long start, end;
-
-	if (f->type != DAMOS_FILTER_TYPE_ADDR)
-		return false;
-	if (!min_region_sz)
-		min_region_sz = 1;
-	start = DAMON_ALIGN_DOWN(f->addr_range.start, min_region_sz);
-	end = DAMON_ALIGN_DOWN(f->addr_range.end, min_region_sz);
-	return (r->ar.start < start && start < r->ar.end) ||
-	       (r->ar.start < end && end < r->ar.end);
-}
-
 /*
  * Core filtering of @r for @s: the first matching filter decides; when
  * none matches, the default-reject flag does.  Records in
@@ -577,15 +564,15 @@ static bool damos_core_filter_out(struct damon_ctx *ctx, struct damon_target *t,
 
 	s->core_filters_allowed = false;
 	damos_for_each_core_filter(f, s) {
-		bool match = udamon__damos_filter_match(ctx, t, r, f,
-							ctx->min_region_sz);
+		int match = udamon__damos_filter_match(ctx, t, r, f,
+						       ctx->min_region_sz);
 
 		/*
-		 * Out of memory, an addr filter could not cut @r at its
-		 * boundary, so its answer holds for one part only: skip the
-		 * region this time rather than act on the wrong part.
+		 * Part of @r is inside the filter's range and part outside,
+		 * and it could not be cut: applying (or rejecting) all of it
+		 * would act on memory the user excluded.  Skip it this pass.
 		 */
-		if (damos_addr_filter_straddles(f, r, ctx->min_region_sz))
+		if (match < 0)
 			return true;
 		if (match) {
 			if (f->allow)

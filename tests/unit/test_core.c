@@ -80,7 +80,11 @@ static void register_fake_ops(void)
 
 #define MIB (1024UL * 1024)
 
-/* A context on the fake ops with one 100 MiB target, hot in 20-30 MiB. */
+/*
+ * A context on the fake ops with one 100 MiB target, hot in 23-33 MiB: not
+ * on the 10 MiB slices min_nr_regions cuts at start, so the loop has to
+ * find both edges by splitting.
+ */
 static struct damon_ctx *new_fake_ctx(void)
 {
 	struct damon_addr_range range = { 0, 100 * MIB };
@@ -88,8 +92,8 @@ static struct damon_ctx *new_fake_ctx(void)
 	struct damon_target *t;
 
 	register_fake_ops();
-	hot_start = 20 * MIB;
-	hot_end = 30 * MIB;
+	hot_start = 23 * MIB;
+	hot_end = 33 * MIB;
 	nr_prepares = nr_checks = nr_updates = 0;
 	ctx = damon_new_ctx();
 	if (!ctx)
