@@ -11,6 +11,7 @@
 #include "fs/build.c"
 #include "fs/cmd.c"
 #include "fs/dump.c"
+#include "fs/path.c"
 
 #include <errno.h>
 #include <unistd.h>
@@ -196,7 +197,7 @@ static void test_build_ctx(void)
 					      fs_root.kdamonds.arr.items[0])
 					     ->contexts.arr.items[0] :
 				     NULL,
-			     0, NULL, &ctx) == 0);
+			     0, NULL, NULL, &ctx) == 0);
 	pthread_mutex_unlock(&fs_tree_lock);
 	CHECK_EQ(ctx->ops.id, DAMON_OPS_PADDR);
 	CHECK_EQ(ctx->addr_unit, 1024);
@@ -238,11 +239,14 @@ static int build_err(void)
 {
 	struct damon_ctx *ctx = NULL;
 	struct st_kdamond *kd = fs_root.kdamonds.arr.items[0];
+	struct fs_sim_file sim;
 	int err;
 
+	fs_sim_file_load(kd, NULL, &sim);
 	pthread_mutex_lock(&fs_tree_lock);
-	err = fs_build_ctx(kd->contexts.arr.items[0], 0, NULL, &ctx);
+	err = fs_build_ctx(kd->contexts.arr.items[0], 0, NULL, &sim, &ctx);
 	pthread_mutex_unlock(&fs_tree_lock);
+	fs_sim_file_free(&sim);
 	if (!err)
 		damon_destroy_ctx(ctx);
 	return err;
@@ -306,6 +310,7 @@ static void test_state_commands_sim(void)
 {
 	const char *cfg = sim_config();
 	struct fs_buf b;
+	int i;
 
 	REQUIRE(cfg);
 	setup(1);
@@ -322,8 +327,17 @@ static void test_state_commands_sim(void)
 	CHECK(atoi(get(K "pid")) > 0);
 	CHECK_EQ(put(K "state", "on"), -EBUSY);
 	CHECK_EQ(put("/admin/kdamonds/nr_kdamonds", "0"), -EBUSY);
-	usleep(200000);
-	CHECK_EQ(put(K "state", "update_schemes_stats"), 20);
+	/*
+	 * Wait for the scheme to be tried, however loaded the machine: poll
+	 * the stats rather than sleeping a fixed time (the deadline only
+	 * keeps a broken kdamond from hanging the test).
+	 */
+	for (i = 0; i < 6000; i++) {
+		CHECK_EQ(put(K "state", "update_schemes_stats"), 20);
+		if (atoi(get(S "stats/nr_tried")) > 0)
+			break;
+		usleep(10000);
+	}
 	CHECK(atoi(get(S "stats/nr_tried")) > 0);
 	CHECK_EQ(put(K "state", "update_schemes_tried_regions"), 28);
 	CHECK(strtoul(get(S "tried_regions/total_bytes"), NULL, 10) > 0);
@@ -413,7 +427,7 @@ static void test_build_probes(void)
 	put(S "core_filters/0/max", "30");
 	kd = fs_root.kdamonds.arr.items[0];
 	pthread_mutex_lock(&fs_tree_lock);
-	REQUIRE(fs_build_ctx(kd->contexts.arr.items[0], 0, NULL, &ctx) == 0);
+	REQUIRE(fs_build_ctx(kd->contexts.arr.items[0], 0, NULL, NULL, &ctx) == 0);
 	pthread_mutex_unlock(&fs_tree_lock);
 	CHECK_EQ(damon_nr_probes(ctx), 2);
 	p = damon_list_entry(ctx->probes.next, struct damon_probe, list);
