@@ -231,7 +231,7 @@ static int fs_resolve_outside(const char *path, const struct fs_mounts *ms,
 		char *comp, *end;
 		struct stat st;
 		ssize_t n;
-		size_t clen;
+		size_t clen, base;
 
 		while (*p == '/')
 			p++;
@@ -252,8 +252,13 @@ static int fs_resolve_outside(const char *path, const struct fs_mounts *ms,
 		}
 		if (rlen + 1 + clen >= sizeof(cand))
 			return -ENAMETOOLONG;
-		snprintf(cand, sizeof(cand), "%s%s%.*s", out,
-			 rlen == 1 ? "" : "/", (int)clen, comp);
+		/* cand = out + "/" + comp (no double slash after the root) */
+		memcpy(cand, out, rlen);
+		base = rlen;
+		if (rlen > 1)
+			cand[base++] = '/';
+		memcpy(cand + base, comp, clen);
+		cand[base + clen] = '\0';
 		if (fs_in_mounts(ms, cand))
 			return -EXDEV;
 		if (lstat(cand, &st))

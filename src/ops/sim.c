@@ -589,6 +589,8 @@ static void sim_outs_insert(struct sim_target *st, size_t idx,
 
 static void sim_outs_remove(struct sim_target *st, size_t idx, size_t nr)
 {
+	if (!nr)
+		return;
 	memmove(&st->outs[idx], &st->outs[idx + nr],
 		(st->nr_outs - idx - nr) * sizeof(*st->outs));
 	st->nr_outs -= nr;
