@@ -338,8 +338,8 @@ static int fs_commit(struct st_kdamond *kd)
 	 */
 	fs_sim_file_load(kd, kd->sim_path, &sim);
 	pthread_mutex_lock(&fs_tree_lock);
-	err = fs_build_ctx(fs_kd_context(kd), fs_caller_uid, kd->sim_path,
-			   &sim, &param);
+	err = fs_build_ctx(fs_kd_context(kd), fs_caller_uid, kd->sim_path, &sim,
+			   &param);
 	pthread_mutex_unlock(&fs_tree_lock);
 	fs_sim_file_free(&sim);
 	if (err)

@@ -36,13 +36,20 @@
  * it ends (masim's -c with an unbounded count), so a run of any length has
  * a defined workload.
  *
- * Residency.  DAMOS pageout makes the pages it hits non-resident.  Such a
- * page gets an exponentially distributed "touch budget" (PRNG drawn); it
+ * Residency.  DAMOS pageout makes the pages it hits non-resident; a page
  * becomes resident again (a refault, charged DAMON_SIM_REFAULT_STALL_US to
- * the modelled PSI) once the integral of its access rate since the pageout
- * exceeds the budget, which is when the model's next access to it happens.
- * The sampled page of a check uses the same budget, so a check sees the
- * refaulting access and the ground truth agrees with it.
+ * the modelled PSI) at its first access after the pageout, which is also
+ * an access the checks see.  Accesses being Poisson, the model keeps no
+ * per-page state: paged-out memory is a sorted list of page ranges, each
+ * with the number of its pages still out, and every page of a range is
+ * equally likely to be one of them.  Over time each page out stays out
+ * with probability exp(-exposure) (the range's mean page exposure), the
+ * survivors drawn from the binomial law with the context PRNG; a check
+ * sampling a page of a range asks whether it is one of those out and
+ * whether it is touched, and a refault splits it off.  Filters see a span
+ * in at most SIM_CHUNKS chunks at their mean rate.  So the cost of an
+ * apply, a sync or a metric follows the number of DAMON regions and
+ * ranges, never the modelled size (a 64 GiB region costs what 4 KiB do).
  *
  * Layout (see damon.h): region i lives at DAMON_SIM_BASE plus the
  * page-aligned sizes of the regions before it plus one unmapped guard page
@@ -364,9 +371,9 @@ static unsigned int sim_phase_at(const struct sim_workload *wl, uint64_t t)
  * over the pages) during workload time [@a, @b) ns: the integral of their
  * rate over the phases in between.
  */
-static double sim_exposure_range(const struct sim_workload *wl,
-				 unsigned int ri, unsigned long long lo,
-				 unsigned long long hi, uint64_t a, uint64_t b)
+static double sim_exposure_range(const struct sim_workload *wl, unsigned int ri,
+				 unsigned long long lo, unsigned long long hi,
+				 uint64_t a, uint64_t b)
 {
 	uint64_t ncycles, pos;
 	double sum = 0;
@@ -471,7 +478,6 @@ struct sim_target {
 
 static void sim_target_free(struct sim_target *st)
 {
-
 	if (!st)
 		return;
 	free(st->outs);
@@ -673,8 +679,7 @@ static void sim_outs_tidy(struct sim_target *st)
 }
 
 /* Bring every paged-out range of @st up to workload time @now. */
-static void sim_sync(struct damon_ctx *ctx, struct sim_target *st,
-		     uint64_t now)
+static void sim_sync(struct damon_ctx *ctx, struct sim_target *st, uint64_t now)
 {
 	size_t i;
 
@@ -729,8 +734,9 @@ static bool sim_sample(struct damon_ctx *ctx, struct sim_target *st,
 			st->outs[idx].nr_out--;
 			goto refault;
 		}
-		for (i = first; i < st->nr_outs && st->outs[i].ri == (unsigned int)ri &&
-				st->outs[i].hi <= H;
+		for (i = first;
+		     i < st->nr_outs && st->outs[i].ri == (unsigned int)ri &&
+		     st->outs[i].hi <= H;
 		     i++) {
 			if (st->outs[i].nr_out) {
 				st->outs[i].nr_out--;
@@ -1064,16 +1070,19 @@ static int sim_apply_chunk(struct damon_ctx *ctx, struct sim_target *st,
 	out_bytes = (unsigned long)((double)bytes * (double)out / (double)n);
 	res_bytes = bytes - out_bytes;
 	if (has_filters) {
-		sim_chunk_props(ctx, sim_range_rate(st->wl, ph, ri, lo, hi) /
-					     (double)n,
-				&pp);
+		sim_chunk_props(
+			ctx, sim_range_rate(st->wl, ph, ri, lo, hi) / (double)n,
+			&pp);
 		pass_res = sim_filters_pass(s, &pp);
 		pass_out = sim_filters_pass(s, &gone);
 	}
 	*passed += (pass_res ? res_bytes : 0) + (pass_out ? out_bytes : 0);
 	if (s->action == DAMOS_PAGEOUT && pass_res && out < n) {
-		struct sim_out o = { .ri = ri, .lo = lo, .hi = hi,
-				     .nr_out = n, .since_ns = now };
+		struct sim_out o = { .ri = ri,
+				     .lo = lo,
+				     .hi = hi,
+				     .nr_out = n,
+				     .since_ns = now };
 
 		sim_outs_remove(st, first, nr);
 		if (sim_outs_reserve(st, 1)) {
@@ -1132,7 +1141,8 @@ static unsigned long sim_apply_scheme(struct damon_ctx *ctx,
 		nr_chunks = has_filters ? (n < SIM_CHUNKS ? n : SIM_CHUNKS) : 1;
 		for (c = 0; c < nr_chunks; c++) {
 			unsigned long long clo = pg_lo + n * c / nr_chunks;
-			unsigned long long chi = pg_lo + n * (c + 1) / nr_chunks;
+			unsigned long long chi =
+				pg_lo + n * (c + 1) / nr_chunks;
 			unsigned long blo = start + clo * SIM_PAGE;
 			unsigned long bhi = start + chi * SIM_PAGE;
 
@@ -1199,17 +1209,22 @@ static void sim_mem_usage(struct damon_ctx *ctx, unsigned long *total,
 				struct sim_page_props pp;
 
 				/* ranges partly inside count in proportion */
-				for (; i < st->nr_outs && st->outs[i].ri == ri &&
-				       st->outs[i].lo < hi;
+				for (;
+				     i < st->nr_outs && st->outs[i].ri == ri &&
+				     st->outs[i].lo < hi;
 				     i++) {
 					const struct sim_out *o = &st->outs[i];
-					unsigned long long a = o->lo > lo ? o->lo : lo;
-					unsigned long long b = o->hi < hi ? o->hi : hi;
+					unsigned long long a =
+						o->lo > lo ? o->lo : lo;
+					unsigned long long b =
+						o->hi < hi ? o->hi : hi;
 
-					out += o->nr_out * (b - a) / (o->hi - o->lo);
+					out += o->nr_out * (b - a) /
+					       (o->hi - o->lo);
 				}
 				sim_chunk_props(ctx,
-						sim_range_rate(wl, ph, ri, lo, hi) /
+						sim_range_rate(wl, ph, ri, lo,
+							       hi) /
 							(double)(hi - lo),
 						&pp);
 				if (pp.active && out < hi - lo)

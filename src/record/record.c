@@ -1532,9 +1532,10 @@ int udamon_record_read(const char *path, struct udamon_record **recp, char *err,
 	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) &&
 	    !S_ISFIFO(st.st_mode)) {
 		close(fd);
-		snprintf(err, errlen,
-			 "%s: not a record file (neither a regular file nor a pipe)",
-			 path);
+		snprintf(
+			err, errlen,
+			"%s: not a record file (neither a regular file nor a pipe)",
+			path);
 		return -EINVAL;
 	}
 	for (;;) {
@@ -1548,16 +1549,18 @@ int udamon_record_read(const char *path, struct udamon_record **recp, char *err,
 		 * (the parser names the problem), and none is read past
 		 * UDAMON_RECORD_MAX_BYTES.
 		 */
-		if (sb.len && memcmp(sb.buf, magic, sb.len < mlen ? sb.len : mlen))
+		if (sb.len &&
+		    memcmp(sb.buf, magic, sb.len < mlen ? sb.len : mlen))
 			break;
 		if (rd_has_control(sb.buf + scanned, sb.len - scanned))
 			break;
 		scanned = sb.len;
 		if (sb.len > UDAMON_RECORD_MAX_BYTES) {
 			ret = -EFBIG;
-			snprintf(err, errlen,
-				 "%s: larger than %lu MiB; not a record udamon reads",
-				 path, UDAMON_RECORD_MAX_BYTES >> 20);
+			snprintf(
+				err, errlen,
+				"%s: larger than %lu MiB; not a record udamon reads",
+				path, UDAMON_RECORD_MAX_BYTES >> 20);
 			goto out;
 		}
 		sb_reserve(&sb, 65536);

@@ -434,7 +434,8 @@ static void test_build_probes(void)
 	put(S "core_filters/0/max", "30");
 	kd = fs_root.kdamonds.arr.items[0];
 	pthread_mutex_lock(&fs_tree_lock);
-	REQUIRE(fs_build_ctx(kd->contexts.arr.items[0], 0, NULL, NULL, &ctx) == 0);
+	REQUIRE(fs_build_ctx(kd->contexts.arr.items[0], 0, NULL, NULL, &ctx) ==
+		0);
 	pthread_mutex_unlock(&fs_tree_lock);
 	CHECK_EQ(damon_nr_probes(ctx), 2);
 	p = damon_list_entry(ctx->probes.next, struct damon_probe, list);
