@@ -1252,11 +1252,13 @@ def test_udamon_ns_sigkill_leaves_no_daemon():
     work = tempfile.mkdtemp(prefix='udamon-ns-')
     pidfile = os.path.join(work, 'pid')
     seen = os.path.join(work, 'seen')
+    cmdpid = os.path.join(work, 'cmd')
     before_procs = set(udamond_procs())
     bg = None
     ns = subprocess.Popen(
         [ARGS.udamon, 'ns', '--udamond', ARGS.udamond, '--', 'sh', '-c',
-         ns_bg_script(pidfile, seen) + '; exec sleep 600'],
+         'echo $$ > %s; ' % cmdpid + ns_bg_script(pidfile, seen) +
+         '; exec sleep 600'],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 30
@@ -1293,6 +1295,13 @@ def test_udamon_ns_sigkill_leaves_no_daemon():
             ns.wait()
         if bg and pid_alive(bg):
             os.kill(bg, signal.SIGKILL)
+        try:
+            with open(cmdpid) as f:
+                cmd = int(f.read())
+            if pid_alive(cmd):
+                os.kill(cmd, signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
         for pid in set(udamond_procs()) - before_procs:
             os.kill(pid, signal.SIGKILL)
         subprocess.run(['rm', '-rf', work])
