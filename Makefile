@@ -104,6 +104,9 @@ $(B)/obj/%.o: %.c $(wildcard include/udamon/*.h src/*/*.h tests/lib/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(FUSE_CFLAGS) $(PNG_CFLAGS) -c $< -o $@
 
+# Some unit tests compile the tree's sources in (#include "fs/x.c").
+$(UNIT_SRCS:%.c=$(B)/obj/%.o): $(wildcard src/fs/*.c)
+
 $(B)/libudamon.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@
@@ -143,22 +146,32 @@ $(B)/bin/udamond: $(DAEMON_SRCS:%.c=$(B)/obj/%.o) \
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(WHOLE_LIB) $(LDLIBS) \
 		$(FUSE_LIBS)
 
-# libFuzzer targets for the tree's parsers and file handling (clang only).
+# libFuzzer targets for every parser of outside input (clang only); see
+# docs/fuzzing.md.  The library is compiled once with the fuzzing
+# instrumentation into $(B)/fuzz/obj and linked into each target.
 CLANG ?= clang
 FUZZ_FLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -Iinclude -Isrc -pthread $(filter -D%,$(BASE_CFLAGS))
-FUZZ_TREE_SRCS = $(filter-out src/fs/fuse.c,$(FS_SRCS)) $(LIB_SRCS)
+FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(B)/fuzz/obj/%.o)
+FUZZ_FS_OBJS = $(patsubst %.c,$(B)/fuzz/obj/%.o,\
+	$(filter-out src/fs/fuse.c,$(FS_SRCS)))
+FUZZERS = fuzz_parse fuzz_tree fuzz_record fuzz_masim
 .PHONY: fuzz
-fuzz: $(B)/fuzz/fuzz_parse $(B)/fuzz/fuzz_tree
-$(B)/fuzz/fuzz_parse: fuzz/fuzz_parse.c src/fs/parse.c src/fs/parse.h \
-		src/sys/alloc.c src/sys/alloc.h
+fuzz: $(FUZZERS:%=$(B)/fuzz/%)
+$(B)/fuzz/obj/%.o: %.c $(wildcard include/udamon/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_parse.c src/fs/parse.c \
-		src/sys/alloc.c
-$(B)/fuzz/fuzz_tree: fuzz/fuzz_tree.c $(FUZZ_TREE_SRCS) \
-		$(wildcard include/udamon/*.h src/*/*.h)
-	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_tree.c $(FUZZ_TREE_SRCS) -lm
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(B)/fuzz/fuzz_parse: $(B)/fuzz/obj/fuzz/fuzz_parse.o \
+		$(B)/fuzz/obj/src/fs/parse.o $(B)/fuzz/obj/src/sys/alloc.o
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^
+$(B)/fuzz/fuzz_tree: $(B)/fuzz/obj/fuzz/fuzz_tree.o $(FUZZ_FS_OBJS) \
+		$(FUZZ_LIB_OBJS)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lm
+$(B)/fuzz/fuzz_record: $(B)/fuzz/obj/fuzz/fuzz_record.o $(FUZZ_LIB_OBJS)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lm
+$(B)/fuzz/fuzz_masim: $(B)/fuzz/obj/fuzz/fuzz_masim.o $(FUZZ_LIB_OBJS)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lm
 
 check:
 	bash scripts/run-tests.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Run every udamon test and print "N passed, N failed" as the last line.
+# Run every udamon test and print "N passed, N failed, N skipped" as the
+# last line.
 #
 #   1. build (warnings are errors) and the style check
 #   2. unit tests (TAP), plain build
@@ -10,8 +11,9 @@
 #   6. integration tests (FUSE tree in a private mount namespace), if any
 #   7. short fuzzing runs of the parsers, if any
 #
-# Every TAP line counts: "ok" (skips included) as passed, "not ok" as
-# failed.  A program that dies without TAP counts as one failure.
+# Every TAP line counts: "ok" as passed, "not ok" as failed, and "ok ...
+# # SKIP" (or a "1..0 # SKIP" plan) as skipped, never as passed.  A
+# program that dies without TAP counts as one failure.
 # Options: --quick skips steps 4, 5 and 7.
 set -u
 cd "$(dirname "$0")/.."
@@ -21,23 +23,27 @@ quick=0
 JOBS=$(nproc 2>/dev/null || echo 2)
 passed=0
 failed=0
+skipped=0
 log_dir=$(mktemp -d /tmp/udamon-tests.XXXXXX)
 trap 'rm -rf "$log_dir"' EXIT
 
 # tally NAME LOGFILE RC: count TAP results of a finished program.
 tally() {
-	local name=$1 log=$2 rc=$3 ok notok
+	local name=$1 log=$2 rc=$3 ok notok skip
 	ok=$(grep -c '^ok ' "$log")
 	notok=$(grep -c '^not ok ' "$log")
+	skip=$(grep -ciE '^(ok .*# *skip|1\.\.0 *# *skip)' "$log")
+	ok=$((ok - $(grep -ciE '^ok .*# *skip' "$log")))
 	passed=$((passed + ok))
 	failed=$((failed + notok))
+	skipped=$((skipped + skip))
 	if [ "$rc" -ne 0 ] && [ "$notok" -eq 0 ]; then
 		failed=$((failed + 1))
 		echo "not ok - $name exited with status $rc"
 		tail -n 30 "$log" | sed 's/^/#   /'
 	fi
 	grep '^not ok ' "$log" | sed "s/^/[$name] /"
-	echo "# $name: $ok passed, $notok failed (rc $rc)"
+	echo "# $name: $ok passed, $notok failed, $skip skipped (rc $rc)"
 }
 
 # run_tap NAME TIMEOUT CMD...: run a TAP program and tally it.
@@ -65,7 +71,7 @@ single() {
 }
 
 finish() {
-	echo "$passed passed, $failed failed"
+	echo "$passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ]
 	exit $?
 }

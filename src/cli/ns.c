@@ -16,6 +16,17 @@
  * The exit status is CMD's (128+N if killed by signal N); 125 if udamon
  * itself failed.  The namespace, and with it every mount made here, ends
  * with this process; the udamond it started is stopped and waited for.
+ *
+ * Nothing is left behind, and nothing left behind sees the kernel's tree:
+ *  - this process is a child subreaper, so every process CMD starts stays
+ *    its descendant; when CMD returns, those still running get SIGTERM,
+ *    then SIGKILL after NS_GRACE_MS, and all are reaped, before udamond
+ *    is stopped.
+ *  - under udamon's tree lies an empty read-only tmpfs (the "inert"
+ *    mount), so whatever could still look at /sys/kernel/mm/damon once
+ *    the tree is gone (after a SIGKILL of this process) finds nothing.
+ *  - udamond and CMD get a parent-death signal (SIGTERM): a SIGKILL of
+ *    this process stops the daemon instead of leaving it orphaned.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +38,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -40,6 +53,8 @@
 #define NS_MM_DIR "/sys/kernel/mm"
 #define NS_FUSE_MAGIC 0x65735546UL
 #define NS_FAIL 125
+/* How long processes left by CMD get between SIGTERM and SIGKILL. */
+#define NS_GRACE_MS 2000
 
 static volatile sig_atomic_t ns_child_pid;
 
@@ -182,11 +197,33 @@ out:
 	return err;
 }
 
+/*
+ * Cover the namespace's DAMON dir with an empty read-only tmpfs, beneath
+ * udamon's tree: when the tree goes, this is what is left to see.
+ */
+static int ns_mount_inert(void)
+{
+	if (mount("udamon-inert", NS_DAMON_DIR, "tmpfs",
+		  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=0555,size=4k"))
+		return -errno;
+	return 0;
+}
+
+/* In a child: die with @sig when @parent (this process's parent) dies. */
+static void ns_die_with_parent(pid_t parent, int sig)
+{
+	if (prctl(PR_SET_PDEATHSIG, sig) || getppid() != parent)
+		_exit(NS_FAIL);
+}
+
 static pid_t ns_start_udamond(const char *udamond, const char *log)
 {
+	pid_t parent = getpid();
 	pid_t pid = fork();
 
 	if (pid == 0) {
+		ns_die_with_parent(parent, SIGTERM);
 		/* Its own group: a terminal's ^C must not skip cleanup. */
 		setpgid(0, 0);
 		/* CMD's output stays CMD's: udamond logs to --log only. */
@@ -232,6 +269,91 @@ static void ns_stop_udamond(pid_t pid)
 	waitpid(pid, &status, 0);
 }
 
+static uint64_t ns_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Children of this process but @keep (zombies included), from /proc. */
+static size_t ns_children(pid_t keep, pid_t *pids, size_t max)
+{
+	pid_t self = getpid();
+	struct dirent *de;
+	size_t nr = 0;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return 0;
+	while (nr < max && (de = readdir(d))) {
+		char path[64], line[512], *close_paren;
+		int ppid = 0;
+		pid_t pid = (pid_t)atoi(de->d_name);
+		FILE *f;
+
+		if (pid <= 0 || pid == keep)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(line, sizeof(line), f)) {
+			/* "pid (comm) state ppid ...": comm may hold ')' */
+			close_paren = strrchr(line, ')');
+			if (close_paren)
+				sscanf(close_paren + 1, " %*c %d", &ppid);
+		}
+		fclose(f);
+		if (ppid == self)
+			pids[nr++] = pid;
+	}
+	closedir(d);
+	return nr;
+}
+
+static bool ns_pid_in(const pid_t *pids, size_t nr, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+/*
+ * End every process CMD left behind.  As a subreaper this process
+ * inherits them all, so "our children but udamond" is the whole set;
+ * their own children come to us as they die, and are ended in turn.
+ */
+static void ns_end_leftovers(pid_t keep)
+{
+	pid_t kids[256], termed[1024];
+	size_t nr_termed = 0, nr, i;
+	uint64_t deadline = ns_now_ms() + NS_GRACE_MS;
+	bool killing = false;
+
+	while ((nr = ns_children(keep, kids, 256))) {
+		for (i = 0; i < nr; i++) {
+			int status;
+
+			if (waitpid(kids[i], &status, WNOHANG) == kids[i])
+				continue;
+			if (killing || nr_termed == 1024) {
+				kill(kids[i], SIGKILL);
+			} else if (!ns_pid_in(termed, nr_termed, kids[i])) {
+				kill(kids[i], SIGTERM);
+				termed[nr_termed++] = kids[i];
+			}
+		}
+		if (!killing && ns_now_ms() >= deadline)
+			killing = true;
+		usleep(10000);
+	}
+}
+
 /* The namespace's DAMON dir must be udamon's FUSE tree, or CMD won't run. */
 static bool ns_verify(void)
 {
@@ -266,7 +388,7 @@ int cli_ns(int argc, char **argv)
 	};
 	const char *tree = NULL, *log = NULL;
 	char *udamond = NULL;
-	pid_t daemon_pid = -1, child;
+	pid_t daemon_pid = -1, child, self = getpid();
 	int c, status, ret = NS_FAIL;
 
 	optind = 1;
@@ -305,6 +427,12 @@ int cli_ns(int argc, char **argv)
 	if (!udamond)
 		udamond = ns_find_udamond();
 
+	/* Whatever CMD starts stays ours to end (ns_end_leftovers). */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {
+		fprintf(stderr, "udamon ns: cannot become a subreaper: %s\n",
+			strerror(errno));
+		goto out;
+	}
 	if (unshare(CLONE_NEWNS)) {
 		fprintf(stderr,
 			"udamon ns: cannot make a mount namespace: %s "
@@ -320,6 +448,11 @@ int cli_ns(int argc, char **argv)
 	}
 	if (ns_make_mountpoint()) {
 		fprintf(stderr, "udamon ns: cannot make %s\n", NS_DAMON_DIR);
+		goto out;
+	}
+	if (ns_mount_inert()) {
+		fprintf(stderr, "udamon ns: cannot cover %s: %s\n",
+			NS_DAMON_DIR, strerror(errno));
 		goto out;
 	}
 	if (tree) {
@@ -342,6 +475,7 @@ int cli_ns(int argc, char **argv)
 	if (child < 0)
 		goto out;
 	if (child == 0) {
+		ns_die_with_parent(self, SIGTERM);
 		execvp(argv[optind], argv + optind);
 		fprintf(stderr, "udamon ns: %s: %s\n", argv[optind],
 			strerror(errno));
@@ -357,6 +491,8 @@ int cli_ns(int argc, char **argv)
 	      WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
 				    NS_FAIL;
 out:
+	/* Before the tree goes: nothing of CMD's may outlive it. */
+	ns_end_leftovers(daemon_pid);
 	ns_stop_udamond(daemon_pid);
 	/* udamond unmounts on exit; make sure, even if it was killed. */
 	if (ns_is_fuse(NS_DAMON_DIR))

@@ -277,8 +277,15 @@ int main(int argc, char **argv)
 	o.on_ready = on_ready;
 	o.arg = mnt;
 
+	/* Paths users write are never followed into the tree itself. */
+	if (fs_set_own_mount(mnt)) {
+		udamond_log(DAMON_LOG_ERR, "out of memory");
+		free(mnt);
+		return 1;
+	}
 	fs_init();
 	err = fs_fuse_main(&o);
+	fs_set_own_mount(NULL);
 	if (err)
 		udamond_log(DAMON_LOG_ERR, "serving %s failed: %s", mnt,
 			    strerror(-err));

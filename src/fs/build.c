@@ -13,6 +13,7 @@
  */
 #include "fs/tree.h"
 #include "sys/alloc.h"
+#include "ops/masim.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -22,7 +23,7 @@
 #include <sys/stat.h>
 
 /* The sim operations set may be left out of a build. */
-#pragma weak damon_sim_set_workload
+#pragma weak damon_sim_set_workload_buf
 
 static void fs_list_init(struct damon_list_head *h)
 {
@@ -82,13 +83,28 @@ static char *fs_cgroup2_root(void)
 	return found;
 }
 
+static bool fs_memcg_path_has_dots(const char *p)
+{
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if ((n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return true;
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return false;
+}
+
 /*
  * Resolve a memcg path (as written, e.g. "/workload\n") to the id udamon
  * uses for memory cgroups: the inode number of the cgroup directory.
  */
 static int fs_memcg_path_to_id(const char *memcg_path, uint64_t *id)
 {
-	char *root, *path, *rel;
+	char *root = NULL, *path, *rel;
 	struct stat st;
 	size_t n;
 	int err = -EINVAL;
@@ -104,9 +120,22 @@ static int fs_memcg_path_to_id(const char *memcg_path, uint64_t *id)
 	n = strlen(rel);
 	if (n && rel[n - 1] == '\n')
 		rel[n - 1] = '\0';
+	/*
+	 * The kernel matches memcg paths as names of memory cgroups, where
+	 * "." and ".." name nothing; here they would lead the stat below out
+	 * of the cgroup file system, maybe into this daemon's own mount,
+	 * whose answer would wait for the lock this caller holds.
+	 */
+	if (fs_memcg_path_has_dots(rel)) {
+		fs_log(DAMON_LOG_ERR,
+		       "memcg path '%s' has a '.' or '..' component", rel);
+		goto out;
+	}
 	root = fs_cgroup2_root();
 	if (root && udamon__asprintf(&path, "%s/%s", root, rel) >= 0) {
-		if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		/* cgroupfs never waits; anything mounted over it might */
+		if (!fs_path_in_own_mount(path) && !stat(path, &st) &&
+		    S_ISDIR(st.st_mode)) {
 			*id = (uint64_t)st.st_ino;
 			err = 0;
 		}
@@ -115,6 +144,7 @@ static int fs_memcg_path_to_id(const char *memcg_path, uint64_t *id)
 	if (err)
 		fs_log(DAMON_LOG_ERR, "memcg path '%s' not found", rel);
 	free(root);
+out:
 	free(rel);
 	return err;
 }
@@ -430,7 +460,40 @@ static int fs_add_schemes(struct damon_ctx *ctx, struct st_schemes *sss)
 	return 0;
 }
 
-static int fs_set_sim_workload(struct damon_ctx *ctx, const char *path)
+int fs_sim_file_load(struct st_kdamond *kd, const char *keep_sim_path,
+		     struct fs_sim_file *sim)
+{
+	struct st_context *sc;
+	char *path = NULL;
+	bool wanted = false;
+
+	memset(sim, 0, sizeof(*sim));
+	pthread_mutex_lock(&fs_tree_lock);
+	sc = kd->contexts.arr.nr == 1 ? kd->contexts.arr.items[0] : NULL;
+	if (sc && sc->ops == DAMON_OPS_SIM && sc->sim_workload &&
+	    *sc->sim_workload &&
+	    !(keep_sim_path && !strcmp(keep_sim_path, sc->sim_workload))) {
+		wanted = true;
+		path = udamon__strdup(sc->sim_workload);
+	}
+	pthread_mutex_unlock(&fs_tree_lock);
+	if (!path)
+		return wanted ? -ENOMEM : 0;
+	sim->path = path;
+	sim->err = fs_read_regular(path, MASIM_MAX_FILE_SIZE, &sim->buf,
+				   &sim->len, sim->why, sizeof(sim->why));
+	return 0;
+}
+
+void fs_sim_file_free(struct fs_sim_file *sim)
+{
+	free(sim->path);
+	free(sim->buf);
+	memset(sim, 0, sizeof(*sim));
+}
+
+static int fs_set_sim_workload(struct damon_ctx *ctx, const char *path,
+			       const struct fs_sim_file *sim)
 {
 	char errbuf[512] = "";
 	int err;
@@ -440,11 +503,23 @@ static int fs_set_sim_workload(struct damon_ctx *ctx, const char *path)
 		       "operations set sim needs udamon/sim_workload");
 		return -EINVAL;
 	}
-	if (!damon_sim_set_workload) {
+	if (!damon_sim_set_workload_buf) {
 		fs_log(DAMON_LOG_ERR, "operations set sim is not built in");
 		return -EINVAL;
 	}
-	err = damon_sim_set_workload(ctx, path, errbuf, sizeof(errbuf));
+	/* Written again since it was read: the caller read another file. */
+	if (!sim || !sim->path || strcmp(sim->path, path)) {
+		fs_log(DAMON_LOG_ERR,
+		       "sim_workload %s: changed while the command ran", path);
+		return -EBUSY;
+	}
+	if (sim->err) {
+		fs_log(DAMON_LOG_ERR, "sim_workload %s: %s", path, sim->why);
+		/* a shortage is the machine's, not a bad file */
+		return sim->err == -ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	err = damon_sim_set_workload_buf(ctx, sim->buf, sim->len, path, errbuf,
+					 sizeof(errbuf));
 	if (err) {
 		fs_log(DAMON_LOG_ERR, "sim_workload %s: %s", path,
 		       errbuf[0] ? errbuf : strerror(-err));
@@ -455,7 +530,7 @@ static int fs_set_sim_workload(struct damon_ctx *ctx, const char *path)
 }
 
 int fs_build_ctx(struct st_context *sc, uid_t uid, const char *keep_sim_path,
-		 struct damon_ctx **out)
+		 const struct fs_sim_file *sim, struct damon_ctx **out)
 {
 	struct st_intervals *iv = &sc->attrs.intervals;
 	struct damon_attrs attrs = {
@@ -508,7 +583,7 @@ int fs_build_ctx(struct st_context *sc, uid_t uid, const char *keep_sim_path,
 	if (sc->ops == DAMON_OPS_SIM &&
 	    !(keep_sim_path && sc->sim_workload &&
 	      !strcmp(keep_sim_path, sc->sim_workload))) {
-		err = fs_set_sim_workload(ctx, sc->sim_workload);
+		err = fs_set_sim_workload(ctx, sc->sim_workload, sim);
 		if (err)
 			goto fail;
 	}

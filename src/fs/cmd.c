@@ -250,6 +250,7 @@ static int fs_kd_note_sim_path(struct st_kdamond *kd)
 
 static int fs_turn_on(struct st_kdamond *kd)
 {
+	struct fs_sim_file sim;
 	struct damon_call_control *refresh;
 	struct damon_ctx *ctx;
 	int err;
@@ -259,17 +260,24 @@ static int fs_turn_on(struct st_kdamond *kd)
 	refresh = udamon__calloc(1, sizeof(*refresh));
 	if (!refresh)
 		return -ENOMEM;
+	/* The workload file is read before, never under, the tree lock. */
+	err = fs_sim_file_load(kd, NULL, &sim);
+	if (err) {
+		free(refresh);
+		return err;
+	}
 	/* under the tree lock: fs_stop_running() must not see it freed */
 	pthread_mutex_lock(&fs_tree_lock);
 	if (fs_shutting_down) {
 		pthread_mutex_unlock(&fs_tree_lock);
+		fs_sim_file_free(&sim);
 		free(refresh);
 		return -ENODEV;
 	}
 	if (kd->ctx)
 		damon_destroy_ctx(kd->ctx);
 	kd->ctx = NULL;
-	err = fs_build_ctx(fs_kd_context(kd), fs_caller_uid, NULL, &ctx);
+	err = fs_build_ctx(fs_kd_context(kd), fs_caller_uid, NULL, &sim, &ctx);
 	if (!err) {
 		err = fs_kd_note_sim_path(kd);
 		if (err)
@@ -294,6 +302,7 @@ static int fs_turn_on(struct st_kdamond *kd)
 		}
 	}
 	pthread_mutex_unlock(&fs_tree_lock);
+	fs_sim_file_free(&sim);
 	if (err) {
 		free(refresh);
 		return err;
@@ -320,6 +329,7 @@ static int fs_commit(struct st_kdamond *kd)
 	struct fs_commit_arg arg;
 	struct damon_call_control control = { .fn = fs_commit_fn,
 					      .data = &arg };
+	struct fs_sim_file sim;
 	struct damon_ctx *param;
 	int err;
 
@@ -331,10 +341,14 @@ static int fs_commit(struct st_kdamond *kd)
 	 * Build the parameter context here rather than on the kdamond: it
 	 * only reads the files, and the writer's identity is known here.
 	 */
+	err = fs_sim_file_load(kd, kd->sim_path, &sim);
+	if (err)
+		return err;
 	pthread_mutex_lock(&fs_tree_lock);
-	err = fs_build_ctx(fs_kd_context(kd), fs_caller_uid, kd->sim_path,
+	err = fs_build_ctx(fs_kd_context(kd), fs_caller_uid, kd->sim_path, &sim,
 			   &param);
 	pthread_mutex_unlock(&fs_tree_lock);
+	fs_sim_file_free(&sim);
 	if (err)
 		return err;
 	arg.dst = kd->ctx;

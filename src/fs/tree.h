@@ -12,6 +12,7 @@
  *   cmd.c    - the state commands, refresh_ms, pid, the state dump
  *   dump.c   - JSON dump of a damon_ctx (drgn_dump_damon_status.py fields)
  *   fuse.c   - libfuse3 operations
+ *   path.c   - reading user-named files without hanging the daemon
  *
  * Locking.  Two locks, taken in this order:
  *   fs_sysfs_lock - the kernel's damon_sysfs_lock, always try-locked by file
@@ -396,14 +397,34 @@ extern const char *const fs_ops_names[];
 
 /* ---- build.c ---- */
 /*
+ * A sim workload file read before fs_tree_lock was taken (reading a file
+ * under it could stall the whole tree): which path, and its content or
+ * why it could not be read.
+ */
+struct fs_sim_file {
+	char *path; /* NULL: nothing was read */
+	char *buf;
+	size_t len;
+	int err;
+	char why[128];
+};
+/*
+ * Read the workload file of @kd's staged context unless it equals
+ * @keep_sim_path; takes fs_tree_lock only to copy the path.
+ */
+int fs_sim_file_load(struct st_kdamond *kd, const char *keep_sim_path,
+		     struct fs_sim_file *sim);
+void fs_sim_file_free(struct fs_sim_file *sim);
+/*
  * Build a new core context from @sc (fs_tree_lock held).  Errors are
  * logged with a reason.  @uid is the writer of the command, for the
  * pid_target permission check.  A sim workload file equal to
  * @keep_sim_path is not loaded again, so a commit that does not change it
- * keeps the running model (loading it anew would restart the workload).
+ * keeps the running model (loading it anew would restart the workload);
+ * any other comes from @sim, read by fs_sim_file_load().
  */
 int fs_build_ctx(struct st_context *sc, uid_t uid, const char *keep_sim_path,
-		 struct damon_ctx **out);
+		 const struct fs_sim_file *sim, struct damon_ctx **out);
 /* Build the quota goals of @ss into @quota (commit_schemes_quota_goals). */
 int fs_build_goals(struct st_scheme *ss, struct damos_quota *quota);
 /* Zero @q with an empty goal list. */
@@ -440,6 +461,20 @@ struct fs_fuse_opts {
  * Return: 0, or a negative errno if mounting failed.
  */
 int fs_fuse_main(const struct fs_fuse_opts *o);
+
+/* ---- path.c ---- */
+/* The tree's mount point (canonical); paths into it are refused. */
+int fs_set_own_mount(const char *mnt);
+/* Whether absolute, normalized @path lies in a mount of the tree. */
+bool fs_path_in_own_mount(const char *path);
+/*
+ * Read the regular file at absolute @path, at most @max bytes, into a new
+ * NUL-terminated *@bufp.  Never waits for another process (FIFOs, devices
+ * and sockets are refused) and never looks anything up in the tree's own
+ * mount.  Return: 0, or a negative errno with a reason in @why.
+ */
+int fs_read_regular(const char *path, size_t max, char **bufp, size_t *lenp,
+		    char *why, size_t whylen);
 
 /* ---- dump.c ---- */
 void fs_dump_ctx(struct damon_ctx *ctx, struct fs_buf *out);

@@ -36,13 +36,20 @@
  * it ends (masim's -c with an unbounded count), so a run of any length has
  * a defined workload.
  *
- * Residency.  DAMOS pageout makes the pages it hits non-resident.  Such a
- * page gets an exponentially distributed "touch budget" (PRNG drawn); it
+ * Residency.  DAMOS pageout makes the pages it hits non-resident; a page
  * becomes resident again (a refault, charged DAMON_SIM_REFAULT_STALL_US to
- * the modelled PSI) once the integral of its access rate since the pageout
- * exceeds the budget, which is when the model's next access to it happens.
- * The sampled page of a check uses the same budget, so a check sees the
- * refaulting access and the ground truth agrees with it.
+ * the modelled PSI) at its first access after the pageout, which is also
+ * an access the checks see.  Accesses being Poisson, the model keeps no
+ * per-page state: paged-out memory is a sorted list of page ranges, each
+ * with the number of its pages still out, and every page of a range is
+ * equally likely to be one of them.  Over time each page out stays out
+ * with probability exp(-exposure) (the range's mean page exposure), the
+ * survivors drawn from the binomial law with the context PRNG; a check
+ * sampling a page of a range asks whether it is one of those out and
+ * whether it is touched, and a refault splits it off.  Filters see a span
+ * in at most SIM_CHUNKS chunks at their mean rate.  So the cost of an
+ * apply, a sync or a metric follows the number of DAMON regions and
+ * ranges, never the modelled size (a 64 GiB region costs what 4 KiB do).
  *
  * Layout (see damon.h): region i lives at DAMON_SIM_BASE plus the
  * page-aligned sizes of the regions before it plus one unmapped guard page
@@ -284,6 +291,48 @@ static double sim_pat_page_rate(const struct sim_pat *p,
 	return p->rate * (double)(last - first + 1) / (double)nr;
 }
 
+/*
+ * Sum over pages [@lo, @hi) of pattern @p's page rates, in O(1): the same
+ * sums sim_pat_page_rate() gives page by page.
+ */
+static double sim_pat_range_rate(const struct sim_pat *p,
+				 unsigned long long size, unsigned long long lo,
+				 unsigned long long hi)
+{
+	unsigned long long lo_b = lo * SIM_PAGE, hi_b = hi * SIM_PAGE;
+	unsigned long long first, last, nr;
+
+	if (hi_b > size)
+		hi_b = size;
+	if (lo_b >= hi_b)
+		return 0;
+	if (p->random)
+		return p->rate * (double)(hi_b - lo_b) / (double)size;
+	if (!p->stride)
+		return lo_b ? 0 : p->rate;
+	first = lo_b / p->stride + (lo_b % p->stride ? 1 : 0);
+	last = (hi_b - 1) / p->stride;
+	if (last < first)
+		return 0;
+	nr = (size - 1) / p->stride + 1;
+	return p->rate * (double)(last - first + 1) / (double)nr;
+}
+
+/* Sum of the page rates of pages [@lo, @hi) of region @ri in phase @ph. */
+static double sim_range_rate(const struct sim_workload *wl, unsigned int ph,
+			     unsigned int ri, unsigned long long lo,
+			     unsigned long long hi)
+{
+	const struct sim_phase *p = &wl->phases[ph];
+	unsigned long long size = wl->cfg->regions[ri].size;
+	double rate = 0;
+	unsigned int i;
+
+	for (i = p->first[ri]; i < p->first[ri + 1]; i++)
+		rate += sim_pat_range_rate(&p->pats[i], size, lo, hi);
+	return rate;
+}
+
 static double sim_page_rate(const struct sim_workload *wl, unsigned int ph,
 			    unsigned int ri, unsigned long long pg)
 {
@@ -320,11 +369,13 @@ static unsigned int sim_phase_at(const struct sim_workload *wl, uint64_t t)
 }
 
 /*
- * Expected number of accesses to page @pg of region @ri during workload
- * time [@a, @b) ns: the integral of its rate over the phases in between.
+ * Expected number of accesses to pages [@lo, @hi) of region @ri (summed
+ * over the pages) during workload time [@a, @b) ns: the integral of their
+ * rate over the phases in between.
  */
-static double sim_exposure(const struct sim_workload *wl, unsigned int ri,
-			   unsigned long long pg, uint64_t a, uint64_t b)
+static double sim_exposure_range(const struct sim_workload *wl, unsigned int ri,
+				 unsigned long long lo, unsigned long long hi,
+				 uint64_t a, uint64_t b)
 {
 	uint64_t ncycles, pos;
 	double sum = 0;
@@ -337,7 +388,7 @@ static double sim_exposure(const struct sim_workload *wl, unsigned int ri,
 		double cycle = 0;
 
 		for (ph = 0; ph < wl->nr_phases; ph++)
-			cycle += sim_page_rate(wl, ph, ri, pg) *
+			cycle += sim_range_rate(wl, ph, ri, lo, hi) *
 				 wl->phases[ph].dur_s;
 		sum = cycle * (double)ncycles;
 		a += ncycles * wl->cycle_ns;
@@ -349,12 +400,19 @@ static double sim_exposure(const struct sim_workload *wl, unsigned int ri,
 
 		if (len > b - a)
 			len = b - a;
-		sum += sim_page_rate(wl, ph, ri, pg) * (double)len / 1e9;
+		sum += sim_range_rate(wl, ph, ri, lo, hi) * (double)len / 1e9;
 		a += len;
 		ph = (ph + 1) % wl->nr_phases;
 		pos = wl->phases[ph].start_ns;
 	}
 	return sum;
+}
+
+/* The same for the one page @pg. */
+static double sim_exposure(const struct sim_workload *wl, unsigned int ri,
+			   unsigned long long pg, uint64_t a, uint64_t b)
+{
+	return sim_exposure_range(wl, ri, pg, pg + 1, a, b);
 }
 
 /* A uniform number in [0, 1) from the context PRNG. */
@@ -376,10 +434,23 @@ static bool sim_draw(struct damon_ctx *ctx, double lambda)
 
 /* ---- 3. per-target state ---- */
 
-/* A paged-out page: resident again once its exposure exceeds @budget. */
+/*
+ * Paged-out memory, as ranges rather than pages, so that the model's cost
+ * follows the number of ranges DAMOS acted on, not the modelled size.
+ * Pages [@lo, @hi) of workload region @ri were all paged out at some point
+ * and @nr_out of them are still out at @since_ns.  The model refaults a
+ * page at its first access after the pageout, and accesses are Poisson,
+ * hence memoryless: which pages of a range are still out carries no
+ * information beyond their number, and as time passes each one stays out
+ * independently with probability exp(-its exposure).  A range takes its
+ * pages' mean exposure for that (exact where their rates are equal, as for
+ * random patterns); the survivors are drawn from the binomial law.
+ */
 struct sim_out {
-	uint64_t since_ns; /* workload time the budget is counted from */
-	double budget; /* < 0: resident */
+	unsigned int ri;
+	unsigned long long lo, hi;
+	unsigned long long nr_out;
+	uint64_t since_ns;
 };
 
 struct sim_target {
@@ -388,8 +459,11 @@ struct sim_target {
 	uint64_t prep_ns; /* context clock of the last preparation */
 	bool prepared;
 	bool refit; /* replaced a model of another workload: fit regions */
-	struct sim_out **out; /* per region, NULL while all resident */
-	unsigned long nr_out;
+	/* paged-out ranges, sorted by (ri, lo), disjoint */
+	struct sim_out *outs;
+	size_t nr_outs;
+	size_t cap_outs;
+	unsigned long nr_out; /* pages out, the sum over @outs */
 	unsigned long refaults;
 	/* probes: when set_pgidle marked the sampled pages idle */
 	uint64_t pgidle_ns;
@@ -406,15 +480,9 @@ struct sim_target {
 
 static void sim_target_free(struct sim_target *st)
 {
-	unsigned int i;
-
 	if (!st)
 		return;
-	if (st->out) {
-		for (i = 0; i < st->wl->nr_regions; i++)
-			free(st->out[i]);
-		free(st->out);
-	}
+	free(st->outs);
 	sim_workload_put(st->wl);
 	free(st->accessed);
 	free(st);
@@ -454,42 +522,172 @@ static struct sim_target *sim_target_of(struct damon_ctx *ctx,
 	return st;
 }
 
-static void sim_refault(struct sim_target *st, struct sim_out *o)
+/* A draw from Binomial(@n, @p), by the normal law for large @n. */
+static unsigned long long sim_binomial(struct damon_ctx *ctx,
+				       unsigned long long n, double p)
 {
-	o->budget = -1;
-	st->nr_out--;
-	st->refaults++;
+	unsigned long long i, k = 0;
+	double mean, sd, u1, u2, x;
+
+	if (p <= 0 || !n)
+		return 0;
+	if (p >= 1)
+		return n;
+	if (n <= 64) {
+		for (i = 0; i < n; i++)
+			k += sim_uniform(ctx) < p;
+		return k;
+	}
+	mean = (double)n * p;
+	sd = sqrt(mean * (1 - p));
+	u1 = 1.0 - sim_uniform(ctx); /* (0, 1]: log() stays finite */
+	u2 = sim_uniform(ctx);
+	x = mean + sd * sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+	if (x < 0)
+		return 0;
+	if (x > (double)n)
+		return n;
+	return (unsigned long long)llround(x);
 }
 
-/* Bring every paged-out page of @st up to workload time @now. */
-static void sim_sync(struct sim_target *st, uint64_t now)
+/* Bring range @o up to workload time @now: draw its survivors. */
+static void sim_out_sync(struct damon_ctx *ctx, struct sim_target *st,
+			 struct sim_out *o, uint64_t now)
 {
-	const struct sim_workload *wl = st->wl;
-	unsigned long long pg;
-	unsigned int ri;
+	unsigned long long left;
+	double e;
 
-	if (!st->nr_out)
+	if (o->since_ns >= now || !o->nr_out)
 		return;
-	for (ri = 0; ri < wl->nr_regions; ri++) {
-		struct sim_out *out = st->out[ri];
+	e = sim_exposure_range(st->wl, o->ri, o->lo, o->hi, o->since_ns, now) /
+	    (double)(o->hi - o->lo);
+	left = sim_binomial(ctx, o->nr_out, exp(-e));
+	st->refaults += o->nr_out - left;
+	st->nr_out -= o->nr_out - left;
+	o->nr_out = left;
+	o->since_ns = now;
+}
 
-		if (!out)
-			continue;
-		for (pg = 0; pg < wl->npages[ri]; pg++) {
-			struct sim_out *o = &out[pg];
-			double e;
+static int sim_outs_reserve(struct sim_target *st, size_t more)
+{
+	struct sim_out *n;
+	size_t cap;
 
-			if (o->budget < 0 || o->since_ns >= now)
-				continue;
-			e = sim_exposure(wl, ri, pg, o->since_ns, now);
-			if (e > o->budget) {
-				sim_refault(st, o);
-			} else {
-				o->budget -= e;
-				o->since_ns = now;
-			}
-		}
+	if (st->nr_outs + more <= st->cap_outs)
+		return 0;
+	cap = st->cap_outs ? st->cap_outs * 2 : 16;
+	while (cap < st->nr_outs + more)
+		cap *= 2;
+	n = udamon__realloc(st->outs, cap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	st->outs = n;
+	st->cap_outs = cap;
+	return 0;
+}
+
+static void sim_outs_insert(struct sim_target *st, size_t idx,
+			    const struct sim_out *o)
+{
+	memmove(&st->outs[idx + 1], &st->outs[idx],
+		(st->nr_outs - idx) * sizeof(*o));
+	st->outs[idx] = *o;
+	st->nr_outs++;
+}
+
+static void sim_outs_remove(struct sim_target *st, size_t idx, size_t nr)
+{
+	if (!nr)
+		return;
+	memmove(&st->outs[idx], &st->outs[idx + nr],
+		(st->nr_outs - idx - nr) * sizeof(*st->outs));
+	st->nr_outs -= nr;
+}
+
+/* Index of the first range of region @ri ending after page @pg. */
+static size_t sim_outs_find(const struct sim_target *st, unsigned int ri,
+			    unsigned long long pg)
+{
+	size_t lo = 0, hi = st->nr_outs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct sim_out *o = &st->outs[mid];
+
+		if (o->ri < ri || (o->ri == ri && o->hi <= pg))
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	return lo;
+}
+
+/*
+ * Make page @pg of region @ri a range boundary: split a range spanning it
+ * in two, its pages out shared in proportion (any share is as likely as
+ * another: the pages out are exchangeable).
+ */
+static int sim_outs_cut(struct sim_target *st, unsigned int ri,
+			unsigned long long pg)
+{
+	size_t idx = sim_outs_find(st, ri, pg);
+	struct sim_out *o, right;
+	unsigned long long left_out;
+
+	if (idx == st->nr_outs)
+		return 0;
+	o = &st->outs[idx];
+	if (o->ri != ri || o->lo >= pg)
+		return 0;
+	if (sim_outs_reserve(st, 1))
+		return -ENOMEM;
+	o = &st->outs[idx];
+	left_out = (unsigned long long)llround((double)o->nr_out *
+					       (double)(pg - o->lo) /
+					       (double)(o->hi - o->lo));
+	if (left_out > pg - o->lo)
+		left_out = pg - o->lo;
+	if (o->nr_out - left_out > o->hi - pg)
+		left_out = o->nr_out - (o->hi - pg);
+	right = *o;
+	right.lo = pg;
+	right.nr_out = o->nr_out - left_out;
+	o->hi = pg;
+	o->nr_out = left_out;
+	sim_outs_insert(st, idx + 1, &right);
+	return 0;
+}
+
+/* Drop empty ranges and join neighbours synced to the same moment. */
+static void sim_outs_tidy(struct sim_target *st)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < st->nr_outs; i++) {
+		struct sim_out *o = &st->outs[i];
+		struct sim_out *prev = n ? &st->outs[n - 1] : NULL;
+
+		if (!o->nr_out)
+			continue;
+		if (prev && prev->ri == o->ri && prev->hi == o->lo &&
+		    prev->since_ns == o->since_ns) {
+			prev->hi = o->hi;
+			prev->nr_out += o->nr_out;
+			continue;
+		}
+		st->outs[n++] = *o;
+	}
+	st->nr_outs = n;
+}
+
+/* Bring every paged-out range of @st up to workload time @now. */
+static void sim_sync(struct damon_ctx *ctx, struct sim_target *st, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < st->nr_outs; i++)
+		sim_out_sync(ctx, st, &st->outs[i], now);
+	sim_outs_tidy(st);
 }
 
 /* Whether the page at @addr was accessed during workload time [a, b). */
@@ -497,33 +695,62 @@ static bool sim_sample(struct damon_ctx *ctx, struct sim_target *st,
 		       unsigned long addr, uint64_t a, uint64_t b)
 {
 	const struct sim_workload *wl = st->wl;
-	unsigned long long pg;
+	unsigned long long pg, npages;
 	struct sim_out *o;
+	size_t idx;
 	int ri = sim_region_of(wl, addr);
 
 	if (ri < 0)
 		return false;
 	pg = (addr - wl->vmas[ri].start) / SIM_PAGE;
-	o = st->out && st->out[ri] ? &st->out[ri][pg] : NULL;
-	if (o && o->budget >= 0) {
-		uint64_t from = o->since_ns > a ? o->since_ns : a;
-		double before = sim_exposure(wl, ri, pg, o->since_ns, from);
-		double during = sim_exposure(wl, ri, pg, from, b);
+	idx = sim_outs_find(st, (unsigned int)ri, pg);
+	o = idx < st->nr_outs ? &st->outs[idx] : NULL;
+	if (!o || o->ri != (unsigned int)ri || o->lo > pg)
+		return sim_draw(ctx, sim_exposure(wl, ri, pg, a, b));
+	sim_out_sync(ctx, st, o, a);
+	npages = o->hi - o->lo;
+	/* Is this page one of those still out?  They are exchangeable. */
+	if (sim_uniform(ctx) * (double)npages >= (double)o->nr_out)
+		return sim_draw(ctx, sim_exposure(wl, ri, pg, a, b));
+	/* Out at @a: accessed iff it faults in, which the check then sees. */
+	if (!sim_draw(ctx, sim_exposure(wl, ri, pg, a, b)))
+		return false;
+	/*
+	 * It is resident now: isolate it as a range of its own, and take
+	 * the one page out away from the pieces of [L, H).  The pieces
+	 * hold this range's nr_out >= 1 between them, so one has a page.
+	 */
+	{
+		unsigned long long L = o->lo, H = o->hi;
+		size_t i, first;
 
-		if (before <= o->budget) {
-			/* Still out at @from: accessed iff it faults in. */
-			if (before + during > o->budget) {
-				sim_refault(st, o);
-				return true;
-			}
-			o->budget -= before + during;
-			o->since_ns = b > o->since_ns ? b : o->since_ns;
-			return false;
+		if (sim_outs_cut(st, ri, pg) || sim_outs_cut(st, ri, pg + 1)) {
+			/* no memory to split: the range loses one page out */
+			o = &st->outs[sim_outs_find(st, (unsigned int)ri, L)];
+			o->nr_out--;
+			goto refault;
 		}
-		/* It came back before @a without anyone noticing. */
-		sim_refault(st, o);
+		first = sim_outs_find(st, (unsigned int)ri, L);
+		idx = sim_outs_find(st, (unsigned int)ri, pg);
+		if (st->outs[idx].nr_out) {
+			st->outs[idx].nr_out--;
+			goto refault;
+		}
+		for (i = first;
+		     i < st->nr_outs && st->outs[i].ri == (unsigned int)ri &&
+		     st->outs[i].hi <= H;
+		     i++) {
+			if (st->outs[i].nr_out) {
+				st->outs[i].nr_out--;
+				break;
+			}
+		}
 	}
-	return sim_draw(ctx, sim_exposure(wl, ri, pg, a, b));
+refault:
+	st->refaults++;
+	st->nr_out--;
+	sim_outs_tidy(st);
+	return true;
 }
 
 /* Page properties for ops filters, at the current phase. */
@@ -788,46 +1015,91 @@ static int sim_get_scheme_score(struct damon_ctx *ctx, struct damon_target *t,
 	return damon_ops_scheme_score(ctx, r, s);
 }
 
-static void sim_page_props(struct damon_ctx *ctx, const struct sim_target *st,
-			   unsigned int ph, unsigned int ri,
-			   unsigned long long pg, struct sim_page_props *pp)
-{
-	double rate = sim_page_rate(st->wl, ph, ri, pg);
-	const struct sim_out *o = st->out && st->out[ri] ? &st->out[ri][pg] :
-							   NULL;
+/*
+ * Filters look at pages in at most this many chunks of a region's span,
+ * each page of a chunk taken at the chunk's mean rate: the cost of an
+ * apply follows regions, not their size.  Spans of fewer pages are seen
+ * page by page.
+ */
+#define SIM_CHUNKS 64ULL
 
-	pp->resident = !o || o->budget < 0;
-	pp->young = pp->resident &&
-		    rate * (double)ctx->attrs.sample_interval / 1e6 >= SIM_LN2;
-	pp->active = pp->resident &&
-		     rate * (double)ctx->attrs.aggr_interval / 1e6 >= SIM_LN2;
+/* Pages out among [@lo, @hi) of region @ri, ranges cut at both ends. */
+static unsigned long long sim_outs_in(const struct sim_target *st,
+				      unsigned int ri, unsigned long long lo,
+				      unsigned long long hi, size_t *first,
+				      size_t *nr)
+{
+	size_t i = sim_outs_find(st, ri, lo);
+	unsigned long long out = 0;
+
+	*first = i;
+	for (; i < st->nr_outs && st->outs[i].ri == ri && st->outs[i].lo < hi;
+	     i++)
+		out += st->outs[i].nr_out;
+	*nr = i - *first;
+	return out;
 }
 
-static int sim_page_out(struct damon_ctx *ctx, struct sim_target *st,
-			unsigned int ri, unsigned long long pg, uint64_t now)
+/* Properties of the resident pages of a chunk at mean page rate @rate. */
+static void sim_chunk_props(struct damon_ctx *ctx, double rate,
+			    struct sim_page_props *pp)
 {
-	struct sim_out *o;
+	pp->resident = true;
+	pp->young = rate * (double)ctx->attrs.sample_interval / 1e6 >= SIM_LN2;
+	pp->active = rate * (double)ctx->attrs.aggr_interval / 1e6 >= SIM_LN2;
+}
 
-	if (!st->out) {
-		st->out = udamon__calloc(st->wl->nr_regions, sizeof(*st->out));
-		if (!st->out)
-			return -ENOMEM;
-	}
-	if (!st->out[ri]) {
-		unsigned long long i;
+/*
+ * Apply @s to pages [@lo, @hi) of region @ri (bytes [@blo, @bhi) of them
+ * in @r) at workload time @now, phase @ph.
+ */
+static int sim_apply_chunk(struct damon_ctx *ctx, struct sim_target *st,
+			   struct damos *s, bool has_filters, unsigned int ri,
+			   unsigned long long lo, unsigned long long hi,
+			   unsigned long bytes, unsigned int ph, uint64_t now,
+			   unsigned long *passed, unsigned long *applied)
+{
+	static const struct sim_page_props gone = { 0 };
+	unsigned long long n = hi - lo, out;
+	unsigned long res_bytes, out_bytes;
+	struct sim_page_props pp;
+	bool pass_res = true, pass_out = true;
+	size_t first, nr;
 
-		st->out[ri] =
-			udamon__malloc(st->wl->npages[ri] * sizeof(**st->out));
-		if (!st->out[ri])
-			return -ENOMEM;
-		for (i = 0; i < st->wl->npages[ri]; i++)
-			st->out[ri][i].budget = -1;
+	if (sim_outs_cut(st, ri, lo) || sim_outs_cut(st, ri, hi))
+		return -ENOMEM;
+	out = sim_outs_in(st, ri, lo, hi, &first, &nr);
+	out_bytes = (unsigned long)((double)bytes * (double)out / (double)n);
+	res_bytes = bytes - out_bytes;
+	if (has_filters) {
+		sim_chunk_props(
+			ctx, sim_range_rate(st->wl, ph, ri, lo, hi) / (double)n,
+			&pp);
+		pass_res = sim_filters_pass(s, &pp);
+		pass_out = sim_filters_pass(s, &gone);
 	}
-	o = &st->out[ri][pg];
-	/* Exp(1): the accesses it takes until the page is touched. */
-	o->budget = -log1p(-sim_uniform(ctx));
-	o->since_ns = now;
-	st->nr_out++;
+	*passed += (pass_res ? res_bytes : 0) + (pass_out ? out_bytes : 0);
+	if (s->action == DAMOS_PAGEOUT && pass_res && out < n) {
+		struct sim_out o = { .ri = ri,
+				     .lo = lo,
+				     .hi = hi,
+				     .nr_out = n,
+				     .since_ns = now };
+
+		sim_outs_remove(st, first, nr);
+		if (sim_outs_reserve(st, 1)) {
+			/* the removed ranges' pages are back: no stall */
+			st->nr_out -= out;
+			return -ENOMEM;
+		}
+		sim_outs_insert(st, first, &o);
+		st->nr_out += n - out;
+		*applied += res_bytes;
+	} else if (s->action == DAMOS_WILLNEED && pass_out && out) {
+		/* Read back in ahead of use: no stall. */
+		sim_outs_remove(st, first, nr);
+		st->nr_out -= out;
+	}
 	return 0;
 }
 
@@ -853,44 +1125,41 @@ static unsigned long sim_apply_scheme(struct damon_ctx *ctx,
 	wl = st->wl;
 	now = sim_wtime(st, damon_now_ns(ctx));
 	ph = sim_phase_at(wl, now);
-	sim_sync(st, now);
+	sim_sync(ctx, st, now);
 
 	for (ri = 0; ri < wl->nr_regions; ri++) {
 		unsigned long start = wl->vmas[ri].start;
-		unsigned long lo, hi, addr;
+		unsigned long long pg_lo, pg_hi, n, c, nr_chunks;
+		unsigned long lo, hi;
 
 		lo = r->ar.start > start ? r->ar.start : start;
 		hi = r->ar.end < wl->vmas[ri].end ? r->ar.end :
 						    wl->vmas[ri].end;
 		if (lo >= hi)
 			continue;
-		for (addr = lo; addr < hi;) {
-			unsigned long long pg = (addr - start) / SIM_PAGE;
-			unsigned long pend = start + (pg + 1) * SIM_PAGE;
-			unsigned long sz = (pend < hi ? pend : hi) - addr;
-			struct sim_page_props pp;
+		pg_lo = (lo - start) / SIM_PAGE;
+		pg_hi = (hi - start + SIM_PAGE - 1) / SIM_PAGE;
+		n = pg_hi - pg_lo;
+		nr_chunks = has_filters ? (n < SIM_CHUNKS ? n : SIM_CHUNKS) : 1;
+		for (c = 0; c < nr_chunks; c++) {
+			unsigned long long clo = pg_lo + n * c / nr_chunks;
+			unsigned long long chi =
+				pg_lo + n * (c + 1) / nr_chunks;
+			unsigned long blo = start + clo * SIM_PAGE;
+			unsigned long bhi = start + chi * SIM_PAGE;
 
-			sim_page_props(ctx, st, ph, ri, pg, &pp);
-			addr += sz;
-			if (has_filters && !sim_filters_pass(s, &pp))
-				continue;
-			passed += sz;
-			if (s->action == DAMOS_PAGEOUT) {
-				if (!pp.resident)
-					continue;
-				if (sim_page_out(ctx, st, ri, pg, now))
-					goto out;
-				applied += sz;
-			} else if (s->action == DAMOS_WILLNEED) {
-				/* Read back in ahead of use: no stall. */
-				if (!pp.resident) {
-					st->out[ri][pg].budget = -1;
-					st->nr_out--;
-				}
-			}
+			if (blo < lo)
+				blo = lo;
+			if (bhi > hi)
+				bhi = hi;
+			if (sim_apply_chunk(ctx, st, s, has_filters, ri, clo,
+					    chi, bhi - blo, ph, now, &passed,
+					    &applied))
+				goto out;
 		}
 	}
 out:
+	sim_outs_tidy(st);
 	if (has_filters)
 		*sz_filter_passed = passed;
 	switch (s->action) {
@@ -925,20 +1194,43 @@ static void sim_mem_usage(struct damon_ctx *ctx, unsigned long *total,
 		wl = st->wl;
 		nr_targets++;
 		now = sim_wtime(st, damon_now_ns(ctx));
-		sim_sync(st, now);
+		sim_sync(ctx, st, now);
 		*used += wl->total_bytes - st->nr_out * SIM_PAGE;
 		if (!active)
 			continue;
 		ph = sim_phase_at(wl, now);
 		for (ri = 0; ri < wl->nr_regions; ri++) {
-			unsigned long long pg;
+			unsigned long long n = wl->npages[ri], c, nr_chunks;
 
-			for (pg = 0; pg < wl->npages[ri]; pg++) {
+			nr_chunks = n < SIM_CHUNKS ? n : SIM_CHUNKS;
+			for (c = 0; c < nr_chunks; c++) {
+				unsigned long long lo = n * c / nr_chunks;
+				unsigned long long hi = n * (c + 1) / nr_chunks;
+				unsigned long long out = 0;
+				size_t i = sim_outs_find(st, ri, lo);
 				struct sim_page_props pp;
 
-				sim_page_props(ctx, st, ph, ri, pg, &pp);
-				if (pp.active)
-					*active += SIM_PAGE;
+				/* ranges partly inside count in proportion */
+				for (;
+				     i < st->nr_outs && st->outs[i].ri == ri &&
+				     st->outs[i].lo < hi;
+				     i++) {
+					const struct sim_out *o = &st->outs[i];
+					unsigned long long a =
+						o->lo > lo ? o->lo : lo;
+					unsigned long long b =
+						o->hi < hi ? o->hi : hi;
+
+					out += o->nr_out * (b - a) /
+					       (o->hi - o->lo);
+				}
+				sim_chunk_props(ctx,
+						sim_range_rate(wl, ph, ri, lo,
+							       hi) /
+							(double)(hi - lo),
+						&pp);
+				if (pp.active && out < hi - lo)
+					*active += (hi - lo - out) * SIM_PAGE;
 			}
 		}
 	}
@@ -1173,7 +1465,7 @@ static struct sim_target *sim_query(struct damon_ctx *ctx,
 	if (!st)
 		return NULL;
 	*now = sim_wtime(st, damon_now_ns(ctx));
-	sim_sync(st, *now);
+	sim_sync(ctx, st, *now);
 	return st;
 }
 

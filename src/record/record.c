@@ -1497,10 +1497,25 @@ out:
 	return 0;
 }
 
+/* Whether @buf holds a byte rd_line() refuses (newlines aside). */
+static bool rd_has_control(const char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if ((c < 0x20 && c != '\n') || c == 0x7f)
+			return true;
+	}
+	return false;
+}
+
 int udamon_record_read(const char *path, struct udamon_record **recp, char *err,
 		       size_t errlen)
 {
 	struct strbuf sb = { 0 };
+	size_t scanned = 0;
 	struct stat st;
 	int fd, ret;
 
@@ -1515,9 +1530,41 @@ int udamon_record_read(const char *path, struct udamon_record **recp, char *err,
 		snprintf(err, errlen, "%s: %s", path, strerror(EISDIR));
 		return -EISDIR;
 	}
+	/* A device never ends (/dev/zero): only files and pipes are read. */
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISFIFO(st.st_mode)) {
+		close(fd);
+		snprintf(
+			err, errlen,
+			"%s: not a record file (neither a regular file nor a pipe)",
+			path);
+		return -EINVAL;
+	}
 	for (;;) {
+		static const char magic[] = UDAMON_RECORD_MAGIC;
+		size_t mlen = sizeof(magic) - 1;
 		ssize_t n;
 
+		/*
+		 * Bounded: an input that does not start like a record, or
+		 * holds a byte no record line may hold, is not read further
+		 * (the parser names the problem), and none is read past
+		 * UDAMON_RECORD_MAX_BYTES.
+		 */
+		if (sb.len &&
+		    memcmp(sb.buf, magic, sb.len < mlen ? sb.len : mlen))
+			break;
+		if (rd_has_control(sb.buf + scanned, sb.len - scanned))
+			break;
+		scanned = sb.len;
+		if (sb.len > UDAMON_RECORD_MAX_BYTES) {
+			ret = -EFBIG;
+			snprintf(
+				err, errlen,
+				"%s: larger than %lu MiB; not a record udamon reads",
+				path, UDAMON_RECORD_MAX_BYTES >> 20);
+			goto out;
+		}
 		sb_reserve(&sb, 65536);
 		if (sb.err) {
 			ret = sb.err;

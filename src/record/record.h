@@ -333,8 +333,14 @@ DAMON_API void udamon_recorder_destroy(struct udamon_recorder *rec);
 DAMON_API int udamon_record_parse(const char *buf, size_t len, const char *name,
 				  struct udamon_record **recp, char *err,
 				  size_t errlen);
+/** UDAMON_RECORD_MAX_BYTES - the largest record udamon_record_read() reads. */
+#define UDAMON_RECORD_MAX_BYTES (1UL << 30)
 /**
  * udamon_record_read() - udamon_record_parse() of the file at @path.
+ *
+ * Reading is bounded: devices are refused (-EINVAL), input that does not
+ * begin like a record or holds a control byte is not read further than
+ * that, and nothing is read past UDAMON_RECORD_MAX_BYTES (-EFBIG).
  * Return: as udamon_record_parse(), or the errno of reading the file
  * (with @err naming it).
  */

@@ -152,6 +152,12 @@ expect "report --time-range 5-2" 1 "--time-range: '5-2' must end after it starts
 	"$U" report heatmap --time-range 5-2 x.rec
 expect "report a missing record" 2 "$T/none.rec: No such file or directory" \
 	"$U" report heatmap "$T/none.rec"
+# Reading is bounded: a device is refused before reading, and a stream
+# that cannot be a record is not read to its (never coming) end.
+expect "report on /dev/zero" 2 "/dev/zero: not a record file" \
+	"$U" report info /dev/zero
+expect "report on an endless stream" 2 "not a udamon record" \
+	timeout 30 sh -c "{ printf udamon-record; cat /dev/zero; } | '$U' report info /dev/stdin"
 echo "not a record" >"$T/garbage.rec"
 expect "report a file that is no record" 2 "garbage.rec:0: line 1: not a udamon record" \
 	"$U" report info "$T/garbage.rec"

@@ -1086,29 +1086,225 @@ echo on > $D/0/state; sleep 0.3; cat $D/0/state; echo off > $D/0/state
         os.rmdir(d)
 
 
-def run_fuzzer(name, args):
-    path = os.path.join(ARGS.fuzz_dir or '', name)
-    if not ARGS.fuzz_dir or not os.access(path, os.X_OK):
-        raise Skip('%s not built (make fuzz needs clang)' % name)
-    work = tempfile.mkdtemp(prefix='udamon-fuzz-')
+def mount_dev(mnt):
+    """major:minor of the visible mount on mnt, from mountinfo (a stat
+    could hang on a deadlocked FUSE daemon)."""
+    dev = None
+    with open('/proc/self/mountinfo') as f:
+        for line in f:
+            fields = line.split()
+            if fields[4] == mnt:
+                dev = fields[2]
+    return dev
+
+
+def fuse_abort(mnt):
+    """Abort the FUSE connection of mnt: frees a deadlocked daemon so a
+    regression fails its test instead of hanging the suite."""
+    dev = mount_dev(mnt)
+    if not dev:
+        return
+    conn = '/sys/fs/fuse/connections'
+    minor = dev.split(':')[1]
+    if not os.path.exists(os.path.join(conn, minor)):
+        # our private mount namespace: this mount goes with it
+        subprocess.run(['mount', '-t', 'fusectl', 'fusectl', conn],
+                       stderr=subprocess.DEVNULL)
     try:
-        p = subprocess.run([path] + args, cwd=work, capture_output=True,
-                           text=True, timeout=300)
-        if p.returncode != 0:
-            raise AssertionError('%s failed:\n%s' % (name, p.stderr[-3000:]))
+        with open(os.path.join(conn, minor, 'abort'), 'w') as f:
+            f.write('1')
+    except OSError:
+        pass
+
+
+def bounded_cmd(d, command, limit=20):
+    """Write a state command; fail (and free the daemon) if it hangs."""
+    res = {}
+    th = threading.Thread(target=lambda: res.update(
+        err=d.tree.cmd(0, command)), daemon=True)
+    th.start()
+    th.join(limit)
+    if th.is_alive():
+        fuse_abort(d.mnt)
+        d.proc.kill()
+        th.join(10)
+        raise AssertionError('"%s" hung for %d s' % (command, limit))
+    return res['err']
+
+
+def bounded_stop(d, limit=20):
+    """SIGTERM must end the daemon, whatever a command is doing."""
+    d.proc.send_signal(signal.SIGTERM)
+    try:
+        return d.proc.wait(limit)
+    except subprocess.TimeoutExpired:
+        fuse_abort(d.mnt)
+        d.proc.kill()
+        d.proc.wait(10)
+        raise AssertionError('udamond ignored SIGTERM for %d s' % limit)
+
+
+@R.case
+def test_sim_workload_fifo_refused():
+    work = tempfile.mkdtemp(prefix='udamon-fifo-')
+    fifo = os.path.join(work, 'fifo')
+    os.mkfifo(fifo)
+    try:
+        with daemon() as d:
+            t = d.tree
+            setup_sim(t, cfg=fifo)
+            eq(bounded_cmd(d, 'on'), errno.EINVAL, 'on with a FIFO')
+            check('not a regular file' in d.log_text(), d.log_text())
+            # the tree still answers and the right file still works
+            eq(t.val('kdamonds/0/state'), 'off', 'state')
+            t.must('kdamonds/0/contexts/0/udamon/sim_workload',
+                   os.path.join(ARGS.configs, 'stairs_30secs.cfg'))
+            eq(bounded_cmd(d, 'on'), 0, 'on')
+            # a commit naming the FIFO is refused; the kdamond runs on
+            t.must('kdamonds/0/contexts/0/udamon/sim_workload', fifo)
+            eq(bounded_cmd(d, 'commit'), errno.EINVAL, 'commit FIFO')
+            eq(t.val('kdamonds/0/state'), 'on', 'still on')
+            eq(bounded_stop(d), 0, 'exit status after SIGTERM')
     finally:
+        os.unlink(fifo)
+        os.rmdir(work)
+
+
+@R.case
+def test_paths_into_own_mount_refused():
+    work = tempfile.mkdtemp(prefix='udamon-own-')
+    link = os.path.join(work, 'link')
+    try:
+        with daemon() as d:
+            t = d.tree
+            inside = os.path.join(d.mnt, 'admin/kdamonds/nr_kdamonds')
+            os.symlink(inside, link)
+            dotted = os.path.join(work, '..', os.path.relpath(inside, '/'))
+            for path in (inside, link, d.mnt, dotted):
+                setup_sim(t, cfg=path)
+                eq(bounded_cmd(d, 'on'), errno.EINVAL, 'on with ' + path)
+                check("own mount" in d.log_text(), d.log_text())
+            # memcg paths: '..' could walk from cgroupfs into the tree
+            t.must('kdamonds/0/contexts/0/udamon/sim_workload',
+                   os.path.join(ARGS.configs, 'stairs_30secs.cfg'))
+            f = 'kdamonds/0/contexts/0/schemes/0/ops_filters/'
+            t.must(f + 'nr_filters', '1')
+            t.must(f + '0/type', 'memcg')
+            t.must(f + '0/memcg_path', '../' * 16 + inside.lstrip('/'))
+            err = bounded_cmd(d, 'on')
+            check(err != 0, 'on with a memcg path into the tree')
+            check("'..'" in d.log_text(), d.log_text())
+            eq(t.val('kdamonds/0/state'), 'off', 'state')
+            eq(bounded_stop(d), 0, 'exit status after SIGTERM')
+    finally:
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.rmdir(work)
+
+
+def ns_bg_script(pidfile, seen):
+    """A CMD for `udamon ns` that leaves a background process behind: it
+    ignores SIGTERM and records what /sys/kernel/mm/damon is, again and
+    again, for as long as it lives."""
+    return ('(trap "" TERM; while :; do '
+            'stat -f -c %%T /sys/kernel/mm/damon >> %s 2>&1; '
+            'sleep 0.05; done) & echo $! > %s; '
+            'while [ ! -s %s ]; do sleep 0.05; done' % (seen, pidfile, seen))
+
+
+def pid_alive(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().split(')')[-1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
+@R.case
+def test_udamon_ns_ends_leftover_processes():
+    work = tempfile.mkdtemp(prefix='udamon-ns-')
+    pidfile = os.path.join(work, 'pid')
+    seen = os.path.join(work, 'seen')
+    before_procs = set(udamond_procs())
+    bg = None
+    try:
+        p = subprocess.run(
+            [ARGS.udamon, 'ns', '--udamond', ARGS.udamond, '--', 'sh', '-c',
+             ns_bg_script(pidfile, seen)],
+            capture_output=True, text=True, timeout=60)
+        eq(p.returncode, 0, p.stderr)
+        with open(pidfile) as f:
+            bg = int(f.read())
+        check(not pid_alive(bg), 'the background process was ended')
+        eq(set(udamond_procs()), before_procs, 'no udamond left')
+        with open(seen) as f:
+            types = set(f.read().split())
+        check(types and types <= {'fuse', 'fuseblk'},
+              'the background process saw only udamon tree: %r' % types)
+    finally:
+        if bg and pid_alive(bg):
+            os.kill(bg, signal.SIGKILL)
         subprocess.run(['rm', '-rf', work])
 
 
 @R.case
-def test_fuzz_parsers_short_run():
-    run_fuzzer('fuzz_parse', ['-runs=300000', '-seed=1'])
-
-
-@R.case
-def test_fuzz_tree_short_run():
-    run_fuzzer('fuzz_tree', ['-runs=100000', '-seed=1', '-max_len=512',
-                             '-rss_limit_mb=1024'])
+def test_udamon_ns_sigkill_leaves_no_daemon():
+    work = tempfile.mkdtemp(prefix='udamon-ns-')
+    pidfile = os.path.join(work, 'pid')
+    seen = os.path.join(work, 'seen')
+    cmdpid = os.path.join(work, 'cmd')
+    before_procs = set(udamond_procs())
+    bg = None
+    ns = subprocess.Popen(
+        [ARGS.udamon, 'ns', '--udamond', ARGS.udamond, '--', 'sh', '-c',
+         'echo $$ > %s; ' % cmdpid + ns_bg_script(pidfile, seen) +
+         '; exec sleep 600'],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while not (os.path.exists(pidfile) and os.path.getsize(pidfile)):
+            check(time.time() < deadline and ns.poll() is None,
+                  'udamon ns did not start the command')
+            time.sleep(0.05)
+        with open(pidfile) as f:
+            bg = int(f.read())
+        daemons = set(udamond_procs()) - before_procs
+        eq(len(daemons), 1, 'one udamond for the namespace')
+        ns.kill()
+        ns.wait(10)
+        # the daemon follows its parent (parent-death signal)
+        deadline = time.time() + 20
+        while set(udamond_procs()) - before_procs:
+            check(time.time() < deadline, 'udamond outlived udamon ns')
+            time.sleep(0.05)
+        # the orphan keeps looking: it must never see the kernel's tree
+        size = os.path.getsize(seen)
+        deadline = time.time() + 20
+        while os.path.getsize(seen) <= size + 40:
+            check(time.time() < deadline and pid_alive(bg),
+                  'the leftover process stopped recording')
+            time.sleep(0.05)
+        with open(seen) as f:
+            types = f.read().split()
+        check('sysfs' not in types,
+              'a leftover process saw the kernel tree: %r' % types[-5:])
+        check('tmpfs' in types, 'the inert mount was seen: %r' % types[-5:])
+    finally:
+        if ns.poll() is None:
+            ns.kill()
+            ns.wait()
+        if bg and pid_alive(bg):
+            os.kill(bg, signal.SIGKILL)
+        try:
+            with open(cmdpid) as f:
+                cmd = int(f.read())
+            if pid_alive(cmd):
+                os.kill(cmd, signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+        for pid in set(udamond_procs()) - before_procs:
+            os.kill(pid, signal.SIGKILL)
+        subprocess.run(['rm', '-rf', work])
 
 
 def main():
@@ -1118,6 +1314,7 @@ def main():
     ap.add_argument('--udamon', required=True)
     ap.add_argument('--configs', default=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), '../../configs'))
+    # accepted for older callers; fuzzing is tests/fuzz/run.sh's now
     ap.add_argument('--fuzz-dir', default=None)
     ap.add_argument('cases', nargs='*')
     ARGS = ap.parse_args()

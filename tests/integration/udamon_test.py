@@ -174,7 +174,7 @@ class Runner:
         cases = [c for c in self.cases if not only or c.__name__ in only]
         print('TAP version 13')
         print('1..%d' % len(cases))
-        passed = failed = 0
+        passed = failed = skipped = 0
         for i, fn in enumerate(cases, 1):
             name = fn.__name__
             t0 = time.time()
@@ -182,7 +182,7 @@ class Runner:
                 fn()
             except Skip as e:
                 print('ok %d - %s # SKIP %s' % (i, name, e))
-                passed += 1
+                skipped += 1
                 continue
             except Exception:
                 print('not ok %d - %s' % (i, name))
@@ -193,7 +193,8 @@ class Runner:
             print('ok %d - %s # %.1f s' % (i, name, time.time() - t0))
             passed += 1
             sys.stdout.flush()
-        print('# %d passed, %d failed' % (passed, failed))
+        print('# %d passed, %d failed, %d skipped' % (passed, failed,
+                                                       skipped))
         return 1 if failed else 0
 
 

@@ -11,8 +11,11 @@
 #include "fs/build.c"
 #include "fs/cmd.c"
 #include "fs/dump.c"
+#include "fs/path.c"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../lib/tap.h"
@@ -47,10 +50,15 @@ static const char *get(const char *path)
 }
 
 static char last_log[512];
+/* every line since the last clear, for messages followed by others */
+static char all_log[4096];
 
 static void quiet_log(enum damon_log_level level, const char *msg)
 {
+	size_t n = strlen(all_log);
+
 	snprintf(last_log, sizeof(last_log), "%s", msg);
+	snprintf(all_log + n, sizeof(all_log) - n, "%s\n", msg);
 }
 
 /* Register a do-nothing paddr if the real one is not built in. */
@@ -196,7 +204,7 @@ static void test_build_ctx(void)
 					      fs_root.kdamonds.arr.items[0])
 					     ->contexts.arr.items[0] :
 				     NULL,
-			     0, NULL, &ctx) == 0);
+			     0, NULL, NULL, &ctx) == 0);
 	pthread_mutex_unlock(&fs_tree_lock);
 	CHECK_EQ(ctx->ops.id, DAMON_OPS_PADDR);
 	CHECK_EQ(ctx->addr_unit, 1024);
@@ -238,11 +246,14 @@ static int build_err(void)
 {
 	struct damon_ctx *ctx = NULL;
 	struct st_kdamond *kd = fs_root.kdamonds.arr.items[0];
+	struct fs_sim_file sim;
 	int err;
 
+	fs_sim_file_load(kd, NULL, &sim);
 	pthread_mutex_lock(&fs_tree_lock);
-	err = fs_build_ctx(kd->contexts.arr.items[0], 0, NULL, &ctx);
+	err = fs_build_ctx(kd->contexts.arr.items[0], 0, NULL, &sim, &ctx);
 	pthread_mutex_unlock(&fs_tree_lock);
+	fs_sim_file_free(&sim);
 	if (!err)
 		damon_destroy_ctx(ctx);
 	return err;
@@ -306,6 +317,7 @@ static void test_state_commands_sim(void)
 {
 	const char *cfg = sim_config();
 	struct fs_buf b;
+	int i;
 
 	REQUIRE(cfg);
 	setup(1);
@@ -322,8 +334,17 @@ static void test_state_commands_sim(void)
 	CHECK(atoi(get(K "pid")) > 0);
 	CHECK_EQ(put(K "state", "on"), -EBUSY);
 	CHECK_EQ(put("/admin/kdamonds/nr_kdamonds", "0"), -EBUSY);
-	usleep(200000);
-	CHECK_EQ(put(K "state", "update_schemes_stats"), 20);
+	/*
+	 * Wait for the scheme to be tried, however loaded the machine: poll
+	 * the stats rather than sleeping a fixed time (the deadline only
+	 * keeps a broken kdamond from hanging the test).
+	 */
+	for (i = 0; i < 6000; i++) {
+		CHECK_EQ(put(K "state", "update_schemes_stats"), 20);
+		if (atoi(get(S "stats/nr_tried")) > 0)
+			break;
+		usleep(10000);
+	}
 	CHECK(atoi(get(S "stats/nr_tried")) > 0);
 	CHECK_EQ(put(K "state", "update_schemes_tried_regions"), 28);
 	CHECK(strtoul(get(S "tried_regions/total_bytes"), NULL, 10) > 0);
@@ -413,7 +434,8 @@ static void test_build_probes(void)
 	put(S "core_filters/0/max", "30");
 	kd = fs_root.kdamonds.arr.items[0];
 	pthread_mutex_lock(&fs_tree_lock);
-	REQUIRE(fs_build_ctx(kd->contexts.arr.items[0], 0, NULL, &ctx) == 0);
+	REQUIRE(fs_build_ctx(kd->contexts.arr.items[0], 0, NULL, NULL, &ctx) ==
+		0);
 	pthread_mutex_unlock(&fs_tree_lock);
 	CHECK_EQ(damon_nr_probes(ctx), 2);
 	p = damon_list_entry(ctx->probes.next, struct damon_probe, list);
@@ -445,6 +467,99 @@ static void test_build_probes(void)
 	fs_fini();
 }
 
+/*
+ * Files users name are read without ever waiting on another process or
+ * looking into the daemon's own mount (here a plain directory standing in
+ * for it: the check is made on paths, before anything is looked up).
+ */
+static void test_read_regular_refusals(void)
+{
+	char dir[] = "/tmp/udamon-path-test-XXXXXX";
+	char own[128], fifo[128], link[128], file[128], up[256], inside[160];
+	char why[128], *buf;
+	size_t len;
+	int fd;
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(own, sizeof(own), "%s/mnt", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(file, sizeof(file), "%s/file", dir);
+	snprintf(inside, sizeof(inside), "%s/cfg", own);
+	REQUIRE(!mkdir(own, 0755));
+	REQUIRE(!mkfifo(fifo, 0600));
+	REQUIRE(!symlink(inside, link));
+	fd = open(file, O_CREAT | O_WRONLY, 0600);
+	REQUIRE(fd >= 0 && write(fd, "abc", 3) == 3);
+	close(fd);
+	fd = open(inside, O_CREAT | O_WRONLY, 0600);
+	REQUIRE(fd >= 0);
+	close(fd);
+	REQUIRE(!fs_set_own_mount(own));
+
+	/* a regular file outside is read, up to the limit */
+	CHECK_EQ(fs_read_regular(file, 16, &buf, &len, why, sizeof(why)), 0);
+	CHECK_EQ(len, 3);
+	CHECK_STREQ(buf, "abc");
+	free(buf);
+	CHECK_EQ(fs_read_regular(file, 2, &buf, &len, why, sizeof(why)),
+		 -EFBIG);
+	CHECK(buf == NULL);
+	/* a FIFO nobody writes: refused at once, not waited on */
+	CHECK_EQ(fs_read_regular(fifo, 16, &buf, &len, why, sizeof(why)),
+		 -EINVAL);
+	CHECK(strstr(why, "regular") != NULL);
+	/* into the own mount: directly, by a symlink, through ".." */
+	CHECK_EQ(fs_read_regular(inside, 16, &buf, &len, why, sizeof(why)),
+		 -EINVAL);
+	CHECK(strstr(why, "own mount") != NULL);
+	CHECK_EQ(fs_read_regular(link, 16, &buf, &len, why, sizeof(why)),
+		 -EINVAL);
+	CHECK(strstr(why, "own mount") != NULL);
+	snprintf(up, sizeof(up), "%s/../%s/./mnt//cfg", dir, strrchr(dir, '/'));
+	CHECK_EQ(fs_read_regular(up, 16, &buf, &len, why, sizeof(why)),
+		 -EINVAL);
+	CHECK(strstr(why, "own mount") != NULL);
+	CHECK_EQ(fs_read_regular(own, 16, &buf, &len, why, sizeof(why)),
+		 -EINVAL);
+	CHECK(fs_path_in_own_mount(own));
+	CHECK(!fs_path_in_own_mount(file));
+	/* relative and missing paths */
+	CHECK_EQ(fs_read_regular("x.cfg", 16, &buf, &len, why, sizeof(why)),
+		 -EINVAL);
+	CHECK_EQ(fs_read_regular("/udamon/no/such", 16, &buf, &len, why,
+				 sizeof(why)),
+		 -ENOENT);
+	/* without an own mount, the same file reads */
+	REQUIRE(!fs_set_own_mount(NULL));
+	CHECK_EQ(fs_read_regular(link, 16, &buf, &len, why, sizeof(why)), 0);
+	free(buf);
+
+	unlink(inside);
+	rmdir(own);
+	unlink(fifo);
+	unlink(link);
+	unlink(file);
+	rmdir(dir);
+}
+
+/* memcg paths with "." or ".." name no memory cgroup */
+static void test_memcg_path_dots(void)
+{
+	setup(1);
+	put(S "filters/nr_filters", "1");
+	put(S "filters/0/type", "memcg");
+	put(S "filters/0/memcg_path", "../../../../../../../../tmp\n");
+	all_log[0] = '\0';
+	CHECK_EQ(build_err(), -ENOMEM); /* scheme failures are ENOMEM */
+	CHECK(strstr(all_log, "'..'") != NULL);
+	put(S "filters/0/memcg_path", "/a/./b");
+	all_log[0] = '\0';
+	CHECK_EQ(build_err(), -ENOMEM);
+	CHECK(strstr(all_log, "'..'") != NULL);
+	fs_fini();
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(test_resolve_and_defaults),
 	TAP_CASE(test_probes_files),
@@ -454,6 +569,8 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_build_ctx),
 	TAP_CASE(test_build_errors),
 	TAP_CASE(test_state_commands_sim),
+	TAP_CASE(test_read_regular_refusals),
+	TAP_CASE(test_memcg_path_dots),
 };
 
 int main(void)

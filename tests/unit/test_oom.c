@@ -24,6 +24,7 @@
 #include "fs/build.c"
 #include "fs/cmd.c"
 #include "fs/dump.c"
+#include "fs/path.c"
 
 #include "sys/alloc.h"
 

@@ -953,6 +953,72 @@ static void test_scores(void)
 	damon_destroy_ctx(ctx);
 }
 
+/* Bytes the process holds in malloc'ed memory now. */
+#if defined(__SANITIZE_ADDRESS__)
+size_t __sanitizer_get_current_allocated_bytes(void);
+static size_t heap_bytes(void)
+{
+	return __sanitizer_get_current_allocated_bytes();
+}
+#else
+#include <malloc.h>
+static size_t heap_bytes(void)
+{
+	return mallinfo2().uordblks + mallinfo2().hblkhd;
+}
+#endif
+
+/*
+ * The pageout model's cost follows regions, not the modelled size: a
+ * 64 GiB region paged out and faulting back for 3 virtual seconds holds a
+ * few ranges, not 16 bytes per modelled page (256 MiB here), and the
+ * resident and refault counts stay consistent.
+ */
+static void test_pageout_huge_region_bounded(void)
+{
+	static const char cfg[] = "big, 68719476736\n"
+				  "small, 1048576\n\n"
+				  "warm\n100000\n"
+				  "big, 1, 4096, 1\n"
+				  "small, 1, 4096, 9\n";
+	struct damon_attrs attrs = {
+		.sample_interval = 5000,
+		.aggr_interval = 100000,
+		.ops_update_interval = 1000000,
+		.min_nr_regions = 10,
+		.max_nr_regions = 1000,
+	};
+	struct damon_ctx *ctx = damon_new_ctx();
+	struct damon_target *t = damon_new_target();
+	struct damos *pageout = new_scheme(DAMOS_PAGEOUT);
+	unsigned long total = 64UL << 30, resident, refaults;
+	size_t before, after;
+
+	REQUIRE(ctx && t && pageout);
+	damon_use_virtual_clock(ctx);
+	ctx->rnd_seed = 3;
+	REQUIRE(damon_sim_set_workload_buf(ctx, cfg, sizeof(cfg) - 1, "big",
+					   errbuf, sizeof(errbuf)) == 0);
+	REQUIRE(damon_set_attrs(ctx, &attrs) == 0);
+	damon_add_target(ctx, t);
+	damon_add_scheme(ctx, pageout);
+	REQUIRE(damon_manual_start(ctx) == 0);
+	before = heap_bytes();
+	REQUIRE(damon_manual_run_for(ctx, 3000000) == 0);
+	after = heap_bytes();
+	resident = damon_sim_resident_bytes(ctx, t);
+	refaults = damon_sim_refaults(ctx, t);
+	tap_diag("64 GiB: resident %lu MiB, %lu refaults, heap %+ld KiB",
+		 resident >> 20, refaults, ((long)after - (long)before) / 1024);
+	/* pageout hit it, and the random accesses fault pages back */
+	CHECK(resident < total);
+	CHECK(refaults > 0);
+	CHECK(resident <= total + MiB);
+	/* per-page state would be 16 B x 16 Mi pages = 256 MiB */
+	CHECK(after < before + 16 * MiB);
+	sim_done(ctx);
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(test_registered),
 	TAP_CASE(test_set_workload),
@@ -974,6 +1040,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_cleanup_target),
 	TAP_CASE(test_no_workload),
 	TAP_CASE(test_scores),
+	TAP_CASE(test_pageout_huge_region_bounded),
 };
 
 int main(void)
