@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #ifndef MADV_COLD
 #define MADV_COLD 20
@@ -51,8 +52,14 @@ struct vaddr_target {
 	int pid; /* the pid the descriptors below belong to */
 	int pidfd; /* -1: not opened (yet) */
 	int pagemap_fd; /* -1: not opened (yet) */
-	bool gone; /* the process exited, or its pid was reused */
-	bool pagemap_failed; /* opening pagemap failed once: don't retry */
+	bool exited; /* the process exited but is not reaped: still valid */
+	bool gone; /* the process was reaped, or its pid was reused */
+	bool pagemap_failed; /* opening pagemap failed: retry at update */
+	int pagemap_errno; /* the failure last logged */
+	bool exe_known; /* exe_dev/exe_ino hold the program last seen */
+	dev_t exe_dev;
+	ino_t exe_ino;
+	unsigned int nr_execs; /* execve()s followed */
 	unsigned int logged_actions; /* bit per action already logged */
 	int last_scan_err; /* last PAGEMAP_SCAN errno logged */
 };
@@ -65,6 +72,28 @@ static void vaddr_close_fds(struct vaddr_target *vt)
 		udamon__sys.close(vt->pidfd);
 	vt->pagemap_fd = -1;
 	vt->pidfd = -1;
+}
+
+/*
+ * Whether the program /proc/PID/exe names differs from the one seen last
+ * time (remembering it).  The first look, or one that fails (the process
+ * exited, or exe is unreadable), is no change.
+ */
+static bool vaddr_exe_changed(struct vaddr_target *vt)
+{
+	char path[64];
+	struct stat st;
+	bool changed;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", vt->pid);
+	if (udamon__sys.stat(path, &st))
+		return false;
+	changed = vt->exe_known &&
+		  (st.st_dev != vt->exe_dev || st.st_ino != vt->exe_ino);
+	vt->exe_known = true;
+	vt->exe_dev = st.st_dev;
+	vt->exe_ino = st.st_ino;
+	return changed;
 }
 
 /*
@@ -100,7 +129,9 @@ static struct vaddr_target *vaddr_target_of(struct damon_target *t)
 			udamon__log(DAMON_LOG_WARN, "vaddr: pidfd_open(%d): %s",
 				    t->pid, strerror(errno));
 			vt->gone = true;
+			return vt;
 		}
+		vaddr_exe_changed(vt);
 	}
 	return vt;
 }
@@ -110,37 +141,62 @@ static int vaddr_pagemap_fd(struct vaddr_target *vt)
 {
 	char path[64];
 
-	if (vt->gone || vt->pagemap_failed)
+	if (vt->gone || vt->exited || vt->pagemap_failed)
 		return -1;
 	if (vt->pagemap_fd >= 0)
 		return vt->pagemap_fd;
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", vt->pid);
 	vt->pagemap_fd = udamon__sys.open(path, O_RDONLY | O_CLOEXEC, 0);
 	if (vt->pagemap_fd < 0) {
-		udamon__log(DAMON_LOG_ERR, "vaddr: open %s: %s", path,
-			    strerror(errno));
+		if (errno != vt->pagemap_errno)
+			udamon__log(DAMON_LOG_ERR, "vaddr: open %s: %s", path,
+				    strerror(errno));
+		vt->pagemap_errno = errno;
 		vt->pagemap_failed = true;
 	}
 	return vt->pagemap_fd;
 }
 
+/*
+ * Whether @vt's process exited (its pidfd polls readable), and if so
+ * whether it was also reaped: a pidfd can still signal an exited process
+ * its parent has not waited for yet, and fails with ESRCH once it is gone.
+ * An exited process has no memory left, so its pagemap is closed.
+ */
+static void vaddr_poll_exit(struct vaddr_target *vt)
+{
+	struct pollfd pfd = { .fd = vt->pidfd, .events = POLLIN };
+	int rc;
+
+	if (vt->gone)
+		return;
+	if (!vt->exited) {
+		rc = udamon__sys.poll(&pfd, 1, 0);
+		if (rc <= 0 || !(pfd.revents & (POLLIN | POLLHUP | POLLERR |
+						POLLNVAL)))
+			return;
+		vt->exited = true;
+		if (vt->pagemap_fd >= 0)
+			udamon__sys.close(vt->pagemap_fd);
+		vt->pagemap_fd = -1;
+	}
+	if (udamon__sys.pidfd_send_signal(vt->pidfd, 0, NULL, 0) &&
+	    errno == ESRCH)
+		vt->gone = true;
+}
+
+/*
+ * As in the kernel, a target is valid until its process is reaped: an
+ * exited process its parent has not waited for yet (a zombie) is still
+ * there, with no memory to sample.
+ */
 static bool vaddr_target_valid(struct damon_target *t)
 {
 	struct vaddr_target *vt = vaddr_target_of(t);
-	struct pollfd pfd;
-	int rc;
 
 	if (!vt)
 		return true; /* out of memory: don't give the target up */
-	if (vt->gone)
-		return false;
-	/* A pidfd polls readable once its process has exited. */
-	pfd.fd = vt->pidfd;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	rc = udamon__sys.poll(&pfd, 1, 0);
-	if (rc > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
-		vt->gone = true;
+	vaddr_poll_exit(vt);
 	return !vt->gone;
 }
 
@@ -256,17 +312,93 @@ static void vaddr_init(struct damon_ctx *ctx)
 	}
 }
 
+/*
+ * Whether the memory @vt's pagemap descriptor reads is gone while the
+ * process lives on: the descriptor pins the address space it was opened
+ * on, and once execve() replaced that one, reads of it return nothing.
+ */
+static bool vaddr_pagemap_stale(struct vaddr_target *vt)
+{
+	uint64_t ent;
+
+	if (vt->pagemap_fd < 0)
+		return false;
+	if (udamon__sys.pread(vt->pagemap_fd, &ent, sizeof(ent), 0) != 0)
+		return false;
+	vaddr_poll_exit(vt); /* nothing to read: exec, or exit */
+	return !vt->exited && !vt->gone;
+}
+
+/*
+ * Follow an execve() of @t's process: same pid, new memory.  Detected by
+ * the program changing (/proc/PID/exe's file) or the pagemap descriptor's
+ * address space dying under a live process; either way pagemap is opened
+ * again on the new memory (which the preload library of the new image
+ * registers), and the exec is logged and reported as an event.
+ */
+static void vaddr_follow_exec(struct damon_ctx *ctx, struct damon_target *t,
+			      struct vaddr_target *vt, unsigned long idx)
+{
+	struct damon_event ev = { .type = DAMON_EVENT_TARGET_EXEC };
+	char path[64], prog[256];
+	ssize_t n;
+
+	if (vt->gone || vt->exited)
+		return;
+	/*
+	 * Opening pagemap can fail for a while (e.g. in the middle of an
+	 * execve()): try again once per update, not once per sample.
+	 */
+	vt->pagemap_failed = false;
+	if (!vaddr_exe_changed(vt) && !vaddr_pagemap_stale(vt))
+		return;
+	if (vt->pagemap_fd >= 0)
+		udamon__sys.close(vt->pagemap_fd);
+	vt->pagemap_fd = -1;
+	vt->pagemap_failed = false;
+	vt->last_scan_err = 0;
+	vt->logged_actions = 0;
+	vt->nr_execs++;
+	snprintf(path, sizeof(path), "/proc/%d/exe", vt->pid);
+	n = udamon__sys.readlink(path, prog, sizeof(prog) - 1);
+	prog[n > 0 ? n : 0] = '\0';
+	udamon__log(DAMON_LOG_INFO, "vaddr: pid %d exec'd %s", vt->pid,
+		    n > 0 ? prog : "(unknown program)");
+	ev.target_idx = idx;
+	ev.pid = vt->pid;
+	udamon__emit(ctx, &ev);
+}
+
 static void vaddr_update(struct damon_ctx *ctx)
 {
 	struct damon_target *t;
+	unsigned long idx = 0;
 
 	damon_for_each_target(t, ctx) {
 		struct vaddr_target *vt = vaddr_target_of(t);
 
-		if (!vt || vt->gone)
+		if (!vt || vt->gone || vt->exited) {
+			idx++;
 			continue;
+		}
+		vaddr_follow_exec(ctx, t, vt, idx++);
 		/* The process may be gone meanwhile: keep what we have. */
 		vaddr_apply_three_regions(ctx, t);
+	}
+}
+
+/* fvaddr keeps the user's regions; it only follows execve(). */
+static void fvaddr_update(struct damon_ctx *ctx)
+{
+	struct damon_target *t;
+	unsigned long idx = 0;
+
+	damon_for_each_target(t, ctx) {
+		struct vaddr_target *vt = vaddr_target_of(t);
+
+		if (vt)
+			vaddr_follow_exec(ctx, t, vt, idx);
+		idx++;
 	}
 }
 
@@ -719,14 +851,41 @@ static int vaddr_find_uffd_wp_vma(int pid, struct damon_addr_range *range)
 	return found;
 }
 
+/* Whether the process of @pidfd exited (reaped or not). */
+static bool vaddr_pidfd_exited(int pidfd)
+{
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+	return udamon__sys.poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN);
+}
+
+/* The source @ctx uses or will use, without deciding it. */
+static enum udamon_access_src vaddr_planned_source(struct damon_ctx *ctx)
+{
+	struct udamon_real_ctx *rc = ctx->ops_priv;
+
+	if (rc && rc->src != UDAMON_SRC_AUTO)
+		return rc->src;
+	if (rc && rc->want != UDAMON_SRC_AUTO)
+		return rc->want;
+	return udamon__page_idle_usable() ? UDAMON_SRC_PAGE_IDLE :
+					    UDAMON_SRC_UFFD_WP;
+}
+
+/*
+ * Like the kernel, accept any process that exists, including one that
+ * exited but is not reaped yet and one that has not registered memory for
+ * the uffd-wp source yet (a process just launched under the preload
+ * library): refuse only what can never work.
+ */
 int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 			     char *why, size_t len)
 {
 	struct udamon_page_region vec[1];
 	struct damon_addr_range uw = { 0, 0 };
-	enum udamon_access_src want;
 	char path[64];
 	int pidfd, fd, rc;
+	bool exited;
 
 	if (!ctx || !t)
 		return vaddr_why(why, len, -EINVAL, "vaddr: no context/target");
@@ -741,20 +900,24 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 	pidfd = udamon__sys.pidfd_open(t->pid, 0);
 	if (pidfd < 0)
 		return vaddr_why(why, len, -EINVAL, "vaddr: process %d: %s",
-				 t->pid, strerror(errno));
+				 t->pid,
+				 errno == ESRCH ? "no such process" :
+						  strerror(errno));
+	exited = vaddr_pidfd_exited(pidfd);
 	udamon__sys.close(pidfd);
+	if (exited)
+		return 0; /* valid until reaped, with nothing to sample */
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", t->pid);
 	fd = udamon__sys.open(path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0 && errno == ESRCH)
+		return 0; /* it exited meanwhile */
 	if (fd < 0)
 		return vaddr_why(
 			why, len, -EINVAL,
 			"vaddr: cannot open %s: %s (monitoring another process needs ptrace read access to it)",
 			path, strerror(errno));
-	want = ctx->ops_priv ? ((struct udamon_real_ctx *)ctx->ops_priv)->want :
-			       UDAMON_SRC_AUTO;
-	if (want == UDAMON_SRC_PAGE_IDLE ||
-	    (want == UDAMON_SRC_AUTO && udamon__page_idle_usable())) {
+	if (vaddr_planned_source(ctx) == UDAMON_SRC_PAGE_IDLE) {
 		struct udamon_pidle pi;
 		char buf[256];
 
@@ -777,21 +940,29 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 	rc = vaddr_find_uffd_wp_vma(t->pid, &uw);
 	if (rc <= 0) {
 		udamon__sys.close(fd);
-		if (rc < 0)
-			return vaddr_why(why, len, -EINVAL,
-					 "vaddr: read /proc/%d/smaps: %s",
-					 t->pid, strerror(-rc));
-		return vaddr_why(
-			why, len, -EINVAL,
-			"vaddr: process %d registered no memory for userfaultfd write-protect and page idle tracking is not available in this kernel; launch it under udamon (LD_PRELOAD=libudamon-preload.so) or call damon_uffd_self_register() in it",
-			t->pid);
+		if (rc == -ESRCH || rc == 0) {
+			/*
+			 * Not registered yet (or exited meanwhile): regions
+			 * read idle until the process registers memory, as
+			 * the preload library does right after its start.
+			 */
+			if (rc == 0)
+				udamon__log(
+					DAMON_LOG_WARN,
+					"vaddr: process %d has registered no memory for userfaultfd write-protect yet; it reads as idle until it does (launch it with LD_PRELOAD=libudamon-preload.so, or call damon_uffd_self_register() in it)",
+					t->pid);
+			return 0;
+		}
+		return vaddr_why(why, len, -EINVAL,
+				 "vaddr: read /proc/%d/smaps: %s", t->pid,
+				 strerror(-rc));
 	}
 	/* A synchronous uffd-wp would block the target on our protection. */
 	rc = vaddr_scan(fd, uw.start, uw.start + VADDR_PAGE_SZ,
 			UDAMON_PM_SCAN_CHECK_WPASYNC, UDAMON_PAGE_IS_WRITTEN,
 			vec, 1);
 	udamon__sys.close(fd);
-	if (rc < 0)
+	if (rc < 0 && rc != -ESRCH)
 		return vaddr_why(
 			why, len, -EINVAL,
 			"vaddr: process %d's userfaultfd write-protect is not asynchronous (WP_ASYNC): %s",
@@ -799,8 +970,41 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 	return 0;
 }
 
+/*
+ * Actions that act on memory because it looks cold.  A writes-only source
+ * calls read-hot memory cold, so these would page out or demote what a
+ * program reads all the time.
+ */
+static bool vaddr_acts_on_cold(enum damos_action action)
+{
+	switch (action) {
+	case DAMOS_PAGEOUT:
+	case DAMOS_COLD:
+	case DAMOS_LRU_DEPRIO:
+	case DAMOS_MIGRATE_COLD:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int damon_allow_cold_on_writes_only(struct damon_ctx *ctx, bool allow)
+{
+	struct udamon_real_ctx *rc;
+
+	if (!ctx ||
+	    (ctx->ops.id != DAMON_OPS_VADDR && ctx->ops.id != DAMON_OPS_FVADDR))
+		return -EINVAL;
+	rc = udamon__real_ctx(ctx);
+	if (!rc)
+		return -ENOMEM;
+	rc->cold_on_writes_only = allow;
+	return 0;
+}
+
 int damon_vaddr_check_ctx(struct damon_ctx *ctx, char *why, size_t len)
 {
+	struct udamon_real_ctx *rc;
 	struct damon_target *t;
 	struct damos *s;
 	bool all_self = true;
@@ -808,6 +1012,16 @@ int damon_vaddr_check_ctx(struct damon_ctx *ctx, char *why, size_t len)
 
 	if (!ctx)
 		return -EINVAL;
+	rc = ctx->ops_priv;
+	/*
+	 * udamon's real operations sets answer no probe filter, so a probe
+	 * would count nothing (and a weight would stop access checks).
+	 */
+	if (damon_nr_probes(ctx))
+		return vaddr_why(
+			why, len, -EINVAL,
+			"%s: probes (monitoring_attrs/probes) are not supported on real memory by udamon (sim only); set nr_probes to 0",
+			damon_ops_name(ctx->ops.id));
 	damon_for_each_target(t, ctx) {
 		err = damon_vaddr_check_target(ctx, t, why, len);
 		if (err)
@@ -816,6 +1030,13 @@ int damon_vaddr_check_ctx(struct damon_ctx *ctx, char *why, size_t len)
 			all_self = false;
 	}
 	damon_for_each_scheme(s, ctx) {
+		if (vaddr_acts_on_cold(s->action) &&
+		    vaddr_planned_source(ctx) == UDAMON_SRC_UFFD_WP &&
+		    !(rc && rc->cold_on_writes_only))
+			return vaddr_why(
+				why, len, -EINVAL,
+				"vaddr: action %s acts on cold memory, but the uffd-wp access source sees writes only and calls memory that is only read cold; allow it explicitly (udamond --allow-cold-on-writes-only, udamon --allow-cold-on-writes-only, damon_allow_cold_on_writes_only())",
+				damos_action_name(s->action));
 		/*
 		 * The kernel filters migrations per folio; udamon's
 		 * move_pages path does not walk page flags, so refuse rather
@@ -904,6 +1125,7 @@ static struct damon_operations vaddr_ops = {
 static struct damon_operations fvaddr_ops = {
 	.id = DAMON_OPS_FVADDR,
 	.init = fvaddr_init,
+	.update = fvaddr_update,
 	.prepare_access_checks = vaddr_prepare_access_checks,
 	.check_accesses = vaddr_check_accesses,
 	.get_scheme_score = vaddr_get_scheme_score,
