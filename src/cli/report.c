@@ -116,6 +116,17 @@ static void print_time_range(FILE *out, const struct udamon_heatmap *hm)
 		cli_fmt_secs(b, sizeof(b), hm->t_end));
 }
 
+/*
+ * A header line for records whose source sees writes only: memory that
+ * is only read looks idle in them, so the reader must be told.
+ */
+static void say_writes_only(const struct udamon_record *rec)
+{
+	if (rec->hdr.source && strstr(rec->hdr.source, "writes only"))
+		printf("# access source %s: memory that is only read shows as idle\n",
+		       rec->hdr.source);
+}
+
 static int heatmap_text(const struct udamon_record *rec,
 			const struct udamon_heatmap *hm,
 			const struct report_opts *o, bool color)
@@ -128,6 +139,7 @@ static int heatmap_text(const struct udamon_record *rec,
 	printf("# heatmap of %s, target %u (pid %d), %s clock\n", o->path,
 	       o->target, rec->hdr.pids[o->target],
 	       rec->hdr.virtual_clock ? "virtual" : "real");
+	say_writes_only(rec);
 	for (ti = 0; ti < hm->nr_time; ti++) {
 		int cur = -2;
 
@@ -314,6 +326,7 @@ static int report_wss(const struct udamon_record *rec, struct report_opts *o)
 		cli_err(CMD, "out of memory");
 		return CLI_EFAIL;
 	}
+	say_writes_only(rec);
 	if (o->per_snapshot) {
 		printf("# target %u: working set size of every snapshot "
 		       "(nr_accesses >= %u)\n# end_time_s  wss\n",
