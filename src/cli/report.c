@@ -511,6 +511,13 @@ static int report_info(const struct udamon_record *rec, struct report_opts *o)
 		       cli_fmt_secs(a, sizeof(a), pauses[i].start_ns),
 		       cli_fmt_secs(b, sizeof(b), pauses[i].end_ns));
 	free(pauses);
+	/* A process followed through execve() is another program after. */
+	for (i = 0; i < rec->nr_events; i++)
+		if (rec->events[i].type == UDAMON_RECORD_EV_EXEC)
+			printf("exec:        %s at %s\n",
+			       rec->events[i].arg ? rec->events[i].arg : "?",
+			       cli_fmt_secs(a, sizeof(a),
+					    rec->events[i].time_ns));
 	if (rec->nr_events &&
 	    rec->events[rec->nr_events - 1].type == UDAMON_RECORD_EV_STOP)
 		last = &rec->events[rec->nr_events - 1];
