@@ -68,13 +68,15 @@ def expected_tree():
     e.update({k + 'state': (0o600, 'off'), k + 'pid': (0o400, '-1'),
               k + 'refresh_ms': (0o600, '0'),
               k + 'udamon/dump': (0o400, None),
+              k + 'udamon/state_error': (0o400, ''),
               k + 'contexts/nr_contexts': (0o600, '1')})
     c = k + 'contexts/0/'
     e.update({c + 'avail_operations': (0o400, None),
               c + 'operations': (0o600, 'vaddr'),
               c + 'addr_unit': (0o600, '1'), c + 'pause': (0o600, 'N'),
               c + 'udamon/sim_workload': (0o600, ''),
-              c + 'udamon/access_source': (0o400, None)})
+              c + 'udamon/access_source': (0o400, None),
+              c + 'udamon/allow_cold_on_writes_only': (0o600, 'N')})
     a = c + 'monitoring_attrs/'
     for f, v in (('sample_us', '5000'), ('aggr_us', '100000'),
                  ('update_us', '60000000')):
@@ -846,6 +848,67 @@ def test_ebusy_while_a_command_waits():
         th.join(10)
         eq(res.get('err'), 0, 'the walk completed')
         eq(t.cmd(0, 'off'), 0, 'off')
+
+
+@R.case
+def test_vaddr_zombie_and_refusal_reasons():
+    """An exited child its parent has not waited for is a valid target
+    until reaped (commands in the gap succeed); refusals say why in
+    udamon/state_error."""
+    with daemon() as d:
+        t = d.tree
+        build(t, regions=0, goals=0, filters=0, dests=0)
+        c = 'kdamonds/0/contexts/0/'
+        if 'vaddr' not in t.read(c + 'avail_operations').split():
+            raise Skip('vaddr operations set not available')
+        err_file = 'kdamonds/0/udamon/state_error'
+        t.must(c + 'targets/0/pid_target', '999999999')
+        eq(t.cmd(0, 'on'), errno.EINVAL, 'dead pid')
+        check('999999999: no such process' in t.val(err_file),
+              'state_error: %r' % t.val(err_file))
+        child = subprocess.Popen(['true'])
+        try:
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                with open('/proc/%d/stat' % child.pid) as f:
+                    if f.read().rsplit(')', 1)[1].split()[0] == 'Z':
+                        break
+                time.sleep(0.02)
+            t.must(c + 'targets/0/pid_target', str(child.pid))
+            t.must(c + 'monitoring_attrs/intervals/update_us', '100000')
+            # probes on vaddr would count nothing: refused, with why
+            t.must(c + 'monitoring_attrs/probes/nr_probes', '1')
+            eq(t.cmd(0, 'on'), errno.EINVAL, 'probes on vaddr')
+            check('probes' in t.val(err_file),
+                  'state_error: %r' % t.val(err_file))
+            t.must(c + 'monitoring_attrs/probes/nr_probes', '0')
+            # pageout on the writes-only source: refused unless allowed
+            t.must(c + 'schemes/0/action', 'pageout')
+            src = t.val(c + 'udamon/access_source')
+            if 'writes only' in src:
+                eq(t.cmd(0, 'on'), errno.EINVAL, 'pageout on writes only')
+                check('writes only' in t.val(err_file),
+                      'state_error: %r' % t.val(err_file))
+                t.must(c + 'udamon/allow_cold_on_writes_only', 'Y')
+            eq(t.cmd(0, 'on'), 0, 'on for a zombie')
+            eq(t.val(err_file), '', 'state_error cleared')
+            time.sleep(0.5)
+            eq(t.val('kdamonds/0/state'), 'on', 'runs until the reap')
+            eq(t.cmd(0, 'update_schemes_stats'), 0, 'a command in the gap')
+            eq(t.cmd(0, 'commit'), 0, 'a commit in the gap')
+            child.wait()
+            deadline = time.time() + 10
+            while time.time() < deadline and \
+                    t.val('kdamonds/0/state') != 'off':
+                time.sleep(0.05)
+            eq(t.val('kdamonds/0/state'), 'off', 'stops after the reap')
+            eq(t.cmd(0, 'commit'), errno.ECANCELED, 'commit when off')
+            check(t.val(err_file).startswith('commit: '),
+                  'state_error: %r' % t.val(err_file))
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
 
 
 @R.case
