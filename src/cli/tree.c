@@ -44,7 +44,8 @@ static int tree_path(const struct tree *t, char *buf, size_t len,
 }
 
 static int tree_read(const struct tree *t, char *buf, size_t len,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+		     const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /*
  * After a refused write to a kdamond's state, say why: udamond keeps the

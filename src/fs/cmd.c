@@ -346,7 +346,8 @@ static int fs_commit(struct st_kdamond *kd)
 	if (err)
 		fs_note_error(damon_refusal(param));
 	if (err == -ECANCELED)
-		fs_note_error("the kdamond stopped (its targets are gone, or it was turned off) before the commit ran");
+		fs_note_error(
+			"the kdamond stopped (its targets are gone, or it was turned off) before the commit ran");
 	else if (err)
 		fs_log(DAMON_LOG_ERR, "commit failed (%d)", err);
 	if (!err) {

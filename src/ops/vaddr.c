@@ -172,8 +172,8 @@ static void vaddr_poll_exit(struct vaddr_target *vt)
 		return;
 	if (!vt->exited) {
 		rc = udamon__sys.poll(&pfd, 1, 0);
-		if (rc <= 0 || !(pfd.revents & (POLLIN | POLLHUP | POLLERR |
-						POLLNVAL)))
+		if (rc <= 0 ||
+		    !(pfd.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
 			return;
 		vt->exited = true;
 		if (vt->pagemap_fd >= 0)
@@ -899,10 +899,9 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 				 t->pid);
 	pidfd = udamon__sys.pidfd_open(t->pid, 0);
 	if (pidfd < 0)
-		return vaddr_why(why, len, -EINVAL, "vaddr: process %d: %s",
-				 t->pid,
-				 errno == ESRCH ? "no such process" :
-						  strerror(errno));
+		return vaddr_why(
+			why, len, -EINVAL, "vaddr: process %d: %s", t->pid,
+			errno == ESRCH ? "no such process" : strerror(errno));
 	exited = vaddr_pidfd_exited(pidfd);
 	udamon__sys.close(pidfd);
 	if (exited)

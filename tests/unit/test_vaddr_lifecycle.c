@@ -175,8 +175,8 @@ struct run_sums {
 	int exec_pid;
 };
 
-static unsigned long overlap(unsigned long a, unsigned long b,
-			     unsigned long c, unsigned long d)
+static unsigned long overlap(unsigned long a, unsigned long b, unsigned long c,
+			     unsigned long d)
 {
 	unsigned long lo = a > c ? a : c, hi = b < d ? b : d;
 
@@ -424,10 +424,11 @@ static void test_exec_followed(void)
 		CHECK(!"the workload printed its regions");
 	} else {
 		damon_manual_run_for(ctx, 2500000);
-		tap_diag("exec events %u (pid %d), hot %.2f, cold %.2f accesses/aggr",
-			 sums.nr_exec, sums.exec_pid,
-			 avg(sums.hot_acc, sums.hot_sz),
-			 avg(sums.cold_acc, sums.cold_sz));
+		tap_diag(
+			"exec events %u (pid %d), hot %.2f, cold %.2f accesses/aggr",
+			sums.nr_exec, sums.exec_pid,
+			avg(sums.hot_acc, sums.hot_sz),
+			avg(sums.cold_acc, sums.cold_sz));
 		CHECK_EQ(sums.nr_exec, nr_exec_before + 1);
 		CHECK_EQ(sums.exec_pid, pid);
 		CHECK(sums.hot_sz > 0);

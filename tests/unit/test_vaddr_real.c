@@ -614,8 +614,7 @@ static void test_pageout_file_mapping(void)
 	 * mapping is written once, then only read: it would look cold).
 	 */
 	if (!strcmp(damon_access_source_name(ctx), "uffd-wp (writes only)")) {
-		CHECK_EQ(damon_vaddr_check_ctx(ctx, why, sizeof(why)),
-			 -EINVAL);
+		CHECK_EQ(damon_vaddr_check_ctx(ctx, why, sizeof(why)), -EINVAL);
 		CHECK(strstr(why, "writes only") != NULL);
 		CHECK_EQ(damon_manual_start(ctx), -EINVAL);
 		REQUIRE(damon_allow_cold_on_writes_only(ctx, true) == 0);
