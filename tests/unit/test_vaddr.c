@@ -868,6 +868,10 @@ static void test_probes_refused(void)
 	CHECK(strstr(why, "probes") != NULL);
 	CHECK_EQ(damon_manual_start(ctx), -EINVAL);
 	CHECK(strstr(damon_refusal(ctx), "probes") != NULL);
+	/* paddr too, whatever else this machine lacks for it. */
+	why[0] = '\0';
+	CHECK_EQ(damon_paddr_check_ctx(ctx, why, sizeof(why)), -EINVAL);
+	CHECK(strstr(why, "probes") != NULL);
 	damon_destroy_ctx(ctx);
 	udamon__sys_reset();
 }
