@@ -669,6 +669,84 @@ static unsigned int vaddr_check_accesses(struct damon_ctx *ctx)
 	return max_nr_accesses;
 }
 
+static int vaddr_why(char *why, size_t len, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ---- probes: anon from pagemap ---- */
+
+/* /proc/PID/pagemap entry bits beyond the PFN and presence. */
+#define VADDR_PM_SWAP (1ULL << 62)
+#define VADDR_PM_FILE (1ULL << 61)
+
+/*
+ * Count probe hits of each region's sampled page.  User space can answer
+ * only the anon filter here, from the page's pagemap entry (not
+ * file-backed or shared); check_ctx refuses the other filter types and
+ * preps.  A page that is neither present nor swapped has no folio, so it
+ * hits nothing, as in the kernel.
+ */
+static unsigned int vaddr_apply_probes(struct damon_ctx *ctx,
+				       bool set_sampling_addr,
+				       bool return_max_wsum)
+{
+	unsigned int max_wsum = 0;
+	struct damon_target *t;
+	struct damon_region *r;
+
+	damon_for_each_target(t, ctx) {
+		struct vaddr_target *vt = vaddr_target_of(t);
+		int fd = vt ? vaddr_pagemap_fd(vt) : -1;
+
+		damon_for_each_region(r, t) {
+			struct damon_page_attrs pa = { 0 };
+			unsigned int wsum;
+			uint64_t ent;
+
+			if (set_sampling_addr)
+				r->sampling_addr =
+					damon_rand(ctx, r->ar.start, r->ar.end);
+			if (fd >= 0 &&
+			    udamon__kpage_read(fd,
+					       r->sampling_addr / VADDR_PAGE_SZ,
+					       1, &ent) == 1 &&
+			    (ent & (UDAMON_PM_PRESENT | VADDR_PM_SWAP))) {
+				pa.anon = !(ent & VADDR_PM_FILE);
+				wsum = damon_probe_account(ctx, r, &pa);
+			} else {
+				wsum = damon_probe_hits_wsum(ctx, r, false,
+							     false);
+			}
+			if (wsum > max_wsum)
+				max_wsum = wsum;
+		}
+	}
+	return return_max_wsum ? max_wsum : 0;
+}
+
+/* Whether every probe of @ctx asks only what vaddr can answer. */
+static int vaddr_check_probes(struct damon_ctx *ctx, char *why, size_t len)
+{
+	struct damon_probe *p;
+	struct damon_filter *f;
+
+	damon_for_each_probe(p, ctx) {
+		if (!damon_list_empty(&p->preps))
+			return vaddr_why(
+				why, len, -EINVAL,
+				"%s: probe preps (set_pgidle) are not supported by udamon's real operations sets (sim only)",
+				damon_ops_name(ctx->ops.id));
+		damon_for_each_filter(f, p) {
+			if (f->type != DAMON_FILTER_TYPE_ANON)
+				return vaddr_why(
+					why, len, -EINVAL,
+					"%s: probe filter %s is not supported by udamon here (user space reads only anon, from pagemap; sim has all)",
+					damon_ops_name(ctx->ops.id),
+					damon_filter_type_name(f->type));
+		}
+	}
+	return 0;
+}
+
 /* ---- DAMOS ---- */
 
 static int vaddr_get_scheme_score(struct damon_ctx *ctx, struct damon_target *t,
@@ -792,9 +870,6 @@ static unsigned long vaddr_apply_scheme(struct damon_ctx *ctx,
 }
 
 /* ---- checks and registration ---- */
-
-static int vaddr_why(char *why, size_t len, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 
 static int vaddr_why(char *why, size_t len, int err, const char *fmt, ...)
 {
@@ -1013,14 +1088,12 @@ int damon_vaddr_check_ctx(struct damon_ctx *ctx, char *why, size_t len)
 		return -EINVAL;
 	rc = ctx->ops_priv;
 	/*
-	 * udamon's real operations sets answer no probe filter, so a probe
-	 * would count nothing (and a weight would stop access checks).
+	 * A probe asking what user space cannot answer would count nothing
+	 * (and a weight would stop access checks): refuse it.
 	 */
-	if (damon_nr_probes(ctx))
-		return vaddr_why(
-			why, len, -EINVAL,
-			"%s: probes (monitoring_attrs/probes) are not supported on real memory by udamon (sim only); set nr_probes to 0",
-			damon_ops_name(ctx->ops.id));
+	err = vaddr_check_probes(ctx, why, len);
+	if (err)
+		return err;
 	damon_for_each_target(t, ctx) {
 		err = damon_vaddr_check_target(ctx, t, why, len);
 		if (err)
@@ -1119,6 +1192,7 @@ static struct damon_operations vaddr_ops = {
 	.commit_priv = udamon__real_commit_priv,
 	.free_priv = udamon__real_free_priv,
 	.check_ctx = damon_vaddr_check_ctx,
+	.apply_probes = vaddr_apply_probes,
 };
 
 static struct damon_operations fvaddr_ops = {
@@ -1136,6 +1210,7 @@ static struct damon_operations fvaddr_ops = {
 	.commit_priv = udamon__real_commit_priv,
 	.free_priv = udamon__real_free_priv,
 	.check_ctx = damon_vaddr_check_ctx,
+	.apply_probes = vaddr_apply_probes,
 };
 
 static int vaddr_register_one(struct damon_operations *ops)

@@ -876,10 +876,13 @@ def test_vaddr_zombie_and_refusal_reasons():
                 time.sleep(0.02)
             t.must(c + 'targets/0/pid_target', str(child.pid))
             t.must(c + 'monitoring_attrs/intervals/update_us', '100000')
-            # probes on vaddr would count nothing: refused, with why
-            t.must(c + 'monitoring_attrs/probes/nr_probes', '1')
-            eq(t.cmd(0, 'on'), errno.EINVAL, 'probes on vaddr')
-            check('probes' in t.val(err_file),
+            # a probe filter vaddr cannot answer: refused, with why
+            pr = c + 'monitoring_attrs/probes/'
+            t.must(pr + 'nr_probes', '1')
+            t.must(pr + '0/filters/nr_filters', '1')
+            t.must(pr + '0/filters/0/type', 'memcg')
+            eq(t.cmd(0, 'on'), errno.EINVAL, 'memcg probe on vaddr')
+            check('memcg' in t.val(err_file),
                   'state_error: %r' % t.val(err_file))
             t.must(c + 'monitoring_attrs/probes/nr_probes', '0')
             # pageout on the writes-only source: refused unless allowed

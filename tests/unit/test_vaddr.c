@@ -42,6 +42,7 @@ static struct fake {
 	bool zombie; /* exited, not reaped yet */
 	unsigned long exe_ino; /* /proc/PID/exe's inode (0: unreadable) */
 	bool mm_dead; /* pagemap reads return nothing (exec'd) */
+	bool pm_entries; /* pagemap reads give present entries */
 	unsigned long hot_start, hot_end; /* pages written all the time */
 	int nr_open, nr_close, nr_pidfd;
 	int nr_protect, nr_check, nr_check_outside;
@@ -185,6 +186,15 @@ static ssize_t fake_pread(int fd, void *buf, size_t len, off_t off)
 	if (fk.mm_dead)
 		return 0;
 	memset(buf, 0, len);
+	if (fk.pm_entries && len == 8) {
+		/* present; anonymous in the hot VMA, file-backed elsewhere */
+		unsigned long addr = (unsigned long)off / 8 * 4096;
+		uint64_t ent = 1ULL << 63;
+
+		if (addr < fk.hot_start || addr >= fk.hot_end)
+			ent |= 1ULL << 61;
+		memcpy(buf, &ent, 8);
+	}
 	return (ssize_t)len;
 }
 
@@ -850,25 +860,98 @@ static void test_exec_followed(void)
 	udamon__sys_reset();
 }
 
-/* Probes on vaddr would count nothing: refused with the reason. */
-static void test_probes_refused(void)
+/*
+ * Probes on vaddr: the anon filter is answered from pagemap (hits in the
+ * anonymous VMA only, with or without weights); filters and preps user
+ * space cannot answer are refused with the reason, as is any probe on
+ * paddr.
+ */
+static void test_probes(void)
 {
 	struct damon_target *t;
 	struct damon_ctx *ctx;
+	struct damon_region *r;
 	struct damon_probe *p;
+	struct damon_filter *f;
+	struct damon_prep *prep;
+	unsigned int anon_hits = 0, file_hits = 0;
 	char why[512] = "";
+	int i;
 
 	fake_install();
+	fk.pm_entries = true;
 	ctx = fake_ctx(DAMON_OPS_VADDR, PID, &t);
 	REQUIRE(ctx);
 	p = damon_new_probe();
 	REQUIRE(p);
 	damon_add_probe(ctx, p);
+	f = damon_new_filter(DAMON_FILTER_TYPE_ANON, true, true);
+	REQUIRE(f);
+	damon_add_filter(p, f);
+	f = damon_new_filter(DAMON_FILTER_TYPE_ANON, false, false);
+	REQUIRE(f);
+	damon_add_filter(p, f);
+	CHECK_EQ(damon_vaddr_check_ctx(ctx, why, sizeof(why)), 0);
+	REQUIRE(damon_manual_start(ctx) == 0);
+	for (i = 0; i < 19; i++)
+		REQUIRE(damon_manual_step(ctx) == 0);
+	damon_for_each_region(r, t) {
+		if (r->ar.start >= fk.hot_start && r->ar.end <= fk.hot_end)
+			anon_hits += r->probe_hits[0];
+		else if (r->ar.end <= fk.hot_start || r->ar.start >= fk.hot_end)
+			file_hits += r->probe_hits[0];
+	}
+	tap_diag("anon probe hits: %u in the anonymous VMA, %u elsewhere",
+		 anon_hits, file_hits);
+	CHECK(anon_hits >= 19);
+	CHECK_EQ(file_hits, 0);
+	CHECK(fk.nr_check > 0); /* no weight: access checks go on */
+	damon_manual_stop(ctx);
+	damon_destroy_ctx(ctx);
+
+	/* A weight: attributes only, regions adjusted on the hits. */
+	ctx = fake_ctx(DAMON_OPS_VADDR, PID, &t);
+	REQUIRE(ctx);
+	p = damon_new_probe();
+	REQUIRE(p);
+	damon_add_probe(ctx, p);
+	f = damon_new_filter(DAMON_FILTER_TYPE_ANON, true, true);
+	REQUIRE(f);
+	damon_add_filter(p, f);
+	p->weight = 1;
+	fk.nr_check = 0;
+	REQUIRE(damon_manual_start(ctx) == 0);
+	for (i = 0; i < 19; i++)
+		REQUIRE(damon_manual_step(ctx) == 0);
+	anon_hits = 0;
+	damon_for_each_region(r, t)
+		anon_hits += r->probe_hits[0];
+	CHECK(anon_hits > 0);
+	CHECK_EQ(fk.nr_check, 0);
+	damon_manual_stop(ctx);
+	damon_destroy_ctx(ctx);
+	ctx = fake_ctx(DAMON_OPS_VADDR, PID, &t);
+	REQUIRE(ctx);
+	p = damon_new_probe();
+	REQUIRE(p);
+	damon_add_probe(ctx, p);
+
+	/* What user space cannot answer is refused, with why. */
+	f = damon_new_filter(DAMON_FILTER_TYPE_MEMCG, true, true);
+	REQUIRE(f);
+	damon_add_filter(p, f);
 	CHECK_EQ(damon_vaddr_check_ctx(ctx, why, sizeof(why)), -EINVAL);
-	CHECK(strstr(why, "probes") != NULL);
+	CHECK(strstr(why, "memcg") != NULL);
 	CHECK_EQ(damon_manual_start(ctx), -EINVAL);
-	CHECK(strstr(damon_refusal(ctx), "probes") != NULL);
-	/* paddr too, whatever else this machine lacks for it. */
+	CHECK(strstr(damon_refusal(ctx), "memcg") != NULL);
+	damon_destroy_filter(f); /* unlinks it */
+	prep = damon_new_prep(DAMON_PREP_SET_PGIDLE);
+	REQUIRE(prep);
+	damon_add_prep(p, prep);
+	CHECK_EQ(damon_vaddr_check_ctx(ctx, why, sizeof(why)), -EINVAL);
+	CHECK(strstr(why, "set_pgidle") != NULL);
+
+	/* paddr answers no probe, whatever else this machine lacks. */
 	why[0] = '\0';
 	CHECK_EQ(damon_paddr_check_ctx(ctx, why, sizeof(why)), -EINVAL);
 	CHECK(strstr(why, "probes") != NULL);
@@ -888,7 +971,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_check_target),
 	TAP_CASE(test_zombie_until_reaped),
 	TAP_CASE(test_exec_followed),
-	TAP_CASE(test_probes_refused),
+	TAP_CASE(test_probes),
 	TAP_CASE(test_actions),
 	TAP_CASE(test_read_file),
 	TAP_CASE(test_registered_and_names),

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -444,7 +445,78 @@ static void test_exec_followed(void)
 	damon_destroy_ctx(ctx);
 }
 
+/*
+ * An anon probe on the real kernel: fvaddr over this process's anonymous
+ * and file-backed pages; only the anonymous ones hit, read from pagemap.
+ */
+static void test_anon_probe_real(void)
+{
+	const size_t sz = 4 * MiB;
+	char path[] = "/var/tmp/udamon-probe-XXXXXX", why[512] = "";
+	struct damon_addr_range rr[2];
+	unsigned int hits[2] = { 0, 0 };
+	struct damon_target *t;
+	struct damon_ctx *ctx;
+	struct damon_region *r;
+	struct damon_probe *p;
+	struct damon_filter *f;
+	char *anon, *file;
+	int fd;
+
+	if (!need_pidfd())
+		return;
+	fd = mkstemp(path);
+	REQUIRE(fd >= 0);
+	unlink(path);
+	REQUIRE(ftruncate(fd, (off_t)sz) == 0);
+	file = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	anon = mmap(NULL, sz, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(file != MAP_FAILED && anon != MAP_FAILED);
+	memset(file, 1, sz);
+	memset(anon, 1, sz);
+	rr[0] = (struct damon_addr_range){ (unsigned long)anon,
+					   (unsigned long)anon + sz };
+	rr[1] = (struct damon_addr_range){ (unsigned long)file,
+					   (unsigned long)file + sz };
+	if (rr[1].start < rr[0].start) {
+		struct damon_addr_range tmp = rr[0];
+
+		rr[0] = rr[1];
+		rr[1] = tmp;
+	}
+	ctx = real_ctx(getpid(), 1000000, &t);
+	REQUIRE(ctx);
+	REQUIRE(damon_select_ops(ctx, DAMON_OPS_FVADDR) == 0);
+	REQUIRE(damon_set_regions(t, rr, 2, DAMON_MIN_REGION_SZ) == 0);
+	p = damon_new_probe();
+	f = damon_new_filter(DAMON_FILTER_TYPE_ANON, true, true);
+	REQUIRE(p && f);
+	damon_add_filter(p, f);
+	damon_add_probe(ctx, p);
+	if (damon_vaddr_check_ctx(ctx, why, sizeof(why)))
+		tap_diag("refused: %s", why);
+	REQUIRE(damon_manual_start(ctx) == 0);
+	damon_manual_run_for(ctx, 95000); /* within one aggregation */
+	damon_for_each_region(r, t) {
+		bool is_anon = r->ar.start >= (unsigned long)anon &&
+			       r->ar.end <= (unsigned long)anon + sz;
+
+		hits[is_anon] += r->probe_hits[0];
+	}
+	damon_manual_stop(ctx);
+	tap_diag("anon probe hits: %u anonymous, %u file-backed", hits[1],
+		 hits[0]);
+	CHECK(hits[1] > 0);
+	CHECK_EQ(hits[0], 0);
+	damon_destroy_ctx(ctx);
+	munmap(anon, sz);
+	munmap(file, sz);
+	close(fd);
+}
+
 static const struct tap_case cases[] = {
+	TAP_CASE(test_anon_probe_real),
 	TAP_CASE(test_zombie_valid_until_reaped),
 	TAP_CASE_TIMEOUT(test_launch_race, 120),
 	TAP_CASE_TIMEOUT(test_exec_followed, 30),
