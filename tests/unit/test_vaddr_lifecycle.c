@@ -28,6 +28,17 @@
 
 #define MiB (1UL << 20)
 
+/*
+ * Under ASan the launched workload's shadow mappings (terabytes) make its
+ * three regions so large that a few seconds cannot split them down to its
+ * areas: the hot/cold comparisons are left to the plain build there.
+ */
+#ifdef __SANITIZE_ADDRESS__
+#define CHECK_WORKING_SET 0
+#else
+#define CHECK_WORKING_SET 1
+#endif
+
 static bool need_pidfd(void)
 {
 	int fd = udamon__sys.pidfd_open(getpid(), 0);
@@ -356,7 +367,8 @@ static void test_launch_race(void)
 		 nr_accepted, (double)max_gap_ns / 1e6);
 	CHECK_EQ(nr_accepted, 100);
 	CHECK_EQ(nr_checked, 3);
-	CHECK_EQ(nr_found, nr_checked);
+	if (CHECK_WORKING_SET)
+		CHECK_EQ(nr_found, nr_checked);
 }
 
 /*
@@ -433,8 +445,9 @@ static void test_exec_followed(void)
 		CHECK_EQ(sums.nr_exec, nr_exec_before + 1);
 		CHECK_EQ(sums.exec_pid, pid);
 		CHECK(sums.hot_sz > 0);
-		CHECK(avg(sums.hot_acc, sums.hot_sz) >
-		      avg(sums.cold_acc, sums.cold_sz) + 1.0);
+		if (CHECK_WORKING_SET)
+			CHECK(avg(sums.hot_acc, sums.hot_sz) >
+			      avg(sums.cold_acc, sums.cold_sz) + 1.0);
 	}
 	damon_manual_stop(ctx);
 	kill(pid, SIGKILL);
