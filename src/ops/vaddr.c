@@ -552,8 +552,11 @@ static int vaddr_scan(int fd, unsigned long start, unsigned long end,
 
 static void vaddr_log_scan_err(struct vaddr_target *vt, int err)
 {
-	/* Log a failure once per kind, not once per region and sample. */
-	if (vt->last_scan_err == err)
+	/*
+	 * Log a failure once per kind, not once per region and sample.  ESRCH
+	 * is the process exiting or exec'ing: target_valid and update follow.
+	 */
+	if (vt->last_scan_err == err || err == -ESRCH)
 		return;
 	vt->last_scan_err = err;
 	udamon__log(DAMON_LOG_WARN, "vaddr: PAGEMAP_SCAN of pid %d: %s",
@@ -886,10 +889,12 @@ static int vaddr_why(char *why, size_t len, int err, const char *fmt, ...)
 }
 
 /*
- * Find an async-WP registered VMA of @pid via smaps ("uw" in VmFlags).
+ * Find an async-WP registered VMA of @pid via smaps ("uw" in VmFlags),
+ * noting in @preloaded whether the preload library is mapped.
  * Return: 1 with @range set, 0 if none, or -errno.
  */
-static int vaddr_find_uffd_wp_vma(int pid, struct damon_addr_range *range)
+static int vaddr_find_uffd_wp_vma(int pid, struct damon_addr_range *range,
+				  bool *preloaded)
 {
 	char path[64], *text, *line, *next;
 	unsigned long start = 0, end = 0;
@@ -899,6 +904,7 @@ static int vaddr_find_uffd_wp_vma(int pid, struct damon_addr_range *range)
 	err = udamon__sys_read_file(path, &text, NULL, VADDR_MAX_PROC_FILE);
 	if (err)
 		return err;
+	*preloaded = strstr(text, "libudamon-preload") != NULL;
 	for (line = text; line && *line && !found; line = next) {
 		unsigned long v;
 		char *q;
@@ -953,6 +959,27 @@ static enum udamon_access_src vaddr_planned_source(struct damon_ctx *ctx)
  * the uffd-wp source yet (a process just launched under the preload
  * library): refuse only what can never work.
  */
+/*
+ * Whether @pid runs with the preload library asked for (its LD_PRELOAD):
+ * right after the exec it is not mapped yet, but will register soon.
+ */
+static bool vaddr_preload_asked(int pid)
+{
+	static const char want[] = "libudamon-preload";
+	char path[64], *env, *p;
+	size_t n;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	if (udamon__sys_read_file(path, &env, &n, VADDR_MAX_PROC_FILE))
+		return false;
+	/* NUL-separated NAME=VALUE strings. */
+	for (p = env; p < env + n && !found; p += strlen(p) + 1)
+		found = !strncmp(p, "LD_PRELOAD=", 11) && strstr(p, want);
+	free(env);
+	return found;
+}
+
 int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 			     char *why, size_t len)
 {
@@ -960,7 +987,7 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 	struct damon_addr_range uw = { 0, 0 };
 	char path[64];
 	int pidfd, fd, rc;
-	bool exited;
+	bool exited, preloaded = false;
 
 	if (!ctx || !t)
 		return vaddr_why(why, len, -EINVAL, "vaddr: no context/target");
@@ -1011,7 +1038,7 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 			why, len, -EINVAL,
 			"vaddr: this kernel has no PAGEMAP_SCAN (Linux >= 6.7 needed for the uffd-wp source) and page idle tracking is not usable");
 	}
-	rc = vaddr_find_uffd_wp_vma(t->pid, &uw);
+	rc = vaddr_find_uffd_wp_vma(t->pid, &uw, &preloaded);
 	if (rc <= 0) {
 		udamon__sys.close(fd);
 		if (rc == -ESRCH || rc == 0) {
@@ -1022,7 +1049,10 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 			 */
 			if (rc == 0)
 				udamon__log(
-					DAMON_LOG_WARN,
+					preloaded || vaddr_preload_asked(
+							     t->pid) ?
+						DAMON_LOG_INFO :
+						DAMON_LOG_WARN,
 					"vaddr: process %d has registered no memory for userfaultfd write-protect yet; it reads as idle until it does (launch it with LD_PRELOAD=libudamon-preload.so, or call damon_uffd_self_register() in it)",
 					t->pid);
 			return 0;

@@ -142,7 +142,8 @@ printf 'hot, 8388608\ncold, 8388608\n\nrun\n1200\nhot, 0, 4096, 1, wo\n' \
 	>"$T/exec.cfg"
 if [ ! -r "$B/lib/libudamon-preload.so" ] || [ ! -x /bin/sh ]; then
 	skip "record follows exec" "no preload library or /bin/sh"
-elif ! "$U" record -q --update-us 100000 -o "$T/exec.rec" -- /bin/sh -c \
+elif ! ASAN_OPTIONS=verify_asan_link_order=0 \
+	"$U" record -q --update-us 100000 -o "$T/exec.rec" -- /bin/sh -c \
 	"exec '$B/bin/udamon-workload' '$T/exec.cfg'" >"$T/exec.out" 2>&1; then
 	notok "record follows exec" "$(cat "$T/exec.out")"
 else
