@@ -725,33 +725,14 @@ int cli_record(int argc, char **argv)
 	damon_add_target(run.ctx, t);
 
 	if (run.ops == DAMON_OPS_VADDR) {
-		uint64_t until = mono_ms() + 5000;
-
 		/*
-		 * A launched command registers its memory as it starts; wait
-		 * for that (or its end) before deciding it cannot be served.
+		 * Any live process is accepted (a launched one registers its
+		 * memory as it starts); what is refused is what can never
+		 * run, e.g. pageout on the writes-only source without
+		 * --allow-cold-on-writes-only.
 		 */
 		mute_logs = true;
-		for (;;) {
-			err = damon_vaddr_check_ctx(run.ctx, errbuf,
-						    sizeof(errbuf));
-			if (!err || !child || mono_ms() > until)
-				break;
-			if (waitpid(child, &child_status, WNOHANG) == child) {
-				snprintf(
-					errbuf, sizeof(errbuf),
-					"%s exited (%s %d) before monitoring could start",
-					cmd_argv[0],
-					WIFEXITED(child_status) ? "status" :
-								  "signal",
-					WIFEXITED(child_status) ?
-						WEXITSTATUS(child_status) :
-						WTERMSIG(child_status));
-				child = 0;
-				break;
-			}
-			usleep(20000);
-		}
+		err = damon_vaddr_check_ctx(run.ctx, errbuf, sizeof(errbuf));
 		mute_logs = false;
 		if (err) {
 			cli_err(CMD, "%s", errbuf);

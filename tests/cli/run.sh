@@ -152,6 +152,15 @@ else
 	expect "writes-only source named in the wss header" 0 \
 		"access source uffd-wp \(writes only\): memory that is only read shows as idle" \
 		"$U" report wss "$T/exec.rec"
+	expect "record: pageout on writes-only refused with the reason" 3 \
+		"action pageout acts on cold memory.*--allow-cold-on-writes-only" \
+		env ASAN_OPTIONS=verify_asan_link_order=0 "$U" record -q \
+		-o "$T/cold.rec" --damos pageout -- \
+		"$B/bin/udamon-workload" -q "$T/exec.cfg"
+	expect "record: pageout on writes-only with the opt-in" 0 "" \
+		env ASAN_OPTIONS=verify_asan_link_order=0 "$U" record -q \
+		-o "$T/cold.rec" --damos pageout --allow-cold-on-writes-only \
+		-- "$B/bin/udamon-workload" -q "$T/exec.cfg"
 	expect "writes-only source named in the heatmap header" 0 \
 		"access source uffd-wp \(writes only\)" \
 		"$U" report heatmap --no-color "$T/exec.rec"
