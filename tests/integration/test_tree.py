@@ -1140,6 +1140,18 @@ echo on > $D/0/state; sleep 0.3; cat $D/0/state; echo off > $D/0/state
                         'sh', '-c', script], capture_output=True, text=True,
                        timeout=60)
     eq((p.returncode, p.stdout.strip()), (0, 'on'), p.stderr)
+    # a refused "on" fails the command: ns prints udamond's reason
+    script = ('D=/sys/kernel/mm/damon/admin/kdamonds; set -e; '
+              'echo 1 > $D/nr_kdamonds; echo 1 > $D/0/contexts/nr_contexts; '
+              'echo 1 > $D/0/contexts/0/targets/nr_targets; '
+              'echo 999999999 > $D/0/contexts/0/targets/0/pid_target; '
+              'echo on > $D/0/state')
+    p = subprocess.run([ARGS.udamon, 'ns', '--udamond', ARGS.udamond, '--',
+                        'sh', '-c', script], capture_output=True, text=True,
+                       timeout=60)
+    check(p.returncode != 0, 'the refused on fails the command')
+    check('udamon ns: kdamond 0: on: pid_target 999999999: no such process'
+          in p.stderr, 'stderr: %r' % p.stderr)
     # the command never runs when the tree is not udamon's
     d = tempfile.mkdtemp()
     try:
