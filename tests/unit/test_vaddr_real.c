@@ -50,23 +50,35 @@ struct acc_sums {
 	unsigned int nr_aggr;
 };
 
+static unsigned long overlap(unsigned long a, unsigned long b,
+			     const struct damon_addr_range *r)
+{
+	unsigned long lo = a > r->start ? a : r->start;
+	unsigned long hi = b < r->end ? b : r->end;
+
+	return hi > lo ? hi - lo : 0;
+}
+
+/*
+ * Access-weighted bytes of the hot and cold areas, by overlap: in a short
+ * run on a loaded machine regions need not split exactly at their edges.
+ */
 static void sum_event(void *arg, struct damon_ctx *ctx,
 		      const struct damon_event *ev)
 {
 	struct acc_sums *s = arg;
-	unsigned long sz = ev->end - ev->start;
+	unsigned long sz;
 
 	if (ev->type != DAMON_EVENT_AGGREGATED)
 		return;
 	if (ev->start == s->hot.start)
 		s->nr_aggr++;
-	if (ev->start >= s->hot.start && ev->end <= s->hot.end) {
-		s->hot_acc += (unsigned long)ev->nr_accesses * sz;
-		s->hot_sz += sz;
-	} else if (ev->start >= s->cold.start && ev->end <= s->cold.end) {
-		s->cold_acc += (unsigned long)ev->nr_accesses * sz;
-		s->cold_sz += sz;
-	}
+	sz = overlap(ev->start, ev->end, &s->hot);
+	s->hot_acc += (unsigned long)ev->nr_accesses * sz;
+	s->hot_sz += sz;
+	sz = overlap(ev->start, ev->end, &s->cold);
+	s->cold_acc += (unsigned long)ev->nr_accesses * sz;
+	s->cold_sz += sz;
 }
 
 /* Skip (returning false) unless pidfds work (valgrind lacks them). */
