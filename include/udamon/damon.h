@@ -701,6 +701,10 @@ struct damos_walk_control {
  * @DAMON_EVENT_REGION_AGGREGATED: damon_region_aggregated; like
  *                          @DAMON_EVENT_AGGREGATED (and right after it) with
  *                          the probe hits of the region.
+ * @DAMON_EVENT_TARGET_EXEC: udamon only (no kernel tracepoint): the process
+ *                          of target @target_idx, @pid, called execve() and
+ *                          is followed into its new program (vaddr,
+ *                          fvaddr).
  */
 enum damon_event_type {
 	DAMON_EVENT_AGGREGATED,
@@ -709,6 +713,7 @@ enum damon_event_type {
 	DAMON_EVENT_DAMOS_STAT_AFTER_APPLY_INTERVAL,
 	DAMON_EVENT_MONITOR_INTERVALS_TUNE,
 	DAMON_EVENT_REGION_AGGREGATED,
+	DAMON_EVENT_TARGET_EXEC,
 	NR_DAMON_EVENTS,
 };
 
@@ -732,6 +737,8 @@ struct damon_event {
 	/** damon_region_aggregated: number of probes and their hits. */
 	unsigned int nr_probes;
 	unsigned char probe_hits[DAMON_MAX_PROBES];
+	/** DAMON_EVENT_TARGET_EXEC: the process id. */
+	int pid;
 	/** passed_sample_intervals when the event fired. */
 	unsigned long passed_sample_intervals;
 };
@@ -780,6 +787,8 @@ struct damon_ctx {
 	unsigned long last_nr_regions;
 	uint64_t rnd_state;
 	bool maybe_corrupted;
+	/* why the operations set refused the last start/commit ("" if not) */
+	char refusal[256];
 
 	damon_event_fn event_fn;
 	void *event_arg;
@@ -1052,6 +1061,15 @@ DAMON_API int damon_kdamond_pid(struct damon_ctx *ctx);
 DAMON_API int damon_commit_ctx(struct damon_ctx *dst, struct damon_ctx *src);
 
 /**
+ * damon_refusal() - why the operations set refused the last damon_start()
+ * of @ctx, or the last damon_commit_ctx() with @ctx as source or
+ * destination: a one-line reason naming what is missing, as its check_ctx
+ * hook put it.  Empty after a start or commit that passed the check.
+ * Read it from the thread that started or committed, once that returned.
+ */
+DAMON_API const char *damon_refusal(const struct damon_ctx *ctx);
+
+/**
  * damon_call() - have the kdamond of @ctx call @control->fn.
  * Return: 0 once called (or queued, for repeat controls), -ECANCELED if the
  * context is not running or stopped before the call, -EINVAL on NULL.
@@ -1294,6 +1312,18 @@ DAMON_API int damon_uffd_self_register(void *addr, size_t len);
  * -ENOMEM.
  */
 DAMON_API int damon_set_access_source(struct damon_ctx *ctx, const char *name);
+
+/**
+ * damon_allow_cold_on_writes_only() - let the vaddr or fvaddr context @ctx
+ * run schemes that act on cold memory (pageout, cold, lru_deprio,
+ * migrate_cold) on an access source that sees writes only (uffd-wp).
+ * Such a source calls memory that is read but not written cold, so
+ * damon_start() and commits refuse those schemes unless @allow is true.
+ * Commits carry the choice.
+ * Return: 0, -EINVAL for another operations set, -ENOMEM.
+ */
+DAMON_API int damon_allow_cold_on_writes_only(struct damon_ctx *ctx,
+					      bool allow);
 
 /**
  * damon_paddr_register() - register the paddr operations set, if page

@@ -377,6 +377,38 @@ static bool ns_verify(void)
 	return true;
 }
 
+/*
+ * The command failed: if the tree refused a state write, the errno the
+ * command saw rarely says why, so print what udamond kept for each
+ * kdamond (udamon/state_error).
+ */
+static void ns_say_state_errors(void)
+{
+	unsigned int kd;
+
+	for (kd = 0; kd < 1024; kd++) {
+		char path[128], why[600];
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path),
+			 NS_DAMON_DIR "/admin/kdamonds/%u/udamon/state_error",
+			 kd);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			break;
+		n = read(fd, why, sizeof(why) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		why[n] = '\0';
+		while (n > 0 && why[n - 1] == '\n')
+			why[--n] = '\0';
+		if (why[0])
+			fprintf(stderr, "udamon ns: kdamond %u: %s\n", kd, why);
+	}
+}
+
 int cli_ns(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -490,6 +522,8 @@ int cli_ns(int argc, char **argv)
 	ret = WIFEXITED(status)	  ? WEXITSTATUS(status) :
 	      WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
 				    NS_FAIL;
+	if (ret)
+		ns_say_state_errors();
 out:
 	/* Before the tree goes: nothing of CMD's may outlive it. */
 	ns_end_leftovers(daemon_pid);

@@ -260,12 +260,32 @@ static char *find_preload(void)
 	return NULL;
 }
 
-static pid_t launch(char **argv, const char *preload)
+/*
+ * Fork and exec @argv under the preload library.  Returns once the exec
+ * happened or failed: *@exec_failed says which (the child then exits 127
+ * after saying why), so a command that never ran is not monitored.
+ */
+static pid_t launch(char **argv, const char *preload, bool *exec_failed)
 {
-	pid_t pid = fork();
+	int fds[2], err = 0;
+	pid_t pid;
+	ssize_t n;
 
-	if (pid)
+	*exec_failed = false;
+	if (pipe2(fds, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid) {
+		close(fds[1]);
+		/* The write end closes at exec; an errno arrives on failure. */
+		do {
+			n = read(fds[0], &err, sizeof(err));
+		} while (n < 0 && errno == EINTR);
+		close(fds[0]);
+		*exec_failed = pid > 0 && n == (ssize_t)sizeof(err);
 		return pid;
+	}
+	close(fds[0]);
 	if (preload) {
 		const char *old = getenv("LD_PRELOAD");
 		char buf[PATH_MAX * 2];
@@ -276,7 +296,10 @@ static pid_t launch(char **argv, const char *preload)
 	}
 	signal(SIGUSR1, SIG_DFL);
 	execvp(argv[0], argv);
-	fprintf(stderr, "udamon record: %s: %s\n", argv[0], strerror(errno));
+	err = errno;
+	fprintf(stderr, "udamon record: %s: %s\n", argv[0], strerror(err));
+	if (write(fds[1], &err, sizeof(err)) < 0)
+		_exit(127);
 	_exit(127);
 }
 
@@ -463,6 +486,7 @@ int cli_record(int argc, char **argv)
 	struct damon_target *t;
 	struct sigaction sa;
 	int c, err, ret = CLI_EFAIL, child_status = 0, pids[1];
+	bool exec_failed = false;
 	pid_t child = 0;
 	char **cmd_argv = NULL;
 
@@ -672,10 +696,22 @@ int cli_record(int argc, char **argv)
 			goto out;
 		}
 		command = join_argv(cmd_argv);
-		child = launch(cmd_argv, preload);
+		child = launch(cmd_argv, preload, &exec_failed);
 		if (child < 0) {
 			cli_err(CMD, "cannot launch %s: %s", cmd_argv[0],
 				strerror(errno));
+			goto out;
+		}
+		if (exec_failed) {
+			waitpid(child, &child_status, 0);
+			cli_err(CMD,
+				"%s exited (status %d) before monitoring could start",
+				cmd_argv[0],
+				WIFEXITED(child_status) ?
+					WEXITSTATUS(child_status) :
+					127);
+			child = 0;
+			ret = CLI_EMISSING;
 			goto out;
 		}
 		run.pid = child;
@@ -689,33 +725,14 @@ int cli_record(int argc, char **argv)
 	damon_add_target(run.ctx, t);
 
 	if (run.ops == DAMON_OPS_VADDR) {
-		uint64_t until = mono_ms() + 5000;
-
 		/*
-		 * A launched command registers its memory as it starts; wait
-		 * for that (or its end) before deciding it cannot be served.
+		 * Any live process is accepted (a launched one registers its
+		 * memory as it starts); what is refused is what can never
+		 * run, e.g. pageout on the writes-only source without
+		 * --allow-cold-on-writes-only.
 		 */
 		mute_logs = true;
-		for (;;) {
-			err = damon_vaddr_check_ctx(run.ctx, errbuf,
-						    sizeof(errbuf));
-			if (!err || !child || mono_ms() > until)
-				break;
-			if (waitpid(child, &child_status, WNOHANG) == child) {
-				snprintf(
-					errbuf, sizeof(errbuf),
-					"%s exited (%s %d) before monitoring could start",
-					cmd_argv[0],
-					WIFEXITED(child_status) ? "status" :
-								  "signal",
-					WIFEXITED(child_status) ?
-						WEXITSTATUS(child_status) :
-						WTERMSIG(child_status));
-				child = 0;
-				break;
-			}
-			usleep(20000);
-		}
+		err = damon_vaddr_check_ctx(run.ctx, errbuf, sizeof(errbuf));
 		mute_logs = false;
 		if (err) {
 			cli_err(CMD, "%s", errbuf);

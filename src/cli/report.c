@@ -116,6 +116,17 @@ static void print_time_range(FILE *out, const struct udamon_heatmap *hm)
 		cli_fmt_secs(b, sizeof(b), hm->t_end));
 }
 
+/*
+ * A header line for records whose source sees writes only: memory that
+ * is only read looks idle in them, so the reader must be told.
+ */
+static void say_writes_only(const struct udamon_record *rec)
+{
+	if (rec->hdr.source && strstr(rec->hdr.source, "writes only"))
+		printf("# access source %s: memory that is only read shows as idle\n",
+		       rec->hdr.source);
+}
+
 static int heatmap_text(const struct udamon_record *rec,
 			const struct udamon_heatmap *hm,
 			const struct report_opts *o, bool color)
@@ -128,6 +139,7 @@ static int heatmap_text(const struct udamon_record *rec,
 	printf("# heatmap of %s, target %u (pid %d), %s clock\n", o->path,
 	       o->target, rec->hdr.pids[o->target],
 	       rec->hdr.virtual_clock ? "virtual" : "real");
+	say_writes_only(rec);
 	for (ti = 0; ti < hm->nr_time; ti++) {
 		int cur = -2;
 
@@ -314,6 +326,7 @@ static int report_wss(const struct udamon_record *rec, struct report_opts *o)
 		cli_err(CMD, "out of memory");
 		return CLI_EFAIL;
 	}
+	say_writes_only(rec);
 	if (o->per_snapshot) {
 		printf("# target %u: working set size of every snapshot "
 		       "(nr_accesses >= %u)\n# end_time_s  wss\n",
@@ -498,6 +511,13 @@ static int report_info(const struct udamon_record *rec, struct report_opts *o)
 		       cli_fmt_secs(a, sizeof(a), pauses[i].start_ns),
 		       cli_fmt_secs(b, sizeof(b), pauses[i].end_ns));
 	free(pauses);
+	/* A process followed through execve() is another program after. */
+	for (i = 0; i < rec->nr_events; i++)
+		if (rec->events[i].type == UDAMON_RECORD_EV_EXEC)
+			printf("exec:        %s at %s\n",
+			       rec->events[i].arg ? rec->events[i].arg : "?",
+			       cli_fmt_secs(a, sizeof(a),
+					    rec->events[i].time_ns));
 	if (rec->nr_events &&
 	    rec->events[rec->nr_events - 1].type == UDAMON_RECORD_EV_STOP)
 		last = &rec->events[rec->nr_events - 1];

@@ -43,6 +43,26 @@ static int tree_path(const struct tree *t, char *buf, size_t len,
 	return 0;
 }
 
+static int tree_read(const struct tree *t, char *buf, size_t len,
+		     const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * After a refused write to a kdamond's state, say why: udamond keeps the
+ * reason in udamon/state_error next to it.
+ */
+static void tree_say_state_error(const struct tree *t, const char *path)
+{
+	size_t n = strlen(path);
+	char why[600];
+
+	if (n < 6 || strcmp(path + n - 6, "/state"))
+		return;
+	if (!tree_read(t, why, sizeof(why), "%u/udamon/state_error", t->kd) &&
+	    why[0])
+		cli_err(t->cmd, "udamond says: %s", why);
+}
+
 /* Write @value to the file named by @fmt under admin/kdamonds/. */
 static int tree_write(const struct tree *t, const char *value, const char *fmt,
 		      ...) __attribute__((format(printf, 3, 4)));
@@ -74,6 +94,7 @@ static int tree_write(const struct tree *t, const char *value, const char *fmt,
 fail:
 	cli_err(t->cmd, "writing '%s' to %s failed: %s", value, path,
 		strerror(-err));
+	tree_say_state_error(t, path);
 	return err;
 }
 
@@ -327,6 +348,18 @@ static int write_schemes(const struct tree *t, const struct cli_params *p)
 	return 0;
 }
 
+/* --allow-cold-on-writes-only, when given (else udamond's default holds). */
+static int write_allow_cold(const struct tree *t, const struct cli_params *p)
+{
+	if (!(p->given & CLI_P_ALLOW_COLD))
+		return 0;
+	return tree_write(t, "Y",
+			  "%u/contexts/0/udamon/allow_cold_on_writes_only",
+			  t->kd) ?
+		       CLI_EFAIL :
+		       0;
+}
+
 /* ---- commands ---- */
 
 enum {
@@ -521,7 +554,7 @@ int cli_start(int argc, char **argv)
 	    tree_writeul(&t, 1, "%u/contexts/0/targets/nr_targets", t.kd) ||
 	    tree_writeul(&t, (unsigned long)pid,
 			 "%u/contexts/0/targets/0/pid_target", t.kd) ||
-	    write_schemes(&t, &p) ||
+	    write_schemes(&t, &p) || write_allow_cold(&t, &p) ||
 	    tree_write(&t, pause ? "Y" : "N", "%u/contexts/0/pause", t.kd) ||
 	    tree_writeul(&t, refresh, "%u/refresh_ms", t.kd) ||
 	    tree_write(&t, "on", "%u/state", t.kd))
@@ -588,6 +621,7 @@ int cli_tune(int argc, char **argv)
 	}
 	if (write_attrs(&t, &p, false) ||
 	    ((p.given & CLI_P_SCHEMES) && write_schemes(&t, &p)) ||
+	    write_allow_cold(&t, &p) ||
 	    tree_write(&t, "commit", "%u/state", t.kd))
 		return CLI_EFAIL;
 	printf("kdamond %u: committed\n", t.kd);

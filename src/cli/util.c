@@ -235,7 +235,12 @@ const char cli_params_help[] =
 	"                            goal=METRIC:VALUE    quota auto-tuning goal\n"
 	"                            wmarks=METRIC:INTERVAL_US:HIGH:MID:LOW\n"
 	"                            filter=[!]TYPE[:ARG]:allow|reject\n"
-	"                          e.g. --damos pageout,nr_accesses=0-0,age=50-max\n";
+	"                          e.g. --damos pageout,nr_accesses=0-0,age=50-max\n"
+	"  --allow-cold-on-writes-only\n"
+	"                          let schemes acting on cold memory (pageout, cold,\n"
+	"                          migrate_cold) run on the writes-only uffd-wp\n"
+	"                          source, which calls memory that is only read\n"
+	"                          cold (refused without this)\n";
 
 void cli_params_init(struct cli_params *p)
 {
@@ -489,6 +494,10 @@ int cli_params_option(struct cli_params *p, const char *cmd, int opt,
 	int n;
 
 	switch (opt) {
+	case CLI_OPT_ALLOW_COLD:
+		p->given |= CLI_P_ALLOW_COLD;
+		p->allow_cold_on_writes_only = true;
+		return 0;
 	case CLI_OPT_SAMPLE:
 		p->given |= CLI_P_SAMPLE;
 		return cli_parse_ulong(cmd, "--sample-us", arg, 1, ULONG_MAX,
@@ -582,6 +591,13 @@ int cli_params_add_schemes(const struct cli_params *p, struct damon_ctx *ctx)
 {
 	unsigned int i, j;
 
+	if (ctx->ops.id == DAMON_OPS_VADDR || ctx->ops.id == DAMON_OPS_FVADDR) {
+		int err = damon_allow_cold_on_writes_only(
+			ctx, p->allow_cold_on_writes_only);
+
+		if (err)
+			return err;
+	}
 	for (i = 0; i < p->nr_schemes; i++) {
 		const struct cli_scheme *cs = &p->schemes[i];
 		struct damos_access_pattern pattern = cs->pattern;

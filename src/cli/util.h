@@ -84,6 +84,7 @@ enum cli_param_bit {
 	CLI_P_MAX_NR = 1 << 4,
 	CLI_P_GOAL = 1 << 5,
 	CLI_P_SCHEMES = 1 << 6,
+	CLI_P_ALLOW_COLD = 1 << 7,
 };
 
 struct cli_params {
@@ -95,6 +96,7 @@ struct cli_params {
 	struct damon_intervals_goal goal;
 	unsigned int nr_schemes;
 	struct cli_scheme schemes[CLI_MAX_SCHEMES];
+	bool allow_cold_on_writes_only;
 	unsigned int given;
 };
 
@@ -110,6 +112,7 @@ enum {
 	CLI_OPT_MAX_NR,
 	CLI_OPT_GOAL,
 	CLI_OPT_DAMOS,
+	CLI_OPT_ALLOW_COLD,
 	CLI_OPT_PARAMS_END,
 };
 /* clang-format off */
@@ -120,7 +123,8 @@ enum {
 	{ "min-nr-regions", required_argument, NULL, CLI_OPT_MIN_NR }, \
 	{ "max-nr-regions", required_argument, NULL, CLI_OPT_MAX_NR }, \
 	{ "intervals-goal", required_argument, NULL, CLI_OPT_GOAL }, \
-	{ "damos", required_argument, NULL, CLI_OPT_DAMOS }
+	{ "damos", required_argument, NULL, CLI_OPT_DAMOS }, \
+	{ "allow-cold-on-writes-only", no_argument, NULL, CLI_OPT_ALLOW_COLD }
 /* clang-format on */
 
 /* The --help lines of the parameter options. */

@@ -115,6 +115,10 @@ void udamon__emit(struct damon_ctx *ctx, struct damon_event *ev)
 			       ev->probe_hits[0], ev->probe_hits[1],
 			       ev->probe_hits[2], ev->probe_hits[3]);
 		break;
+	case DAMON_EVENT_TARGET_EXEC:
+		DTRACE_PROBE2(damon, udamon_target_exec, ev->target_idx,
+			      ev->pid);
+		break;
 	default:
 		break;
 	}
@@ -1291,19 +1295,28 @@ static bool damon_attrs_equals(const struct damon_attrs *a,
  */
 static int damon_check_ops_ctx(struct damon_ctx *ctx)
 {
-	char why[256] = "";
+	char why[sizeof(ctx->refusal)] = "";
 	int err;
 
+	ctx->refusal[0] = '\0';
 	if (!ctx->ops.check_ctx)
 		return 0;
 	err = ctx->ops.check_ctx(ctx, why, sizeof(why));
-	if (err)
+	if (err) {
+		snprintf(ctx->refusal, sizeof(ctx->refusal), "%s",
+			 why[0] ? why : "cannot monitor this context");
 		udamon__log(DAMON_LOG_ERR, "%s: %s",
 			    damon_ops_name(ctx->ops.id) ?
 				    damon_ops_name(ctx->ops.id) :
 				    "operations set",
-			    why[0] ? why : "cannot monitor this context");
+			    ctx->refusal);
+	}
 	return err;
+}
+
+const char *damon_refusal(const struct damon_ctx *ctx)
+{
+	return ctx ? ctx->refusal : "";
 }
 
 static int __damon_commit_ctx(struct damon_ctx *dst, struct damon_ctx *src)
@@ -1372,6 +1385,9 @@ int damon_commit_ctx(struct damon_ctx *dst, struct damon_ctx *src)
 		err = __damon_commit_ctx(test_ctx, src);
 	if (!err)
 		err = damon_check_ops_ctx(test_ctx);
+	/* Both sides say why: the caller may hold either. */
+	snprintf(dst->refusal, sizeof(dst->refusal), "%s", test_ctx->refusal);
+	snprintf(src->refusal, sizeof(src->refusal), "%s", test_ctx->refusal);
 	damon_destroy_ctx(test_ctx);
 	if (err)
 		return err;

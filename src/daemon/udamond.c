@@ -94,6 +94,12 @@ static void usage(FILE *out)
 		"      --allow-other   let other users reach the tree (mode\n"
 		"                      bits still apply)\n"
 		"  -d, --debug         trace FUSE requests (implies -f)\n"
+		"      --allow-cold-on-writes-only\n"
+		"                      new contexts allow schemes acting on cold\n"
+		"                      memory (pageout, cold, migrate_cold) on\n"
+		"                      the writes-only uffd-wp access source,\n"
+		"                      which calls read-only memory cold\n"
+		"                      (contexts/C/udamon/allow_cold_on_writes_only)\n"
 		"  -h, --help          this text\n"
 		"The tree appears as DIR/admin/kdamonds/..., like\n"
 		"/sys/kernel/mm/damon/admin.  SIGTERM or SIGINT stops every\n"
@@ -201,6 +207,7 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "allow-other", no_argument, NULL, 'a' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "allow-cold-on-writes-only", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -226,6 +233,9 @@ int main(int argc, char **argv)
 		case 'd':
 			o.debug = true;
 			o.foreground = true;
+			break;
+		case 'C':
+			fs_default_allow_cold_on_writes_only = true;
 			break;
 		case 'h':
 			usage(stdout);

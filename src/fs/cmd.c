@@ -12,6 +12,7 @@
 #include "sys/alloc.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -291,6 +292,7 @@ static int fs_turn_on(struct st_kdamond *kd)
 	if (!err) {
 		err = damon_start(&ctx, 1, false);
 		if (err) {
+			fs_note_error(damon_refusal(ctx));
 			fs_log(DAMON_LOG_ERR,
 			       "starting the kdamond failed (%d)", err);
 			damon_destroy_ctx(ctx);
@@ -356,7 +358,12 @@ static int fs_commit(struct st_kdamond *kd)
 	err = damon_call(kd->ctx, &control);
 	if (!err)
 		err = control.return_code;
-	if (err && err != -ECANCELED)
+	if (err)
+		fs_note_error(damon_refusal(param));
+	if (err == -ECANCELED)
+		fs_note_error(
+			"the kdamond stopped (its targets are gone, or it was turned off) before the commit ran");
+	else if (err)
 		fs_log(DAMON_LOG_ERR, "commit failed (%d)", err);
 	if (!err) {
 		pthread_mutex_lock(&fs_tree_lock);
@@ -448,19 +455,56 @@ static int fs_update_tried_regions(struct st_kdamond *kd, bool bytes_only)
 	return damos_walk(kd->ctx, &control);
 }
 
+int fs_state_error_show(void *obj, struct fs_buf *out)
+{
+	struct st_kdamond *kd = obj;
+
+	fs_buf_printf(out, "%s\n", kd->state_error);
+	return 0;
+}
+
+static int fs_state_run(struct st_kdamond *kd, enum fs_cmd cmd);
+
+/*
+ * Run a command written to "state"; when it fails, keep why in
+ * udamon/state_error (the first error logged while it ran, else the
+ * errno's text), as an errno alone rarely tells what to fix.  A command
+ * that succeeds clears it.
+ */
 int fs_state_store(void *obj, const char *buf)
 {
 	struct st_kdamond *kd = obj;
+	char why[sizeof(kd->state_error) - 64];
 	enum fs_cmd cmd;
+	int err;
 
 	for (cmd = 0; cmd < NR_FS_CMDS; cmd++)
 		if (fs_sysfs_streq(buf, fs_cmd_names[cmd]))
 			break;
-	if (cmd == NR_FS_CMDS)
+	if (cmd == NR_FS_CMDS) {
+		snprintf(kd->state_error, sizeof(kd->state_error),
+			 "unknown command (%s)", strerror(EINVAL));
 		return -EINVAL;
-	if (cmd != FS_CMD_OFF && kd->contexts.arr.nr != 1)
-		return -EINVAL;
+	}
+	fs_capture_errors(why, sizeof(why));
+	if (cmd != FS_CMD_OFF && kd->contexts.arr.nr != 1) {
+		fs_note_error("contexts/nr_contexts must be 1");
+		err = -EINVAL;
+	} else {
+		err = fs_state_run(kd, cmd);
+	}
+	fs_capture_errors(NULL, 0);
+	if (!err)
+		kd->state_error[0] = '\0';
+	else
+		snprintf(kd->state_error, sizeof(kd->state_error),
+			 "%s: %s (%s)", fs_cmd_names[cmd],
+			 why[0] ? why : strerror(-err), strerror(-err));
+	return err;
+}
 
+static int fs_state_run(struct st_kdamond *kd, enum fs_cmd cmd)
+{
 	switch (cmd) {
 	case FS_CMD_ON:
 		return fs_turn_on(kd);

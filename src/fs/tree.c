@@ -28,10 +28,31 @@ __thread uid_t fs_caller_uid;
 __thread pid_t fs_caller_pid;
 
 static fs_log_fn fs_log_hook;
+bool fs_default_allow_cold_on_writes_only;
+/*
+ * While a state command runs on this thread, its first error line is kept
+ * here so the command's failure can say why (udamon/state_error).
+ */
+static __thread char *fs_cmd_why;
+static __thread size_t fs_cmd_why_len;
+
+void fs_capture_errors(char *buf, size_t len)
+{
+	fs_cmd_why = buf;
+	fs_cmd_why_len = len;
+	if (buf && len)
+		buf[0] = '\0';
+}
 
 void fs_set_log_fn(fs_log_fn fn)
 {
 	fs_log_hook = fn;
+}
+
+void fs_note_error(const char *why)
+{
+	if (fs_cmd_why && why && why[0] && !fs_cmd_why[0])
+		snprintf(fs_cmd_why, fs_cmd_why_len, "%s", why);
 }
 
 void fs_log(enum damon_log_level level, const char *fmt, ...)
@@ -42,6 +63,8 @@ void fs_log(enum damon_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (fs_cmd_why && level == DAMON_LOG_ERR && !fs_cmd_why[0])
+		snprintf(fs_cmd_why, fs_cmd_why_len, "%s", msg);
 	if (fs_log_hook)
 		fs_log_hook(level, msg);
 	else
@@ -707,6 +730,8 @@ static const struct fs_file ctx_udamon_files_[] = {
 	F_RW("sim_workload", FS_STRING, struct st_context, sim_workload,
 	     FS_STRIP_NL | FS_REL_PATH),
 	F_SPECIAL("access_source", 0400, 0, access_source_show, NULL),
+	F_RW("allow_cold_on_writes_only", FS_BOOL, struct st_context,
+	     allow_cold_on_writes_only, 0),
 };
 static const struct fs_dir_type t_ctx_udamon = {
 	.name = "ctx_udamon",
@@ -735,6 +760,7 @@ static void context_init(void *obj, void *parent)
 	c->ops = DAMON_OPS_VADDR;
 	c->addr_unit = 1;
 	c->pause = false;
+	c->allow_cold_on_writes_only = fs_default_allow_cold_on_writes_only;
 }
 static const struct fs_dir_type t_context = {
 	.name = "context",
@@ -761,6 +787,7 @@ static const struct fs_dir_type t_contexts = {
 /* kdamonds/<K>/udamon: udamon-only files of a kdamond */
 static const struct fs_file kd_udamon_files_[] = {
 	F_SPECIAL("dump", 0400, FS_LOCKED | FS_SNAPSHOT, fs_dump_show, NULL),
+	F_SPECIAL("state_error", 0400, FS_LOCKED, fs_state_error_show, NULL),
 };
 static const struct fs_dir_type t_kd_udamon = {
 	.name = "kdamond_udamon",

@@ -255,6 +255,8 @@ struct st_context {
 	struct st_targets targets;
 	struct st_schemes schemes;
 	char *sim_workload;
+	/* udamon/allow_cold_on_writes_only (damon_allow_cold_on_writes_only) */
+	bool allow_cold_on_writes_only;
 };
 
 struct st_contexts {
@@ -268,6 +270,8 @@ struct st_kdamond {
 	struct damon_ctx *ctx;
 	/* The sim workload file that ctx models (NULL: none). */
 	char *sim_path;
+	/* udamon/state_error: why the last write to state failed ("") */
+	char state_error[512];
 };
 
 struct st_kdamonds {
@@ -370,6 +374,15 @@ void fs_fini(void);
 /* Log through the daemon's logger (stderr by default). */
 typedef void (*fs_log_fn)(enum damon_log_level level, const char *msg);
 void fs_set_log_fn(fs_log_fn fn);
+/*
+ * Keep the first error fs_log() line of this thread in @buf (cleared now)
+ * until called again with NULL.
+ */
+void fs_capture_errors(char *buf, size_t len);
+/* Keep @why as that line if none is kept yet (a library refusal). */
+void fs_note_error(const char *why);
+/* New contexts' udamon/allow_cold_on_writes_only (udamond's option). */
+extern bool fs_default_allow_cold_on_writes_only;
 void fs_log(enum damon_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -432,6 +445,7 @@ void fs_quota_init(struct damos_quota *q);
 
 /* ---- cmd.c ---- */
 int fs_state_show(void *obj, struct fs_buf *out);
+int fs_state_error_show(void *obj, struct fs_buf *out);
 int fs_state_store(void *obj, const char *buf);
 int fs_pid_show(void *obj, struct fs_buf *out);
 int fs_dump_show(void *obj, struct fs_buf *out);

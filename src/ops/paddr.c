@@ -331,6 +331,11 @@ int damon_paddr_check_ctx(struct damon_ctx *ctx, char *why, size_t len)
 
 	if (!ctx)
 		return -EINVAL;
+	/* No probe filter is answered here: a probe would count nothing. */
+	if (damon_nr_probes(ctx))
+		return paddr_why(
+			why, len,
+			"paddr: probes (monitoring_attrs/probes) are not supported on real memory by udamon (sim only); set nr_probes to 0");
 	if (udamon__pidle_open(&pi, buf, sizeof(buf)))
 		return paddr_why(why, len, "paddr: %s", buf);
 	fd = pi.kpf_fd;

@@ -415,5 +415,6 @@ int udamon__real_commit_priv(struct damon_ctx *dst, struct damon_ctx *src)
 		d->want = s->want;
 		d->src = UDAMON_SRC_AUTO; /* decide again */
 	}
+	d->cold_on_writes_only = s->cold_on_writes_only;
 	return 0;
 }

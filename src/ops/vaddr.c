@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #ifndef MADV_COLD
 #define MADV_COLD 20
@@ -52,8 +53,14 @@ struct vaddr_target {
 	int pid; /* the pid the descriptors below belong to */
 	int pidfd; /* -1: not opened (yet) */
 	int pagemap_fd; /* -1: not opened (yet) */
-	bool gone; /* the process exited, or its pid was reused */
-	bool pagemap_failed; /* opening pagemap failed once: don't retry */
+	bool exited; /* the process exited but is not reaped: still valid */
+	bool gone; /* the process was reaped, or its pid was reused */
+	bool pagemap_failed; /* opening pagemap failed: retry at update */
+	int pagemap_errno; /* the failure last logged */
+	bool exe_known; /* exe_dev/exe_ino hold the program last seen */
+	dev_t exe_dev;
+	ino_t exe_ino;
+	unsigned int nr_execs; /* execve()s followed */
 	unsigned int logged_actions; /* bit per action already logged */
 	int last_scan_err; /* last PAGEMAP_SCAN errno logged */
 };
@@ -66,6 +73,28 @@ static void vaddr_close_fds(struct vaddr_target *vt)
 		udamon__sys.close(vt->pidfd);
 	vt->pagemap_fd = -1;
 	vt->pidfd = -1;
+}
+
+/*
+ * Whether the program /proc/PID/exe names differs from the one seen last
+ * time (remembering it).  The first look, or one that fails (the process
+ * exited, or exe is unreadable), is no change.
+ */
+static bool vaddr_exe_changed(struct vaddr_target *vt)
+{
+	char path[64];
+	struct stat st;
+	bool changed;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", vt->pid);
+	if (udamon__sys.stat(path, &st))
+		return false;
+	changed = vt->exe_known &&
+		  (st.st_dev != vt->exe_dev || st.st_ino != vt->exe_ino);
+	vt->exe_known = true;
+	vt->exe_dev = st.st_dev;
+	vt->exe_ino = st.st_ino;
+	return changed;
 }
 
 /*
@@ -101,7 +130,9 @@ static struct vaddr_target *vaddr_target_of(struct damon_target *t)
 			udamon__log(DAMON_LOG_WARN, "vaddr: pidfd_open(%d): %s",
 				    t->pid, strerror(errno));
 			vt->gone = true;
+			return vt;
 		}
+		vaddr_exe_changed(vt);
 	}
 	return vt;
 }
@@ -111,37 +142,62 @@ static int vaddr_pagemap_fd(struct vaddr_target *vt)
 {
 	char path[64];
 
-	if (vt->gone || vt->pagemap_failed)
+	if (vt->gone || vt->exited || vt->pagemap_failed)
 		return -1;
 	if (vt->pagemap_fd >= 0)
 		return vt->pagemap_fd;
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", vt->pid);
 	vt->pagemap_fd = udamon__sys.open(path, O_RDONLY | O_CLOEXEC, 0);
 	if (vt->pagemap_fd < 0) {
-		udamon__log(DAMON_LOG_ERR, "vaddr: open %s: %s", path,
-			    strerror(errno));
+		if (errno != vt->pagemap_errno)
+			udamon__log(DAMON_LOG_ERR, "vaddr: open %s: %s", path,
+				    strerror(errno));
+		vt->pagemap_errno = errno;
 		vt->pagemap_failed = true;
 	}
 	return vt->pagemap_fd;
 }
 
+/*
+ * Whether @vt's process exited (its pidfd polls readable), and if so
+ * whether it was also reaped: a pidfd can still signal an exited process
+ * its parent has not waited for yet, and fails with ESRCH once it is gone.
+ * An exited process has no memory left, so its pagemap is closed.
+ */
+static void vaddr_poll_exit(struct vaddr_target *vt)
+{
+	struct pollfd pfd = { .fd = vt->pidfd, .events = POLLIN };
+	int rc;
+
+	if (vt->gone)
+		return;
+	if (!vt->exited) {
+		rc = udamon__sys.poll(&pfd, 1, 0);
+		if (rc <= 0 ||
+		    !(pfd.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
+			return;
+		vt->exited = true;
+		if (vt->pagemap_fd >= 0)
+			udamon__sys.close(vt->pagemap_fd);
+		vt->pagemap_fd = -1;
+	}
+	if (udamon__sys.pidfd_send_signal(vt->pidfd, 0, NULL, 0) &&
+	    errno == ESRCH)
+		vt->gone = true;
+}
+
+/*
+ * As in the kernel, a target is valid until its process is reaped: an
+ * exited process its parent has not waited for yet (a zombie) is still
+ * there, with no memory to sample.
+ */
 static bool vaddr_target_valid(struct damon_target *t)
 {
 	struct vaddr_target *vt = vaddr_target_of(t);
-	struct pollfd pfd;
-	int rc;
 
 	if (!vt)
 		return true; /* out of memory: don't give the target up */
-	if (vt->gone)
-		return false;
-	/* A pidfd polls readable once its process has exited. */
-	pfd.fd = vt->pidfd;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	rc = udamon__sys.poll(&pfd, 1, 0);
-	if (rc > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
-		vt->gone = true;
+	vaddr_poll_exit(vt);
 	return !vt->gone;
 }
 
@@ -257,17 +313,93 @@ static void vaddr_init(struct damon_ctx *ctx)
 	}
 }
 
+/*
+ * Whether the memory @vt's pagemap descriptor reads is gone while the
+ * process lives on: the descriptor pins the address space it was opened
+ * on, and once execve() replaced that one, reads of it return nothing.
+ */
+static bool vaddr_pagemap_stale(struct vaddr_target *vt)
+{
+	uint64_t ent;
+
+	if (vt->pagemap_fd < 0)
+		return false;
+	if (udamon__sys.pread(vt->pagemap_fd, &ent, sizeof(ent), 0) != 0)
+		return false;
+	vaddr_poll_exit(vt); /* nothing to read: exec, or exit */
+	return !vt->exited && !vt->gone;
+}
+
+/*
+ * Follow an execve() of @t's process: same pid, new memory.  Detected by
+ * the program changing (/proc/PID/exe's file) or the pagemap descriptor's
+ * address space dying under a live process; either way pagemap is opened
+ * again on the new memory (which the preload library of the new image
+ * registers), and the exec is logged and reported as an event.
+ */
+static void vaddr_follow_exec(struct damon_ctx *ctx, struct damon_target *t,
+			      struct vaddr_target *vt, unsigned long idx)
+{
+	struct damon_event ev = { .type = DAMON_EVENT_TARGET_EXEC };
+	char path[64], prog[256];
+	ssize_t n;
+
+	if (vt->gone || vt->exited)
+		return;
+	/*
+	 * Opening pagemap can fail for a while (e.g. in the middle of an
+	 * execve()): try again once per update, not once per sample.
+	 */
+	vt->pagemap_failed = false;
+	if (!vaddr_exe_changed(vt) && !vaddr_pagemap_stale(vt))
+		return;
+	if (vt->pagemap_fd >= 0)
+		udamon__sys.close(vt->pagemap_fd);
+	vt->pagemap_fd = -1;
+	vt->pagemap_failed = false;
+	vt->last_scan_err = 0;
+	vt->logged_actions = 0;
+	vt->nr_execs++;
+	snprintf(path, sizeof(path), "/proc/%d/exe", vt->pid);
+	n = udamon__sys.readlink(path, prog, sizeof(prog) - 1);
+	prog[n > 0 ? n : 0] = '\0';
+	udamon__log(DAMON_LOG_INFO, "vaddr: pid %d exec'd %s", vt->pid,
+		    n > 0 ? prog : "(unknown program)");
+	ev.target_idx = idx;
+	ev.pid = vt->pid;
+	udamon__emit(ctx, &ev);
+}
+
 static void vaddr_update(struct damon_ctx *ctx)
 {
 	struct damon_target *t;
+	unsigned long idx = 0;
 
 	damon_for_each_target(t, ctx) {
 		struct vaddr_target *vt = vaddr_target_of(t);
 
-		if (!vt || vt->gone)
+		if (!vt || vt->gone || vt->exited) {
+			idx++;
 			continue;
+		}
+		vaddr_follow_exec(ctx, t, vt, idx++);
 		/* The process may be gone meanwhile: keep what we have. */
 		vaddr_apply_three_regions(ctx, t);
+	}
+}
+
+/* fvaddr keeps the user's regions; it only follows execve(). */
+static void fvaddr_update(struct damon_ctx *ctx)
+{
+	struct damon_target *t;
+	unsigned long idx = 0;
+
+	damon_for_each_target(t, ctx) {
+		struct vaddr_target *vt = vaddr_target_of(t);
+
+		if (vt)
+			vaddr_follow_exec(ctx, t, vt, idx);
+		idx++;
 	}
 }
 
@@ -421,8 +553,11 @@ static int vaddr_scan(int fd, unsigned long start, unsigned long end,
 
 static void vaddr_log_scan_err(struct vaddr_target *vt, int err)
 {
-	/* Log a failure once per kind, not once per region and sample. */
-	if (vt->last_scan_err == err)
+	/*
+	 * Log a failure once per kind, not once per region and sample.  ESRCH
+	 * is the process exiting or exec'ing: target_valid and update follow.
+	 */
+	if (vt->last_scan_err == err || err == -ESRCH)
 		return;
 	vt->last_scan_err = err;
 	udamon__log(DAMON_LOG_WARN, "vaddr: PAGEMAP_SCAN of pid %d: %s",
@@ -536,6 +671,84 @@ static unsigned int vaddr_check_accesses(struct damon_ctx *ctx)
 		}
 	}
 	return max_nr_accesses;
+}
+
+static int vaddr_why(char *why, size_t len, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ---- probes: anon from pagemap ---- */
+
+/* /proc/PID/pagemap entry bits beyond the PFN and presence. */
+#define VADDR_PM_SWAP (1ULL << 62)
+#define VADDR_PM_FILE (1ULL << 61)
+
+/*
+ * Count probe hits of each region's sampled page.  User space can answer
+ * only the anon filter here, from the page's pagemap entry (not
+ * file-backed or shared); check_ctx refuses the other filter types and
+ * preps.  A page that is neither present nor swapped has no folio, so it
+ * hits nothing, as in the kernel.
+ */
+static unsigned int vaddr_apply_probes(struct damon_ctx *ctx,
+				       bool set_sampling_addr,
+				       bool return_max_wsum)
+{
+	unsigned int max_wsum = 0;
+	struct damon_target *t;
+	struct damon_region *r;
+
+	damon_for_each_target(t, ctx) {
+		struct vaddr_target *vt = vaddr_target_of(t);
+		int fd = vt ? vaddr_pagemap_fd(vt) : -1;
+
+		damon_for_each_region(r, t) {
+			struct damon_page_attrs pa = { 0 };
+			unsigned int wsum;
+			uint64_t ent;
+
+			if (set_sampling_addr)
+				r->sampling_addr =
+					damon_rand(ctx, r->ar.start, r->ar.end);
+			if (fd >= 0 &&
+			    udamon__kpage_read(fd,
+					       r->sampling_addr / VADDR_PAGE_SZ,
+					       1, &ent) == 1 &&
+			    (ent & (UDAMON_PM_PRESENT | VADDR_PM_SWAP))) {
+				pa.anon = !(ent & VADDR_PM_FILE);
+				wsum = damon_probe_account(ctx, r, &pa);
+			} else {
+				wsum = damon_probe_hits_wsum(ctx, r, false,
+							     false);
+			}
+			if (wsum > max_wsum)
+				max_wsum = wsum;
+		}
+	}
+	return return_max_wsum ? max_wsum : 0;
+}
+
+/* Whether every probe of @ctx asks only what vaddr can answer. */
+static int vaddr_check_probes(struct damon_ctx *ctx, char *why, size_t len)
+{
+	struct damon_probe *p;
+	struct damon_filter *f;
+
+	damon_for_each_probe(p, ctx) {
+		if (!damon_list_empty(&p->preps))
+			return vaddr_why(
+				why, len, -EINVAL,
+				"%s: probe preps (set_pgidle) are not supported by udamon's real operations sets (sim only)",
+				damon_ops_name(ctx->ops.id));
+		damon_for_each_filter(f, p) {
+			if (f->type != DAMON_FILTER_TYPE_ANON)
+				return vaddr_why(
+					why, len, -EINVAL,
+					"%s: probe filter %s is not supported by udamon here (user space reads only anon, from pagemap; sim has all)",
+					damon_ops_name(ctx->ops.id),
+					damon_filter_type_name(f->type));
+		}
+	}
+	return 0;
 }
 
 /* ---- DAMOS ---- */
@@ -663,9 +876,6 @@ static unsigned long vaddr_apply_scheme(struct damon_ctx *ctx,
 /* ---- checks and registration ---- */
 
 static int vaddr_why(char *why, size_t len, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int vaddr_why(char *why, size_t len, int err, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -680,10 +890,12 @@ static int vaddr_why(char *why, size_t len, int err, const char *fmt, ...)
 }
 
 /*
- * Find an async-WP registered VMA of @pid via smaps ("uw" in VmFlags).
+ * Find an async-WP registered VMA of @pid via smaps ("uw" in VmFlags),
+ * noting in @preloaded whether the preload library is mapped.
  * Return: 1 with @range set, 0 if none, or -errno.
  */
-static int vaddr_find_uffd_wp_vma(int pid, struct damon_addr_range *range)
+static int vaddr_find_uffd_wp_vma(int pid, struct damon_addr_range *range,
+				  bool *preloaded)
 {
 	char path[64], *text, *line, *next;
 	unsigned long start = 0, end = 0;
@@ -693,6 +905,7 @@ static int vaddr_find_uffd_wp_vma(int pid, struct damon_addr_range *range)
 	err = udamon__sys_read_file(path, &text, NULL, VADDR_MAX_PROC_FILE);
 	if (err)
 		return err;
+	*preloaded = strstr(text, "libudamon-preload") != NULL;
 	for (line = text; line && *line && !found; line = next) {
 		unsigned long v;
 		char *q;
@@ -720,14 +933,62 @@ static int vaddr_find_uffd_wp_vma(int pid, struct damon_addr_range *range)
 	return found;
 }
 
+/* Whether the process of @pidfd exited (reaped or not). */
+static bool vaddr_pidfd_exited(int pidfd)
+{
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+	return udamon__sys.poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN);
+}
+
+/* The source @ctx uses or will use, without deciding it. */
+static enum udamon_access_src vaddr_planned_source(struct damon_ctx *ctx)
+{
+	struct udamon_real_ctx *rc = ctx->ops_priv;
+
+	if (rc && rc->src != UDAMON_SRC_AUTO)
+		return rc->src;
+	if (rc && rc->want != UDAMON_SRC_AUTO)
+		return rc->want;
+	return udamon__page_idle_usable() ? UDAMON_SRC_PAGE_IDLE :
+					    UDAMON_SRC_UFFD_WP;
+}
+
+/*
+ * Like the kernel, accept any process that exists, including one that
+ * exited but is not reaped yet and one that has not registered memory for
+ * the uffd-wp source yet (a process just launched under the preload
+ * library): refuse only what can never work.
+ */
+/*
+ * Whether @pid runs with the preload library asked for (its LD_PRELOAD):
+ * right after the exec it is not mapped yet, but will register soon.
+ */
+static bool vaddr_preload_asked(int pid)
+{
+	static const char want[] = "libudamon-preload";
+	char path[64], *env, *p;
+	size_t n;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	if (udamon__sys_read_file(path, &env, &n, VADDR_MAX_PROC_FILE))
+		return false;
+	/* NUL-separated NAME=VALUE strings. */
+	for (p = env; p < env + n && !found; p += strlen(p) + 1)
+		found = !strncmp(p, "LD_PRELOAD=", 11) && strstr(p, want);
+	free(env);
+	return found;
+}
+
 int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 			     char *why, size_t len)
 {
 	struct udamon_page_region vec[1];
 	struct damon_addr_range uw = { 0, 0 };
-	enum udamon_access_src want;
 	char path[64];
 	int pidfd, fd, rc;
+	bool exited, preloaded = false;
 
 	if (!ctx || !t)
 		return vaddr_why(why, len, -EINVAL, "vaddr: no context/target");
@@ -741,21 +1002,24 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 				 t->pid);
 	pidfd = udamon__sys.pidfd_open(t->pid, 0);
 	if (pidfd < 0)
-		return vaddr_why(why, len, -EINVAL, "vaddr: process %d: %s",
-				 t->pid, strerror(errno));
+		return vaddr_why(
+			why, len, -EINVAL, "vaddr: process %d: %s", t->pid,
+			errno == ESRCH ? "no such process" : strerror(errno));
+	exited = vaddr_pidfd_exited(pidfd);
 	udamon__sys.close(pidfd);
+	if (exited)
+		return 0; /* valid until reaped, with nothing to sample */
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", t->pid);
 	fd = udamon__sys.open(path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0 && errno == ESRCH)
+		return 0; /* it exited meanwhile */
 	if (fd < 0)
 		return vaddr_why(
 			why, len, -EINVAL,
 			"vaddr: cannot open %s: %s (monitoring another process needs ptrace read access to it)",
 			path, strerror(errno));
-	want = ctx->ops_priv ? ((struct udamon_real_ctx *)ctx->ops_priv)->want :
-			       UDAMON_SRC_AUTO;
-	if (want == UDAMON_SRC_PAGE_IDLE ||
-	    (want == UDAMON_SRC_AUTO && udamon__page_idle_usable())) {
+	if (vaddr_planned_source(ctx) == UDAMON_SRC_PAGE_IDLE) {
 		struct udamon_pidle pi;
 		char buf[256];
 
@@ -775,24 +1039,35 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 			why, len, -EINVAL,
 			"vaddr: this kernel has no PAGEMAP_SCAN (Linux >= 6.7 needed for the uffd-wp source) and page idle tracking is not usable");
 	}
-	rc = vaddr_find_uffd_wp_vma(t->pid, &uw);
+	rc = vaddr_find_uffd_wp_vma(t->pid, &uw, &preloaded);
 	if (rc <= 0) {
 		udamon__sys.close(fd);
-		if (rc < 0)
-			return vaddr_why(why, len, -EINVAL,
-					 "vaddr: read /proc/%d/smaps: %s",
-					 t->pid, strerror(-rc));
-		return vaddr_why(
-			why, len, -EINVAL,
-			"vaddr: process %d registered no memory for userfaultfd write-protect and page idle tracking is not available in this kernel; launch it under udamon (LD_PRELOAD=libudamon-preload.so) or call damon_uffd_self_register() in it",
-			t->pid);
+		if (rc == -ESRCH || rc == 0) {
+			/*
+			 * Not registered yet (or exited meanwhile): regions
+			 * read idle until the process registers memory, as
+			 * the preload library does right after its start.
+			 */
+			if (rc == 0)
+				udamon__log(
+					preloaded || vaddr_preload_asked(
+							     t->pid) ?
+						DAMON_LOG_INFO :
+						DAMON_LOG_WARN,
+					"vaddr: process %d has registered no memory for userfaultfd write-protect yet; it reads as idle until it does (launch it with LD_PRELOAD=libudamon-preload.so, or call damon_uffd_self_register() in it)",
+					t->pid);
+			return 0;
+		}
+		return vaddr_why(why, len, -EINVAL,
+				 "vaddr: read /proc/%d/smaps: %s", t->pid,
+				 strerror(-rc));
 	}
 	/* A synchronous uffd-wp would block the target on our protection. */
 	rc = vaddr_scan(fd, uw.start, uw.start + VADDR_PAGE_SZ,
 			UDAMON_PM_SCAN_CHECK_WPASYNC, UDAMON_PAGE_IS_WRITTEN,
 			vec, 1);
 	udamon__sys.close(fd);
-	if (rc < 0)
+	if (rc < 0 && rc != -ESRCH)
 		return vaddr_why(
 			why, len, -EINVAL,
 			"vaddr: process %d's userfaultfd write-protect is not asynchronous (WP_ASYNC): %s",
@@ -800,8 +1075,41 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 	return 0;
 }
 
+/*
+ * Actions that act on memory because it looks cold.  A writes-only source
+ * calls read-hot memory cold, so these would page out or demote what a
+ * program reads all the time.
+ */
+static bool vaddr_acts_on_cold(enum damos_action action)
+{
+	switch (action) {
+	case DAMOS_PAGEOUT:
+	case DAMOS_COLD:
+	case DAMOS_LRU_DEPRIO:
+	case DAMOS_MIGRATE_COLD:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int damon_allow_cold_on_writes_only(struct damon_ctx *ctx, bool allow)
+{
+	struct udamon_real_ctx *rc;
+
+	if (!ctx ||
+	    (ctx->ops.id != DAMON_OPS_VADDR && ctx->ops.id != DAMON_OPS_FVADDR))
+		return -EINVAL;
+	rc = udamon__real_ctx(ctx);
+	if (!rc)
+		return -ENOMEM;
+	rc->cold_on_writes_only = allow;
+	return 0;
+}
+
 int damon_vaddr_check_ctx(struct damon_ctx *ctx, char *why, size_t len)
 {
+	struct udamon_real_ctx *rc;
 	struct damon_target *t;
 	struct damos *s;
 	bool all_self = true;
@@ -809,6 +1117,14 @@ int damon_vaddr_check_ctx(struct damon_ctx *ctx, char *why, size_t len)
 
 	if (!ctx)
 		return -EINVAL;
+	rc = ctx->ops_priv;
+	/*
+	 * A probe asking what user space cannot answer would count nothing
+	 * (and a weight would stop access checks): refuse it.
+	 */
+	err = vaddr_check_probes(ctx, why, len);
+	if (err)
+		return err;
 	damon_for_each_target(t, ctx) {
 		err = damon_vaddr_check_target(ctx, t, why, len);
 		if (err)
@@ -817,6 +1133,13 @@ int damon_vaddr_check_ctx(struct damon_ctx *ctx, char *why, size_t len)
 			all_self = false;
 	}
 	damon_for_each_scheme(s, ctx) {
+		if (vaddr_acts_on_cold(s->action) &&
+		    vaddr_planned_source(ctx) == UDAMON_SRC_UFFD_WP &&
+		    !(rc && rc->cold_on_writes_only))
+			return vaddr_why(
+				why, len, -EINVAL,
+				"vaddr: action %s acts on cold memory, but the uffd-wp access source sees writes only and calls memory that is only read cold; allow it explicitly (udamond --allow-cold-on-writes-only, udamon --allow-cold-on-writes-only, damon_allow_cold_on_writes_only())",
+				damos_action_name(s->action));
 		/*
 		 * The kernel filters migrations per folio; udamon's
 		 * move_pages path does not walk page flags, so refuse rather
@@ -900,11 +1223,13 @@ static struct damon_operations vaddr_ops = {
 	.commit_priv = udamon__real_commit_priv,
 	.free_priv = udamon__real_free_priv,
 	.check_ctx = damon_vaddr_check_ctx,
+	.apply_probes = vaddr_apply_probes,
 };
 
 static struct damon_operations fvaddr_ops = {
 	.id = DAMON_OPS_FVADDR,
 	.init = fvaddr_init,
+	.update = fvaddr_update,
 	.prepare_access_checks = vaddr_prepare_access_checks,
 	.check_accesses = vaddr_check_accesses,
 	.get_scheme_score = vaddr_get_scheme_score,
@@ -916,6 +1241,7 @@ static struct damon_operations fvaddr_ops = {
 	.commit_priv = udamon__real_commit_priv,
 	.free_priv = udamon__real_free_priv,
 	.check_ctx = damon_vaddr_check_ctx,
+	.apply_probes = vaddr_apply_probes,
 };
 
 static int vaddr_register_one(struct damon_operations *ops)

@@ -118,6 +118,7 @@ struct udamon_real_ctx {
 	struct udamon_pidle kp; /* kpageflags/kpagecgroup only (filters) */
 	bool kp_open;
 	unsigned int logged; /* bit per one-time log line */
+	bool cold_on_writes_only; /* damon_allow_cold_on_writes_only() */
 };
 
 /* @ctx's state, allocated on first use (NULL: out of memory). */

@@ -385,7 +385,7 @@ int udamon_record_write_event(struct udamon_record_writer *w,
 		w->paused = true;
 	else if (type == UDAMON_RECORD_EV_RESUME)
 		w->paused = false;
-	else
+	else if (type == UDAMON_RECORD_EV_STOP)
 		w->stopped = true;
 	return 0;
 }
@@ -497,6 +497,28 @@ int udamon_recorder_flush(struct udamon_recorder *rec)
 	return 0;
 }
 
+/* An exec event: "PID:PROGRAM", the program's file name made a word. */
+static void recorder_exec(struct udamon_recorder *rec, int pid)
+{
+	char path[64], prog[256], word[65];
+	const char *base;
+	ssize_t n;
+	size_t i;
+	int len;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, prog, sizeof(prog) - 1);
+	prog[n > 0 ? n : 0] = '\0';
+	base = strrchr(prog, '/');
+	base = base ? base + 1 : prog;
+	len = snprintf(word, sizeof(word), "%d:%s", pid,
+		       *base ? base : "unknown");
+	for (i = 0; i < (size_t)len && i < sizeof(word) - 1; i++)
+		if (!is_word(&word[i], 1))
+			word[i] = '_';
+	udamon_recorder_event(rec, UDAMON_RECORD_EV_EXEC, word);
+}
+
 static void recorder_event_fn(void *arg, struct damon_ctx *ctx,
 			      const struct damon_event *ev)
 {
@@ -504,6 +526,10 @@ static void recorder_event_fn(void *arg, struct damon_ctx *ctx,
 	struct rec_tcollect *tc;
 	struct udamon_record_region *r;
 
+	if (ev->type == DAMON_EVENT_TARGET_EXEC) {
+		recorder_exec(rec, ev->pid);
+		return;
+	}
 	if (ev->type != DAMON_EVENT_AGGREGATED)
 		return;
 	/* A new reset while one is still open: the last target had none. */
@@ -1322,6 +1348,8 @@ static int rd_event(struct rd *rd, size_t block_start, struct toks *t)
 		ev.type = UDAMON_RECORD_EV_RESUME;
 	else if (tok_is(t, 1, "stop"))
 		ev.type = UDAMON_RECORD_EV_STOP;
+	else if (tok_is(t, 1, "exec"))
+		ev.type = UDAMON_RECORD_EV_EXEC;
 	else
 		return rd_error(rd, "unknown event '%.*s'", (int)t->len[1],
 				t->s[1]);
@@ -1371,7 +1399,7 @@ static int rd_event(struct rd *rd, size_t block_start, struct toks *t)
 		rd->paused = true;
 	else if (ev.type == UDAMON_RECORD_EV_RESUME)
 		rd->paused = false;
-	else
+	else if (ev.type == UDAMON_RECORD_EV_STOP)
 		rd->stopped = true;
 	return 0;
 }
@@ -1624,6 +1652,8 @@ const char *udamon_record_event_name(enum udamon_record_event_type type)
 		return "resume";
 	case UDAMON_RECORD_EV_STOP:
 		return "stop";
+	case UDAMON_RECORD_EV_EXEC:
+		return "exec";
 	default:
 		return "unknown";
 	}

@@ -116,11 +116,16 @@ struct udamon_record_snapshot {
  * @UDAMON_RECORD_EV_PAUSE: the context was paused (monitoring stops).
  * @UDAMON_RECORD_EV_RESUME: the context was resumed.
  * @UDAMON_RECORD_EV_STOP: recording ended normally; @arg says why.
+ * @UDAMON_RECORD_EV_EXEC: a monitored process called execve() and is
+ *                         followed into the new program; @arg is
+ *                         "PID:PROGRAM" (the program's file name, with
+ *                         characters outside a word replaced by '_').
  */
 enum udamon_record_event_type {
 	UDAMON_RECORD_EV_PAUSE,
 	UDAMON_RECORD_EV_RESUME,
 	UDAMON_RECORD_EV_STOP,
+	UDAMON_RECORD_EV_EXEC,
 	NR_UDAMON_RECORD_EVS,
 };
 

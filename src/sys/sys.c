@@ -18,6 +18,9 @@
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
 #ifndef SYS_process_madvise
 #define SYS_process_madvise 440
 #endif
@@ -63,6 +66,12 @@ static int real_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 static int real_pidfd_open(pid_t pid, unsigned int flags)
 {
 	return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+static int real_pidfd_send_signal(int pidfd, int sig, siginfo_t *info,
+				  unsigned int flags)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, info, flags);
 }
 
 static ssize_t real_process_madvise(int pidfd, const struct iovec *iov,
@@ -112,6 +121,7 @@ static const struct udamon_sys_table udamon_sys_default = {
 	.ioctl = real_ioctl,
 	.poll = real_poll,
 	.pidfd_open = real_pidfd_open,
+	.pidfd_send_signal = real_pidfd_send_signal,
 	.process_madvise = real_process_madvise,
 	.madvise = real_madvise,
 	.move_pages = real_move_pages,
@@ -130,6 +140,7 @@ struct udamon_sys_table udamon__sys = {
 	.ioctl = real_ioctl,
 	.poll = real_poll,
 	.pidfd_open = real_pidfd_open,
+	.pidfd_send_signal = real_pidfd_send_signal,
 	.process_madvise = real_process_madvise,
 	.madvise = real_madvise,
 	.move_pages = real_move_pages,

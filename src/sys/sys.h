@@ -18,6 +18,7 @@
 #define UDAMON_SYS_H
 
 #include <poll.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -80,6 +81,8 @@ struct udamon_sys_table {
 	int (*ioctl)(int fd, unsigned long req, void *arg);
 	int (*poll)(struct pollfd *fds, nfds_t nfds, int timeout);
 	int (*pidfd_open)(pid_t pid, unsigned int flags);
+	int (*pidfd_send_signal)(int pidfd, int sig, siginfo_t *info,
+				 unsigned int flags);
 	ssize_t (*process_madvise)(int pidfd, const struct iovec *iov,
 				   size_t iovcnt, int advice,
 				   unsigned int flags);

@@ -137,6 +137,35 @@ expect "record -o into a missing directory" 2 "--output: cannot write $T/no/x.re
 expect "record a command that does not exist" 3 "exited \(status 127\) before monitoring could start" \
 	"$U" record -q -o "$T/x.rec" -- "$T/no-such-program"
 
+# ---- record follows exec; a writes-only record says so ----
+printf 'hot, 8388608\ncold, 8388608\n\nrun\n1200\nhot, 0, 4096, 1, wo\n' \
+	>"$T/exec.cfg"
+if [ ! -r "$B/lib/libudamon-preload.so" ] || [ ! -x /bin/sh ]; then
+	skip "record follows exec" "no preload library or /bin/sh"
+elif ! ASAN_OPTIONS=verify_asan_link_order=0 \
+	"$U" record -q --update-us 100000 -o "$T/exec.rec" -- /bin/sh -c \
+	"exec '$B/bin/udamon-workload' '$T/exec.cfg'" >"$T/exec.out" 2>&1; then
+	notok "record follows exec" "$(cat "$T/exec.out")"
+else
+	expect "record follows exec: info lists it" 0 \
+		"exec: +[0-9]+:udamon-workload at" "$U" report info "$T/exec.rec"
+	expect "writes-only source named in the wss header" 0 \
+		"access source uffd-wp \(writes only\): memory that is only read shows as idle" \
+		"$U" report wss "$T/exec.rec"
+	expect "record: pageout on writes-only refused with the reason" 3 \
+		"action pageout acts on cold memory.*--allow-cold-on-writes-only" \
+		env ASAN_OPTIONS=verify_asan_link_order=0 "$U" record -q \
+		-o "$T/cold.rec" --damos pageout -- \
+		"$B/bin/udamon-workload" -q "$T/exec.cfg"
+	expect "record: pageout on writes-only with the opt-in" 0 "" \
+		env ASAN_OPTIONS=verify_asan_link_order=0 "$U" record -q \
+		-o "$T/cold.rec" --damos pageout --allow-cold-on-writes-only \
+		-- "$B/bin/udamon-workload" -q "$T/exec.cfg"
+	expect "writes-only source named in the heatmap header" 0 \
+		"access source uffd-wp \(writes only\)" \
+		"$U" report heatmap --no-color "$T/exec.rec"
+fi
+
 # ---- report: bad command lines and bad records ----
 expect "report without a kind" 1 "name what to report" "$U" report
 expect "report bogus kind" 1 "'bogus' is not a report kind" "$U" report bogus

@@ -100,5 +100,51 @@ t "stop a stopped kdamond" 2 "kdamond 0 is not running" \
 t "start a missing pid names the file and errno" 2 \
 	"writing 'on' to .*/state failed: Invalid argument" \
 	"$U" start --tree "$M" --pid 999999999
+t "start a missing pid says why" 2 \
+	"udamond says: on: pid_target 999999999: no such process" \
+	"$U" start --tree "$M" --pid 999999999
+file "state_error keeps the reason" "$A/0/udamon/state_error" \
+	"on: pid_target 999999999: no such process (Invalid argument)"
 t "status of a stopped kdamond" 0 "kdamond 0: off" "$U" status --tree "$M"
+
+# A zombie (exited, not yet waited for) is a valid target until reaped;
+# sleep execs over the subshell, which leaves its child unwaited.
+( sleep 0.1 & exec sleep 3 ) &
+parent=$!
+zombie=""
+for _ in $(seq 50); do
+	zombie=$(ps -o pid=,stat= --ppid "$parent" 2>/dev/null |
+		awk '$2 ~ /^Z/ { print $1 }')
+	[ -n "$zombie" ] && break
+	sleep 0.05
+done
+if [ -z "$zombie" ]; then
+	echo "not ok - a zombie child to monitor"
+else
+	t "start on an unreaped child is accepted" 0 "kdamond 0: on" \
+		"$U" start --tree "$M" --pid "$zombie" --update-us 100000
+	file "state_error is cleared by a success" "$A/0/udamon/state_error" ""
+	wait "$parent"
+	for _ in $(seq 100); do
+		[ "$(cat "$A/0/state")" = off ] && break
+		sleep 0.05
+	done
+	file "the kdamond stops once the child is reaped" "$A/0/state" off
+fi
+
+# Writes-only interlock: pageout on the uffd-wp source needs an opt-in.
+sleep 30 &
+live=$!
+if grep -q "writes only" "$A/0/contexts/0/udamon/access_source" 2>/dev/null ||
+	[ "$(cat "$A/0/contexts/0/operations")" = vaddr ]; then
+	t "pageout on writes-only is refused with the reason" 2 \
+		"udamond says: on: .*pageout acts on cold memory.*writes only" \
+		"$U" start --tree "$M" --pid "$live" --damos pageout
+	t "pageout on writes-only with the opt-in" 0 "kdamond 0: on" \
+		"$U" start --tree "$M" --pid "$live" --damos pageout \
+		--allow-cold-on-writes-only
+	"$U" stop --tree "$M" >/dev/null 2>&1
+fi
+kill "$live"
+wait "$live" 2>/dev/null
 exit 0

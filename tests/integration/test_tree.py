@@ -68,13 +68,15 @@ def expected_tree():
     e.update({k + 'state': (0o600, 'off'), k + 'pid': (0o400, '-1'),
               k + 'refresh_ms': (0o600, '0'),
               k + 'udamon/dump': (0o400, None),
+              k + 'udamon/state_error': (0o400, ''),
               k + 'contexts/nr_contexts': (0o600, '1')})
     c = k + 'contexts/0/'
     e.update({c + 'avail_operations': (0o400, None),
               c + 'operations': (0o600, 'vaddr'),
               c + 'addr_unit': (0o600, '1'), c + 'pause': (0o600, 'N'),
               c + 'udamon/sim_workload': (0o600, ''),
-              c + 'udamon/access_source': (0o400, None)})
+              c + 'udamon/access_source': (0o400, None),
+              c + 'udamon/allow_cold_on_writes_only': (0o600, 'N')})
     a = c + 'monitoring_attrs/'
     for f, v in (('sample_us', '5000'), ('aggr_us', '100000'),
                  ('update_us', '60000000')):
@@ -849,6 +851,70 @@ def test_ebusy_while_a_command_waits():
 
 
 @R.case
+def test_vaddr_zombie_and_refusal_reasons():
+    """An exited child its parent has not waited for is a valid target
+    until reaped (commands in the gap succeed); refusals say why in
+    udamon/state_error."""
+    with daemon() as d:
+        t = d.tree
+        build(t, regions=0, goals=0, filters=0, dests=0)
+        c = 'kdamonds/0/contexts/0/'
+        if 'vaddr' not in t.read(c + 'avail_operations').split():
+            raise Skip('vaddr operations set not available')
+        err_file = 'kdamonds/0/udamon/state_error'
+        t.must(c + 'targets/0/pid_target', '999999999')
+        eq(t.cmd(0, 'on'), errno.EINVAL, 'dead pid')
+        check('999999999: no such process' in t.val(err_file),
+              'state_error: %r' % t.val(err_file))
+        child = subprocess.Popen(['true'])
+        try:
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                with open('/proc/%d/stat' % child.pid) as f:
+                    if f.read().rsplit(')', 1)[1].split()[0] == 'Z':
+                        break
+                time.sleep(0.02)
+            t.must(c + 'targets/0/pid_target', str(child.pid))
+            t.must(c + 'monitoring_attrs/intervals/update_us', '100000')
+            # a probe filter vaddr cannot answer: refused, with why
+            pr = c + 'monitoring_attrs/probes/'
+            t.must(pr + 'nr_probes', '1')
+            t.must(pr + '0/filters/nr_filters', '1')
+            t.must(pr + '0/filters/0/type', 'memcg')
+            eq(t.cmd(0, 'on'), errno.EINVAL, 'memcg probe on vaddr')
+            check('memcg' in t.val(err_file),
+                  'state_error: %r' % t.val(err_file))
+            t.must(c + 'monitoring_attrs/probes/nr_probes', '0')
+            # pageout on the writes-only source: refused unless allowed
+            t.must(c + 'schemes/0/action', 'pageout')
+            src = t.val(c + 'udamon/access_source')
+            if 'writes only' in src:
+                eq(t.cmd(0, 'on'), errno.EINVAL, 'pageout on writes only')
+                check('writes only' in t.val(err_file),
+                      'state_error: %r' % t.val(err_file))
+                t.must(c + 'udamon/allow_cold_on_writes_only', 'Y')
+            eq(t.cmd(0, 'on'), 0, 'on for a zombie')
+            eq(t.val(err_file), '', 'state_error cleared')
+            time.sleep(0.5)
+            eq(t.val('kdamonds/0/state'), 'on', 'runs until the reap')
+            eq(t.cmd(0, 'update_schemes_stats'), 0, 'a command in the gap')
+            eq(t.cmd(0, 'commit'), 0, 'a commit in the gap')
+            child.wait()
+            deadline = time.time() + 10
+            while time.time() < deadline and \
+                    t.val('kdamonds/0/state') != 'off':
+                time.sleep(0.05)
+            eq(t.val('kdamonds/0/state'), 'off', 'stops after the reap')
+            eq(t.cmd(0, 'commit'), errno.ECANCELED, 'commit when off')
+            check(t.val(err_file).startswith('commit: '),
+                  'state_error: %r' % t.val(err_file))
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+
+
+@R.case
 def test_vaddr_target_exits_mid_command():
     with daemon() as d:
         t = d.tree
@@ -1074,6 +1140,18 @@ echo on > $D/0/state; sleep 0.3; cat $D/0/state; echo off > $D/0/state
                         'sh', '-c', script], capture_output=True, text=True,
                        timeout=60)
     eq((p.returncode, p.stdout.strip()), (0, 'on'), p.stderr)
+    # a refused "on" fails the command: ns prints udamond's reason
+    script = ('D=/sys/kernel/mm/damon/admin/kdamonds; set -e; '
+              'echo 1 > $D/nr_kdamonds; echo 1 > $D/0/contexts/nr_contexts; '
+              'echo 1 > $D/0/contexts/0/targets/nr_targets; '
+              'echo 999999999 > $D/0/contexts/0/targets/0/pid_target; '
+              'echo on > $D/0/state')
+    p = subprocess.run([ARGS.udamon, 'ns', '--udamond', ARGS.udamond, '--',
+                        'sh', '-c', script], capture_output=True, text=True,
+                       timeout=60)
+    check(p.returncode != 0, 'the refused on fails the command')
+    check('udamon ns: kdamond 0: on: pid_target 999999999: no such process'
+          in p.stderr, 'stderr: %r' % p.stderr)
     # the command never runs when the tree is not udamon's
     d = tempfile.mkdtemp()
     try:

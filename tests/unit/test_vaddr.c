@@ -38,7 +38,11 @@ static struct fake {
 	int pagemap_errno; /* open of pagemap fails with this */
 	int scan_errno; /* every PAGEMAP_SCAN fails with this */
 	int wpasync_errno; /* PAGEMAP_SCAN with CHECK_WPASYNC fails so */
-	bool exited;
+	bool exited; /* reaped: gone */
+	bool zombie; /* exited, not reaped yet */
+	unsigned long exe_ino; /* /proc/PID/exe's inode (0: unreadable) */
+	bool mm_dead; /* pagemap reads return nothing (exec'd) */
+	bool pm_entries; /* pagemap reads give present entries */
 	unsigned long hot_start, hot_end; /* pages written all the time */
 	int nr_open, nr_close, nr_pidfd;
 	int nr_protect, nr_check, nr_check_outside;
@@ -72,6 +76,10 @@ static int fake_open(const char *path, int flags, mode_t mode)
 	if (!strcmp(path, buf)) {
 		if (fk.pagemap_errno) {
 			errno = fk.pagemap_errno;
+			return -1;
+		}
+		if (fk.zombie || fk.exited) {
+			errno = ESRCH;
 			return -1;
 		}
 		fk.nr_open++;
@@ -122,8 +130,72 @@ static int fake_pidfd_open(pid_t pid, unsigned int flags)
 
 static int fake_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
-	fds[0].revents = fk.exited ? POLLIN : 0;
-	return fk.exited ? 1 : 0;
+	bool dead = fk.exited || fk.zombie;
+
+	fds[0].revents = dead ? POLLIN : 0;
+	return dead ? 1 : 0;
+}
+
+static int fake_pidfd_send_signal(int pidfd, int sig, siginfo_t *info,
+				  unsigned int flags)
+{
+	if (pidfd != FD_PIDFD || sig) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (fk.exited) {
+		errno = ESRCH;
+		return -1;
+	}
+	return 0;
+}
+
+static int fake_stat(const char *path, struct stat *st)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "/proc/%d/exe", PID);
+	if (strcmp(path, buf) || !fk.exe_ino || fk.exited || fk.zombie) {
+		errno = ENOENT;
+		return -1;
+	}
+	memset(st, 0, sizeof(*st));
+	st->st_dev = 8;
+	st->st_ino = fk.exe_ino;
+	return 0;
+}
+
+static ssize_t fake_readlink(const char *path, char *buf, size_t len)
+{
+	static const char prog[] = "/usr/bin/newprog";
+
+	if (len < sizeof(prog) - 1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, prog, sizeof(prog) - 1);
+	return (ssize_t)(sizeof(prog) - 1);
+}
+
+static ssize_t fake_pread(int fd, void *buf, size_t len, off_t off)
+{
+	if (fd != FD_PAGEMAP) {
+		errno = EBADF;
+		return -1;
+	}
+	if (fk.mm_dead)
+		return 0;
+	memset(buf, 0, len);
+	if (fk.pm_entries && len == 8) {
+		/* present; anonymous in the hot VMA, file-backed elsewhere */
+		unsigned long addr = (unsigned long)off / 8 * 4096;
+		uint64_t ent = 1ULL << 63;
+
+		if (addr < fk.hot_start || addr >= fk.hot_end)
+			ent |= 1ULL << 61;
+		memcpy(buf, &ent, 8);
+	}
+	return (ssize_t)len;
 }
 
 static int fake_ioctl(int fd, unsigned long req, void *arg)
@@ -139,7 +211,7 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 		errno = EINVAL;
 		return -1;
 	}
-	if (fk.exited) {
+	if (fk.exited || fk.zombie || fk.mm_dead) {
 		errno = ESRCH;
 		return -1;
 	}
@@ -245,6 +317,10 @@ static void fake_install(void)
 	udamon__sys.close = fake_close;
 	udamon__sys.pidfd_open = fake_pidfd_open;
 	udamon__sys.poll = fake_poll;
+	udamon__sys.pidfd_send_signal = fake_pidfd_send_signal;
+	udamon__sys.stat = fake_stat;
+	udamon__sys.readlink = fake_readlink;
+	udamon__sys.pread = fake_pread;
 	udamon__sys.ioctl = fake_ioctl;
 	udamon__sys.process_madvise = fake_process_madvise;
 	udamon__sys.madvise = fake_madvise;
@@ -520,10 +596,16 @@ static void test_check_target(void)
 	CHECK_EQ(damon_vaddr_check_target(ctx, t, why, sizeof(why)), 0);
 	CHECK_EQ(damon_vaddr_check_ctx(ctx, why, sizeof(why)), 0);
 
+	/* Nothing registered yet (just launched): accepted, as the kernel. */
 	fk.smaps = smaps_plain;
-	CHECK_EQ(damon_vaddr_check_target(ctx, t, why, sizeof(why)), -EINVAL);
-	CHECK(strstr(why, "userfaultfd") != NULL);
-	CHECK(strstr(why, "page idle") != NULL);
+	CHECK_EQ(damon_vaddr_check_target(ctx, t, why, sizeof(why)), 0);
+
+	/* Exited but not reaped: accepted, nothing else is asked. */
+	fk.zombie = true;
+	fk.scan_errno = ENOTTY;
+	CHECK_EQ(damon_vaddr_check_target(ctx, t, why, sizeof(why)), 0);
+	fk.scan_errno = 0;
+	fk.zombie = false;
 
 	fk.smaps = smaps_uw;
 	fk.wpasync_errno = EPERM;
@@ -539,6 +621,7 @@ static void test_check_target(void)
 	fk.exited = true;
 	CHECK_EQ(damon_vaddr_check_target(ctx, t, why, sizeof(why)), -EINVAL);
 	CHECK(strstr(why, "4242") != NULL);
+	CHECK(strstr(why, "no such process") != NULL);
 	fk.exited = false;
 
 	t->pid = 0;
@@ -582,6 +665,10 @@ static void test_actions(void)
 	r = damon_first_region(t);
 	s = add_scheme(ctx, DAMOS_PAGEOUT);
 	REQUIRE(s);
+	/* pageout on the writes-only source needs the explicit opt-in. */
+	CHECK_EQ(damon_vaddr_check_ctx(ctx, why, sizeof(why)), -EINVAL);
+	CHECK(strstr(why, "writes only") != NULL);
+	REQUIRE(damon_allow_cold_on_writes_only(ctx, true) == 0);
 	CHECK_EQ(damon_vaddr_check_ctx(ctx, why, sizeof(why)), 0);
 
 	/* pageout: the bytes the kernel accepted. */
@@ -667,6 +754,211 @@ static void test_registered_and_names(void)
 	damon_destroy_ctx(ctx);
 }
 
+/*
+ * A zombie (exited, not reaped) stays valid with nothing sampled; the
+ * reap ends it, and the loop's stop condition fires only then.
+ */
+static void test_zombie_until_reaped(void)
+{
+	struct damon_target *t;
+	struct damon_ctx *ctx;
+	struct damon_region *r;
+	int i, rc = 0;
+
+	fake_install();
+	ctx = fake_ctx(DAMON_OPS_VADDR, PID, &t);
+	REQUIRE(ctx);
+	REQUIRE(damon_manual_start(ctx) == 0);
+	REQUIRE(damon_manual_step(ctx) == 0);
+	fk.zombie = true;
+	fk.nr_protect = 0;
+	for (i = 0; i < 30 && rc == 0; i++)
+		rc = damon_manual_step(ctx);
+	CHECK_EQ(rc, 0);
+	CHECK(ctx->ops.target_valid(t));
+	CHECK_EQ(fk.nr_protect, 0); /* no memory left to sample */
+	damon_for_each_region(r, t)
+		CHECK_EQ(r->nr_accesses, 0);
+	fk.zombie = false;
+	fk.exited = true;
+	for (i = 0; i < 5 && rc == 0; i++)
+		rc = damon_manual_step(ctx);
+	CHECK_EQ(rc, 1);
+	damon_manual_stop(ctx);
+	damon_destroy_ctx(ctx);
+	CHECK_EQ(fk.nr_open, fk.nr_close);
+	udamon__sys_reset();
+}
+
+struct exec_seen {
+	unsigned int nr;
+	int pid;
+	unsigned long target_idx;
+};
+
+static void exec_event(void *arg, struct damon_ctx *ctx,
+		       const struct damon_event *ev)
+{
+	struct exec_seen *e = arg;
+
+	if (ev->type != DAMON_EVENT_TARGET_EXEC)
+		return;
+	e->nr++;
+	e->pid = ev->pid;
+	e->target_idx = ev->target_idx;
+}
+
+/*
+ * execve() followed: a new program (exe changes) or a dead address space
+ * under the pagemap descriptor (same program exec'd again) reopens
+ * pagemap and reports one exec event each; nothing else does.
+ */
+static void test_exec_followed(void)
+{
+	struct exec_seen seen = { 0 };
+	struct damon_target *t;
+	struct damon_ctx *ctx;
+	int opens;
+
+	fake_install();
+	fk.exe_ino = 100;
+	ctx = fake_ctx(DAMON_OPS_VADDR, PID, &t);
+	REQUIRE(ctx);
+	damon_set_event_fn(ctx, exec_event, &seen);
+	ctx->ops.init(ctx);
+	ctx->ops.prepare_access_checks(ctx); /* opens pagemap */
+	ctx->ops.update(ctx);
+	CHECK_EQ(seen.nr, 0);
+
+	opens = fk.nr_open;
+	fk.exe_ino = 200; /* sh exec'd prog */
+	ctx->ops.update(ctx);
+	CHECK_EQ(seen.nr, 1);
+	CHECK_EQ(seen.pid, PID);
+	CHECK_EQ(seen.target_idx, 0);
+	ctx->ops.prepare_access_checks(ctx);
+	CHECK(fk.nr_open > opens + 1); /* maps, and pagemap again */
+	ctx->ops.update(ctx);
+	CHECK_EQ(seen.nr, 1);
+
+	/* The same program again: only the old memory's death tells. */
+	fk.mm_dead = true;
+	ctx->ops.update(ctx);
+	CHECK_EQ(seen.nr, 2);
+	fk.mm_dead = false;
+	ctx->ops.prepare_access_checks(ctx);
+	ctx->ops.update(ctx);
+	CHECK_EQ(seen.nr, 2);
+
+	/* An exit is not an exec. */
+	fk.zombie = true;
+	fk.mm_dead = true;
+	ctx->ops.update(ctx);
+	CHECK_EQ(seen.nr, 2);
+	damon_destroy_ctx(ctx);
+	CHECK_EQ(fk.nr_open, fk.nr_close);
+	udamon__sys_reset();
+}
+
+/*
+ * Probes on vaddr: the anon filter is answered from pagemap (hits in the
+ * anonymous VMA only, with or without weights); filters and preps user
+ * space cannot answer are refused with the reason, as is any probe on
+ * paddr.
+ */
+static void test_probes(void)
+{
+	struct damon_target *t;
+	struct damon_ctx *ctx;
+	struct damon_region *r;
+	struct damon_probe *p;
+	struct damon_filter *f;
+	struct damon_prep *prep;
+	unsigned int anon_hits = 0, file_hits = 0;
+	char why[512] = "";
+	int i;
+
+	fake_install();
+	fk.pm_entries = true;
+	ctx = fake_ctx(DAMON_OPS_VADDR, PID, &t);
+	REQUIRE(ctx);
+	p = damon_new_probe();
+	REQUIRE(p);
+	damon_add_probe(ctx, p);
+	f = damon_new_filter(DAMON_FILTER_TYPE_ANON, true, true);
+	REQUIRE(f);
+	damon_add_filter(p, f);
+	f = damon_new_filter(DAMON_FILTER_TYPE_ANON, false, false);
+	REQUIRE(f);
+	damon_add_filter(p, f);
+	CHECK_EQ(damon_vaddr_check_ctx(ctx, why, sizeof(why)), 0);
+	REQUIRE(damon_manual_start(ctx) == 0);
+	for (i = 0; i < 19; i++)
+		REQUIRE(damon_manual_step(ctx) == 0);
+	damon_for_each_region(r, t) {
+		if (r->ar.start >= fk.hot_start && r->ar.end <= fk.hot_end)
+			anon_hits += r->probe_hits[0];
+		else if (r->ar.end <= fk.hot_start || r->ar.start >= fk.hot_end)
+			file_hits += r->probe_hits[0];
+	}
+	tap_diag("anon probe hits: %u in the anonymous VMA, %u elsewhere",
+		 anon_hits, file_hits);
+	CHECK(anon_hits >= 19);
+	CHECK_EQ(file_hits, 0);
+	CHECK(fk.nr_check > 0); /* no weight: access checks go on */
+	damon_manual_stop(ctx);
+	damon_destroy_ctx(ctx);
+
+	/* A weight: attributes only, regions adjusted on the hits. */
+	ctx = fake_ctx(DAMON_OPS_VADDR, PID, &t);
+	REQUIRE(ctx);
+	p = damon_new_probe();
+	REQUIRE(p);
+	damon_add_probe(ctx, p);
+	f = damon_new_filter(DAMON_FILTER_TYPE_ANON, true, true);
+	REQUIRE(f);
+	damon_add_filter(p, f);
+	p->weight = 1;
+	fk.nr_check = 0;
+	REQUIRE(damon_manual_start(ctx) == 0);
+	for (i = 0; i < 19; i++)
+		REQUIRE(damon_manual_step(ctx) == 0);
+	anon_hits = 0;
+	damon_for_each_region(r, t)
+		anon_hits += r->probe_hits[0];
+	CHECK(anon_hits > 0);
+	CHECK_EQ(fk.nr_check, 0);
+	damon_manual_stop(ctx);
+	damon_destroy_ctx(ctx);
+	ctx = fake_ctx(DAMON_OPS_VADDR, PID, &t);
+	REQUIRE(ctx);
+	p = damon_new_probe();
+	REQUIRE(p);
+	damon_add_probe(ctx, p);
+
+	/* What user space cannot answer is refused, with why. */
+	f = damon_new_filter(DAMON_FILTER_TYPE_MEMCG, true, true);
+	REQUIRE(f);
+	damon_add_filter(p, f);
+	CHECK_EQ(damon_vaddr_check_ctx(ctx, why, sizeof(why)), -EINVAL);
+	CHECK(strstr(why, "memcg") != NULL);
+	CHECK_EQ(damon_manual_start(ctx), -EINVAL);
+	CHECK(strstr(damon_refusal(ctx), "memcg") != NULL);
+	damon_destroy_filter(f); /* unlinks it */
+	prep = damon_new_prep(DAMON_PREP_SET_PGIDLE);
+	REQUIRE(prep);
+	damon_add_prep(p, prep);
+	CHECK_EQ(damon_vaddr_check_ctx(ctx, why, sizeof(why)), -EINVAL);
+	CHECK(strstr(why, "set_pgidle") != NULL);
+
+	/* paddr answers no probe, whatever else this machine lacks. */
+	why[0] = '\0';
+	CHECK_EQ(damon_paddr_check_ctx(ctx, why, sizeof(why)), -EINVAL);
+	CHECK(strstr(why, "probes") != NULL);
+	damon_destroy_ctx(ctx);
+	udamon__sys_reset();
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(test_parse_maps),
 	TAP_CASE(test_init_three_regions_short_reads),
@@ -677,6 +969,9 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_pagemap_eperm),
 	TAP_CASE(test_scan_errors),
 	TAP_CASE(test_check_target),
+	TAP_CASE(test_zombie_until_reaped),
+	TAP_CASE(test_exec_followed),
+	TAP_CASE(test_probes),
 	TAP_CASE(test_actions),
 	TAP_CASE(test_read_file),
 	TAP_CASE(test_registered_and_names),
