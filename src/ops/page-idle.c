@@ -414,5 +414,6 @@ int udamon__real_commit_priv(struct damon_ctx *dst, struct damon_ctx *src)
 		d->want = s->want;
 		d->src = UDAMON_SRC_AUTO; /* decide again */
 	}
+	d->no_attach = s->no_attach;
 	return 0;
 }

@@ -17,6 +17,7 @@
  */
 #include "ops/ops-common.h"
 #include "ops/vaddr.h"
+#include "ops/attach.h"
 #include "core/core.h"
 #include "sys/sys.h"
 
@@ -55,10 +56,17 @@ struct vaddr_target {
 	bool pagemap_failed; /* opening pagemap failed once: don't retry */
 	unsigned int logged_actions; /* bit per action already logged */
 	int last_scan_err; /* last PAGEMAP_SCAN errno logged */
+	struct udamon_attach *attach; /* uffd-wp registration udamon made */
+	bool attach_tried;
 };
+
+static int vaddr_find_uffd_wp_vma(int pid, struct damon_addr_range *range);
 
 static void vaddr_close_fds(struct vaddr_target *vt)
 {
+	/* Detach first: nothing of udamon's stays in the target. */
+	udamon__attach_close(vt->attach);
+	vt->attach = NULL;
 	if (vt->pagemap_fd >= 0)
 		udamon__sys.close(vt->pagemap_fd);
 	if (vt->pidfd >= 0)
@@ -267,6 +275,8 @@ static void vaddr_update(struct damon_ctx *ctx)
 			continue;
 		/* The process may be gone meanwhile: keep what we have. */
 		vaddr_apply_three_regions(ctx, t);
+		if (vt->attach)
+			udamon__attach_follow(vt->attach);
 	}
 }
 
@@ -301,6 +311,48 @@ static enum udamon_access_src vaddr_source(struct damon_ctx *ctx,
 	if (rc->src == UDAMON_SRC_PAGE_IDLE)
 		*pip = udamon__real_pidle(rc);
 	return rc->src;
+}
+
+int damon_vaddr_set_attach(struct damon_ctx *ctx, bool attach)
+{
+	struct udamon_real_ctx *rc;
+
+	if (!ctx ||
+	    (ctx->ops.id != DAMON_OPS_VADDR && ctx->ops.id != DAMON_OPS_FVADDR))
+		return -EINVAL;
+	rc = udamon__real_ctx(ctx);
+	if (!rc)
+		return -ENOMEM;
+	rc->no_attach = !attach;
+	return 0;
+}
+
+/* Whether the uffd-wp source may attach to @pid (src/ops/attach.c). */
+static bool vaddr_may_attach(struct damon_ctx *ctx, int pid)
+{
+	struct udamon_real_ctx *rc = ctx->ops_priv;
+
+	/* The calling process has damon_uffd_self_register() instead. */
+	return !(rc && rc->no_attach) && pid != udamon__sys.getpid();
+}
+
+/*
+ * The uffd-wp source on a process that registered no memory itself (it
+ * was not launched under udamon): attach to it, once per target.
+ */
+static void vaddr_attach(struct damon_ctx *ctx, struct vaddr_target *vt)
+{
+	struct damon_addr_range uw;
+	char why[384];
+
+	vt->attach_tried = true;
+	if (vt->gone || !vaddr_may_attach(ctx, vt->pid))
+		return;
+	/* Registered already (the preload library), or unreadable. */
+	if (vaddr_find_uffd_wp_vma(vt->pid, &uw) != 0)
+		return;
+	if (udamon__attach_open(vt->pid, &vt->attach, why, sizeof(why)))
+		udamon__log(DAMON_LOG_ERR, "vaddr: %s", why);
 }
 
 int damon_set_access_source(struct damon_ctx *ctx, const char *name)
@@ -480,9 +532,11 @@ static void vaddr_prepare_access_checks(struct damon_ctx *ctx)
 
 	damon_for_each_target(t, ctx) {
 		struct vaddr_target *vt = vaddr_target_of(t);
-		int fd = vt ? vaddr_pagemap_fd(vt) : -1;
-		int rc;
+		int fd, rc;
 
+		if (vt && !vt->attach_tried)
+			vaddr_attach(ctx, vt);
+		fd = vt ? vaddr_pagemap_fd(vt) : -1;
 		damon_for_each_region(r, t) {
 			r->sampling_addr =
 				damon_rand(ctx, r->ar.start, r->ar.end);
@@ -775,6 +829,19 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 			"vaddr: this kernel has no PAGEMAP_SCAN (Linux >= 6.7 needed for the uffd-wp source) and page idle tracking is not usable");
 	}
 	rc = vaddr_find_uffd_wp_vma(t->pid, &uw);
+	if (rc == 0 && vaddr_may_attach(ctx, t->pid)) {
+		char buf[384];
+
+		udamon__sys.close(fd);
+		/* Not launched under udamon: the start will attach to it. */
+		rc = udamon__attach_probe(t->pid, buf, sizeof(buf));
+		if (rc)
+			return vaddr_why(
+				why, len, rc,
+				"vaddr: process %d registered no memory for userfaultfd write-protect (not launched under udamon) and udamon cannot attach to it: %s",
+				t->pid, buf);
+		return 0;
+	}
 	if (rc <= 0) {
 		udamon__sys.close(fd);
 		if (rc < 0)
@@ -783,7 +850,7 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 					 t->pid, strerror(-rc));
 		return vaddr_why(
 			why, len, -EINVAL,
-			"vaddr: process %d registered no memory for userfaultfd write-protect and page idle tracking is not available in this kernel; launch it under udamon (LD_PRELOAD=libudamon-preload.so) or call damon_uffd_self_register() in it",
+			"vaddr: process %d registered no memory for userfaultfd write-protect and page idle tracking is not available in this kernel; launch it under udamon (LD_PRELOAD=libudamon-preload.so) or call damon_uffd_self_register() in it (udamon attaches to other processes unless that is disabled)",
 			t->pid);
 	}
 	/* A synchronous uffd-wp would block the target on our protection. */
