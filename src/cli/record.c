@@ -100,7 +100,10 @@ static void usage(FILE *out)
 		"  --ops NAME              operations set: sim, vaddr (default: sim with\n"
 		"                          --workload, vaddr with --pid or a command)\n"
 		"  --workload CFG          masim-format workload config for sim\n"
-		"  --pid PID               a running process (vaddr)\n"
+		"  --pid PID               a running process (vaddr); udamon attaches\n"
+		"                          to it with ptrace (x86_64) to see its writes\n"
+		"  --no-attach             refuse a process that was not launched under\n"
+		"                          udamon instead of attaching to it\n"
 		"  -- CMD [ARGS]           launch CMD and monitor it (vaddr); it is run\n"
 		"                          with the preload library that lets udamon\n"
 		"                          see its writes (UDAMON_PRELOAD overrides\n"
@@ -436,6 +439,7 @@ int cli_record(int argc, char **argv)
 		OPT_SEED,
 		OPT_PAUSE_AT,
 		OPT_PAUSE_FOR,
+		OPT_NO_ATTACH,
 	};
 	static const struct option longopts[] = {
 		CLI_PARAMS_LONGOPTS,
@@ -448,6 +452,7 @@ int cli_record(int argc, char **argv)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "pause-at", required_argument, NULL, OPT_PAUSE_AT },
 		{ "pause-for", required_argument, NULL, OPT_PAUSE_FOR },
+		{ "no-attach", no_argument, NULL, OPT_NO_ATTACH },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -456,7 +461,7 @@ int cli_record(int argc, char **argv)
 	struct udamon_record_header hdr = { 0 };
 	const char *output = "udamon.rec", *workload = NULL, *reason;
 	double duration = -1, pause_at = -1, pause_for = -1;
-	bool quiet = false, has_ops = false;
+	bool quiet = false, has_ops = false, attach = true;
 	unsigned long seed = 42;
 	char errbuf[512], sz[32], *preload = NULL, *command = NULL;
 	struct damon_attrs attrs;
@@ -494,6 +499,9 @@ int cli_record(int argc, char **argv)
 					    &run.pid);
 			if (err)
 				return err;
+			break;
+		case OPT_NO_ATTACH:
+			attach = false;
 			break;
 		case 'o':
 			if (!*optarg)
@@ -695,6 +703,11 @@ int cli_record(int argc, char **argv)
 		 * A launched command registers its memory as it starts; wait
 		 * for that (or its end) before deciding it cannot be served.
 		 */
+		/*
+		 * A launched command has the preload library: attach only
+		 * if it registers nothing in time (a static binary).
+		 */
+		damon_vaddr_set_attach(run.ctx, attach && !child);
 		mute_logs = true;
 		for (;;) {
 			err = damon_vaddr_check_ctx(run.ctx, errbuf,
@@ -715,6 +728,11 @@ int cli_record(int argc, char **argv)
 				break;
 			}
 			usleep(20000);
+		}
+		if (err && child && attach) {
+			damon_vaddr_set_attach(run.ctx, true);
+			err = damon_vaddr_check_ctx(run.ctx, errbuf,
+						    sizeof(errbuf));
 		}
 		mute_logs = false;
 		if (err) {

@@ -706,6 +706,7 @@ static const struct fs_file ctx_udamon_files_[] = {
 	F_RW("sim_workload", FS_STRING, struct st_context, sim_workload,
 	     FS_STRIP_NL | FS_REL_PATH),
 	F_SPECIAL("access_source", 0400, 0, access_source_show, NULL),
+	F_RW("attach", FS_BOOL, struct st_context, attach, 0),
 };
 static const struct fs_dir_type t_ctx_udamon = {
 	.name = "ctx_udamon",
@@ -734,6 +735,7 @@ static void context_init(void *obj, void *parent)
 	c->ops = DAMON_OPS_VADDR;
 	c->addr_unit = 1;
 	c->pause = false;
+	c->attach = true;
 }
 static const struct fs_dir_type t_context = {
 	.name = "context",

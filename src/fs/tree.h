@@ -254,6 +254,7 @@ struct st_context {
 	struct st_targets targets;
 	struct st_schemes schemes;
 	char *sim_workload;
+	bool attach; /* udamon/attach: may vaddr attach to its targets */
 };
 
 struct st_contexts {

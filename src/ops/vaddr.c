@@ -848,9 +848,14 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 			return vaddr_why(why, len, -EINVAL,
 					 "vaddr: read /proc/%d/smaps: %s",
 					 t->pid, strerror(-rc));
+		if (t->pid != udamon__sys.getpid())
+			return vaddr_why(
+				why, len, -EINVAL,
+				"vaddr: process %d registered no memory for userfaultfd write-protect (it was not launched under udamon) and attaching to it is disabled; launch it under udamon (LD_PRELOAD=libudamon-preload.so) or allow attaching",
+				t->pid);
 		return vaddr_why(
 			why, len, -EINVAL,
-			"vaddr: process %d registered no memory for userfaultfd write-protect and page idle tracking is not available in this kernel; launch it under udamon (LD_PRELOAD=libudamon-preload.so) or call damon_uffd_self_register() in it (udamon attaches to other processes unless that is disabled)",
+			"vaddr: process %d registered no memory for userfaultfd write-protect and page idle tracking is not available in this kernel; call damon_uffd_self_register() in it",
 			t->pid);
 	}
 	/* A synchronous uffd-wp would block the target on our protection. */

@@ -709,6 +709,173 @@ static void test_attached_wss(void)
 	free(log);
 }
 
+/* ---- item 8: a program with its own userfaultfd under the preload ---- */
+
+#define UPROG_PAGES 64
+
+struct uprog {
+	int uffd;
+	char *area;
+	int nr_copied;
+};
+
+/* Serve missing faults: each page arrives filled with its index + 1. */
+static void *uprog_handler(void *p)
+{
+	struct uprog *u = p;
+	static char page[PAGE] __attribute__((aligned(4096)));
+
+	while (u->nr_copied < UPROG_PAGES) {
+		struct pollfd pfd = { .fd = u->uffd, .events = POLLIN };
+		struct uffd_msg msg;
+		struct uffdio_copy copy;
+		unsigned long idx;
+
+		if (poll(&pfd, 1, 5000) <= 0)
+			break;
+		if (read(u->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+		    msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		idx = (msg.arg.pagefault.address - (unsigned long)u->area) /
+		      PAGE;
+		memset(page, (int)(idx + 1), sizeof(page));
+		copy = (struct uffdio_copy){
+			.dst = (unsigned long)u->area + idx * PAGE,
+			.src = (unsigned long)page,
+			.len = PAGE,
+		};
+		if (ioctl(u->uffd, UFFDIO_COPY, &copy) == 0)
+			u->nr_copied++;
+	}
+	return NULL;
+}
+
+/*
+ * The program: maps memory (which the preload library registers for
+ * udamon), then registers it for missing faults with a userfaultfd of its
+ * own and serves them.  Exit 0 when every page arrived right.
+ */
+static int uffd_program(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	struct uprog u = { 0 };
+	pthread_t th;
+	int bad = 0;
+
+	u.area = mmap(NULL, UPROG_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (u.area == MAP_FAILED)
+		return 2;
+	u.uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | 1);
+	if (u.uffd < 0 && errno == EINVAL)
+		u.uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (u.uffd < 0 || ioctl(u.uffd, UFFDIO_API, &api)) {
+		fprintf(stderr, "uffd-program: userfaultfd: %s\n",
+			strerror(errno));
+		return 3;
+	}
+	reg = (struct uffdio_register){
+		.range = { (unsigned long)u.area, UPROG_PAGES * PAGE },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	if (ioctl(u.uffd, UFFDIO_REGISTER, &reg)) {
+		fprintf(stderr, "uffd-program: UFFDIO_REGISTER: %s\n",
+			strerror(errno));
+		return 4;
+	}
+	if (pthread_create(&th, NULL, uprog_handler, &u))
+		return 5;
+	for (unsigned long i = 0; i < UPROG_PAGES; i++)
+		if (u.area[i * PAGE + 17] != (char)(i + 1))
+			bad++;
+	pthread_join(th, NULL);
+	printf("uffd-program: %d pages served, %d wrong\n", u.nr_copied, bad);
+	return bad || u.nr_copied != UPROG_PAGES ? 1 : 0;
+}
+
+/* Where the built programs are: next to this test's build directory. */
+static int build_path(char *buf, size_t len, const char *rel)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	for (int i = 0; i < 2; i++) { /* B/tests/test_x -> B */
+		slash = strrchr(self, '/');
+		if (!slash)
+			return -1;
+		*slash = '\0';
+	}
+	if ((size_t)snprintf(buf, len, "%s/%s", self, rel) >= len)
+		return -1;
+	return access(buf, R_OK) ? -1 : 0;
+}
+
+/*
+ * Run this test program as the userfaultfd program under the preload
+ * library; return its exit status and its stderr in @err.
+ */
+static int run_uffd_program(const char *preload, char *err, size_t len)
+{
+	char self[PATH_MAX], env[PATH_MAX + 16];
+	ssize_t n, got = 0;
+	int p[2], st;
+	pid_t pid;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || pipe(p))
+		return -1;
+	self[n] = '\0';
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		snprintf(env, sizeof(env), "LD_PRELOAD=%s", preload);
+		putenv(env);
+		setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
+		/* Rescan often, to race the program's registration. */
+		setenv("UDAMON_PRELOAD_RESCAN_MS", "1", 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		execl(self, self, "--uffd-program", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((size_t)got < len - 1 &&
+	       (n = read(p[0], err + got, len - 1 - (size_t)got)) > 0)
+		got += n;
+	err[got] = '\0';
+	close(p[0]);
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void test_preload_steps_aside(void)
+{
+	char pre[PATH_MAX], err[4096];
+	const char *line;
+	int rc;
+
+	if (!need_attach())
+		return;
+	if (build_path(pre, sizeof(pre), "lib/libudamon-preload.so")) {
+		tap_skip("libudamon-preload.so not built");
+		return;
+	}
+	rc = run_uffd_program(pre, err, sizeof(err));
+	if (rc)
+		tap_diag("program stderr: %s", err);
+	CHECK_EQ(rc, 0);
+	line = strstr(err, "udamon-preload: the program registers memory");
+	CHECK(line != NULL);
+	/* Said once. */
+	CHECK(line && !strstr(line + 1, "udamon-preload: the program"));
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(test_find_syscall),
 	TAP_CASE(test_attach_detach_leaves_nothing),
@@ -716,9 +883,12 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_attach_refusals),
 	TAP_CASE_TIMEOUT(test_monitor_killed_midway, 120),
 	TAP_CASE(test_attached_wss),
+	TAP_CASE(test_preload_steps_aside),
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--uffd-program"))
+		return uffd_program();
 	return tap_main(cases, TAP_NR(cases));
 }

@@ -259,7 +259,10 @@ static void test_self_reads_unseen(void)
 	munmap(cold, AREA_SZ);
 }
 
-/* A target without registered memory is refused with a reason. */
+/*
+ * A target without registered memory is refused with a reason when
+ * attaching to it is disabled (tests/unit/test_attach.c attaches).
+ */
 static void test_check_unregistered_child(void)
 {
 	struct damon_target *t;
@@ -278,6 +281,7 @@ static void test_check_unregistered_child(void)
 	}
 	ctx = real_ctx(DAMON_OPS_VADDR, pid, &t);
 	REQUIRE(ctx);
+	REQUIRE(damon_vaddr_set_attach(ctx, false) == 0);
 	CHECK_EQ(damon_vaddr_check_target(ctx, t, why, sizeof(why)), -EINVAL);
 	CHECK(strstr(why, "userfaultfd") != NULL ||
 	      strstr(why, "PAGEMAP_SCAN") != NULL);
