@@ -851,7 +851,7 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 		if (t->pid != udamon__sys.getpid())
 			return vaddr_why(
 				why, len, -EINVAL,
-				"vaddr: process %d registered no memory for userfaultfd write-protect (it was not launched under udamon) and attaching to it is disabled; launch it under udamon (LD_PRELOAD=libudamon-preload.so) or allow attaching",
+				"vaddr: process %d registered no memory for userfaultfd write-protect (it was not launched under udamon), page idle tracking is not available in this kernel, and attaching to it is disabled; launch it under udamon (LD_PRELOAD=libudamon-preload.so) or allow attaching",
 				t->pid);
 		return vaddr_why(
 			why, len, -EINVAL,

@@ -521,9 +521,15 @@ static void test_check_target(void)
 	CHECK_EQ(damon_vaddr_check_ctx(ctx, why, sizeof(why)), 0);
 
 	fk.smaps = smaps_plain;
+	/* Unregistered: a start would attach, which needs /proc/PID/mem. */
+	CHECK(damon_vaddr_check_target(ctx, t, why, sizeof(why)) < 0);
+	CHECK(strstr(why, "cannot attach") != NULL);
+	REQUIRE(damon_vaddr_set_attach(ctx, false) == 0);
 	CHECK_EQ(damon_vaddr_check_target(ctx, t, why, sizeof(why)), -EINVAL);
 	CHECK(strstr(why, "userfaultfd") != NULL);
 	CHECK(strstr(why, "page idle") != NULL);
+	CHECK(strstr(why, "attaching to it is disabled") != NULL);
+	REQUIRE(damon_vaddr_set_attach(ctx, true) == 0);
 
 	fk.smaps = smaps_uw;
 	fk.wpasync_errno = EPERM;
