@@ -402,10 +402,11 @@ static int helper_run(pid_t pid, struct attach_inject *in,
 
 	if (ptrace(PTRACE_SEIZE, in->tid, NULL, NULL)) {
 		err = errno;
-		helper_say(r, -err,
-			   err == EPERM ?
-				   "ptrace(PTRACE_SEIZE) refused: no rights over the process, or it is already traced" :
-				   "ptrace(PTRACE_SEIZE) failed");
+		helper_say(
+			r, -err,
+			err == EPERM ?
+				"ptrace(PTRACE_SEIZE) refused: no rights over the process, or it is already traced" :
+				"ptrace(PTRACE_SEIZE) failed");
 		return -1;
 	}
 	if (ptrace(PTRACE_INTERRUPT, in->tid, NULL, NULL)) {
@@ -414,10 +415,11 @@ static int helper_run(pid_t pid, struct attach_inject *in,
 	}
 	err = helper_wait_stop(in);
 	if (err) {
-		helper_say(r, err,
-			   err == -ETIMEDOUT ?
-				   "the thread did not stop within 3 s (uninterruptible sleep?)" :
-				   "the process went away while attaching");
+		helper_say(
+			r, err,
+			err == -ETIMEDOUT ?
+				"the thread did not stop within 3 s (uninterruptible sleep?)" :
+				"the process went away while attaching");
 		return -1; /* our exit detaches: nothing was changed */
 	}
 	if (ptrace(PTRACE_GETREGS, in->tid, NULL, &in->saved)) {
@@ -430,17 +432,18 @@ static int helper_run(pid_t pid, struct attach_inject *in,
 		helper_detach(in);
 		return -1;
 	}
-	err = helper_syscall(in, SYS_userfaultfd,
-			     O_CLOEXEC | O_NONBLOCK | UDAMON_UFFD_USER_MODE_ONLY,
-			     0, &tfd);
+	err = helper_syscall(
+		in, SYS_userfaultfd,
+		O_CLOEXEC | O_NONBLOCK | UDAMON_UFFD_USER_MODE_ONLY, 0, &tfd);
 	/* Kernels before 5.11 know no UFFD_USER_MODE_ONLY. */
 	if (!err && tfd == -EINVAL)
 		err = helper_syscall(in, SYS_userfaultfd,
 				     O_CLOEXEC | O_NONBLOCK, 0, &tfd);
 	if (err || tfd < 0) {
-		helper_say(r, err ? err : (int)tfd,
-			   err ? "running userfaultfd() in the process failed" :
-				 "userfaultfd() in the process failed (vm.unprivileged_userfaultfd, seccomp?)");
+		helper_say(
+			r, err ? err : (int)tfd,
+			err ? "running userfaultfd() in the process failed" :
+			      "userfaultfd() in the process failed (vm.unprivileged_userfaultfd, seccomp?)");
 		helper_detach(in);
 		return -1;
 	}
@@ -455,8 +458,9 @@ static int helper_run(pid_t pid, struct attach_inject *in,
 	}
 	/* Leave nothing in the target, whatever happened. */
 	if (helper_syscall(in, SYS_close, tfd, 0, &rc) || rc) {
-		helper_say(r, -EIO,
-			   "closing the process's copy of the userfaultfd failed");
+		helper_say(
+			r, -EIO,
+			"closing the process's copy of the userfaultfd failed");
 		if (fd >= 0)
 			close(fd);
 		helper_detach(in);
@@ -583,6 +587,17 @@ int udamon__attach_uffd(pid_t pid, char *why, size_t len)
 		return attach_why(why, len, err, "fork: %s", strerror(-err));
 	}
 	if (helper == 0) {
+		sigset_t all;
+
+		/*
+		 * Once it has changed the target's registers, only the
+		 * helper can put them back: no terminal or process-group
+		 * signal (Ctrl-C, a harness killing our group) and no
+		 * handler of the program may end or divert it.
+		 */
+		sigfillset(&all);
+		sigprocmask(SIG_BLOCK, &all, NULL);
+		setsid();
 		close(sock[0]);
 		helper_main(pid, &in, sock[1]);
 	}
@@ -593,11 +608,9 @@ int udamon__attach_uffd(pid_t pid, char *why, size_t len)
 	while (waitpid(helper, &st, 0) < 0 && errno == EINTR)
 		;
 	if (err)
-		return attach_why(why, len, err,
-				  "attaching to process %d: the helper %s",
-				  pid,
-				  err == -ETIMEDOUT ? "did not answer" :
-						      "died");
+		return attach_why(
+			why, len, err, "attaching to process %d: the helper %s",
+			pid, err == -ETIMEDOUT ? "did not answer" : "died");
 	if (r.err || fd < 0) {
 		if (fd >= 0)
 			close(fd);
@@ -663,9 +676,10 @@ int udamon__attach_open(pid_t pid, struct udamon_attach **ap, char *why,
 			"registering process %d's memory for write-protect: %s",
 			pid, strerror(-rc));
 	}
-	udamon__log(DAMON_LOG_INFO,
-		    "attach: process %d: %d mappings registered for write-protect",
-		    pid, rc);
+	udamon__log(
+		DAMON_LOG_INFO,
+		"attach: process %d: %d mappings registered for write-protect",
+		pid, rc);
 	*ap = a;
 	return 0;
 }

@@ -145,8 +145,8 @@ int damon_uffd_self_register(void *addr, size_t len)
 	if (fd < 0)
 		return fd;
 	if (!addr && !len) {
-		int rc = udamon__uffd_register_maps(fd, "/proc/self/maps",
-						    NULL);
+		int rc =
+			udamon__uffd_register_maps(fd, "/proc/self/maps", NULL);
 
 		return rc < 0 ? rc : 0;
 	}

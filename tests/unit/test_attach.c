@@ -401,8 +401,8 @@ static void test_attach_detach_leaves_nothing(void)
 	sleep_ms(300);
 	p1 = writer_passes(&w);
 	f1 = proc_minflt(w.pid);
-	tap_diag("attached: %lu passes over %lu MiB, %lu minor faults",
-		 p1 - p0, HOT_SZ / MiB, f1 - f0);
+	tap_diag("attached: %lu passes over %lu MiB, %lu minor faults", p1 - p0,
+		 HOT_SZ / MiB, f1 - f0);
 	CHECK(writer_progresses(&w, p0));
 	CHECK(writer_talk(&w, 5));
 
@@ -412,12 +412,12 @@ static void test_attach_detach_leaves_nothing(void)
 	REQUIRE(pm >= 0);
 	for (unsigned long off = 0; off < HOT_SZ; off += PAGE)
 		CHECK(udamon__vaddr_protect_page(pm, w.sh->hot + off) >= 0);
-	for (i = 0; i < 3000 && udamon__vaddr_page_written(
-					pm, w.sh->hot + HOT_SZ - PAGE) != 1;
+	for (i = 0;
+	     i < 3000 &&
+	     udamon__vaddr_page_written(pm, w.sh->hot + HOT_SZ - PAGE) != 1;
 	     i++)
 		sleep_ms(1);
-	CHECK_EQ(udamon__vaddr_page_written(pm, w.sh->hot + HOT_SZ - PAGE),
-		 1);
+	CHECK_EQ(udamon__vaddr_page_written(pm, w.sh->hot + HOT_SZ - PAGE), 1);
 	for (unsigned long off = 0; off < HOT_SZ; off += PAGE)
 		udamon__vaddr_protect_page(pm, w.sh->hot + off);
 	close(pm);
@@ -691,8 +691,9 @@ static void test_attached_wss(void)
 		};
 
 		if (rr[1].start < rr[0].start) {
-			rr[0] = (struct damon_addr_range){ w.sh->idle,
-							   w.sh->idle + IDLE_SZ };
+			rr[0] = (struct damon_addr_range){
+				w.sh->idle, w.sh->idle + IDLE_SZ
+			};
 			rr[1] = (struct damon_addr_range){ w.sh->hot,
 							   w.sh->hot + HOT_SZ };
 		}
@@ -730,8 +731,9 @@ static void test_attached_wss(void)
 	qsort(log->vals + log->nr / 2, log->nr - log->nr / 2,
 	      sizeof(log->vals[0]), cmp_ul);
 	est = log->vals[log->nr / 2 + (log->nr - log->nr / 2) / 2];
-	tap_diag("%u aggregations; working set estimate %lu KiB, written %lu KiB",
-		 log->nr, est >> 10, written >> 10);
+	tap_diag(
+		"%u aggregations; working set estimate %lu KiB, written %lu KiB",
+		log->nr, est >> 10, written >> 10);
 	CHECK(est >= written - written / 5 && est <= written + written / 5);
 	free(log);
 }

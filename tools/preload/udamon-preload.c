@@ -334,9 +334,10 @@ PRELOAD_API int ioctl(int fd, unsigned long req, ...)
 			(unsigned long long)reg->range.start,
 			(unsigned long long)reg->range.len);
 
-		if (n > 0 && write(2, buf,
-				   (size_t)n < sizeof(buf) ? (size_t)n :
-							     sizeof(buf) - 1) < 0)
+		if (n > 0 &&
+		    write(2, buf,
+			  (size_t)n < sizeof(buf) ? (size_t)n :
+						    sizeof(buf) - 1) < 0)
 			n = 0;
 	}
 	return rc;
