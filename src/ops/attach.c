@@ -80,6 +80,8 @@
 #define ATTACH_HELPER_TIMEOUT_MS 10000
 /* Bytes of an executable mapping searched for a syscall instruction. */
 #define ATTACH_MAX_SEARCH (1UL << 20)
+/* Single steps tried for one injected call. */
+#define ATTACH_MAX_STEPS 64
 /* Signals held back during one injection. */
 #define ATTACH_MAX_HELD 8
 /* The x86_64 user code segment; anything else is a 32-bit process. */
@@ -349,7 +351,8 @@ static int helper_syscall(struct attach_inject *in, long nr, long a0, long a1,
 	regs.rdx = 0;
 	if (ptrace(PTRACE_SETREGS, in->tid, NULL, &regs))
 		return -errno;
-	for (;;) {
+	/* Bounded: a signal storm must not keep the thread borrowed. */
+	for (int steps = 0; steps < ATTACH_MAX_STEPS; steps++) {
 		int st, sig;
 
 		if (ptrace(PTRACE_SINGLESTEP, in->tid, NULL, NULL))
@@ -367,9 +370,17 @@ static int helper_syscall(struct attach_inject *in, long nr, long a0, long a1,
 			*ret = (long)regs.rax;
 			return 0;
 		}
+		/*
+		 * A fault on the instruction itself is ours (the program
+		 * never runs there with these registers): drop it, give up.
+		 */
+		if (regs.rip == in->insn &&
+		    (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL))
+			return -EAGAIN;
 		/* A signal arrived first: deliver it after the restore. */
 		helper_hold(in, sig);
 	}
+	return -EAGAIN;
 }
 
 /* Put the registers back and let the thread go with its signals. */
@@ -397,7 +408,7 @@ static int helper_detach(struct attach_inject *in)
 static int helper_run(pid_t pid, struct attach_inject *in,
 		      struct attach_reply *r)
 {
-	long tfd = -1, rc = 0;
+	long tfd = -1, rc = 0, word;
 	int err, pidfd, fd = -1;
 
 	if (ptrace(PTRACE_SEIZE, in->tid, NULL, NULL)) {
@@ -432,6 +443,18 @@ static int helper_run(pid_t pid, struct attach_inject *in,
 		helper_detach(in);
 		return -1;
 	}
+	/*
+	 * The instruction was found before the thread stopped: if the
+	 * process executed a new program meanwhile, it is not there now.
+	 */
+	errno = 0;
+	word = ptrace(PTRACE_PEEKTEXT, in->tid, (void *)in->insn, NULL);
+	if (errno || (word & 0xffff) != 0x050f) {
+		helper_say(r, -EAGAIN,
+			   "the process executed a new program meanwhile");
+		helper_detach(in);
+		return -1;
+	}
 	err = helper_syscall(
 		in, SYS_userfaultfd,
 		O_CLOEXEC | O_NONBLOCK | UDAMON_UFFD_USER_MODE_ONLY, 0, &tfd);
@@ -457,7 +480,12 @@ static int helper_run(pid_t pid, struct attach_inject *in,
 		err = -errno;
 	}
 	/* Leave nothing in the target, whatever happened. */
-	if (helper_syscall(in, SYS_close, tfd, 0, &rc) || rc) {
+	for (int tries = 0; tries < 3; tries++) {
+		err = helper_syscall(in, SYS_close, tfd, 0, &rc);
+		if (err != -EAGAIN)
+			break;
+	}
+	if (err || rc) {
 		helper_say(
 			r, -EIO,
 			"closing the process's copy of the userfaultfd failed");
@@ -611,6 +639,9 @@ int udamon__attach_uffd(pid_t pid, char *why, size_t len)
 		return attach_why(
 			why, len, err, "attaching to process %d: the helper %s",
 			pid, err == -ETIMEDOUT ? "did not answer" : "died");
+	/* Its thread went away (an exec by another thread): try again. */
+	if (r.err == -ESRCH && kill(pid, 0) == 0)
+		r.err = -EAGAIN;
 	if (r.err || fd < 0) {
 		if (fd >= 0)
 			close(fd);
@@ -692,6 +723,8 @@ int udamon__attach_follow(struct udamon_attach *a)
 	if (!a)
 		return -EINVAL;
 	rc = udamon__uffd_register_maps(a->uffd, a->maps_path, &nr_busy);
+	if (rc == -ENOENT)
+		rc = 0; /* nothing to register yet: later, perhaps */
 	if (nr_busy && !a->said_busy) {
 		a->said_busy = true;
 		udamon__log(

@@ -23,8 +23,9 @@
  * memory (a userfaultfd belongs to the address space that created it).
  * Needs the rights of ptrace attach over @pid.  x86_64 only.
  * Return: the descriptor, or -EPERM (no rights, already traced), -ESRCH
- * (gone), -ETIMEDOUT (no thread stopped), -EOPNOTSUPP (not x86_64 or a
- * 32-bit process), another -errno.
+ * (gone), -EAGAIN (it executed a new program meanwhile: try again),
+ * -ETIMEDOUT (no thread stopped), -EOPNOTSUPP (not x86_64 or a 32-bit
+ * process), another -errno.
  */
 int udamon__attach_uffd(pid_t pid, char *why, size_t len);
 
@@ -50,7 +51,9 @@ int udamon__attach_open(pid_t pid, struct udamon_attach **ap, char *why,
 /*
  * udamon__attach_follow() - register mappings @a's process made since.
  * Ranges the process registered with a userfaultfd of its own are left to
- * it (logged once).  Return: how many mappings are registered, or -errno.
+ * it (logged once).  Return: how many mappings are registered, -ESTALE
+ * when the process executed a new program (the userfaultfd belongs to the
+ * old address space: close @a and attach again), or -errno.
  */
 int udamon__attach_follow(struct udamon_attach *a);
 
@@ -68,8 +71,10 @@ long udamon__attach_find_syscall(const unsigned char *buf, size_t len);
  * Register with @uffd, in MODE_WP, the writable private anonymous
  * mappings and the heap listed in the maps file @maps_path.  @nr_busy
  * (may be NULL) gets how many were skipped because another userfaultfd
- * holds them.  Return: how many are registered, or -errno if none is and
- * something failed (src/ops/uffd-self.c).
+ * holds them.  Return: how many are registered, -ESTALE if no listed
+ * mapping exists in the userfaultfd's address space (the process
+ * executed a new program), or -errno if none is registered and something
+ * failed (src/ops/uffd-self.c).
  */
 int udamon__uffd_register_maps(int uffd, const char *maps_path,
 			       unsigned int *nr_busy);

@@ -89,7 +89,7 @@ int udamon__uffd_register_maps(int fd, const char *maps_path,
 			       unsigned int *nr_busy)
 {
 	char *text, *line, *next;
-	int err, nr_ok = 0, first_err = 0;
+	int err, nr_ok = 0, first_err = 0, nr_other_err = 0;
 
 	if (nr_busy)
 		*nr_busy = 0;
@@ -129,10 +129,20 @@ int udamon__uffd_register_maps(int fd, const char *maps_path,
 			(*nr_busy)++;
 		else if (err && !first_err)
 			first_err = err;
+		if (err && err != -ENOMEM && err != -EBUSY)
+			nr_other_err++;
 		if (!err)
 			nr_ok++;
 	}
 	free(text);
+	/*
+	 * Every listed mapping missing from the userfaultfd's memory
+	 * (ENOMEM: no VMA there): the maps are of another address space,
+	 * i.e. the process executed a new program since the userfaultfd was
+	 * made.
+	 */
+	if (!nr_ok && first_err == -ENOMEM && !nr_other_err)
+		return -ESTALE;
 	return nr_ok ? nr_ok : (first_err ? first_err : -ENOENT);
 }
 

@@ -58,6 +58,7 @@ struct vaddr_target {
 	int last_scan_err; /* last PAGEMAP_SCAN errno logged */
 	struct udamon_attach *attach; /* uffd-wp registration udamon made */
 	bool attach_tried;
+	int attach_err; /* of the last attempt */
 };
 
 static int vaddr_find_uffd_wp_vma(int pid, struct damon_addr_range *range);
@@ -275,8 +276,25 @@ static void vaddr_update(struct damon_ctx *ctx)
 			continue;
 		/* The process may be gone meanwhile: keep what we have. */
 		vaddr_apply_three_regions(ctx, t);
-		if (vt->attach)
-			udamon__attach_follow(vt->attach);
+		/* A transient failure (an exec in between): again now. */
+		if (!vt->attach && vt->attach_err == -EAGAIN)
+			vt->attach_tried = false;
+		if (vt->attach &&
+		    udamon__attach_follow(vt->attach) == -ESTALE) {
+			/* exec(): the next sampling attaches to the new image. */
+			udamon__log(
+				DAMON_LOG_INFO,
+				"vaddr: process %d executed a new program; attaching again",
+				vt->pid);
+			udamon__attach_close(vt->attach);
+			vt->attach = NULL;
+			vt->attach_tried = false;
+			/* Its pagemap, too, is of the old address space. */
+			if (vt->pagemap_fd >= 0)
+				udamon__sys.close(vt->pagemap_fd);
+			vt->pagemap_fd = -1;
+			vt->pagemap_failed = false;
+		}
 	}
 }
 
@@ -351,7 +369,9 @@ static void vaddr_attach(struct damon_ctx *ctx, struct vaddr_target *vt)
 	/* Registered already (the preload library), or unreadable. */
 	if (vaddr_find_uffd_wp_vma(vt->pid, &uw) != 0)
 		return;
-	if (udamon__attach_open(vt->pid, &vt->attach, why, sizeof(why)))
+	vt->attach_err =
+		udamon__attach_open(vt->pid, &vt->attach, why, sizeof(why));
+	if (vt->attach_err)
 		udamon__log(DAMON_LOG_ERR, "vaddr: %s", why);
 }
 

@@ -738,6 +738,76 @@ static void test_attached_wss(void)
 	free(log);
 }
 
+/* Library log lines as TAP diagnostics. */
+static void diag_log(void *arg, enum damon_log_level level, const char *msg)
+{
+	tap_diag("log: %s", msg);
+}
+
+/* The program a target executes in test_attach_follows_exec. */
+static int late_writer(void)
+{
+	volatile char *p = mmap(NULL, 8 * MiB, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return 2;
+	for (unsigned long i = 0;; i = (i + PAGE) % (8 * MiB))
+		p[i]++;
+}
+
+/*
+ * A target that executes a new program while attached: the userfaultfd
+ * belongs to the old address space, so an ops update closes it and the
+ * next sampling attaches to the new program.
+ */
+static void test_attach_follows_exec(void)
+{
+	char self[PATH_MAX], cmd[PATH_MAX + 64];
+	struct damon_target *t;
+	struct damon_ctx *ctx;
+	struct damon_attrs attrs;
+	int st, uw_before, uw_after;
+	ssize_t n;
+	pid_t pid;
+
+	if (!need_attach())
+		return;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	REQUIRE(n > 0);
+	self[n] = '\0';
+	snprintf(cmd, sizeof(cmd), "sleep 0.7; exec '%s' --late-writer", self);
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	damon_set_log_fn(diag_log, NULL);
+	ctx = wp_ctx(DAMON_OPS_VADDR, pid, &t);
+	REQUIRE(ctx);
+	attrs = ctx->attrs;
+	attrs.ops_update_interval = 100000;
+	REQUIRE(damon_set_attrs(ctx, &attrs) == 0);
+	REQUIRE(damon_manual_start(ctx) == 0);
+	damon_manual_run_for(ctx, 300000);
+	uw_before = count_uw_vmas(pid);
+	damon_manual_run_for(ctx, 1700000);
+	uw_after = count_uw_vmas(pid);
+	tap_diag("uw VMAs: %d in the shell, %d after its exec", uw_before,
+		 uw_after);
+	/* (The shell may have no anonymous memory to register yet.) */
+	CHECK(uw_after >= 1); /* the new program's memory, attached again */
+	CHECK_EQ(count_uffds(pid), 0);
+	damon_manual_stop(ctx);
+	damon_destroy_ctx(ctx);
+	CHECK_EQ(count_uw_vmas(pid), 0);
+	CHECK_EQ(count_uffds(pid), 0);
+	CHECK(kill(pid, 0) == 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+}
+
 /* ---- item 8: a program with its own userfaultfd under the preload ---- */
 
 #define UPROG_PAGES 64
@@ -914,6 +984,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_attach_refusals),
 	TAP_CASE_TIMEOUT(test_monitor_killed_midway, 120),
 	TAP_CASE(test_attached_wss),
+	TAP_CASE(test_attach_follows_exec),
 	TAP_CASE(test_preload_steps_aside),
 };
 
@@ -921,5 +992,7 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "--uffd-program"))
 		return uffd_program();
+	if (argc == 2 && !strcmp(argv[1], "--late-writer"))
+		return late_writer();
 	return tap_main(cases, TAP_NR(cases));
 }
