@@ -1242,10 +1242,13 @@ DAMON_API unsigned long damon_sim_refaults(struct damon_ctx *ctx,
  * is usable (root and CONFIG_IDLE_PAGE_TRACKING; it sees reads and
  * writes), else, for vaddr and fvaddr, userfaultfd asynchronous
  * write-protect read back with PAGEMAP_SCAN (Linux >= 6.7): it sees
- * WRITES ONLY, and only in memory the target itself registered, i.e.
- * processes launched with the preload library
- * (LD_PRELOAD=libudamon-preload.so) or the calling process after
- * damon_uffd_self_register().  damon_access_source_name() says which.
+ * WRITES ONLY, and only in memory registered for it: by the target
+ * itself (processes launched with the preload library,
+ * LD_PRELOAD=libudamon-preload.so, or the calling process after
+ * damon_uffd_self_register()), or by udamon attaching to a running
+ * process that registered nothing (x86_64; needs the rights of ptrace
+ * attach; see damon_vaddr_set_attach()).  damon_access_source_name()
+ * says which.
  */
 
 /** damon_vaddr_register() - register vaddr and fvaddr (idempotent). */
@@ -1262,7 +1265,9 @@ DAMON_API int damon_vaddr_register(void);
  *
  * Return: 0; -EINVAL with a reason when no access source can serve the
  * target (no such process, pagemap not readable, no PAGEMAP_SCAN, no
- * memory registered for asynchronous write-protect).
+ * memory registered for asynchronous write-protect and attaching
+ * disabled); -EPERM with a reason when attaching to the target would be
+ * needed but is not allowed (no ptrace rights, already traced).
  */
 DAMON_API int damon_vaddr_check_target(struct damon_ctx *ctx,
 				       struct damon_target *t, char *why,
@@ -1324,6 +1329,19 @@ DAMON_API int damon_set_access_source(struct damon_ctx *ctx, const char *name);
  */
 DAMON_API int damon_allow_cold_on_writes_only(struct damon_ctx *ctx,
 					      bool allow);
+
+/**
+ * damon_vaddr_set_attach() - whether the uffd-wp source of the vaddr or
+ * fvaddr context @ctx may attach to targets that registered no memory
+ * themselves (default: yes).  Attaching borrows one thread of the target
+ * with ptrace for about a millisecond to create a userfaultfd in it,
+ * keeps that userfaultfd in this process only, registers the target's
+ * writable private anonymous memory (new mappings at each ops update),
+ * and undoes all of it when the target leaves the context.  Commits
+ * carry the choice.
+ * Return: 0, -EINVAL for another operations set, -ENOMEM.
+ */
+DAMON_API int damon_vaddr_set_attach(struct damon_ctx *ctx, bool attach);
 
 /**
  * damon_paddr_register() - register the paddr operations set, if page

@@ -100,7 +100,10 @@ static void usage(FILE *out)
 		"  --ops NAME              operations set: sim, vaddr (default: sim with\n"
 		"                          --workload, vaddr with --pid or a command)\n"
 		"  --workload CFG          masim-format workload config for sim\n"
-		"  --pid PID               a running process (vaddr)\n"
+		"  --pid PID               a running process (vaddr); udamon attaches\n"
+		"                          to it with ptrace (x86_64) to see its writes\n"
+		"  --no-attach             refuse a process that was not launched under\n"
+		"                          udamon instead of attaching to it\n"
 		"  -- CMD [ARGS]           launch CMD and monitor it (vaddr); it is run\n"
 		"                          with the preload library that lets udamon\n"
 		"                          see its writes (UDAMON_PRELOAD overrides\n"
@@ -459,6 +462,7 @@ int cli_record(int argc, char **argv)
 		OPT_SEED,
 		OPT_PAUSE_AT,
 		OPT_PAUSE_FOR,
+		OPT_NO_ATTACH,
 	};
 	static const struct option longopts[] = {
 		CLI_PARAMS_LONGOPTS,
@@ -471,6 +475,7 @@ int cli_record(int argc, char **argv)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "pause-at", required_argument, NULL, OPT_PAUSE_AT },
 		{ "pause-for", required_argument, NULL, OPT_PAUSE_FOR },
+		{ "no-attach", no_argument, NULL, OPT_NO_ATTACH },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -479,7 +484,7 @@ int cli_record(int argc, char **argv)
 	struct udamon_record_header hdr = { 0 };
 	const char *output = "udamon.rec", *workload = NULL, *reason;
 	double duration = -1, pause_at = -1, pause_for = -1;
-	bool quiet = false, has_ops = false;
+	bool quiet = false, has_ops = false, attach = true;
 	unsigned long seed = 42;
 	char errbuf[512], sz[32], *preload = NULL, *command = NULL;
 	struct damon_attrs attrs;
@@ -518,6 +523,9 @@ int cli_record(int argc, char **argv)
 					    &run.pid);
 			if (err)
 				return err;
+			break;
+		case OPT_NO_ATTACH:
+			attach = false;
 			break;
 		case 'o':
 			if (!*optarg)
@@ -729,8 +737,11 @@ int cli_record(int argc, char **argv)
 		 * Any live process is accepted (a launched one registers its
 		 * memory as it starts); what is refused is what can never
 		 * run, e.g. pageout on the writes-only source without
-		 * --allow-cold-on-writes-only.
+		 * --allow-cold-on-writes-only.  A launched command has the
+		 * preload library: the source attaches to it only if it
+		 * registers nothing in 5 s (a static binary).
 		 */
+		damon_vaddr_set_attach(run.ctx, attach);
 		mute_logs = true;
 		err = damon_vaddr_check_ctx(run.ctx, errbuf, sizeof(errbuf));
 		mute_logs = false;

@@ -370,6 +370,7 @@ enum {
 	OPT_PID,
 	OPT_PAUSE,
 	OPT_REFRESH,
+	OPT_NO_ATTACH,
 };
 
 static const char tree_help[] =
@@ -432,6 +433,7 @@ int cli_start(int argc, char **argv)
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "pause", no_argument, NULL, OPT_PAUSE },
 		{ "refresh-ms", required_argument, NULL, OPT_REFRESH },
+		{ "no-attach", no_argument, NULL, OPT_NO_ATTACH },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -441,7 +443,7 @@ int cli_start(int argc, char **argv)
 	const char *workload = NULL;
 	char *abs_workload = NULL;
 	unsigned long refresh = 0;
-	bool pause = false, running;
+	bool pause = false, running, attach = true;
 	int c, err, pid = 0;
 	unsigned long nr;
 
@@ -480,6 +482,9 @@ int cli_start(int argc, char **argv)
 					    UINT_MAX, &refresh))
 				return CLI_EUSAGE;
 			break;
+		case OPT_NO_ATTACH:
+			attach = false;
+			break;
 		case 'h':
 			printf("usage: udamon start [options] --ops sim --workload CFG\n"
 			       "       udamon start [options] --pid PID\n"
@@ -492,7 +497,10 @@ int cli_start(int argc, char **argv)
 			       "  --ops NAME              vaddr, fvaddr, paddr or sim (default:\n"
 			       "                          sim with --workload, else vaddr)\n"
 			       "  --workload CFG          masim-format config for sim\n"
-			       "  --pid PID               the process to monitor (vaddr)\n"
+			       "  --pid PID               the process to monitor (vaddr); udamon\n"
+			       "                          attaches to it with ptrace if it was not\n"
+			       "                          launched under udamon\n"
+			       "  --no-attach             refuse such a process instead\n"
 			       "  --pause                 start paused (one sample runs first)\n"
 			       "  --refresh-ms MS         refresh the tree's stats every MS\n"
 			       "%s\n%s\n%s",
@@ -549,6 +557,9 @@ int cli_start(int argc, char **argv)
 		       t.kd) ||
 	    (abs_workload &&
 	     tree_write(&t, abs_workload, "%u/contexts/0/udamon/sim_workload",
+			t.kd)) ||
+	    ((ops == DAMON_OPS_VADDR || ops == DAMON_OPS_FVADDR) &&
+	     tree_write(&t, attach ? "Y" : "N", "%u/contexts/0/udamon/attach",
 			t.kd)) ||
 	    write_attrs(&t, &p, true) ||
 	    tree_writeul(&t, 1, "%u/contexts/0/targets/nr_targets", t.kd) ||

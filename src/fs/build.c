@@ -583,6 +583,11 @@ int fs_build_ctx(struct st_context *sc, uid_t uid, const char *keep_sim_path,
 	err = fs_add_targets(ctx, &sc->targets, uid);
 	if (err)
 		goto fail;
+	if (sc->ops == DAMON_OPS_VADDR || sc->ops == DAMON_OPS_FVADDR) {
+		err = damon_vaddr_set_attach(ctx, sc->attach);
+		if (err)
+			goto fail;
+	}
 	err = fs_add_schemes(ctx, &sc->schemes);
 	if (err)
 		goto fail;

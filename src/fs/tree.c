@@ -732,6 +732,7 @@ static const struct fs_file ctx_udamon_files_[] = {
 	F_SPECIAL("access_source", 0400, 0, access_source_show, NULL),
 	F_RW("allow_cold_on_writes_only", FS_BOOL, struct st_context,
 	     allow_cold_on_writes_only, 0),
+	F_RW("attach", FS_BOOL, struct st_context, attach, 0),
 };
 static const struct fs_dir_type t_ctx_udamon = {
 	.name = "ctx_udamon",
@@ -761,6 +762,7 @@ static void context_init(void *obj, void *parent)
 	c->addr_unit = 1;
 	c->pause = false;
 	c->allow_cold_on_writes_only = fs_default_allow_cold_on_writes_only;
+	c->attach = true;
 }
 static const struct fs_dir_type t_context = {
 	.name = "context",

@@ -257,6 +257,7 @@ struct st_context {
 	char *sim_workload;
 	/* udamon/allow_cold_on_writes_only (damon_allow_cold_on_writes_only) */
 	bool allow_cold_on_writes_only;
+	bool attach; /* udamon/attach: may vaddr attach to its targets */
 };
 
 struct st_contexts {

@@ -416,5 +416,6 @@ int udamon__real_commit_priv(struct damon_ctx *dst, struct damon_ctx *src)
 		d->src = UDAMON_SRC_AUTO; /* decide again */
 	}
 	d->cold_on_writes_only = s->cold_on_writes_only;
+	d->no_attach = s->no_attach;
 	return 0;
 }

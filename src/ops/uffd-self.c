@@ -6,6 +6,7 @@
  * in tools/preload/ instead).
  */
 #include "ops/vaddr.h"
+#include "ops/attach.h"
 #include "core/core.h"
 #include "sys/sys.h"
 
@@ -84,13 +85,15 @@ static int uffd_self_register_range(int fd, unsigned long start,
 	return 0;
 }
 
-/* Writable private anonymous mappings (and the heap) of a maps text. */
-static int uffd_self_register_all(int fd)
+int udamon__uffd_register_maps(int fd, const char *maps_path,
+			       unsigned int *nr_busy)
 {
 	char *text, *line, *next;
-	int err, nr_ok = 0, first_err = 0;
+	int err, nr_ok = 0, first_err = 0, nr_other_err = 0;
 
-	err = udamon__sys_read_file("/proc/self/maps", &text, NULL, 64UL << 20);
+	if (nr_busy)
+		*nr_busy = 0;
+	err = udamon__sys_read_file(maps_path, &text, NULL, 64UL << 20);
 	if (err)
 		return err;
 	for (line = text; line && *line; line = next) {
@@ -121,13 +124,26 @@ static int uffd_self_register_all(int fd)
 		if (name && *name && strcmp(name, "[heap]"))
 			continue; /* file-backed or special ([stack] ...) */
 		err = uffd_self_register_range(fd, start, end);
-		if (err && !first_err)
+		/* EBUSY: another userfaultfd (the program's own) has it. */
+		if (err == -EBUSY && nr_busy)
+			(*nr_busy)++;
+		else if (err && !first_err)
 			first_err = err;
+		if (err && err != -ENOMEM && err != -EBUSY)
+			nr_other_err++;
 		if (!err)
 			nr_ok++;
 	}
 	free(text);
-	return nr_ok ? 0 : (first_err ? first_err : -ENOENT);
+	/*
+	 * Every listed mapping missing from the userfaultfd's memory
+	 * (ENOMEM: no VMA there): the maps are of another address space,
+	 * i.e. the process executed a new program since the userfaultfd was
+	 * made.
+	 */
+	if (!nr_ok && first_err == -ENOMEM && !nr_other_err)
+		return -ESTALE;
+	return nr_ok ? nr_ok : (first_err ? first_err : -ENOENT);
 }
 
 int damon_uffd_self_register(void *addr, size_t len)
@@ -138,8 +154,12 @@ int damon_uffd_self_register(void *addr, size_t len)
 
 	if (fd < 0)
 		return fd;
-	if (!addr && !len)
-		return uffd_self_register_all(fd);
+	if (!addr && !len) {
+		int rc =
+			udamon__uffd_register_maps(fd, "/proc/self/maps", NULL);
+
+		return rc < 0 ? rc : 0;
+	}
 	if (start % UFFD_SELF_PAGE_SZ || !len)
 		return -EINVAL;
 	end = (start + len + UFFD_SELF_PAGE_SZ - 1) & ~(UFFD_SELF_PAGE_SZ - 1);

@@ -18,6 +18,7 @@
 #include "ops/ops-common.h"
 #include "sys/alloc.h"
 #include "ops/vaddr.h"
+#include "ops/attach.h"
 #include "core/core.h"
 #include "sys/sys.h"
 
@@ -30,6 +31,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #ifndef MADV_COLD
 #define MADV_COLD 20
@@ -63,10 +65,37 @@ struct vaddr_target {
 	unsigned int nr_execs; /* execve()s followed */
 	unsigned int logged_actions; /* bit per action already logged */
 	int last_scan_err; /* last PAGEMAP_SCAN errno logged */
+	struct udamon_attach *attach; /* uffd-wp registration udamon made */
+	bool attach_tried;
+	int attach_err; /* of the last attempt */
+	/* CLOCK_MONOTONIC ns when a preload launch was first seen waiting */
+	uint64_t preload_wait_since;
 };
+
+/*
+ * How long a process launched under the preload library may take to
+ * register its memory before udamon attaches to it instead (a static
+ * binary, or a preload that failed).
+ */
+#define VADDR_PRELOAD_GRACE_NS (5ULL * 1000 * 1000 * 1000)
+
+static uint64_t vaddr_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int vaddr_find_uffd_wp_vma(int pid, struct damon_addr_range *range,
+				  bool *preloaded);
+static bool vaddr_preload_asked(int pid);
 
 static void vaddr_close_fds(struct vaddr_target *vt)
 {
+	/* Detach first: nothing of udamon's stays in the target. */
+	udamon__attach_close(vt->attach);
+	vt->attach = NULL;
 	if (vt->pagemap_fd >= 0)
 		udamon__sys.close(vt->pagemap_fd);
 	if (vt->pidfd >= 0)
@@ -360,6 +389,10 @@ static void vaddr_follow_exec(struct damon_ctx *ctx, struct damon_target *t,
 	vt->last_scan_err = 0;
 	vt->logged_actions = 0;
 	vt->nr_execs++;
+	/* A userfaultfd udamon attached belongs to the old memory too. */
+	udamon__attach_close(vt->attach);
+	vt->attach = NULL;
+	vt->attach_tried = false;
 	snprintf(path, sizeof(path), "/proc/%d/exe", vt->pid);
 	n = udamon__sys.readlink(path, prog, sizeof(prog) - 1);
 	prog[n > 0 ? n : 0] = '\0';
@@ -385,6 +418,29 @@ static void vaddr_update(struct damon_ctx *ctx)
 		vaddr_follow_exec(ctx, t, vt, idx++);
 		/* The process may be gone meanwhile: keep what we have. */
 		vaddr_apply_three_regions(ctx, t);
+		/*
+		 * A transient failure (an exec in between), or a preload
+		 * launch still within its grace time: again now.
+		 */
+		if (!vt->attach &&
+		    (vt->attach_err == -EAGAIN || vt->preload_wait_since))
+			vt->attach_tried = false;
+		if (vt->attach &&
+		    udamon__attach_follow(vt->attach) == -ESTALE) {
+			/* exec(): the next sampling attaches to the new image. */
+			udamon__log(
+				DAMON_LOG_INFO,
+				"vaddr: process %d executed a new program; attaching again",
+				vt->pid);
+			udamon__attach_close(vt->attach);
+			vt->attach = NULL;
+			vt->attach_tried = false;
+			/* Its pagemap, too, is of the old address space. */
+			if (vt->pagemap_fd >= 0)
+				udamon__sys.close(vt->pagemap_fd);
+			vt->pagemap_fd = -1;
+			vt->pagemap_failed = false;
+		}
 	}
 }
 
@@ -434,6 +490,75 @@ static enum udamon_access_src vaddr_source(struct damon_ctx *ctx,
 	if (rc->src == UDAMON_SRC_PAGE_IDLE)
 		*pip = udamon__real_pidle(rc);
 	return rc->src;
+}
+
+int damon_vaddr_set_attach(struct damon_ctx *ctx, bool attach)
+{
+	struct udamon_real_ctx *rc;
+
+	if (!ctx ||
+	    (ctx->ops.id != DAMON_OPS_VADDR && ctx->ops.id != DAMON_OPS_FVADDR))
+		return -EINVAL;
+	rc = udamon__real_ctx(ctx);
+	if (!rc)
+		return -ENOMEM;
+	rc->no_attach = !attach;
+	return 0;
+}
+
+/* Whether the uffd-wp source may attach to @pid (src/ops/attach.c). */
+static bool vaddr_may_attach(struct damon_ctx *ctx, int pid)
+{
+	struct udamon_real_ctx *rc = ctx->ops_priv;
+
+	/* The calling process has damon_uffd_self_register() instead. */
+	return !(rc && rc->no_attach) && pid != udamon__sys.getpid();
+}
+
+/*
+ * The uffd-wp source on a process that registered no memory itself (it
+ * was not launched under udamon): attach to it, once per target.
+ */
+static void vaddr_attach(struct damon_ctx *ctx, struct vaddr_target *vt)
+{
+	struct damon_addr_range uw;
+	char why[384];
+	bool preloaded = false;
+	int rc;
+
+	vt->attach_tried = true;
+	if (vt->gone || vt->exited || !vaddr_may_attach(ctx, vt->pid))
+		return;
+	/* Registered already (the preload library), or unreadable. */
+	rc = vaddr_find_uffd_wp_vma(vt->pid, &uw, &preloaded);
+	if (rc) {
+		if (rc > 0)
+			vt->preload_wait_since = 0; /* it registered */
+		return;
+	}
+	/*
+	 * Launched under the preload library, which registers its memory
+	 * in a moment: two registrations would fight over the ranges.  Ask
+	 * again at the next updates, and attach only if it still registered
+	 * nothing after the grace time.
+	 */
+	if (preloaded || vaddr_preload_asked(vt->pid)) {
+		uint64_t now = vaddr_mono_ns();
+
+		if (!vt->preload_wait_since)
+			vt->preload_wait_since = now;
+		if (now - vt->preload_wait_since < VADDR_PRELOAD_GRACE_NS)
+			return;
+		udamon__log(
+			DAMON_LOG_WARN,
+			"vaddr: process %d was launched with the preload library but registered no memory in 5 s; attaching to it",
+			vt->pid);
+		vt->preload_wait_since = 0;
+	}
+	vt->attach_err =
+		udamon__attach_open(vt->pid, &vt->attach, why, sizeof(why));
+	if (vt->attach_err)
+		udamon__log(DAMON_LOG_ERR, "vaddr: %s", why);
 }
 
 int damon_set_access_source(struct damon_ctx *ctx, const char *name)
@@ -616,9 +741,11 @@ static void vaddr_prepare_access_checks(struct damon_ctx *ctx)
 
 	damon_for_each_target(t, ctx) {
 		struct vaddr_target *vt = vaddr_target_of(t);
-		int fd = vt ? vaddr_pagemap_fd(vt) : -1;
-		int rc;
+		int fd, rc;
 
+		if (vt && !vt->attach_tried)
+			vaddr_attach(ctx, vt);
+		fd = vt ? vaddr_pagemap_fd(vt) : -1;
 		damon_for_each_region(r, t) {
 			r->sampling_addr =
 				damon_rand(ctx, r->ar.start, r->ar.end);
@@ -1040,6 +1167,20 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 			"vaddr: this kernel has no PAGEMAP_SCAN (Linux >= 6.7 needed for the uffd-wp source) and page idle tracking is not usable");
 	}
 	rc = vaddr_find_uffd_wp_vma(t->pid, &uw, &preloaded);
+	if (rc == 0 && !preloaded && !vaddr_preload_asked(t->pid) &&
+	    vaddr_may_attach(ctx, t->pid)) {
+		char buf[384];
+
+		udamon__sys.close(fd);
+		/* Not launched under udamon: the start will attach to it. */
+		rc = udamon__attach_probe(t->pid, buf, sizeof(buf));
+		if (rc)
+			return vaddr_why(
+				why, len, rc,
+				"vaddr: process %d registered no memory for userfaultfd write-protect (not launched under udamon) and udamon cannot attach to it: %s",
+				t->pid, buf);
+		return 0;
+	}
 	if (rc <= 0) {
 		udamon__sys.close(fd);
 		if (rc == -ESRCH || rc == 0) {
@@ -1054,7 +1195,7 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 							     t->pid) ?
 						DAMON_LOG_INFO :
 						DAMON_LOG_WARN,
-					"vaddr: process %d has registered no memory for userfaultfd write-protect yet; it reads as idle until it does (launch it with LD_PRELOAD=libudamon-preload.so, or call damon_uffd_self_register() in it)",
+					"vaddr: process %d has registered no memory for userfaultfd write-protect yet; it reads as idle until it does (launch it with LD_PRELOAD=libudamon-preload.so, allow attaching, or call damon_uffd_self_register() in it)",
 					t->pid);
 			return 0;
 		}

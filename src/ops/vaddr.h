@@ -113,6 +113,7 @@ enum udamon_access_src {
 struct udamon_real_ctx {
 	enum udamon_access_src want; /* damon_set_access_source() */
 	enum udamon_access_src src; /* in use */
+	bool no_attach; /* damon_vaddr_set_attach(ctx, false) */
 	struct udamon_pidle pi;
 	bool pi_open, pi_failed;
 	struct udamon_pidle kp; /* kpageflags/kpagecgroup only (filters) */

@@ -498,6 +498,47 @@ else
 	skip "record a launched workload (vaddr)" "$W not built"
 fi
 
+# ---- a running process udamon did not launch: attach (x86_64) ----
+if [ -x "$W" ] && [ "$(uname -m)" = x86_64 ]; then
+	printf 'hot, 16777216\ncold, 33554432\n\nrun\n30000\nhot, 0, 4096, 1, wo\n' \
+		>"$T/attach.cfg"
+	env -u LD_PRELOAD "$W" -q "$T/attach.cfg" &
+	wpid=$!
+	sleep 0.3
+	expect "record --pid --no-attach accepts an unregistered process, warns" 0 \
+		"registered no memory for userfaultfd write-protect yet" \
+		"$U" record --pid "$wpid" --no-attach --duration 1 -o "$T/na.rec"
+	out=$("$U" record --pid "$wpid" --duration 2 -o "$T/at.rec" 2>&1)
+	rc=$?
+	if [ $rc -eq 3 ]; then
+		skip "record --pid attaches to a running process" \
+			"no access source: $(printf '%s' "$out" | tail -n 1)"
+	elif [ $rc -ne 0 ]; then
+		notok "record --pid attaches to a running process" "rc $rc: $out"
+	else
+		# The 16 MiB it writes is its working set; nothing stays.
+		wss=$("$U" report wss "$T/at.rec" | awk '$1 == 50 { print $2, $3 }')
+		uffds=$(ls -l /proc/$wpid/fd 2>/dev/null | grep -c userfaultfd)
+		uw=$(grep -c ' uw' /proc/$wpid/smaps 2>/dev/null)
+		case "$wss" in
+		1[2-9].*MiB) wss_ok=1 ;;
+		*) wss_ok=0 ;;
+		esac
+		if [ "$wss_ok" = 1 ] && [ "$uffds" = 0 ] && [ "$uw" = 0 ] &&
+			kill -0 "$wpid" 2>/dev/null; then
+			ok "record --pid attaches to a running process"
+		else
+			notok "record --pid attaches to a running process" \
+				"median wss '$wss', $uffds userfaultfds and $uw uw VMAs left: $out"
+		fi
+	fi
+	kill "$wpid" 2>/dev/null
+	wait "$wpid" 2>/dev/null
+else
+	skip "record --pid attaches to a running process" \
+		"x86_64 with $W only"
+fi
+
 # ---- USDT probes ----
 if ! echo '#include <sys/sdt.h>' | ${CC:-cc} -E -x c - >/dev/null 2>&1; then
 	skip "USDT probes in the binary" "sys/sdt.h missing (install systemtap-sdt-dev)"

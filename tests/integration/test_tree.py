@@ -76,7 +76,8 @@ def expected_tree():
               c + 'addr_unit': (0o600, '1'), c + 'pause': (0o600, 'N'),
               c + 'udamon/sim_workload': (0o600, ''),
               c + 'udamon/access_source': (0o400, None),
-              c + 'udamon/allow_cold_on_writes_only': (0o600, 'N')})
+              c + 'udamon/allow_cold_on_writes_only': (0o600, 'N'),
+              c + 'udamon/attach': (0o600, 'Y')})
     a = c + 'monitoring_attrs/'
     for f, v in (('sample_us', '5000'), ('aggr_us', '100000'),
                  ('update_us', '60000000')):
@@ -965,6 +966,72 @@ def test_vaddr_target_exits_mid_command():
             if child.poll() is None:
                 child.kill()
                 child.wait()
+
+
+def count_uffds(pid):
+    n = 0
+    for fd in os.listdir('/proc/%d/fd' % pid):
+        try:
+            if 'userfaultfd' in os.readlink('/proc/%d/fd/%s' % (pid, fd)):
+                n += 1
+        except OSError:
+            pass
+    return n
+
+
+@R.case
+def test_vaddr_attach_running_process():
+    """A process not launched under udamon: 'on' attaches to it (x86_64),
+    nothing stays in its fd table, 'off' detaches; with udamon/attach N
+    it is accepted (as the kernel accepts any live pid) and not attached."""
+    if os.uname().machine != 'x86_64':
+        raise Skip('attaching is x86_64 only')
+    with daemon() as d:
+        t = d.tree
+        build(t, regions=0, schemes=0, goals=0, filters=0, dests=0)
+        c = 'kdamonds/0/contexts/0/'
+        if 'vaddr' not in t.read(c + 'avail_operations').split():
+            raise Skip('vaddr operations set not available')
+        if not t.val(c + 'udamon/access_source').startswith('uffd-wp'):
+            raise Skip('vaddr uses page idle tracking here')
+        env = dict(os.environ)
+        env.pop('LD_PRELOAD', None)
+        child = subprocess.Popen(['sleep', '60'], env=env)
+        try:
+            t.must(c + 'targets/0/pid_target', str(child.pid))
+            eq(t.val(c + 'udamon/attach'), 'Y', 'attach default')
+            t.must(c + 'udamon/attach', 'N')
+            eq(t.cmd(0, 'on'), 0, 'on with attach N')
+            check('registered no memory' in d.log_text(),
+                  'log line for attach N')
+            time.sleep(0.5)
+            with open('/proc/%d/smaps' % child.pid) as f:
+                check(not any(l.startswith('VmFlags:') and ' uw' in l
+                              for l in f), 'not attached with attach N')
+            eq(t.cmd(0, 'off'), 0, 'off with attach N')
+            t.must(c + 'udamon/attach', 'Y')
+            err = t.cmd(0, 'on')
+            if err:
+                raise Skip('vaddr cannot start here: %s' %
+                           d.log_text().strip().splitlines()[-1:])
+            uw = False
+            deadline = time.time() + 10
+            while time.time() < deadline and not uw:
+                with open('/proc/%d/smaps' % child.pid) as f:
+                    uw = any(l.startswith('VmFlags:') and ' uw' in l
+                             for l in f)
+                time.sleep(0.05)
+            check(uw, 'registered for write-protect while on')
+            eq(count_uffds(child.pid), 0, 'no userfaultfd in the target')
+            eq(t.cmd(0, 'off'), 0, 'off')
+            with open('/proc/%d/smaps' % child.pid) as f:
+                check(not any(l.startswith('VmFlags:') and ' uw' in l
+                              for l in f), 'nothing registered after off')
+            eq(count_uffds(child.pid), 0, 'no userfaultfd after off')
+            check(child.poll() is None, 'the target still runs')
+        finally:
+            child.kill()
+            child.wait()
 
 
 @R.case

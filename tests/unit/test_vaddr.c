@@ -598,6 +598,11 @@ static void test_check_target(void)
 
 	/* Nothing registered yet (just launched): accepted, as the kernel. */
 	fk.smaps = smaps_plain;
+	/* Unregistered: a start would attach, which needs /proc/PID/mem. */
+	CHECK(damon_vaddr_check_target(ctx, t, why, sizeof(why)) < 0);
+	CHECK(strstr(why, "cannot attach") != NULL);
+	/* Not attaching: accepted, reads idle until it registers. */
+	REQUIRE(damon_vaddr_set_attach(ctx, false) == 0);
 	CHECK_EQ(damon_vaddr_check_target(ctx, t, why, sizeof(why)), 0);
 
 	/* Exited but not reaped: accepted, nothing else is asked. */
@@ -606,6 +611,7 @@ static void test_check_target(void)
 	CHECK_EQ(damon_vaddr_check_target(ctx, t, why, sizeof(why)), 0);
 	fk.scan_errno = 0;
 	fk.zombie = false;
+	REQUIRE(damon_vaddr_set_attach(ctx, true) == 0);
 
 	fk.smaps = smaps_uw;
 	fk.wpasync_errno = EPERM;

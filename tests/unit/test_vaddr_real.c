@@ -272,9 +272,10 @@ static void test_self_reads_unseen(void)
 }
 
 /*
- * A live target without registered memory is accepted (as the kernel
- * accepts any live pid: the preload library may not have run yet); once
- * reaped, it is invalid and refused with the reason.
+ * A live target without registered memory is accepted when attaching is
+ * disabled (as the kernel accepts any live pid: the preload library may
+ * not have run yet; tests/unit/test_attach.c attaches); once reaped, it
+ * is invalid and refused with the reason.
  */
 static void test_check_unregistered_child(void)
 {
@@ -294,6 +295,7 @@ static void test_check_unregistered_child(void)
 	}
 	ctx = real_ctx(DAMON_OPS_VADDR, pid, &t);
 	REQUIRE(ctx);
+	REQUIRE(damon_vaddr_set_attach(ctx, false) == 0);
 	CHECK_EQ(damon_vaddr_check_target(ctx, t, why, sizeof(why)), 0);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);

@@ -19,6 +19,14 @@
  * child gets its own userfaultfd (a userfaultfd belongs to its creator's
  * address space); exec() starts over through LD_PRELOAD.
  *
+ * A program that uses userfaultfd itself keeps working: its
+ * UFFDIO_REGISTER would fail with EBUSY over memory this library
+ * registered (a range belongs to one userfaultfd at a time), so the
+ * ioctl() wrapper below unregisters this library's registration over the
+ * program's range first and says so once on stderr.  udamon then sees no
+ * writes there; the rescan thread's later registrations of that range
+ * fail with EBUSY and are dropped, until the program unregisters it.
+ *
  * Environment: UDAMON_PRELOAD_DISABLE=1 does nothing;
  * UDAMON_PRELOAD_VERBOSE=1 reports failures on stderr.  A failure never
  * stops the program: it just runs unmonitored.  Registered memory gets no
@@ -53,6 +61,13 @@ static int preload_verbose;
 static unsigned long preload_rescan_ms = 200;
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static void *(*real_mremap)(void *, size_t, size_t, int, ...);
+static int preload_stepped_aside;
+
+/* ioctl() without the wrapper below: the library's own calls. */
+static int preload_ioctl(int fd, unsigned long req, void *arg)
+{
+	return (int)syscall(SYS_ioctl, fd, req, arg);
+}
 
 static void preload_say(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
@@ -91,7 +106,7 @@ static int preload_create_uffd(void)
 			    strerror(errno));
 		return -1;
 	}
-	if (ioctl(fd, UFFDIO_API, &api)) {
+	if (preload_ioctl(fd, UFFDIO_API, &api)) {
 		preload_say("udamon-preload: UFFDIO_API WP_ASYNC: %s\n",
 			    strerror(errno));
 		close(fd);
@@ -113,7 +128,7 @@ static void preload_register(unsigned long start, unsigned long len)
 	if (fd < 0 || !len)
 		return;
 	/* Registering a range again with the same userfaultfd is a no-op. */
-	if (ioctl(fd, UFFDIO_REGISTER, &reg) && errno != EBUSY)
+	if (preload_ioctl(fd, UFFDIO_REGISTER, &reg) && errno != EBUSY)
 		preload_say("udamon-preload: register %lx+%lx: %s\n", start,
 			    len, strerror(errno));
 }
@@ -277,4 +292,56 @@ PRELOAD_API void *mremap(void *old, size_t old_len, size_t new_len, int flags,
 	if (p != MAP_FAILED && new_len > old_len)
 		preload_register((unsigned long)p, new_len);
 	return p;
+}
+
+/*
+ * Step aside for a program's own userfaultfd: drop this library's
+ * registration over the range the program registers, then let the
+ * program's UFFDIO_REGISTER go through.  Everything else passes as is.
+ */
+PRELOAD_API int ioctl(int fd, unsigned long req, ...)
+{
+	struct uffdio_register *reg;
+	int own = __atomic_load_n(&preload_uffd, __ATOMIC_ACQUIRE);
+	va_list ap;
+	void *arg;
+	int rc;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	rc = preload_ioctl(fd, req, arg);
+	if (!(rc < 0 && errno == EBUSY && req == UFFDIO_REGISTER && own >= 0 &&
+	      fd != own && arg))
+		return rc;
+	reg = arg;
+	/* The rescan thread may register the range again in between. */
+	for (int tries = 0; tries < 3; tries++) {
+		struct uffdio_range range = reg->range;
+
+		if (preload_ioctl(own, UFFDIO_UNREGISTER, &range))
+			goto busy; /* someone else's: leave the EBUSY */
+		rc = preload_ioctl(fd, req, arg);
+		if (!(rc < 0 && errno == EBUSY))
+			break;
+	}
+	if (rc == 0 &&
+	    !__atomic_exchange_n(&preload_stepped_aside, 1, __ATOMIC_ACQ_REL)) {
+		char buf[200];
+		int n = snprintf(
+			buf, sizeof(buf),
+			"udamon-preload: the program registers memory with its own userfaultfd (%#llx+%#llx); udamon stops watching writes there\n",
+			(unsigned long long)reg->range.start,
+			(unsigned long long)reg->range.len);
+
+		if (n > 0 &&
+		    write(2, buf,
+			  (size_t)n < sizeof(buf) ? (size_t)n :
+						    sizeof(buf) - 1) < 0)
+			n = 0;
+	}
+	return rc;
+busy:
+	errno = EBUSY;
+	return -1;
 }
