@@ -17,6 +17,9 @@
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
 #ifndef SYS_process_madvise
 #define SYS_process_madvise 440
 #endif
@@ -62,6 +65,11 @@ static int real_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 static int real_pidfd_open(pid_t pid, unsigned int flags)
 {
 	return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+static int real_pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
+{
+	return (int)syscall(SYS_pidfd_getfd, pidfd, targetfd, flags);
 }
 
 static ssize_t real_process_madvise(int pidfd, const struct iovec *iov,
@@ -111,6 +119,7 @@ static const struct udamon_sys_table udamon_sys_default = {
 	.ioctl = real_ioctl,
 	.poll = real_poll,
 	.pidfd_open = real_pidfd_open,
+	.pidfd_getfd = real_pidfd_getfd,
 	.process_madvise = real_process_madvise,
 	.madvise = real_madvise,
 	.move_pages = real_move_pages,
@@ -129,6 +138,7 @@ struct udamon_sys_table udamon__sys = {
 	.ioctl = real_ioctl,
 	.poll = real_poll,
 	.pidfd_open = real_pidfd_open,
+	.pidfd_getfd = real_pidfd_getfd,
 	.process_madvise = real_process_madvise,
 	.madvise = real_madvise,
 	.move_pages = real_move_pages,

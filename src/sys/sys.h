@@ -80,6 +80,7 @@ struct udamon_sys_table {
 	int (*ioctl)(int fd, unsigned long req, void *arg);
 	int (*poll)(struct pollfd *fds, nfds_t nfds, int timeout);
 	int (*pidfd_open)(pid_t pid, unsigned int flags);
+	int (*pidfd_getfd)(int pidfd, int targetfd, unsigned int flags);
 	ssize_t (*process_madvise)(int pidfd, const struct iovec *iov,
 				   size_t iovcnt, int advice,
 				   unsigned int flags);
