@@ -544,8 +544,9 @@ int udamon__pagemap_scan_usable(void)
 				  0);
 	int rc;
 
+	/* Unknown: keep the newer source, whose start check explains. */
 	if (fd < 0)
-		return 0;
+		return 1;
 	/* An empty range: only whether the ioctl exists. */
 	rc = udamon__sys.ioctl(fd, UDAMON_PAGEMAP_SCAN, &arg);
 	rc = rc >= 0 || (errno != ENOTTY && errno != EINVAL && errno != ENOSYS);
