@@ -6,7 +6,8 @@
  * taken with pidfd_getfd -- write faults recorded and let go, pages that
  * were absent when protected and faulted in meanwhile, the child never
  * left blocked when the source closes, and a fvaddr context that finds the
- * hot area.  Then the descriptor search and the start checks against a
+ * hot area.  The preload library's watchdog lets a launched workload go
+ * on when its monitor vanished with a page protected.  Then the descriptor search and the start checks against a
  * fake kernel behind the sys seam (fdinfo parsing, async and blocking
  * descriptors, no ptrace rights, no pidfd_getfd).  The real cases skip
  * with the reason when the kernel lacks userfaultfd write-protect or
@@ -19,6 +20,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <linux/userfaultfd.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -324,6 +327,144 @@ out:
 	stop_child();
 }
 
+/* Where the built programs are: B/tests/test_x -> B/@rel. */
+static int build_path(char *buf, size_t len, const char *rel)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	for (int i = 0; i < 2; i++) {
+		slash = strrchr(self, '/');
+		if (!slash)
+			return -1;
+		*slash = '\0';
+	}
+	if ((size_t)snprintf(buf, len, "%s/%s", self, rel) >= len)
+		return -1;
+	return access(buf, R_OK) ? -1 : 0;
+}
+
+/* utime + stime of @pid in clock ticks, or -1. */
+static long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the name may hold blanks */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
+}
+
+/*
+ * A monitor that vanishes with a page protected (closing its copy does
+ * not wake the writer: the target's own descriptor keeps the context)
+ * must not stop a preloaded workload for good: the watchdog serves it.
+ */
+static void test_preload_watchdog(void)
+{
+	static const char cfg[] = "hot, 8388608\n"
+				  "\n"
+				  "run\n"
+				  "60000\n"
+				  "hot, 0, 4096, 1, wo\n";
+	char wl[PATH_MAX], pre[PATH_MAX], cfgpath[] = "/tmp/udamon-uws-XXXXXX";
+	char env[PATH_MAX + 32], line[256];
+	unsigned long hs = 0, he = 0;
+	long t0, t1, t2;
+	int fd, pipefd[2], pidfd, uffd, fdnum = -1;
+	FILE *out;
+	pid_t pid;
+
+	if (build_path(wl, sizeof(wl), "bin/udamon-workload") ||
+	    build_path(pre, sizeof(pre), "lib/libudamon-preload.so")) {
+		tap_skip("udamon-workload or libudamon-preload.so not built");
+		return;
+	}
+	fd = mkstemp(cfgpath);
+	REQUIRE(fd >= 0);
+	REQUIRE(write(fd, cfg, sizeof(cfg) - 1) == (ssize_t)(sizeof(cfg) - 1));
+	close(fd);
+	REQUIRE(pipe(pipefd) == 0);
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		snprintf(env, sizeof(env), "LD_PRELOAD=%s", pre);
+		putenv(env);
+		setenv("UDAMON_PRELOAD_WP", "sync", 1);
+		setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
+		dup2(pipefd[1], 1);
+		close(pipefd[0]);
+		execl(wl, wl, "--print-regions", cfgpath, (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	out = fdopen(pipefd[0], "r");
+	REQUIRE(out);
+	if (fgets(line, sizeof(line), out))
+		sscanf(line, "region hot: %lx-%lx", &hs, &he);
+	CHECK(hs && he > hs);
+	for (int i = 0; i < 100 && hs; i++) {
+		if (udamon__uffd_sync_find(pid, &fdnum) == 1)
+			break;
+		sleep_ms(20);
+	}
+	pidfd = udamon__sys.pidfd_open(pid, 0);
+	uffd = pidfd >= 0 && fdnum >= 0 ?
+		       udamon__sys.pidfd_getfd(pidfd, fdnum, 0) :
+		       -1;
+	if (!hs || uffd < 0) {
+		tap_skip(fdnum < 0 ? "no synchronous userfaultfd in the workload"
+				   : "pidfd_getfd unavailable here");
+		goto out;
+	}
+	/* Let its registration cover the block (its rescan or mmap hook). */
+	sleep_ms(300);
+	for (unsigned long a = hs; a < he; a += PAGE) {
+		struct uffdio_writeprotect wp = {
+			.range = { .start = a, .len = PAGE },
+			.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+		};
+
+		ioctl(uffd, UFFDIO_WRITEPROTECT, &wp);
+	}
+	close(uffd); /* the monitor is gone */
+	sleep_ms(200);
+	t0 = cpu_ticks(pid);
+	sleep_ms(300);
+	t1 = cpu_ticks(pid);
+	/* Blocked on the protection (CPU time stands still)... */
+	tap_diag("workload CPU ticks: %ld over 300 ms while blocked", t1 - t0);
+	CHECK(t1 - t0 <= 5);
+	/* ... until the watchdog's second is over: then it runs again. */
+	sleep_ms(2500);
+	t2 = cpu_ticks(pid);
+	tap_diag("workload CPU ticks: %ld over the next 2.5 s", t2 - t1);
+	CHECK(t2 - t1 >= 30);
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	fclose(out);
+	unlink(cfgpath);
+}
+
 /* ---- against a fake kernel ---- */
 
 #define FPID 4343
@@ -491,6 +632,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_names),
 	TAP_CASE_TIMEOUT(test_sync_protocol, 60),
 	TAP_CASE_TIMEOUT(test_sync_ctx, 60),
+	TAP_CASE_TIMEOUT(test_preload_watchdog, 60),
 };
 
 int main(void)

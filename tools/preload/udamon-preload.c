@@ -181,12 +181,29 @@ static void preload_register(unsigned long start, unsigned long len)
 			    len, strerror(errno));
 }
 
+/* Lift any write protection of [start, start + len): wakes its waiters. */
+static void preload_unprotect(unsigned long start, unsigned long len)
+{
+	struct uffdio_writeprotect wp = {
+		.range = { .start = start, .len = len },
+		.mode = 0,
+	};
+	int fd = __atomic_load_n(&preload_uffd, __ATOMIC_ACQUIRE);
+
+	/* ENOENT: not registered (the kernel wants one registered VMA). */
+	if (fd >= 0 && ioctl(fd, UFFDIO_WRITEPROTECT, &wp) && errno != ENOENT)
+		preload_say("udamon-preload: unprotect %lx+%lx: %s\n", start,
+			    len, strerror(errno));
+}
+
 /*
- * Register every writable private anonymous mapping and the heap listed
- * in /proc/self/maps.  Reads with plain system calls and a static-size
- * buffer per line, so it can run in a constructor or an atfork handler.
+ * Apply @fn to every writable private anonymous mapping and the heap
+ * listed in /proc/self/maps.  Reads with plain system calls and a
+ * static-size buffer per line, so it can run in a constructor or an
+ * atfork handler.
  */
-static void preload_register_all(void)
+static void preload_for_each_mapping(void (*fn)(unsigned long start,
+						 unsigned long len))
 {
 	char buf[8192], line[512];
 	size_t ll = 0;
@@ -215,30 +232,34 @@ static void preload_register_all(void)
 				continue;
 			if (name[0] && strcmp(name, "[heap]"))
 				continue; /* files, [stack], [vvar] ... */
-			preload_register(start, end - start);
+			fn(start, end - start);
 		}
 	}
 	close(fd);
 }
 
-/* Serve every queued fault: lift the protection, which wakes it. */
+static void preload_register_all(void)
+{
+	preload_for_each_mapping(preload_register);
+}
+
+/*
+ * The monitor is gone: lift every protection it left (one page per
+ * sampled region, anywhere in registered memory; serving them one fault
+ * at a time would cost a watchdog period each), then the queued faults.
+ */
 static void preload_serve_faults(int fd)
 {
 	struct uffd_msg msg;
 
+	preload_say("udamon-preload: faults not served for %d ms: lifting every protection\n",
+		    PRELOAD_WATCHDOG_MS);
+	preload_for_each_mapping(preload_unprotect);
 	while (read(fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg)) {
-		struct uffdio_writeprotect wp = {
-			.range = { .start = msg.arg.pagefault.address &
-					    ~(PRELOAD_PAGE - 1),
-				   .len = PRELOAD_PAGE },
-			.mode = 0,
-		};
-
-		if (msg.event != UFFD_EVENT_PAGEFAULT)
-			continue;
-		if (ioctl(fd, UFFDIO_WRITEPROTECT, &wp))
-			preload_say("udamon-preload: watchdog: %s\n",
-				    strerror(errno));
+		if (msg.event == UFFD_EVENT_PAGEFAULT)
+			preload_unprotect(msg.arg.pagefault.address &
+						  ~(PRELOAD_PAGE - 1),
+					  PRELOAD_PAGE);
 	}
 }
 
