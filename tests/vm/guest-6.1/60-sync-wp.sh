@@ -29,6 +29,8 @@ hot, 0, 4096, 1
 CFG
 hot_sz=16777216
 
+# The image keeps the preload library in /lib64, not next to udamon.
+export UDAMON_PRELOAD=/lib64/libudamon-preload.so
 start=$(cut -d' ' -f1 /proc/uptime)
 udamon record -q --duration 10 -o /tmp/sync.rec -- \
 	udamon-workload --print-regions /tmp/sync-hot.cfg \
@@ -37,6 +39,7 @@ rc=$?
 echo "# udamon record: status $rc, $start .. $(cut -d' ' -f1 /proc/uptime) s uptime"
 sed 's/^/# record: /' /tmp/sync-rec.err | head -n 20
 t "udamon record of a launched writer ends well" "[ $rc -eq 0 ]"
+[ -s /tmp/sync.rec ] || exit 1
 udamon report info /tmp/sync.rec | sed 's/^/# /'
 src=$(udamon report info /tmp/sync.rec | sed -n 's/^source: *//p')
 t "the access source is uffd-wp-sync ($src)" \
@@ -44,6 +47,8 @@ t "the access source is uffd-wp-sync ($src)" \
 
 # The writer's hot block, as the workload printed it.
 range=$(sed -n 's/^region hot: //p' /tmp/sync-wl.out)
+t "the workload printed its hot block ($range)" "[ -n '$range' ]"
+[ -n "$range" ] || exit 1
 hs=$((0x${range%-*}))
 he=$((0x${range#*-}))
 echo "# hot block $range ($(((he - hs) >> 20)) MiB)"
