@@ -539,7 +539,8 @@ int cli_record(int argc, char **argv)
 						   "must be above 0");
 			break;
 		case OPT_ACCESS_SOURCE:
-			if (strcmp(optarg, "auto") && strcmp(optarg, "page-idle") &&
+			if (strcmp(optarg, "auto") &&
+			    strcmp(optarg, "page-idle") &&
 			    strcmp(optarg, "uffd-wp") &&
 			    strcmp(optarg, "uffd-wp-sync"))
 				return cli_bad_arg(
@@ -663,8 +664,7 @@ int cli_record(int argc, char **argv)
 			damon_ops_name(run.ops));
 		goto out;
 	}
-	if (access_source &&
-	    damon_set_access_source(run.ctx, access_source)) {
+	if (access_source && damon_set_access_source(run.ctx, access_source)) {
 		cli_err(CMD, "cannot select the access source '%s'",
 			access_source);
 		goto out;

@@ -205,9 +205,9 @@ static void sync_handle_msg(struct udamon_uffd_sync *s,
 	if (!(msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP)) {
 		/* A missing-page fault: the target registered MODE_MISSING
 		 * itself; only it can resolve that. */
-		sync_log_once(s, 1U << 1,
-			      "missing-page fault on a write-protect descriptor",
-			      0);
+		sync_log_once(
+			s, 1U << 1,
+			"missing-page fault on a write-protect descriptor", 0);
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
@@ -248,7 +248,8 @@ static void *sync_handler_fn(void *arg)
 
 		if (rc < 0 && errno == EINTR)
 			continue;
-		if (rc < 0 || (rc > 0 && (pfd.revents & (POLLERR | POLLNVAL)))) {
+		if (rc < 0 ||
+		    (rc > 0 && (pfd.revents & (POLLERR | POLLNVAL)))) {
 			__atomic_store_n(&s->dead, rc < 0 ? errno : EIO,
 					 __ATOMIC_RELEASE);
 			break;
@@ -540,8 +541,8 @@ int udamon__pagemap_scan_usable(void)
 		.category_mask = UDAMON_PAGE_IS_WRITTEN,
 		.return_mask = UDAMON_PAGE_IS_WRITTEN,
 	};
-	int fd = udamon__sys.open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC,
-				  0);
+	int fd =
+		udamon__sys.open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
 	int rc;
 
 	/* Unknown: keep the newer source, whose start check explains. */

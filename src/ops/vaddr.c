@@ -538,9 +538,9 @@ static unsigned int vaddr_sync_check(struct damon_ctx *ctx)
 		int fd = sync ? vaddr_pagemap_fd(vt) : -1;
 
 		damon_for_each_region(r, t) {
-			bool accessed = sync && udamon__uffd_sync_accessed(
-							sync, fd,
-							r->sampling_addr) > 0;
+			bool accessed = sync &&
+					udamon__uffd_sync_accessed(
+						sync, fd, r->sampling_addr) > 0;
 
 			damon_update_region_access_rate(r, accessed,
 							&ctx->attrs);

@@ -195,8 +195,7 @@ static void test_sync_protocol(void)
 
 	/* A hot page is written, a cold one not, an absent one not yet. */
 	CHECK_EQ(udamon__uffd_sync_protect(s, pagemap, page_addr(3)), 0);
-	CHECK_EQ(udamon__uffd_sync_protect(s, pagemap, page_addr(100) + 17),
-		 0);
+	CHECK_EQ(udamon__uffd_sync_protect(s, pagemap, page_addr(100) + 17), 0);
 	CHECK_EQ(udamon__uffd_sync_protect(s, pagemap, page_addr(ABSENT_PAGE)),
 		 0);
 	sleep_ms(50);
@@ -365,8 +364,9 @@ static long cpu_ticks(pid_t pid)
 		return -1;
 	buf[n] = '\0';
 	p = strrchr(buf, ')'); /* the name may hold blanks */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-			 &ut, &st) != 2)
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		   &ut, &st) != 2)
 		return -1;
 	return (long)(ut + st);
 }
@@ -429,8 +429,9 @@ static void test_preload_watchdog(void)
 		       udamon__sys.pidfd_getfd(pidfd, fdnum, 0) :
 		       -1;
 	if (!hs || uffd < 0) {
-		tap_skip(fdnum < 0 ? "no synchronous userfaultfd in the workload"
-				   : "pidfd_getfd unavailable here");
+		tap_skip(fdnum < 0 ?
+				 "no synchronous userfaultfd in the workload" :
+				 "pidfd_getfd unavailable here");
 		goto out;
 	}
 	/* Let its registration cover the block (its rescan or mmap hook). */
@@ -571,17 +572,16 @@ static void test_parse_fdinfo(void)
 	CHECK_EQ(udamon__uffd_parse_fdinfo(fdinfo_sync, &flags, &features), 0);
 	CHECK_EQ(flags, 02004002UL);
 	CHECK_EQ(features, 0x80000000ULL);
-	CHECK_EQ(udamon__uffd_parse_fdinfo(fdinfo_async, &flags, &features),
-		 0);
+	CHECK_EQ(udamon__uffd_parse_fdinfo(fdinfo_async, &flags, &features), 0);
 	CHECK(features & UDAMON_UFFD_FEATURE_WP_ASYNC);
 	CHECK_EQ(udamon__uffd_parse_fdinfo("pos:\t0\nflags:\t02\n", &flags,
 					   &features),
 		 -EINVAL);
-	CHECK_EQ(udamon__uffd_parse_fdinfo("flags:\tzz\nAPI:\taa:1:2\n",
-					   &flags, &features),
+	CHECK_EQ(udamon__uffd_parse_fdinfo("flags:\tzz\nAPI:\taa:1:2\n", &flags,
+					   &features),
 		 -EINVAL);
-	CHECK_EQ(udamon__uffd_parse_fdinfo("flags:\t02\nAPI:\taa:q:2\n",
-					   &flags, &features),
+	CHECK_EQ(udamon__uffd_parse_fdinfo("flags:\t02\nAPI:\taa:q:2\n", &flags,
+					   &features),
 		 -EINVAL);
 }
 

@@ -203,7 +203,7 @@ static void preload_unprotect(unsigned long start, unsigned long len)
  * atfork handler.
  */
 static void preload_for_each_mapping(void (*fn)(unsigned long start,
-						 unsigned long len))
+						unsigned long len))
 {
 	char buf[8192], line[512];
 	size_t ll = 0;
@@ -252,8 +252,9 @@ static void preload_serve_faults(int fd)
 {
 	struct uffd_msg msg;
 
-	preload_say("udamon-preload: faults not served for %d ms: lifting every protection\n",
-		    PRELOAD_WATCHDOG_MS);
+	preload_say(
+		"udamon-preload: faults not served for %d ms: lifting every protection\n",
+		PRELOAD_WATCHDOG_MS);
 	preload_for_each_mapping(preload_unprotect);
 	while (read(fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg)) {
 		if (msg.event == UFFD_EVENT_PAGEFAULT)
@@ -376,8 +377,9 @@ __attribute__((constructor)) static void preload_init(void)
 	else if (s && !strcmp(s, "async"))
 		preload_allow_sync = false;
 	else if (s && *s && strcmp(s, "auto"))
-		preload_say("udamon-preload: UDAMON_PRELOAD_WP=%s: expected async, sync or auto\n",
-			    s);
+		preload_say(
+			"udamon-preload: UDAMON_PRELOAD_WP=%s: expected async, sync or auto\n",
+			s);
 	s = getenv("UDAMON_PRELOAD_RESCAN_MS");
 	if (s && *s)
 		preload_rescan_ms = strtoul(s, NULL, 10);
