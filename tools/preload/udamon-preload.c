@@ -96,17 +96,31 @@ static void preload_say(const char *fmt, ...)
 		return;
 }
 
-/* A userfaultfd with @features, or -1 (errno set). */
-static int preload_try_uffd(unsigned long long features)
+/*
+ * A userfaultfd with @features, or -1 (errno set).  @user_mode_only: may
+ * it handle user-mode faults only (all an unprivileged process gets)?
+ * Fine for WP_ASYNC, which the kernel resolves itself.  Not for a
+ * synchronous one: a protected page written by the kernel (the rseq area
+ * on every return to user space, a read(2) buffer) would fail with EFAULT
+ * instead of waiting for the monitor, and a failed rseq write is SIGSEGV.
+ */
+static int preload_try_uffd(unsigned long long features, bool user_mode_only)
 {
 	struct uffdio_api api = { .api = UFFD_API, .features = features };
 	int fd, err;
 
 	/* Non-blocking: poll(2) on a blocking userfaultfd says POLLERR. */
-	fd = (int)syscall(SYS_userfaultfd,
-			  O_CLOEXEC | O_NONBLOCK | PRELOAD_USER_MODE_ONLY);
-	if (fd < 0 && errno == EINVAL)
+	if (user_mode_only) {
+		fd = (int)syscall(SYS_userfaultfd,
+				  O_CLOEXEC | O_NONBLOCK |
+					  PRELOAD_USER_MODE_ONLY);
+		if (fd < 0 && errno == EINVAL)
+			fd = (int)syscall(SYS_userfaultfd,
+					  O_CLOEXEC | O_NONBLOCK);
+	} else {
+		/* Needs CAP_SYS_PTRACE or vm.unprivileged_userfaultfd=1. */
 		fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	}
 	if (fd < 0)
 		return -1;
 	/* A failed UFFDIO_API may leave the descriptor unusable: a new one
@@ -132,8 +146,8 @@ static int preload_create_uffd(void)
 
 	preload_sync = false;
 	if (preload_allow_async) {
-		fd = preload_try_uffd(PRELOAD_WP_ASYNC |
-				      PRELOAD_WP_UNPOPULATED);
+		fd = preload_try_uffd(PRELOAD_WP_ASYNC | PRELOAD_WP_UNPOPULATED,
+				      true);
 		if (fd >= 0)
 			return fd;
 		preload_say("udamon-preload: userfaultfd WP_ASYNC: %s\n",
@@ -142,12 +156,16 @@ static int preload_create_uffd(void)
 	if (!preload_allow_sync)
 		return -1;
 	/* Before 6.7: synchronous; WP_UNPOPULATED came in 6.4. */
-	fd = preload_try_uffd(PRELOAD_WP_UNPOPULATED);
-	if (fd < 0)
-		fd = preload_try_uffd(0);
+	fd = preload_try_uffd(PRELOAD_WP_UNPOPULATED, false);
+	if (fd < 0 && errno != EPERM)
+		fd = preload_try_uffd(0, false);
 	if (fd < 0) {
-		preload_say("udamon-preload: userfaultfd: %s\n",
-			    strerror(errno));
+		preload_say(
+			"udamon-preload: synchronous userfaultfd: %s%s\n",
+			strerror(errno),
+			errno == EPERM ?
+				" (it must handle kernel-mode faults: CAP_SYS_PTRACE or vm.unprivileged_userfaultfd=1)" :
+				"");
 		return -1;
 	}
 	preload_sync = true;

@@ -42,6 +42,9 @@ t "udamon record of a launched writer ends well" "[ $rc -eq 0 ]"
 [ -s /tmp/sync.rec ] || exit 1
 udamon report info /tmp/sync.rec | sed 's/^/# /'
 src=$(udamon report info /tmp/sync.rec | sed -n 's/^source: *//p')
+ended=$(udamon report info /tmp/sync.rec | sed -n 's/^ended: *//p')
+t "the writer lived to the end of the recording ($ended)" \
+	"[ \"\${ended%% *}\" = duration ]"
 t "the access source is uffd-wp-sync ($src)" \
 	"[ \"\$src\" = 'uffd-wp-sync (writes only)' ]"
 
