@@ -31,13 +31,22 @@ hot_sz=16777216
 
 # The image keeps the preload library in /lib64, not next to udamon.
 export UDAMON_PRELOAD=/lib64/libudamon-preload.so
-start=$(cut -d' ' -f1 /proc/uptime)
-udamon record -q --duration 10 -o /tmp/sync.rec -- \
-	udamon-workload --print-regions /tmp/sync-hot.cfg \
-	>/tmp/sync-wl.out 2>/tmp/sync-rec.err
-rc=$?
-echo "# udamon record: status $rc, $start .. $(cut -d' ' -f1 /proc/uptime) s uptime"
-sed 's/^/# record: /' /tmp/sync-rec.err | head -n 20
+# A guest starved by a loaded host (TCG) gets through few aggregations
+# (4 instead of 100 in 10 s once), too few for a median: one more run.
+for attempt in 1 2; do
+	start=$(cut -d' ' -f1 /proc/uptime)
+	udamon record -q --duration 10 -o /tmp/sync.rec -- \
+		udamon-workload --print-regions /tmp/sync-hot.cfg \
+		>/tmp/sync-wl.out 2>/tmp/sync-rec.err
+	rc=$?
+	echo "# udamon record: status $rc, $start .. $(cut -d' ' -f1 /proc/uptime) s uptime"
+	sed 's/^/# record: /' /tmp/sync-rec.err | head -n 20
+	[ $rc -eq 0 ] || break
+	nr=$(udamon report info /tmp/sync.rec |
+		sed -n 's/^snapshots: *\([0-9]*\),.*/\1/p')
+	[ "${nr:-0}" -ge 30 ] && break
+	echo "# only ${nr:-0} snapshots: the guest was starved"
+done
 t "udamon record of a launched writer ends well" "[ $rc -eq 0 ]"
 [ -s /tmp/sync.rec ] || exit 1
 udamon report info /tmp/sync.rec | sed 's/^/# /'
