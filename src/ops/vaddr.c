@@ -520,8 +520,14 @@ static void vaddr_sync_prepare(struct damon_ctx *ctx)
 						       r->sampling_addr);
 			if (rc == -ESRCH)
 				break; /* its memory is gone: it exited */
-			if (rc < 0)
-				vaddr_log_scan_err(vt, rc);
+			if (rc < 0 && vt->last_scan_err != rc) {
+				/* Once per kind, not per region and sample. */
+				vt->last_scan_err = rc;
+				udamon__log(
+					DAMON_LOG_WARN,
+					"vaddr: write-protecting a page of pid %d: %s",
+					vt->pid, strerror(-rc));
+			}
 		}
 	}
 }
