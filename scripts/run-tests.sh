@@ -155,6 +155,8 @@ fi
 echo "# 6b. VM tests"
 if [ -x tests/vm/run.sh ]; then
 	run_tap vm 1200 tests/vm/run.sh
+	# Linux 6.1 without page idle tracking: the uffd-wp-sync source.
+	run_tap vm-6.1 1200 env VM_KERNEL=6.1 tests/vm/run.sh
 fi
 
 if [ $quick -eq 0 ] && [ -x tests/fuzz/run.sh ]; then

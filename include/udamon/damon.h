@@ -1247,8 +1247,12 @@ DAMON_API unsigned long damon_sim_refaults(struct damon_ctx *ctx,
  * LD_PRELOAD=libudamon-preload.so, or the calling process after
  * damon_uffd_self_register()), or by udamon attaching to a running
  * process that registered nothing (x86_64; needs the rights of ptrace
- * attach; see damon_vaddr_set_attach()).  damon_access_source_name()
- * says which.
+ * attach; see damon_vaddr_set_attach()).  On kernels without
+ * PAGEMAP_SCAN (5.10 to 6.6) the preload library registers a synchronous
+ * userfaultfd instead, which udamon takes with pidfd_getfd() (ptrace
+ * rights needed) and serves from a thread of its own ("uffd-wp-sync";
+ * writes, and pages first touched while sampled).
+ * damon_access_source_name() says which.
  */
 
 /** damon_vaddr_register() - register vaddr and fvaddr (idempotent). */
@@ -1265,8 +1269,8 @@ DAMON_API int damon_vaddr_register(void);
  *
  * Return: 0; -EINVAL with a reason when no access source can serve the
  * target (no such process, pagemap not readable, no PAGEMAP_SCAN, no
- * memory registered for asynchronous write-protect and attaching
- * disabled); -EPERM with a reason when attaching to the target would be
+ * synchronous userfaultfd to take for uffd-wp-sync, no rights to take
+ * it); -EPERM with a reason when attaching to the target would be
  * needed but is not allowed (no ptrace rights, already traced).
  */
 DAMON_API int damon_vaddr_check_target(struct damon_ctx *ctx,
@@ -1285,9 +1289,9 @@ DAMON_API int damon_vaddr_check_ctx(struct damon_ctx *ctx, char *why,
 
 /**
  * damon_access_source_name() - the access source @ctx's operations set
- * uses (or would choose at start), for people: "page-idle" or "uffd-wp
- * (writes only)" for vaddr and fvaddr, "page-idle" for paddr, "sim" for
- * sim, "none" where udamon has none.
+ * uses (or would choose at start), for people: "page-idle", "uffd-wp
+ * (writes only)" or "uffd-wp-sync (writes only)" for vaddr and fvaddr,
+ * "page-idle" for paddr, "sim" for sim, "none" where udamon has none.
  */
 DAMON_API const char *damon_access_source_name(struct damon_ctx *ctx);
 
@@ -1310,8 +1314,9 @@ DAMON_API int damon_uffd_self_register(void *addr, size_t len);
 /**
  * damon_set_access_source() - choose the access source of the vaddr or
  * fvaddr context @ctx: "auto" (page idle tracking when usable, else
- * userfaultfd write-protect), "page-idle" or "uffd-wp".  Call it after
- * damon_select_ops(); commits carry the choice.  damon_start() refuses a
+ * userfaultfd write-protect: through PAGEMAP_SCAN where the kernel has
+ * it, else synchronous), "page-idle", "uffd-wp" or "uffd-wp-sync".  Call
+ * it after damon_select_ops(); commits carry the choice.  damon_start() refuses a
  * choice this machine or target cannot serve.
  * Return: 0, -EINVAL for another operations set or an unknown name,
  * -ENOMEM.

@@ -108,6 +108,10 @@ static void usage(FILE *out)
 		"                          with the preload library that lets udamon\n"
 		"                          see its writes (UDAMON_PRELOAD overrides\n"
 		"                          where it is looked for)\n"
+		"  --access-source NAME    vaddr's access source: auto (default),\n"
+		"                          page-idle, uffd-wp (PAGEMAP_SCAN, Linux\n"
+		"                          6.7+) or uffd-wp-sync (synchronous\n"
+		"                          write-protect, Linux 5.10+)\n"
 		"\n"
 		"recording:\n"
 		"  -o, --output FILE       record file (default udamon.rec)\n"
@@ -463,6 +467,7 @@ int cli_record(int argc, char **argv)
 		OPT_PAUSE_AT,
 		OPT_PAUSE_FOR,
 		OPT_NO_ATTACH,
+		OPT_ACCESS_SOURCE,
 	};
 	static const struct option longopts[] = {
 		CLI_PARAMS_LONGOPTS,
@@ -476,6 +481,7 @@ int cli_record(int argc, char **argv)
 		{ "pause-at", required_argument, NULL, OPT_PAUSE_AT },
 		{ "pause-for", required_argument, NULL, OPT_PAUSE_FOR },
 		{ "no-attach", no_argument, NULL, OPT_NO_ATTACH },
+		{ "access-source", required_argument, NULL, OPT_ACCESS_SOURCE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -483,6 +489,7 @@ int cli_record(int argc, char **argv)
 	struct rec_run run = { .ops = NR_DAMON_OPS, .pid = 0 };
 	struct udamon_record_header hdr = { 0 };
 	const char *output = "udamon.rec", *workload = NULL, *reason;
+	const char *access_source = NULL;
 	double duration = -1, pause_at = -1, pause_for = -1;
 	bool quiet = false, has_ops = false, attach = true;
 	unsigned long seed = 42;
@@ -563,6 +570,16 @@ int cli_record(int argc, char **argv)
 				return cli_bad_arg(CMD, "--pause-for", optarg,
 						   "must be above 0");
 			break;
+		case OPT_ACCESS_SOURCE:
+			if (strcmp(optarg, "auto") &&
+			    strcmp(optarg, "page-idle") &&
+			    strcmp(optarg, "uffd-wp") &&
+			    strcmp(optarg, "uffd-wp-sync"))
+				return cli_bad_arg(
+					CMD, "--access-source", optarg,
+					"expected auto, page-idle, uffd-wp or uffd-wp-sync");
+			access_source = optarg;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -610,6 +627,9 @@ int cli_record(int argc, char **argv)
 	if ((pause_at >= 0) != (pause_for >= 0))
 		return cli_usage_error(
 			CMD, "--pause-at and --pause-for go together");
+	if (access_source && run.ops != DAMON_OPS_VADDR)
+		return cli_usage_error(
+			CMD, "--access-source works with --ops vaddr only");
 	err = cli_params_check(&run.params, CMD, false);
 	if (err)
 		return err;
@@ -674,6 +694,11 @@ int cli_record(int argc, char **argv)
 	} else if (damon_select_ops(run.ctx, run.ops)) {
 		cli_err(CMD, "cannot select the '%s' operations set",
 			damon_ops_name(run.ops));
+		goto out;
+	}
+	if (access_source && damon_set_access_source(run.ctx, access_source)) {
+		cli_err(CMD, "cannot select the access source '%s'",
+			access_source);
 		goto out;
 	}
 	cli_params_attrs(&run.params, &attrs);

@@ -12,6 +12,8 @@
  * why not one per target.  Only writes are seen, and only in memory the
  * target registered itself (the preload library, or
  * damon_uffd_self_register()): sampled pages elsewhere read as idle.
+ * Kernels without PAGEMAP_SCAN get the synchronous source of uffd-sync.c
+ * instead ("uffd-wp-sync"), on the target's own userfaultfd.
  *
  * Every system access goes through the sys seam (src/sys/sys.h).
  */
@@ -70,6 +72,10 @@ struct vaddr_target {
 	int attach_err; /* of the last attempt */
 	/* CLOCK_MONOTONIC ns when a preload launch was first seen waiting */
 	uint64_t preload_wait_since;
+	struct udamon_uffd_sync *sync; /* uffd-wp-sync: taken on first use */
+	bool sync_failed; /* taking it failed: retry after a while */
+	uint64_t sync_failed_at; /* CLOCK_MONOTONIC ns of that failure */
+	int sync_logged_err; /* the failure to take it last logged */
 };
 
 /*
@@ -78,6 +84,8 @@ struct vaddr_target {
  * binary, or a preload that failed).
  */
 #define VADDR_PRELOAD_GRACE_NS (5ULL * 1000 * 1000 * 1000)
+/* How often to try again to take a target's synchronous userfaultfd. */
+#define VADDR_SYNC_RETRY_NS (200ULL * 1000 * 1000)
 
 static uint64_t vaddr_mono_ns(void)
 {
@@ -93,6 +101,9 @@ static bool vaddr_preload_asked(int pid);
 
 static void vaddr_close_fds(struct vaddr_target *vt)
 {
+	/* First: lifting protections needs the target's memory alive. */
+	udamon__uffd_sync_close(vt->sync);
+	vt->sync = NULL;
 	/* Detach first: nothing of udamon's stays in the target. */
 	udamon__attach_close(vt->attach);
 	vt->attach = NULL;
@@ -479,13 +490,14 @@ static enum udamon_access_src vaddr_source(struct damon_ctx *ctx,
 	if (!rc)
 		return UDAMON_SRC_UFFD_WP;
 	if (rc->src == UDAMON_SRC_AUTO) {
-		if (rc->want == UDAMON_SRC_UFFD_WP)
-			rc->src = UDAMON_SRC_UFFD_WP;
-		else if (rc->want == UDAMON_SRC_PAGE_IDLE ||
-			 udamon__page_idle_usable())
+		if (rc->want != UDAMON_SRC_AUTO)
+			rc->src = rc->want;
+		else if (udamon__page_idle_usable())
 			rc->src = UDAMON_SRC_PAGE_IDLE;
-		else
+		else if (udamon__pagemap_scan_usable())
 			rc->src = UDAMON_SRC_UFFD_WP;
+		else
+			rc->src = UDAMON_SRC_UFFD_WP_SYNC;
 	}
 	if (rc->src == UDAMON_SRC_PAGE_IDLE)
 		*pip = udamon__real_pidle(rc);
@@ -575,6 +587,8 @@ int damon_set_access_source(struct damon_ctx *ctx, const char *name)
 		want = UDAMON_SRC_PAGE_IDLE;
 	else if (!strcmp(name, "uffd-wp"))
 		want = UDAMON_SRC_UFFD_WP;
+	else if (!strcmp(name, "uffd-wp-sync"))
+		want = UDAMON_SRC_UFFD_WP_SYNC;
 	else
 		return -EINVAL;
 	rc = udamon__real_ctx(ctx);
@@ -719,13 +733,124 @@ int udamon__vaddr_page_written(int fd, unsigned long addr)
 	return rc > 0 && vec[0].start <= page && page < vec[0].end;
 }
 
+/* ---- the synchronous source (uffd-sync.c) ---- */
+
+/* @vt's taken userfaultfd, taken on first use, or NULL. */
+static struct udamon_uffd_sync *vaddr_sync_of(struct vaddr_target *vt)
+{
+	int err;
+
+	if (vt->gone)
+		return NULL;
+	/*
+	 * A process just launched registers its userfaultfd in a moment;
+	 * one whose userfaultfd failed may make another: look again now and
+	 * then, not at every sample.
+	 */
+	if (vt->sync_failed &&
+	    vaddr_mono_ns() - vt->sync_failed_at < VADDR_SYNC_RETRY_NS)
+		return NULL;
+	vt->sync_failed = false;
+	if (vt->sync) {
+		err = udamon__uffd_sync_dead(vt->sync);
+		if (!err)
+			return vt->sync;
+		udamon__log(DAMON_LOG_WARN,
+			    "vaddr: pid %d's userfaultfd failed: %s", vt->pid,
+			    strerror(err));
+		udamon__uffd_sync_close(vt->sync);
+		vt->sync = NULL;
+		vt->sync_failed = true;
+		vt->sync_failed_at = vaddr_mono_ns();
+		return NULL;
+	}
+	err = udamon__uffd_sync_open(vt->pid, vt->pidfd, &vt->sync);
+	if (err) {
+		if (err != vt->sync_logged_err)
+			udamon__log(
+				DAMON_LOG_WARN,
+				"vaddr: cannot take pid %d's userfaultfd: %s",
+				vt->pid, strerror(-err));
+		vt->sync_logged_err = err;
+		vt->sync_failed = true;
+		vt->sync_failed_at = vaddr_mono_ns();
+		return NULL;
+	}
+	return vt->sync;
+}
+
+static void vaddr_sync_prepare(struct damon_ctx *ctx)
+{
+	struct damon_target *t;
+	struct damon_region *r;
+
+	damon_for_each_target(t, ctx) {
+		struct vaddr_target *vt = vaddr_target_of(t);
+		struct udamon_uffd_sync *sync = vt ? vaddr_sync_of(vt) : NULL;
+		int fd = sync ? vaddr_pagemap_fd(vt) : -1;
+		int rc;
+
+		damon_for_each_region(r, t) {
+			r->sampling_addr =
+				damon_rand(ctx, r->ar.start, r->ar.end);
+			if (!sync)
+				continue;
+			rc = udamon__uffd_sync_protect(sync, fd,
+						       r->sampling_addr);
+			if (rc == -ESRCH)
+				break; /* its memory is gone: it exited */
+			if (rc < 0 && vt->last_scan_err != rc) {
+				/* Once per kind, not per region and sample. */
+				vt->last_scan_err = rc;
+				udamon__log(
+					DAMON_LOG_WARN,
+					"vaddr: write-protecting a page of pid %d: %s",
+					vt->pid, strerror(-rc));
+			}
+		}
+	}
+}
+
+static unsigned int vaddr_sync_check(struct damon_ctx *ctx)
+{
+	unsigned int max_nr_accesses = 0;
+	struct damon_target *t;
+	struct damon_region *r;
+
+	damon_for_each_target(t, ctx) {
+		struct vaddr_target *vt = vaddr_target_of(t);
+		struct udamon_uffd_sync *sync = vt ? vt->sync : NULL;
+		int fd = sync ? vaddr_pagemap_fd(vt) : -1;
+
+		damon_for_each_region(r, t) {
+			bool accessed = sync &&
+					udamon__uffd_sync_accessed(
+						sync, fd, r->sampling_addr) > 0;
+
+			damon_update_region_access_rate(r, accessed,
+							&ctx->attrs);
+			if (r->nr_accesses > max_nr_accesses)
+				max_nr_accesses = r->nr_accesses;
+		}
+		if (sync)
+			udamon__uffd_sync_end_sample(sync);
+	}
+	return max_nr_accesses;
+}
+
 static void vaddr_prepare_access_checks(struct damon_ctx *ctx)
 {
+	enum udamon_access_src src;
 	struct udamon_pidle *pi;
 	struct damon_target *t;
 	struct damon_region *r;
 
-	if (vaddr_source(ctx, &pi) == UDAMON_SRC_PAGE_IDLE) {
+	src = vaddr_source(ctx, &pi);
+	if (src == UDAMON_SRC_UFFD_WP_SYNC) {
+		vaddr_sync_prepare(ctx);
+		return;
+	}
+	if (src == UDAMON_SRC_PAGE_IDLE) {
 		if (pi) {
 			vaddr_pidle_prepare(ctx, pi);
 			return;
@@ -775,6 +900,8 @@ static unsigned int vaddr_check_accesses(struct damon_ctx *ctx)
 		}
 		return 0;
 	}
+	if (real && real->src == UDAMON_SRC_UFFD_WP_SYNC)
+		return vaddr_sync_check(ctx);
 
 	damon_for_each_target(t, ctx) {
 		struct vaddr_target *vt = vaddr_target_of(t);
@@ -939,10 +1066,14 @@ static unsigned long vaddr_filters_walk(struct damon_ctx *ctx,
 	if (!rc || fd < 0)
 		return 0;
 	src = vaddr_source(ctx, &pi);
-	/* young comes from the source: the bitmap, or uffd-wp writes. */
+	/*
+	 * young comes from the source: the bitmap, or uffd-wp writes.  The
+	 * synchronous source keeps no protection between samples, so it has
+	 * nothing to say about a page here: its folios read as not young.
+	 */
 	return udamon__ops_filters_walk_pagemap(
 		udamon__real_kpages(rc), fd, s, start, end,
-		src == UDAMON_SRC_PAGE_IDLE ? NULL : vaddr_written_fn, &fd);
+		src == UDAMON_SRC_UFFD_WP ? vaddr_written_fn : NULL, &fd);
 }
 
 static unsigned long vaddr_apply_scheme(struct damon_ctx *ctx,
@@ -1108,12 +1239,76 @@ static bool vaddr_preload_asked(int pid)
 	return found;
 }
 
+/* Whether the uffd-wp-sync source can serve @t; 0 or -EINVAL + @why. */
+static int vaddr_check_sync(struct damon_target *t, char *why, size_t len)
+{
+	struct damon_addr_range uw = { 0, 0 };
+	int rc, fdnum, pidfd, fd;
+	bool preloaded = false;
+
+	rc = vaddr_find_uffd_wp_vma(t->pid, &uw, &preloaded);
+	if (rc < 0)
+		return vaddr_why(why, len, -EINVAL,
+				 "vaddr: read /proc/%d/smaps: %s", t->pid,
+				 strerror(-rc));
+	if (rc == 0 && (preloaded || vaddr_preload_asked(t->pid))) {
+		/* Just launched: taken once its preload library registers. */
+		udamon__log(
+			DAMON_LOG_INFO,
+			"vaddr: process %d has registered no memory for userfaultfd write-protect yet; it reads as idle until it does",
+			t->pid);
+		return 0;
+	}
+	if (rc == 0)
+		return vaddr_why(
+			why, len, -EINVAL,
+			"vaddr: process %d registered no memory for userfaultfd write-protect, and this kernel has neither page idle tracking nor PAGEMAP_SCAN; launch it under udamon (LD_PRELOAD=libudamon-preload.so)",
+			t->pid);
+	rc = udamon__uffd_sync_find(t->pid, &fdnum);
+	if (rc == -EWOULDBLOCK)
+		return vaddr_why(
+			why, len, -EINVAL,
+			"vaddr: process %d's userfaultfd is blocking (no O_NONBLOCK): the uffd-wp-sync source cannot poll it",
+			t->pid);
+	if (rc < 0)
+		return vaddr_why(
+			why, len, -EINVAL,
+			"vaddr: cannot list process %d's descriptors: %s (the uffd-wp-sync source needs ptrace rights over it)",
+			t->pid, strerror(-rc));
+	if (rc == 0)
+		return vaddr_why(
+			why, len, -EINVAL,
+			"vaddr: process %d has no synchronous userfaultfd (its write-protect registration is WP_ASYNC, which the uffd-wp source reads)",
+			t->pid);
+	/* Taking it is what needs the rights: try it once here. */
+	pidfd = udamon__sys.pidfd_open(t->pid, 0);
+	if (pidfd < 0)
+		return vaddr_why(why, len, -EINVAL, "vaddr: process %d: %s",
+				 t->pid, strerror(errno));
+	fd = udamon__sys.pidfd_getfd(pidfd, fdnum, 0);
+	rc = fd < 0 ? errno : 0;
+	if (fd >= 0)
+		udamon__sys.close(fd);
+	udamon__sys.close(pidfd);
+	if (rc == ENOSYS)
+		return vaddr_why(
+			why, len, -EINVAL,
+			"vaddr: this kernel has no pidfd_getfd (Linux >= 5.6 needed for the uffd-wp-sync source)");
+	if (rc)
+		return vaddr_why(
+			why, len, -EINVAL,
+			"vaddr: cannot take process %d's userfaultfd (pidfd_getfd): %s (ptrace rights over it are needed)",
+			t->pid, strerror(rc));
+	return 0;
+}
+
 int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 			     char *why, size_t len)
 {
 	struct udamon_page_region vec[1];
 	struct damon_addr_range uw = { 0, 0 };
 	char path[64];
+	enum udamon_access_src want;
 	int pidfd, fd, rc;
 	bool exited, preloaded = false;
 
@@ -1146,6 +1341,8 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 			why, len, -EINVAL,
 			"vaddr: cannot open %s: %s (monitoring another process needs ptrace read access to it)",
 			path, strerror(errno));
+	want = ctx->ops_priv ? ((struct udamon_real_ctx *)ctx->ops_priv)->want :
+			       UDAMON_SRC_AUTO;
 	if (vaddr_planned_source(ctx) == UDAMON_SRC_PAGE_IDLE) {
 		struct udamon_pidle pi;
 		char buf[256];
@@ -1158,13 +1355,20 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 		udamon__pidle_close(&pi);
 		return 0;
 	}
+	if (want == UDAMON_SRC_UFFD_WP_SYNC) {
+		udamon__sys.close(fd);
+		return vaddr_check_sync(t, why, len);
+	}
 	/* An empty scan tells whether the kernel has PAGEMAP_SCAN at all. */
 	rc = vaddr_scan(fd, 0, 0, 0, UDAMON_PAGE_IS_WRITTEN, vec, 1);
 	if (rc == -ENOTTY || rc == -EINVAL || rc == -ENOSYS) {
 		udamon__sys.close(fd);
+		/* Before 6.7: the synchronous source is what is left. */
+		if (want == UDAMON_SRC_AUTO)
+			return vaddr_check_sync(t, why, len);
 		return vaddr_why(
 			why, len, -EINVAL,
-			"vaddr: this kernel has no PAGEMAP_SCAN (Linux >= 6.7 needed for the uffd-wp source) and page idle tracking is not usable");
+			"vaddr: this kernel has no PAGEMAP_SCAN (Linux >= 6.7 needed for the uffd-wp source; the uffd-wp-sync source works without it)");
 	}
 	rc = vaddr_find_uffd_wp_vma(t->pid, &uw, &preloaded);
 	if (rc == 0 && !preloaded && !vaddr_preload_asked(t->pid) &&
@@ -1211,7 +1415,7 @@ int damon_vaddr_check_target(struct damon_ctx *ctx, struct damon_target *t,
 	if (rc < 0 && rc != -ESRCH)
 		return vaddr_why(
 			why, len, -EINVAL,
-			"vaddr: process %d's userfaultfd write-protect is not asynchronous (WP_ASYNC): %s",
+			"vaddr: process %d's userfaultfd write-protect is not asynchronous (WP_ASYNC): %s (the uffd-wp-sync source serves synchronous ones)",
 			t->pid, strerror(-rc));
 	return 0;
 }
@@ -1321,13 +1525,22 @@ static const char *vaddr_source_name(struct damon_ctx *ctx)
 	if (src == UDAMON_SRC_AUTO) {
 		if (rc && rc->want != UDAMON_SRC_AUTO)
 			src = rc->want;
+		else if (udamon__page_idle_usable())
+			src = UDAMON_SRC_PAGE_IDLE;
+		else if (udamon__pagemap_scan_usable())
+			src = UDAMON_SRC_UFFD_WP;
 		else
-			src = udamon__page_idle_usable() ?
-				      UDAMON_SRC_PAGE_IDLE :
-				      UDAMON_SRC_UFFD_WP;
+			src = UDAMON_SRC_UFFD_WP_SYNC;
 	}
-	return src == UDAMON_SRC_PAGE_IDLE ? "page-idle" :
-					     "uffd-wp (writes only)";
+	switch (src) {
+	case UDAMON_SRC_PAGE_IDLE:
+		return "page-idle";
+	case UDAMON_SRC_UFFD_WP_SYNC:
+		/* Writes, and pages first touched while sampled. */
+		return "uffd-wp-sync (writes only)";
+	default:
+		return "uffd-wp (writes only)";
+	}
 }
 
 const char *damon_access_source_name(struct damon_ctx *ctx)

@@ -30,6 +30,40 @@ int udamon__vaddr_page_written(int fd, unsigned long addr);
 /* The calling process's userfaultfd, creating it on first use (-errno). */
 int udamon__uffd_self_fd(void);
 
+/* ---- uffd-sync.c: the synchronous write-protect source (uffd-wp-sync) ---- */
+
+struct udamon_uffd_sync;
+
+/* Whether the kernel has PAGEMAP_SCAN (Linux 6.7): 1 or 0. */
+int udamon__pagemap_scan_usable(void);
+/* The "flags:" (octal) and the features of "API:" of a userfaultfd's
+ * /proc/PID/fdinfo text.  Return: 0 or -EINVAL. */
+int udamon__uffd_parse_fdinfo(const char *text, unsigned long *flags,
+			      unsigned long long *features);
+/*
+ * The number of @pid's non-blocking userfaultfd without WP_ASYNC in
+ * @fdnum.  Return: 1 found, 0 none, -EWOULDBLOCK only a blocking one
+ * (poll cannot serve it), other -errno (-EACCES: no ptrace rights).
+ */
+int udamon__uffd_sync_find(int pid, int *fdnum);
+/* Take that descriptor of @pid (through @pidfd) and start its handler. */
+int udamon__uffd_sync_open(int pid, int pidfd, struct udamon_uffd_sync **sp);
+/* Stop the handler, lift every protection, serve queued faults, free. */
+void udamon__uffd_sync_close(struct udamon_uffd_sync *s);
+/* Protect the page at @addr for one sample (@pagemap_fd: -1 or the
+ * target's pagemap, for pages not present yet).  Return: 0 or -errno. */
+int udamon__uffd_sync_protect(struct udamon_uffd_sync *s, int pagemap_fd,
+			      unsigned long addr);
+/* Whether the page at @addr was written, or faulted in, since protected. */
+int udamon__uffd_sync_accessed(struct udamon_uffd_sync *s, int pagemap_fd,
+			       unsigned long addr);
+/* After the checks of a sample: lift what nobody wrote, forget all. */
+int udamon__uffd_sync_end_sample(struct udamon_uffd_sync *s);
+/* 0, or the errno that ended the handler (the descriptor failed). */
+int udamon__uffd_sync_dead(struct udamon_uffd_sync *s);
+/* Write faults served so far. */
+unsigned long udamon__uffd_sync_nr_faults(struct udamon_uffd_sync *s);
+
 /* ---- sysmetrics.c: goal and watermark metrics of the real system ---- */
 
 /* The get_goal_metric hook of the real-memory operations sets. */
@@ -108,6 +142,7 @@ enum udamon_access_src {
 	UDAMON_SRC_AUTO, /* as wanted: the best usable; as used: undecided */
 	UDAMON_SRC_PAGE_IDLE,
 	UDAMON_SRC_UFFD_WP,
+	UDAMON_SRC_UFFD_WP_SYNC, /* uffd-sync.c: kernels without PAGEMAP_SCAN */
 };
 
 struct udamon_real_ctx {

@@ -21,6 +21,9 @@
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
 #endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
 #ifndef SYS_process_madvise
 #define SYS_process_madvise 440
 #endif
@@ -74,6 +77,11 @@ static int real_pidfd_send_signal(int pidfd, int sig, siginfo_t *info,
 	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, info, flags);
 }
 
+static int real_pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
+{
+	return (int)syscall(SYS_pidfd_getfd, pidfd, targetfd, flags);
+}
+
 static ssize_t real_process_madvise(int pidfd, const struct iovec *iov,
 				    size_t iovcnt, int advice,
 				    unsigned int flags)
@@ -122,6 +130,7 @@ static const struct udamon_sys_table udamon_sys_default = {
 	.poll = real_poll,
 	.pidfd_open = real_pidfd_open,
 	.pidfd_send_signal = real_pidfd_send_signal,
+	.pidfd_getfd = real_pidfd_getfd,
 	.process_madvise = real_process_madvise,
 	.madvise = real_madvise,
 	.move_pages = real_move_pages,
@@ -141,6 +150,7 @@ struct udamon_sys_table udamon__sys = {
 	.poll = real_poll,
 	.pidfd_open = real_pidfd_open,
 	.pidfd_send_signal = real_pidfd_send_signal,
+	.pidfd_getfd = real_pidfd_getfd,
 	.process_madvise = real_process_madvise,
 	.madvise = real_madvise,
 	.move_pages = real_move_pages,

@@ -83,6 +83,7 @@ struct udamon_sys_table {
 	int (*pidfd_open)(pid_t pid, unsigned int flags);
 	int (*pidfd_send_signal)(int pidfd, int sig, siginfo_t *info,
 				 unsigned int flags);
+	int (*pidfd_getfd)(int pidfd, int targetfd, unsigned int flags);
 	ssize_t (*process_madvise)(int pidfd, const struct iovec *iov,
 				   size_t iovcnt, int advice,
 				   unsigned int flags);

@@ -539,6 +539,48 @@ else
 		"x86_64 with $W only"
 fi
 
+# The synchronous write-protect source, forced on this kernel: a 4 MiB
+# block written all the time beside 12 MiB written once; the median
+# working set size must be the block's, within 10 %.
+expect "record --access-source bogus" 1 "--access-source: 'bogus' expected auto, page-idle, uffd-wp or uffd-wp-sync" \
+	"$U" record --access-source bogus -- /bin/true
+expect "record --access-source with sim" 1 "--access-source works with --ops vaddr only" \
+	"$U" record --workload "$CFG" --access-source uffd-wp-sync
+if [ -x "$W" ]; then
+	printf '%s\n' "cold, 12582912" "hot, 4194304" "" "init" "500" \
+		"cold, 0, 4096, 1" "hot, 0, 4096, 1" "" "hot" "600000" \
+		"hot, 0, 4096, 1" >"$T/sync.cfg"
+	out=$(UDAMON_PRELOAD_WP=sync "$U" record --access-source uffd-wp-sync \
+		--duration 4 -o "$T/sync.rec" -- "$W" -q "$T/sync.cfg" 2>&1)
+	rc=$?
+	if [ $rc -eq 3 ]; then
+		skip "record with uffd-wp-sync" \
+			"no such source here: $(printf '%s' "$out" | tail -n 1)"
+	elif [ $rc -ne 0 ]; then
+		notok "record with uffd-wp-sync" "rc $rc: $out"
+	else
+		src=$("$U" report info "$T/sync.rec" | sed -n 's/^source: *//p')
+		wss=$("$U" report wss --percentiles 50 --raw "$T/sync.rec" |
+			awk '$1 == "50" { print $2 }')
+		hot=4194304
+		ended=$("$U" report info "$T/sync.rec" | sed -n 's/^ended: *//p')
+		if [ "$src" != "uffd-wp-sync (writes only)" ]; then
+			notok "record with uffd-wp-sync" "source: $src"
+		elif [ "${ended%% *}" != duration ]; then
+			# The kernel's own writes to a protected page (rseq) must
+			# wait for udamon, not kill the workload.
+			notok "record with uffd-wp-sync: the workload lives" \
+				"ended: $ended"
+		elif [ -z "$wss" ] || [ $(((wss - hot) * 10)) -gt $hot ] ||
+			[ $(((hot - wss) * 10)) -gt $hot ]; then
+			notok "record with uffd-wp-sync: WSS within 10 % of 4 MiB" \
+				"median WSS ${wss:-none}"
+		else
+			ok "record with uffd-wp-sync: WSS $wss within 10 % of 4 MiB"
+		fi
+	fi
+fi
+
 # ---- USDT probes ----
 if ! echo '#include <sys/sdt.h>' | ${CC:-cc} -E -x c - >/dev/null 2>&1; then
 	skip "USDT probes in the binary" "sys/sdt.h missing (install systemtap-sdt-dev)"

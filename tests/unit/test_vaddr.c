@@ -620,8 +620,13 @@ static void test_check_target(void)
 
 	fk.wpasync_errno = 0;
 	fk.scan_errno = ENOTTY;
+	/* auto: without PAGEMAP_SCAN, the synchronous source is tried. */
+	CHECK_EQ(damon_vaddr_check_target(ctx, t, why, sizeof(why)), -EINVAL);
+	CHECK(strstr(why, "uffd-wp-sync") != NULL);
+	CHECK_EQ(damon_set_access_source(ctx, "uffd-wp"), 0);
 	CHECK_EQ(damon_vaddr_check_target(ctx, t, why, sizeof(why)), -EINVAL);
 	CHECK(strstr(why, "PAGEMAP_SCAN") != NULL);
+	CHECK_EQ(damon_set_access_source(ctx, "auto"), 0);
 
 	fk.scan_errno = 0;
 	fk.exited = true;

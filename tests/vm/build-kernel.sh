@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Build the small x86_64 test kernel for the VM suite from Debian's
-# linux-source-6.12 package: tinyconfig plus tests/vm/kernel.config.
+# linux-source-6.12 package: tinyconfig plus tests/vm/kernel.config.  With
+# VM_KERNEL=6.1, the second test kernel instead: linux-source-6.1 plus
+# tests/vm/kernel-6.1.config (no PAGEMAP_SCAN, no page idle tracking).
 #
 # The bzImage is cached under build/vm/cache/<hash>/bzImage, where <hash>
 # covers the config fragment and the source package version, so a second
@@ -9,11 +11,35 @@
 # of the bzImage.  Exit 77 (skip) when the tools or the source cannot be
 # installed; any other non-zero status is a real failure.
 #
-# Environment: VM_BUILD (default build/vm), VM_JOBS (default nproc).
+# Environment: VM_BUILD (default build/vm), VM_JOBS (default nproc),
+# VM_KERNEL (6.12, the default, or 6.1).
 set -u
 cd "$(dirname "$0")/../.."
 root=$PWD
-frag=$root/tests/vm/kernel.config
+kver=${VM_KERNEL:-6.12}
+case "$kver" in
+6.12)
+	frag=$root/tests/vm/kernel.config
+	# Options the guest tests depend on.
+	essential="DAMON DAMON_VADDR DAMON_PADDR DAMON_SYSFS IDLE_PAGE_TRACKING SWAP ZRAM EXT2_FS
+PROC_PAGE_MONITOR FUSE_FS SERIAL_8250_CONSOLE BLK_DEV_INITRD DEVTMPFS TMPFS
+USERFAULTFD BINFMT_ELF BINFMT_SCRIPT"
+	# Options that must stay off.
+	absent=
+	;;
+6.1)
+	frag=$root/tests/vm/kernel-6.1.config
+	essential="PROC_PAGE_MONITOR FUSE_FS SERIAL_8250_CONSOLE BLK_DEV_INITRD DEVTMPFS TMPFS
+USERFAULTFD BINFMT_ELF BINFMT_SCRIPT"
+	# The point of this kernel: udamon must do without page idle tracking.
+	absent="PAGE_IDLE_FLAG IDLE_PAGE_TRACKING DAMON"
+	;;
+*)
+	echo "build-kernel: VM_KERNEL=$kver: expected 6.12 or 6.1" >&2
+	exit 2
+	;;
+esac
+pkg=linux-source-$kver
 out=${VM_BUILD:-$root/build/vm}
 jobs=${VM_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
@@ -49,16 +75,16 @@ need_pkgs() {
 }
 
 [ "$(uname -m)" = x86_64 ] || skip "host is $(uname -m), the VM suite is x86_64 only"
-need_pkgs linux-source-6.12 flex bison libelf-dev libssl-dev bc make gcc \
+need_pkgs "$pkg" flex bison libelf-dev libssl-dev bc make gcc \
 	xz-utils qemu-system-x86 busybox-static cpio
 
-srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null)
-tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n 1)
-[ -n "$tarball" ] || skip "linux-source-6.12 installed but no tarball in /usr/src"
+srcver=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null)
+tarball=$(ls /usr/src/$pkg.tar.* 2>/dev/null | grep -v 'dpkg-' | head -n 1)
+[ -n "$tarball" ] || skip "$pkg installed but no tarball in /usr/src"
 
 hash=$( (
 	cat "$frag"
-	echo "linux-source-6.12 $srcver"
+	echo "$pkg $srcver"
 	echo "gcc $(gcc -dumpfullversion 2>/dev/null)"
 ) | sha256sum | cut -c1-16)
 cache=$out/cache/$hash
@@ -81,7 +107,7 @@ if [ -s "$cache/bzImage" ]; then
 	exit 0
 fi
 
-src=$out/linux-source-6.12
+src=$out/$pkg
 if [ ! -f "$src/Makefile" ] || [ "$(cat "$src/.udamon-srcver" 2>/dev/null)" != "$srcver" ]; then
 	echo "build-kernel: unpacking $tarball" >&2
 	rm -rf "$src"
@@ -95,17 +121,21 @@ mkdir -p "$kbuild" "$cache"
 start=$(date +%s)
 echo "build-kernel: configuring in $kbuild" >&2
 make -C "$src" O="$kbuild" tinyconfig >&2 || exit 1
-# merge_config.sh appends the fragment and resolves dependencies.
-grep '^CONFIG_' "$frag" >>"$kbuild/.config"
+# Append the fragment (set and explicitly unset options); olddefconfig
+# resolves the dependencies.
+grep -E '^(CONFIG_|# CONFIG_.* is not set$)' "$frag" >>"$kbuild/.config"
 make -C "$src" O="$kbuild" olddefconfig >&2 || exit 1
 
 # Options the guest tests depend on must have survived olddefconfig; a
 # silently dropped dependency would make them fail in obscure ways.  The
 # rest of the list only warns (CONFIG_TRACEFS is not a prompt in 6.12).
-essential="DAMON DAMON_VADDR DAMON_PADDR DAMON_SYSFS IDLE_PAGE_TRACKING SWAP ZRAM EXT2_FS
-PROC_PAGE_MONITOR FUSE_FS SERIAL_8250_CONSOLE BLK_DEV_INITRD DEVTMPFS TMPFS
-USERFAULTFD BINFMT_ELF BINFMT_SCRIPT"
 bad=0
+for name in $absent; do
+	if grep -q "^CONFIG_$name=" "$kbuild/.config"; then
+		echo "build-kernel: option must be off but is on: CONFIG_$name" >&2
+		bad=1
+	fi
+done
 while IFS= read -r line; do
 	case "$line" in CONFIG_*) ;; *) continue ;; esac
 	grep -qx "$line" "$kbuild/.config" && continue

@@ -11,7 +11,9 @@
 # Environment: VM_TIMEOUT (guest wall-clock limit, s, default 600),
 # VM_MEM (default 2G), VM_SMP (default 2), VM_B (make build directory for
 # udamon's programs, default build), VM_KEEP_LOG=FILE (copy the console log),
-# VM_APPEND (more kernel command line, e.g. udamon.bench=...).
+# VM_APPEND (more kernel command line, e.g. udamon.bench=...),
+# VM_KERNEL=6.1 (boot the second test kernel, built from linux-source-6.1
+# without page idle tracking, and run tests/vm/guest-6.1/*.sh instead).
 #
 # Each run stages its initramfs and console log in its own directory
 # (build/vm/run.XXXXXX, removed at exit) so that concurrent runs (CI, a
@@ -24,6 +26,16 @@ vm_build=${VM_BUILD:-$root/build/vm}
 timeout_s=${VM_TIMEOUT:-600}
 B=${VM_B:-build}
 export VM_BUILD=$vm_build VM_BIN=$root/$B/bin
+case "${VM_KERNEL:-6.12}" in
+6.12) ;;
+6.1) export VM_GUEST_SCRIPTS=${VM_GUEST_SCRIPTS:-$root/tests/vm/guest-6.1} ;;
+*)
+	echo "not ok 1 - VM suite: VM_KERNEL=$VM_KERNEL: expected 6.12 or 6.1"
+	echo "1..1"
+	echo "# 0 passed, 1 failed"
+	exit 1
+	;;
+esac
 
 skip_all() {
 	echo "ok 1 - VM suite # SKIP $*"

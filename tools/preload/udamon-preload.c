@@ -10,6 +10,16 @@
  * private anonymous mapping and the heap.  The monitor then protects and
  * tests sampled pages through /proc/PID/pagemap (PAGEMAP_SCAN).
  *
+ * Kernels before 6.7 have no WP_ASYNC: there the userfaultfd is created
+ * synchronous (non-blocking descriptor, WP_UNPOPULATED where the kernel
+ * has it) and registered the same way.  Registration protects nothing, so
+ * the process runs as before; udamon's uffd-wp-sync source takes a copy of
+ * the descriptor (pidfd_getfd), protects sampled pages and serves their
+ * write faults.  Should the monitor die while a page is protected, a
+ * watchdog thread here serves the faults nobody read for a second, so a
+ * write never blocks for good.  The watchdog runs on a stack of its own
+ * that is never registered (it must not fault on its own protection).
+ *
  * Memory mapped later is registered two ways: mmap() and mremap() calls
  * that reach this library's wrappers are registered at once, and a
  * thread re-reads /proc/self/maps every UDAMON_PRELOAD_RESCAN_MS
@@ -28,7 +38,9 @@
  * fail with EBUSY and are dropped, until the program unregisters it.
  *
  * Environment: UDAMON_PRELOAD_DISABLE=1 does nothing;
- * UDAMON_PRELOAD_VERBOSE=1 reports failures on stderr.  A failure never
+ * UDAMON_PRELOAD_VERBOSE=1 reports failures on stderr;
+ * UDAMON_PRELOAD_WP=async|sync|auto (default auto: async where the kernel
+ * has it, else sync) chooses the kind of userfaultfd.  A failure never
  * stops the program: it just runs unmonitored.  Registered memory gets no
  * transparent huge pages, and each write to a protected page costs one
  * minor fault (about a microsecond).
@@ -46,6 +58,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <poll.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,8 +70,17 @@
 #define PRELOAD_PAGE 4096UL
 
 static int preload_uffd = -1;
+static bool preload_sync; /* preload_uffd lacks WP_ASYNC */
 static int preload_verbose;
 static unsigned long preload_rescan_ms = 200;
+/* WP kinds allowed by UDAMON_PRELOAD_WP. */
+static bool preload_allow_async = true, preload_allow_sync = true;
+/* The watchdog's own stack: never registered. */
+static unsigned long preload_nowp_start, preload_nowp_end;
+#define PRELOAD_WATCHDOG_STACK (128 * 1024)
+/* A fault nobody read for this long is served by the watchdog. */
+#define PRELOAD_WATCHDOG_MS 1000
+#define PRELOAD_WATCHDOG_TICK_MS 100
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static void *(*real_mremap)(void *, size_t, size_t, int, ...);
 static int preload_stepped_aside;
@@ -89,29 +111,79 @@ static void preload_say(const char *fmt, ...)
 		return;
 }
 
+/*
+ * A userfaultfd with @features, or -1 (errno set).  @user_mode_only: may
+ * it handle user-mode faults only (all an unprivileged process gets)?
+ * Fine for WP_ASYNC, which the kernel resolves itself.  Not for a
+ * synchronous one: a protected page written by the kernel (the rseq area
+ * on every return to user space, a read(2) buffer) would fail with EFAULT
+ * instead of waiting for the monitor, and a failed rseq write is SIGSEGV.
+ */
+static int preload_try_uffd(unsigned long long features, bool user_mode_only)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
+	int fd, err;
+
+	/* Non-blocking: poll(2) on a blocking userfaultfd says POLLERR. */
+	if (user_mode_only) {
+		fd = (int)syscall(SYS_userfaultfd,
+				  O_CLOEXEC | O_NONBLOCK |
+					  PRELOAD_USER_MODE_ONLY);
+		if (fd < 0 && errno == EINVAL)
+			fd = (int)syscall(SYS_userfaultfd,
+					  O_CLOEXEC | O_NONBLOCK);
+	} else {
+		/* Needs CAP_SYS_PTRACE or vm.unprivileged_userfaultfd=1. */
+		fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	}
+	if (fd < 0)
+		return -1;
+	/* A failed UFFDIO_API may leave the descriptor unusable: a new one
+	 * per attempt. */
+	if (preload_ioctl(fd, UFFDIO_API, &api)) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	/* Write-protect of anonymous memory (x86_64 since 5.7). */
+	if (!(api.features & UFFD_FEATURE_PAGEFAULT_FLAG_WP)) {
+		close(fd);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return fd;
+}
+
 static int preload_create_uffd(void)
 {
-	struct uffdio_api api = {
-		.api = UFFD_API,
-		.features = PRELOAD_WP_ASYNC | PRELOAD_WP_UNPOPULATED,
-	};
-	int fd;
+	int fd = -1;
 
-	fd = (int)syscall(SYS_userfaultfd,
-			  O_CLOEXEC | O_NONBLOCK | PRELOAD_USER_MODE_ONLY);
-	if (fd < 0 && errno == EINVAL)
-		fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	preload_sync = false;
+	if (preload_allow_async) {
+		fd = preload_try_uffd(PRELOAD_WP_ASYNC | PRELOAD_WP_UNPOPULATED,
+				      true);
+		if (fd >= 0)
+			return fd;
+		preload_say("udamon-preload: userfaultfd WP_ASYNC: %s\n",
+			    strerror(errno));
+	}
+	if (!preload_allow_sync)
+		return -1;
+	/* Before 6.7: synchronous; WP_UNPOPULATED came in 6.4. */
+	fd = preload_try_uffd(PRELOAD_WP_UNPOPULATED, false);
+	if (fd < 0 && errno != EPERM)
+		fd = preload_try_uffd(0, false);
 	if (fd < 0) {
-		preload_say("udamon-preload: userfaultfd: %s\n",
-			    strerror(errno));
+		preload_say(
+			"udamon-preload: synchronous userfaultfd: %s%s\n",
+			strerror(errno),
+			errno == EPERM ?
+				" (it must handle kernel-mode faults: CAP_SYS_PTRACE or vm.unprivileged_userfaultfd=1)" :
+				"");
 		return -1;
 	}
-	if (preload_ioctl(fd, UFFDIO_API, &api)) {
-		preload_say("udamon-preload: UFFDIO_API WP_ASYNC: %s\n",
-			    strerror(errno));
-		close(fd);
-		return -1;
-	}
+	preload_sync = true;
 	return fd;
 }
 
@@ -127,18 +199,45 @@ static void preload_register(unsigned long start, unsigned long len)
 
 	if (fd < 0 || !len)
 		return;
+	if (start < preload_nowp_end && start + len > preload_nowp_start) {
+		/* Register around the watchdog's stack. */
+		if (start < preload_nowp_start)
+			preload_register(start, preload_nowp_start - start);
+		if (start + len > preload_nowp_end)
+			preload_register(preload_nowp_end,
+					 start + len - preload_nowp_end);
+		return;
+	}
 	/* Registering a range again with the same userfaultfd is a no-op. */
 	if (preload_ioctl(fd, UFFDIO_REGISTER, &reg) && errno != EBUSY)
 		preload_say("udamon-preload: register %lx+%lx: %s\n", start,
 			    len, strerror(errno));
 }
 
+/* Lift any write protection of [start, start + len): wakes its waiters. */
+static void preload_unprotect(unsigned long start, unsigned long len)
+{
+	struct uffdio_writeprotect wp = {
+		.range = { .start = start, .len = len },
+		.mode = 0,
+	};
+	int fd = __atomic_load_n(&preload_uffd, __ATOMIC_ACQUIRE);
+
+	/* ENOENT: not registered (the kernel wants one registered VMA). */
+	if (fd >= 0 && preload_ioctl(fd, UFFDIO_WRITEPROTECT, &wp) &&
+	    errno != ENOENT)
+		preload_say("udamon-preload: unprotect %lx+%lx: %s\n", start,
+			    len, strerror(errno));
+}
+
 /*
- * Register every writable private anonymous mapping and the heap listed
- * in /proc/self/maps.  Reads with plain system calls and a static-size
- * buffer per line, so it can run in a constructor or an atfork handler.
+ * Apply @fn to every writable private anonymous mapping and the heap
+ * listed in /proc/self/maps.  Reads with plain system calls and a
+ * static-size buffer per line, so it can run in a constructor or an
+ * atfork handler.
  */
-static void preload_register_all(void)
+static void preload_for_each_mapping(void (*fn)(unsigned long start,
+						unsigned long len))
 {
 	char buf[8192], line[512];
 	size_t ll = 0;
@@ -167,37 +266,106 @@ static void preload_register_all(void)
 				continue;
 			if (name[0] && strcmp(name, "[heap]"))
 				continue; /* files, [stack], [vvar] ... */
-			preload_register(start, end - start);
+			fn(start, end - start);
 		}
 	}
 	close(fd);
 }
 
-static void *preload_rescan_fn(void *arg)
+static void preload_register_all(void)
 {
-	struct timespec ts = {
-		.tv_sec = (time_t)(preload_rescan_ms / 1000),
-		.tv_nsec = (long)(preload_rescan_ms % 1000) * 1000000L,
+	preload_for_each_mapping(preload_register);
+}
+
+/*
+ * The monitor is gone: lift every protection it left (one page per
+ * sampled region, anywhere in registered memory; serving them one fault
+ * at a time would cost a watchdog period each), then the queued faults.
+ */
+static void preload_serve_faults(int fd)
+{
+	struct uffd_msg msg;
+
+	preload_say(
+		"udamon-preload: faults not served for %d ms: lifting every protection\n",
+		PRELOAD_WATCHDOG_MS);
+	preload_for_each_mapping(preload_unprotect);
+	while (read(fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg)) {
+		if (msg.event == UFFD_EVENT_PAGEFAULT)
+			preload_unprotect(msg.arg.pagefault.address &
+						  ~(PRELOAD_PAGE - 1),
+					  PRELOAD_PAGE);
+	}
+}
+
+/*
+ * The synchronous userfaultfd's watchdog: a descriptor that stays
+ * readable for PRELOAD_WATCHDOG_MS means faults that the monitor does not
+ * read (it died, or was killed, with pages protected).
+ */
+static void preload_watchdog_tick(unsigned long *readable_ms)
+{
+	int fd = __atomic_load_n(&preload_uffd, __ATOMIC_ACQUIRE);
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	if (fd < 0 || !preload_sync)
+		return;
+	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN)) {
+		*readable_ms = 0;
+		return;
+	}
+	*readable_ms += PRELOAD_WATCHDOG_TICK_MS;
+	if (*readable_ms < PRELOAD_WATCHDOG_MS)
+		return;
+	preload_serve_faults(fd);
+	*readable_ms = 0;
+}
+
+static void *preload_thread_fn(void *arg)
+{
+	struct timespec tick = {
+		.tv_sec = 0,
+		.tv_nsec = PRELOAD_WATCHDOG_TICK_MS * 1000000L,
 	};
+	unsigned long since_rescan = 0, readable_ms = 0;
 
 	for (;;) {
-		nanosleep(&ts, NULL);
-		preload_register_all();
+		nanosleep(&tick, NULL);
+		preload_watchdog_tick(&readable_ms);
+		since_rescan += PRELOAD_WATCHDOG_TICK_MS;
+		if (preload_rescan_ms && since_rescan >= preload_rescan_ms) {
+			since_rescan = 0;
+			preload_register_all();
+		}
 	}
 	return NULL;
 }
 
-static void preload_start_rescan(void)
+/* The rescan and watchdog thread, on a stack that is never registered. */
+static void preload_start_thread(void)
 {
 	pthread_attr_t attr;
 	pthread_t th;
+	void *stack;
 
-	if (!preload_rescan_ms)
+	if (!preload_rescan_ms && !preload_sync)
 		return;
+	if (!preload_nowp_start) {
+		stack = (void *)syscall(SYS_mmap, NULL, PRELOAD_WATCHDOG_STACK,
+					PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (stack == MAP_FAILED) {
+			preload_say("udamon-preload: no thread stack\n");
+			return;
+		}
+		preload_nowp_start = (unsigned long)stack;
+		preload_nowp_end = preload_nowp_start + PRELOAD_WATCHDOG_STACK;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 64 * 1024);
-	if (pthread_create(&th, &attr, preload_rescan_fn, NULL))
+	pthread_attr_setstack(&attr, (void *)preload_nowp_start,
+			      PRELOAD_WATCHDOG_STACK);
+	if (pthread_create(&th, &attr, preload_thread_fn, NULL))
 		preload_say("udamon-preload: no rescan thread\n");
 	pthread_attr_destroy(&attr);
 }
@@ -209,8 +377,8 @@ static void preload_setup(void)
 	__atomic_store_n(&preload_uffd, fd, __ATOMIC_RELEASE);
 	if (fd < 0)
 		return;
+	preload_start_thread(); /* first: its stack must stay unregistered */
 	preload_register_all();
-	preload_start_rescan();
 }
 
 /* The child of fork() has a copy of the memory, unregistered. */
@@ -237,6 +405,15 @@ __attribute__((constructor)) static void preload_init(void)
 		return;
 	s = getenv("UDAMON_PRELOAD_VERBOSE");
 	preload_verbose = s && *s && strcmp(s, "0");
+	s = getenv("UDAMON_PRELOAD_WP");
+	if (s && !strcmp(s, "sync"))
+		preload_allow_async = false;
+	else if (s && !strcmp(s, "async"))
+		preload_allow_sync = false;
+	else if (s && *s && strcmp(s, "auto"))
+		preload_say(
+			"udamon-preload: UDAMON_PRELOAD_WP=%s: expected async, sync or auto\n",
+			s);
 	s = getenv("UDAMON_PRELOAD_RESCAN_MS");
 	if (s && *s)
 		preload_rescan_ms = strtoul(s, NULL, 10);
