@@ -343,6 +343,7 @@ struct udamon_real_ctx *udamon__real_ctx(struct damon_ctx *ctx)
 	if (!rc)
 		return NULL;
 	rc->pi.bitmap_fd = rc->pi.kpf_fd = rc->pi.kpcg_fd = -1;
+	rc->budget.per_sec = UDAMON_DEFAULT_OVERHEAD_BUDGET;
 	ctx->ops_priv = rc;
 	return rc;
 }
@@ -414,5 +415,6 @@ int udamon__real_commit_priv(struct damon_ctx *dst, struct damon_ctx *src)
 		d->want = s->want;
 		d->src = UDAMON_SRC_AUTO; /* decide again */
 	}
+	d->budget.per_sec = s->budget.per_sec;
 	return 0;
 }
