@@ -40,6 +40,7 @@ struct rec_run {
 	enum damon_ops_id ops;
 	int pid;
 	bool virtual_clock;
+	long overhead_budget; /* uffd-wp checks/s; -1: the library default */
 	struct udamon_record_writer *w;
 	struct udamon_recorder *rec;
 	uint64_t t0;
@@ -101,6 +102,11 @@ static void usage(FILE *out)
 		"                          --workload, vaddr with --pid or a command)\n"
 		"  --workload CFG          masim-format workload config for sim\n"
 		"  --pid PID               a running process (vaddr)\n"
+		"  --overhead-budget N     vaddr with the uffd-wp source: check at most\n"
+		"                          N sampled pages per second (default 2000;\n"
+		"                          0: every region every sample).  Beyond it\n"
+		"                          regions take turns: cheaper for the target,\n"
+		"                          coarser in time\n"
 		"  -- CMD [ARGS]           launch CMD and monitor it (vaddr); it is run\n"
 		"                          with the preload library that lets udamon\n"
 		"                          see its writes (UDAMON_PRELOAD overrides\n"
@@ -146,6 +152,9 @@ static struct damon_ctx *param_ctx(struct rec_run *run,
 	if (!p)
 		return NULL;
 	if (damon_select_ops(p, run->ops) || damon_set_attrs(p, &a))
+		goto fail;
+	if (run->overhead_budget >= 0 &&
+	    damon_set_overhead_budget(p, (unsigned long)run->overhead_budget))
 		goto fail;
 	t = damon_new_target();
 	if (!t)
@@ -436,6 +445,7 @@ int cli_record(int argc, char **argv)
 		OPT_SEED,
 		OPT_PAUSE_AT,
 		OPT_PAUSE_FOR,
+		OPT_OVERHEAD_BUDGET,
 	};
 	static const struct option longopts[] = {
 		CLI_PARAMS_LONGOPTS,
@@ -448,11 +458,15 @@ int cli_record(int argc, char **argv)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "pause-at", required_argument, NULL, OPT_PAUSE_AT },
 		{ "pause-for", required_argument, NULL, OPT_PAUSE_FOR },
+		{ "overhead-budget", required_argument, NULL,
+		  OPT_OVERHEAD_BUDGET },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct rec_run run = { .ops = NR_DAMON_OPS, .pid = 0 };
+	struct rec_run run = { .ops = NR_DAMON_OPS,
+			       .pid = 0,
+			       .overhead_budget = -1 };
 	struct udamon_record_header hdr = { 0 };
 	const char *output = "udamon.rec", *workload = NULL, *reason;
 	double duration = -1, pause_at = -1, pause_for = -1;
@@ -531,6 +545,16 @@ int cli_record(int argc, char **argv)
 				return cli_bad_arg(CMD, "--pause-for", optarg,
 						   "must be above 0");
 			break;
+		case OPT_OVERHEAD_BUDGET: {
+			unsigned long v;
+
+			err = cli_parse_ulong(CMD, "--overhead-budget", optarg,
+					      0, 1000000000UL, &v);
+			if (err)
+				return err;
+			run.overhead_budget = (long)v;
+			break;
+		}
 		case 'q':
 			quiet = true;
 			break;
@@ -575,6 +599,10 @@ int cli_record(int argc, char **argv)
 		return cli_usage_error(
 			CMD,
 			"--virtual works with --ops sim only (a real process runs in real time)");
+	if (run.overhead_budget >= 0 && run.ops != DAMON_OPS_VADDR)
+		return cli_usage_error(
+			CMD,
+			"--overhead-budget bounds the uffd-wp source of vaddr; sim has no overhead on a process");
 	if ((pause_at >= 0) != (pause_for >= 0))
 		return cli_usage_error(
 			CMD, "--pause-at and --pause-for go together");
@@ -642,6 +670,12 @@ int cli_record(int argc, char **argv)
 	} else if (damon_select_ops(run.ctx, run.ops)) {
 		cli_err(CMD, "cannot select the '%s' operations set",
 			damon_ops_name(run.ops));
+		goto out;
+	}
+	if (run.overhead_budget >= 0 &&
+	    damon_set_overhead_budget(run.ctx,
+				      (unsigned long)run.overhead_budget)) {
+		cli_err(CMD, "cannot set the overhead budget");
 		goto out;
 	}
 	cli_params_attrs(&run.params, &attrs);

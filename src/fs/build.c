@@ -486,6 +486,11 @@ int fs_build_ctx(struct st_context *sc, uid_t uid, const char *keep_sim_path,
 			ctx->min_region_sz = 1;
 	}
 	ctx->pause = sc->pause;
+	if (sc->ops == DAMON_OPS_VADDR || sc->ops == DAMON_OPS_FVADDR) {
+		err = damon_set_overhead_budget(ctx, sc->overhead_budget);
+		if (err)
+			goto fail;
+	}
 	err = damon_set_attrs(ctx, &attrs);
 	if (err) {
 		fs_log(DAMON_LOG_ERR,

@@ -11,6 +11,7 @@
  *      4. objects and children  5. path resolution  6. read/write
  */
 #include "fs/tree.h"
+#include "ops/vaddr.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -706,6 +707,8 @@ static const struct fs_file ctx_udamon_files_[] = {
 	F_RW("sim_workload", FS_STRING, struct st_context, sim_workload,
 	     FS_STRIP_NL | FS_REL_PATH),
 	F_SPECIAL("access_source", 0400, 0, access_source_show, NULL),
+	F_RW("overhead_budget", FS_ULONG, struct st_context, overhead_budget,
+	     0),
 };
 static const struct fs_dir_type t_ctx_udamon = {
 	.name = "ctx_udamon",
@@ -734,6 +737,7 @@ static void context_init(void *obj, void *parent)
 	c->ops = DAMON_OPS_VADDR;
 	c->addr_unit = 1;
 	c->pause = false;
+	c->overhead_budget = UDAMON_DEFAULT_OVERHEAD_BUDGET;
 }
 static const struct fs_dir_type t_context = {
 	.name = "context",

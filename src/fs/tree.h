@@ -254,6 +254,7 @@ struct st_context {
 	struct st_targets targets;
 	struct st_schemes schemes;
 	char *sim_workload;
+	unsigned long overhead_budget; /* uffd-wp checks/s, 0: unbounded */
 };
 
 struct st_contexts {

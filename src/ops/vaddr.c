@@ -9,7 +9,10 @@
  * over that page); check_accesses asks, without re-protecting, whether
  * that page is both in async-WP registered memory and written since.  That
  * is two ioctls per region per sample; see docs/design-real-memory.md for
- * why not one per target.  Only writes are seen, and only in memory the
+ * why not one per target.  Every checked page the target writes costs it
+ * a fault and a TLB flush, so an overhead budget bounds the checks per
+ * second: beyond it, regions take turns and the others repeat their last
+ * result.  Only writes are seen, and only in memory the
  * target registered itself (the preload library, or
  * damon_uffd_self_register()): sampled pages elsewhere read as idle.
  *

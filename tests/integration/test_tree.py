@@ -74,7 +74,8 @@ def expected_tree():
               c + 'operations': (0o600, 'vaddr'),
               c + 'addr_unit': (0o600, '1'), c + 'pause': (0o600, 'N'),
               c + 'udamon/sim_workload': (0o600, ''),
-              c + 'udamon/access_source': (0o400, None)})
+              c + 'udamon/access_source': (0o400, None),
+              c + 'udamon/overhead_budget': (0o600, '2000')})
     a = c + 'monitoring_attrs/'
     for f, v in (('sample_us', '5000'), ('aggr_us', '100000'),
                  ('update_us', '60000000')):
