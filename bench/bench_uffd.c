@@ -26,12 +26,15 @@
  */
 #include <udamon/damon.h>
 
+#include "sys/sys.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -337,6 +340,15 @@ static unsigned long long proc_minflt(pid_t pid)
 	return v;
 }
 
+/* CPU seconds of this process, user and system. */
+static double process_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -358,7 +370,7 @@ static void ab_writer(unsigned long len, bool monitored, int seconds,
 				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint64_t x = 0x9E3779B97F4A7C15ULL, n = 0, end, now, t0;
 	unsigned long addr;
-	double rate;
+	double rate[2], cpu0;
 	char go;
 
 	if (area == MAP_FAILED)
@@ -371,6 +383,7 @@ static void ab_writer(unsigned long len, bool monitored, int seconds,
 	    read(from_parent, &go, 1) != 1)
 		_exit(3);
 	t0 = mono_ns();
+	cpu0 = process_cpu_s();
 	end = t0 + (uint64_t)seconds * 1000000000ULL;
 	do {
 		int i;
@@ -384,21 +397,37 @@ static void ab_writer(unsigned long len, bool monitored, int seconds,
 		n += 65536;
 		now = mono_ns();
 	} while (now < end);
-	rate = n / ((now - t0) / 1e9);
-	if (write(to_parent, &rate, sizeof(rate)) != sizeof(rate))
+	/* Per second of wall clock, and per second it was on a CPU. */
+	rate[0] = n / ((now - t0) / 1e9);
+	rate[1] = n / (process_cpu_s() - cpu0);
+	if (write(to_parent, rate, sizeof(rate)) != sizeof(rate))
 		_exit(4);
 	_exit(0);
 }
 
+/* PAGEMAP_SCAN calls of the monitor that write-protect (WP_MATCHING). */
+static unsigned long nr_protect_calls;
+
+static int counting_ioctl(int fd, unsigned long req, void *arg)
+{
+	if (req == UDAMON_PAGEMAP_SCAN &&
+	    ((struct udamon_pm_scan_arg *)arg)->flags &
+		    UDAMON_PM_SCAN_WP_MATCHING)
+		nr_protect_calls++;
+	return ioctl(fd, req, arg);
+}
+
 struct ab_result {
+	double protects; /* protect ioctls/s */
 	double rate; /* writes/s */
+	double cpu_rate; /* writes per second on a CPU */
 	double cpu; /* monitor CPU, fraction of one CPU */
 	double faults; /* target minor faults/s while measured */
 	unsigned int min_regions, max_regions;
 };
 
-static int ab_run(unsigned long len, bool monitored, int seconds,
-		  long budget, struct ab_result *res)
+static int ab_run(unsigned long len, bool monitored, int seconds, long budget,
+		  struct ab_result *res)
 {
 	int up[2], down[2], status;
 	unsigned long addr;
@@ -451,6 +480,8 @@ static int ab_run(unsigned long len, bool monitored, int seconds,
 		struct damon_target *t;
 
 		res->min_regions = UINT_MAX;
+		nr_protect_calls = 0;
+		udamon__sys.ioctl = counting_ioctl;
 		while (mono_ns() < end) {
 			unsigned int nr = 0;
 
@@ -466,12 +497,21 @@ static int ab_run(unsigned long len, bool monitored, int seconds,
 				res->max_regions = nr;
 		}
 		res->cpu = (thread_cpu_us() - c0) / 1e6 / seconds;
+		res->protects = (double)nr_protect_calls / seconds;
+		udamon__sys_reset();
 	} else {
 		usleep((useconds_t)seconds * 1000000);
 	}
 	res->faults = (double)(proc_minflt(pid) - f0) / seconds;
-	if (read(up[0], &res->rate, sizeof(res->rate)) == sizeof(res->rate))
-		err = 0;
+	{
+		double rate[2];
+
+		if (read(up[0], rate, sizeof(rate)) == sizeof(rate)) {
+			res->rate = rate[0];
+			res->cpu_rate = rate[1];
+			err = 0;
+		}
+	}
 out:
 	if (ctx) {
 		damon_manual_stop(ctx);
@@ -504,10 +544,11 @@ static void bench_ab(int seconds, int runs, long budget)
 
 	printf("## A/B at default attributes (random 1-byte writes, %d s per run, %d pairs, budget %ld)\n\n",
 	       seconds, runs, budget);
-	printf("| target | unmonitored Mwrites/s | monitored Mwrites/s | ratio (median of pairs) | ratios min..max | monitor CPU | target faults/s | regions min..max |\n");
-	printf("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+	printf("| target | unmonitored Mwrites/s | monitored Mwrites/s | ratio (median of pairs) | ratios min..max | ratio per target CPU s | monitor CPU | protects/s | target faults/s | regions min..max |\n");
+	printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
 	for (k = 0; k < sizeof(mibs) / sizeof(mibs[0]); k++) {
 		double plain[32], mon[32], ratio[32], cpu[32], flt[32];
+		double cratio[32], prot[32];
 		unsigned int rmin = UINT_MAX, rmax = 0;
 		double rlo = 1e9, rhi = 0;
 		int i, n = 0;
@@ -532,8 +573,11 @@ static void bench_ab(int seconds, int runs, long budget)
 			plain[n] = a.rate / 1e6;
 			mon[n] = b.rate / 1e6;
 			ratio[n] = a.rate > 0 ? b.rate / a.rate : 0;
+			cratio[n] = a.cpu_rate > 0 ? b.cpu_rate / a.cpu_rate :
+						     0;
 			cpu[n] = b.cpu * 100;
 			flt[n] = b.faults;
+			prot[n] = b.protects;
 			if (ratio[n] < rlo)
 				rlo = ratio[n];
 			if (ratio[n] > rhi)
@@ -545,13 +589,15 @@ static void bench_ab(int seconds, int runs, long budget)
 			n++;
 		}
 		if (!n) {
-			printf("| %lu MiB | failed | | | | | | |\n", mibs[k]);
+			printf("| %lu MiB | failed | | | | | | | | |\n",
+			       mibs[k]);
 			continue;
 		}
-		printf("| %lu MiB | %.1f | %.1f | %.2f | %.2f..%.2f | %.1f %% | %.0f | %u..%u |\n",
+		printf("| %lu MiB | %.1f | %.1f | %.2f | %.2f..%.2f | %.2f | %.1f %% | %.0f | %.0f | %u..%u |\n",
 		       mibs[k], median(plain, n), median(mon, n),
-		       median(ratio, n), rlo, rhi, median(cpu, n),
-		       median(flt, n), rmin, rmax);
+		       median(ratio, n), rlo, rhi, median(cratio, n),
+		       median(cpu, n), median(prot, n), median(flt, n), rmin,
+		       rmax);
 		fflush(stdout);
 	}
 	printf("\n");

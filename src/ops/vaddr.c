@@ -187,12 +187,12 @@ static int vaddr_reserve_samples(struct vaddr_target *vt, size_t nr)
 		return 0;
 	while (cap < nr)
 		cap *= 2;
-#define VADDR_GROW(f)                                            \
-	do {                                                     \
-		p = realloc(vt->f, cap * sizeof(*vt->f));        \
-		if (!p)                                          \
-			return -ENOMEM;                          \
-		vt->f = p;                                       \
+#define VADDR_GROW(f)                                     \
+	do {                                              \
+		p = realloc(vt->f, cap * sizeof(*vt->f)); \
+		if (!p)                                   \
+			return -ENOMEM;                   \
+		vt->f = p;                                \
 	} while (0)
 	VADDR_GROW(sample);
 	VADDR_GROW(held_start);
@@ -635,9 +635,15 @@ static void vaddr_prepare_access_checks(struct damon_ctx *ctx)
 			unsigned char state = VADDR_SAMPLE_FAILED;
 
 			if (!udamon__vaddr_budget_picks(b, ord++)) {
-				/* Its last sampling_addr stays, unprotected
-				 * again by nobody: the page keeps whatever
-				 * state the target left it in. */
+				/*
+				 * Not this sample's turn: no protect, no
+				 * check.  sampling_addr stays the last one
+				 * checked, unless a split left it outside.
+				 */
+				if (r->sampling_addr < r->ar.start ||
+				    r->sampling_addr >= r->ar.end)
+					r->sampling_addr = damon_rand(
+						ctx, r->ar.start, r->ar.end);
 				state = VADDR_SAMPLE_SKIPPED;
 			} else {
 				r->sampling_addr =
@@ -703,8 +709,8 @@ static unsigned int vaddr_check_accesses(struct damon_ctx *ctx)
 			bool written = false;
 
 			if (state == VADDR_SAMPLE_SKIPPED) {
-				written = vaddr_held_result(vt, &j,
-							    r->ar.start);
+				written =
+					vaddr_held_result(vt, &j, r->ar.start);
 			} else if (state == VADDR_SAMPLE_PROTECTED && fd >= 0) {
 				rc = udamon__vaddr_page_written(
 					fd, r->sampling_addr);
