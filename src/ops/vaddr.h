@@ -113,9 +113,9 @@ enum udamon_access_src {
 /*
  * Default of damon_set_overhead_budget(): uffd-wp page checks per second.
  * Each check of a page the target writes costs the target one write
- * fault plus a TLB flush of its page; docs/benchmarks.md measured about
- * 20 us of target time per such check on a paravirtualised guest, so 2000
- * checks/s keeps a target writing everywhere within about 5 %.  At the
+ * fault plus a TLB flush of its page; docs/benchmarks.md measured 1.3-12
+ * us of target CPU per such check on a paravirtualised guest, and at 2000
+ * checks/s a target writing everywhere kept 0.98 of its speed.  At the
  * default 5 ms sampling interval it is exactly min_nr_regions (10) pages
  * per sample.
  */
