@@ -14,8 +14,19 @@
  * Prints three tables.  It measures; it asserts nothing.
  *
  * Usage: bench_uffd [SECONDS_PER_RUN]   (default 3)
+ *
+ * bench_uffd ab [SECONDS [RUNS [BUDGET]]]: the A/B table at default
+ * attributes (5 ms / 100 ms, 10..1000 regions, one initial region over
+ * the target): a forked random writer over 64 MiB, 256 MiB, 1 GiB and
+ * 4 GiB, runs alternating unmonitored / monitored, RUNS pairs per size
+ * (default 5, 4 s each).  Per size it prints the median writer speed
+ * monitored/unmonitored, the median monitor CPU, the target's faults
+ * per second while monitored and the region count range.  BUDGET, when
+ * given, is passed to damon_set_overhead_budget() (0: unbounded).
  */
 #include <udamon/damon.h>
+
+#include "sys/sys.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -23,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -302,10 +314,306 @@ static void bench_by_size(int seconds)
 	printf("\n");
 }
 
+/* ---- the A/B table at default attributes ---- */
+
+/* Minor faults of @pid so far (field 10 of /proc/PID/stat). */
+static unsigned long long proc_minflt(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v = 0;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f)) {
+		p = strrchr(buf, ')');
+		/* after ")": state(3) ppid pgrp session tty tpgid flags minflt */
+		for (i = 0; p && i < 8; i++)
+			p = strchr(p + 1, ' ');
+		if (p)
+			v = strtoull(p + 1, NULL, 10);
+	}
+	fclose(f);
+	return v;
+}
+
+/* CPU seconds of this process, user and system. */
+static double process_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The writer: populate @len bytes, register them for uffd-wp when
+ * @monitored, report the address, wait for the go byte, then write one
+ * byte at a uniformly random offset as fast as it can for @seconds and
+ * report writes per second.
+ */
+static void ab_writer(unsigned long len, bool monitored, int seconds,
+		      int to_parent, int from_parent)
+{
+	unsigned char *area = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t x = 0x9E3779B97F4A7C15ULL, n = 0, end, now, t0;
+	unsigned long addr;
+	double rate[2], cpu0;
+	char go;
+
+	if (area == MAP_FAILED)
+		_exit(1);
+	memset(area, 1, len);
+	if (monitored && damon_uffd_self_register(area, len))
+		_exit(2);
+	addr = (unsigned long)area;
+	if (write(to_parent, &addr, sizeof(addr)) != sizeof(addr) ||
+	    read(from_parent, &go, 1) != 1)
+		_exit(3);
+	t0 = mono_ns();
+	cpu0 = process_cpu_s();
+	end = t0 + (uint64_t)seconds * 1000000000ULL;
+	do {
+		int i;
+
+		for (i = 0; i < 65536; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			area[x & (len - 1)] = (unsigned char)x;
+		}
+		n += 65536;
+		now = mono_ns();
+	} while (now < end);
+	/* Per second of wall clock, and per second it was on a CPU. */
+	rate[0] = n / ((now - t0) / 1e9);
+	rate[1] = n / (process_cpu_s() - cpu0);
+	if (write(to_parent, rate, sizeof(rate)) != sizeof(rate))
+		_exit(4);
+	_exit(0);
+}
+
+/* PAGEMAP_SCAN calls of the monitor that write-protect (WP_MATCHING). */
+static unsigned long nr_protect_calls;
+
+static int counting_ioctl(int fd, unsigned long req, void *arg)
+{
+	if (req == UDAMON_PAGEMAP_SCAN &&
+	    ((struct udamon_pm_scan_arg *)arg)->flags &
+		    UDAMON_PM_SCAN_WP_MATCHING)
+		nr_protect_calls++;
+	return ioctl(fd, req, arg);
+}
+
+struct ab_result {
+	double protects; /* protect ioctls/s */
+	double rate; /* writes/s */
+	double cpu_rate; /* writes per second on a CPU */
+	double cpu; /* monitor CPU, fraction of one CPU */
+	double faults; /* target minor faults/s while measured */
+	unsigned int min_regions, max_regions;
+};
+
+static int ab_run(unsigned long len, bool monitored, int seconds, long budget,
+		  struct ab_result *res)
+{
+	int up[2], down[2], status;
+	unsigned long addr;
+	struct damon_ctx *ctx = NULL;
+	unsigned long long f0 = 0;
+	pid_t pid;
+	int err = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (pipe(up) || pipe(down))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		close(up[0]);
+		close(down[1]);
+		ab_writer(len, monitored, seconds, up[1], down[0]);
+	}
+	close(up[1]);
+	close(down[0]);
+	if (read(up[0], &addr, sizeof(addr)) != sizeof(addr))
+		goto out;
+	if (monitored) {
+		struct damon_addr_range rr = { addr, addr + len };
+		struct damon_target *t = damon_new_target();
+
+		ctx = damon_new_ctx();
+		if (!ctx || !t || damon_select_ops(ctx, DAMON_OPS_FVADDR) ||
+		    damon_set_access_source(ctx, "uffd-wp")) {
+			free(t);
+			goto out;
+		}
+		if (budget >= 0 &&
+		    damon_set_overhead_budget(ctx, (unsigned long)budget))
+			goto out;
+		t->pid = pid;
+		damon_add_target(ctx, t);
+		if (damon_set_regions(t, &rr, 1, PAGE) ||
+		    damon_manual_start(ctx))
+			goto out;
+	}
+	f0 = proc_minflt(pid);
+	if (write(down[1], "g", 1) != 1)
+		goto out;
+	if (ctx) {
+		uint64_t end = mono_ns() + (uint64_t)seconds * 1000000000ULL;
+		uint64_t warm = mono_ns() + 500000000ULL;
+		double c0 = thread_cpu_us();
+		struct damon_target *t;
+
+		res->min_regions = UINT_MAX;
+		nr_protect_calls = 0;
+		udamon__sys.ioctl = counting_ioctl;
+		while (mono_ns() < end) {
+			unsigned int nr = 0;
+
+			if (damon_manual_step(ctx))
+				break;
+			damon_for_each_target(t, ctx)
+				nr += damon_nr_regions(t);
+			if (mono_ns() < warm)
+				continue;
+			if (nr < res->min_regions)
+				res->min_regions = nr;
+			if (nr > res->max_regions)
+				res->max_regions = nr;
+		}
+		res->cpu = (thread_cpu_us() - c0) / 1e6 / seconds;
+		res->protects = (double)nr_protect_calls / seconds;
+		udamon__sys_reset();
+	} else {
+		usleep((useconds_t)seconds * 1000000);
+	}
+	res->faults = (double)(proc_minflt(pid) - f0) / seconds;
+	{
+		double rate[2];
+
+		if (read(up[0], rate, sizeof(rate)) == sizeof(rate)) {
+			res->rate = rate[0];
+			res->cpu_rate = rate[1];
+			err = 0;
+		}
+	}
+out:
+	if (ctx) {
+		damon_manual_stop(ctx);
+		damon_destroy_ctx(ctx);
+	}
+	close(up[0]);
+	close(down[1]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return err;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void bench_ab(int seconds, int runs, long budget)
+{
+	static const unsigned long mibs[] = { 64, 256, 1024, 4096 };
+	size_t k;
+
+	printf("## A/B at default attributes (random 1-byte writes, %d s per run, %d pairs, budget %ld)\n\n",
+	       seconds, runs, budget);
+	printf("| target | unmonitored Mwrites/s | monitored Mwrites/s | ratio (median of pairs) | ratios min..max | ratio per target CPU s | monitor CPU | protects/s | target faults/s | regions min..max |\n");
+	printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+	for (k = 0; k < sizeof(mibs) / sizeof(mibs[0]); k++) {
+		double plain[32], mon[32], ratio[32], cpu[32], flt[32];
+		double cratio[32], prot[32];
+		unsigned int rmin = UINT_MAX, rmax = 0;
+		double rlo = 1e9, rhi = 0;
+		int i, n = 0;
+
+		for (i = 0; i < runs && i < 32; i++) {
+			struct ab_result a, b;
+
+			/* Alternate which goes first, against drift. */
+			if (i % 2) {
+				if (ab_run(mibs[k] << 20, true, seconds, budget,
+					   &b) ||
+				    ab_run(mibs[k] << 20, false, seconds,
+					   budget, &a))
+					continue;
+			} else {
+				if (ab_run(mibs[k] << 20, false, seconds,
+					   budget, &a) ||
+				    ab_run(mibs[k] << 20, true, seconds, budget,
+					   &b))
+					continue;
+			}
+			plain[n] = a.rate / 1e6;
+			mon[n] = b.rate / 1e6;
+			ratio[n] = a.rate > 0 ? b.rate / a.rate : 0;
+			cratio[n] = a.cpu_rate > 0 ? b.cpu_rate / a.cpu_rate :
+						     0;
+			cpu[n] = b.cpu * 100;
+			flt[n] = b.faults;
+			prot[n] = b.protects;
+			if (ratio[n] < rlo)
+				rlo = ratio[n];
+			if (ratio[n] > rhi)
+				rhi = ratio[n];
+			if (b.min_regions < rmin)
+				rmin = b.min_regions;
+			if (b.max_regions > rmax)
+				rmax = b.max_regions;
+			n++;
+		}
+		if (!n) {
+			printf("| %lu MiB | failed | | | | | | | | |\n",
+			       mibs[k]);
+			continue;
+		}
+		printf("| %lu MiB | %.1f | %.1f | %.2f | %.2f..%.2f | %.2f | %.1f %% | %.0f | %.0f | %u..%u |\n",
+		       mibs[k], median(plain, n), median(mon, n),
+		       median(ratio, n), rlo, rhi, median(cratio, n),
+		       median(cpu, n), median(prot, n), median(flt, n), rmin,
+		       rmax);
+		fflush(stdout);
+	}
+	printf("\n");
+}
+
 int main(int argc, char **argv)
 {
 	int seconds = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 3;
 
+	if (argc > 1 && !strcmp(argv[1], "ab")) {
+		seconds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 4;
+		bench_ab(seconds > 0 ? seconds : 4,
+			 argc > 3 ? (int)strtol(argv[3], NULL, 10) : 5,
+			 argc > 4 ? strtol(argv[4], NULL, 10) : -1);
+		return 0;
+	}
 	if (seconds <= 0)
 		seconds = 3;
 	bench_per_sample();

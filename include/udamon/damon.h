@@ -1349,6 +1349,34 @@ DAMON_API int damon_allow_cold_on_writes_only(struct damon_ctx *ctx,
 DAMON_API int damon_vaddr_set_attach(struct damon_ctx *ctx, bool attach);
 
 /**
+ * damon_set_overhead_budget() - bound what the uffd-wp access source of
+ * the vaddr or fvaddr context @ctx costs the monitored process.
+ * @ctx: the context, after damon_select_ops().
+ * @checks_per_sec: sampled-page checks allowed per second, over all the
+ *                  context's regions; 0 lifts the bound.
+ *
+ * Every checked page is write-protected for one sampling interval, and a
+ * write to it then costs the target a fault and a TLB flush.  While all
+ * regions fit (regions x samples per second <= @checks_per_sec), every
+ * region is checked in every sample, exactly as DAMON does.  Beyond
+ * that, each sample checks as many regions as the budget pays for,
+ * taking turns round-robin, and a region not checked in a sample counts
+ * the result of its last check again (a region split since inherits its
+ * parent's): nr_accesses keeps its scale of 0..samples per aggregation,
+ * at a coarser time resolution.  The page-idle source is not bounded (it
+ * costs the target nothing).  Default: 2000.  Commits carry the value.
+ * Return: 0, -EINVAL for another operations set, -ENOMEM.
+ */
+DAMON_API int damon_set_overhead_budget(struct damon_ctx *ctx,
+					unsigned long checks_per_sec);
+
+/**
+ * damon_overhead_budget() - the overhead budget of @ctx (checks per
+ * second, 0: unbounded), or 0 for contexts of other operations sets.
+ */
+DAMON_API unsigned long damon_overhead_budget(struct damon_ctx *ctx);
+
+/**
  * damon_paddr_register() - register the paddr operations set, if page
  * idle tracking is usable here (root and /sys/kernel/mm/page_idle/bitmap,
  * i.e. CONFIG_IDLE_PAGE_TRACKING).  The library calls it when loaded.

@@ -40,6 +40,7 @@ struct rec_run {
 	enum damon_ops_id ops;
 	int pid;
 	bool virtual_clock;
+	long overhead_budget; /* uffd-wp checks/s; -1: the library default */
 	struct udamon_record_writer *w;
 	struct udamon_recorder *rec;
 	uint64_t t0;
@@ -104,6 +105,11 @@ static void usage(FILE *out)
 		"                          to it with ptrace (x86_64) to see its writes\n"
 		"  --no-attach             refuse a process that was not launched under\n"
 		"                          udamon instead of attaching to it\n"
+		"  --overhead-budget N     vaddr with the uffd-wp source: check at most\n"
+		"                          N sampled pages per second (default 2000;\n"
+		"                          0: every region every sample).  Beyond it\n"
+		"                          regions take turns: cheaper for the target,\n"
+		"                          coarser in time\n"
 		"  -- CMD [ARGS]           launch CMD and monitor it (vaddr); it is run\n"
 		"                          with the preload library that lets udamon\n"
 		"                          see its writes (UDAMON_PRELOAD overrides\n"
@@ -153,6 +159,9 @@ static struct damon_ctx *param_ctx(struct rec_run *run,
 	if (!p)
 		return NULL;
 	if (damon_select_ops(p, run->ops) || damon_set_attrs(p, &a))
+		goto fail;
+	if (run->overhead_budget >= 0 &&
+	    damon_set_overhead_budget(p, (unsigned long)run->overhead_budget))
 		goto fail;
 	t = damon_new_target();
 	if (!t)
@@ -468,6 +477,7 @@ int cli_record(int argc, char **argv)
 		OPT_PAUSE_FOR,
 		OPT_NO_ATTACH,
 		OPT_ACCESS_SOURCE,
+		OPT_OVERHEAD_BUDGET,
 	};
 	static const struct option longopts[] = {
 		CLI_PARAMS_LONGOPTS,
@@ -482,11 +492,15 @@ int cli_record(int argc, char **argv)
 		{ "pause-for", required_argument, NULL, OPT_PAUSE_FOR },
 		{ "no-attach", no_argument, NULL, OPT_NO_ATTACH },
 		{ "access-source", required_argument, NULL, OPT_ACCESS_SOURCE },
+		{ "overhead-budget", required_argument, NULL,
+		  OPT_OVERHEAD_BUDGET },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct rec_run run = { .ops = NR_DAMON_OPS, .pid = 0 };
+	struct rec_run run = { .ops = NR_DAMON_OPS,
+			       .pid = 0,
+			       .overhead_budget = -1 };
 	struct udamon_record_header hdr = { 0 };
 	const char *output = "udamon.rec", *workload = NULL, *reason;
 	const char *access_source = NULL;
@@ -580,6 +594,16 @@ int cli_record(int argc, char **argv)
 					"expected auto, page-idle, uffd-wp or uffd-wp-sync");
 			access_source = optarg;
 			break;
+		case OPT_OVERHEAD_BUDGET: {
+			unsigned long v;
+
+			err = cli_parse_ulong(CMD, "--overhead-budget", optarg,
+					      0, 1000000000UL, &v);
+			if (err)
+				return err;
+			run.overhead_budget = (long)v;
+			break;
+		}
 		case 'q':
 			quiet = true;
 			break;
@@ -624,6 +648,10 @@ int cli_record(int argc, char **argv)
 		return cli_usage_error(
 			CMD,
 			"--virtual works with --ops sim only (a real process runs in real time)");
+	if (run.overhead_budget >= 0 && run.ops != DAMON_OPS_VADDR)
+		return cli_usage_error(
+			CMD,
+			"--overhead-budget bounds the uffd-wp source of vaddr; sim has no overhead on a process");
 	if ((pause_at >= 0) != (pause_for >= 0))
 		return cli_usage_error(
 			CMD, "--pause-at and --pause-for go together");
@@ -699,6 +727,12 @@ int cli_record(int argc, char **argv)
 	if (access_source && damon_set_access_source(run.ctx, access_source)) {
 		cli_err(CMD, "cannot select the access source '%s'",
 			access_source);
+		goto out;
+	}
+	if (run.overhead_budget >= 0 &&
+	    damon_set_overhead_budget(run.ctx,
+				      (unsigned long)run.overhead_budget)) {
+		cli_err(CMD, "cannot set the overhead budget");
 		goto out;
 	}
 	cli_params_attrs(&run.params, &attrs);

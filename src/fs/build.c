@@ -568,6 +568,7 @@ int fs_build_ctx(struct st_context *sc, uid_t uid, const char *keep_sim_path,
 	if (sc->ops == DAMON_OPS_VADDR || sc->ops == DAMON_OPS_FVADDR) {
 		err = damon_allow_cold_on_writes_only(
 			ctx, sc->allow_cold_on_writes_only);
+		err = damon_set_overhead_budget(ctx, sc->overhead_budget);
 		if (err)
 			goto fail;
 	}

@@ -12,6 +12,7 @@
  */
 #include "fs/tree.h"
 #include "sys/alloc.h"
+#include "ops/vaddr.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -733,6 +734,8 @@ static const struct fs_file ctx_udamon_files_[] = {
 	F_RW("allow_cold_on_writes_only", FS_BOOL, struct st_context,
 	     allow_cold_on_writes_only, 0),
 	F_RW("attach", FS_BOOL, struct st_context, attach, 0),
+	F_RW("overhead_budget", FS_ULONG, struct st_context, overhead_budget,
+	     0),
 };
 static const struct fs_dir_type t_ctx_udamon = {
 	.name = "ctx_udamon",
@@ -763,6 +766,7 @@ static void context_init(void *obj, void *parent)
 	c->pause = false;
 	c->allow_cold_on_writes_only = fs_default_allow_cold_on_writes_only;
 	c->attach = true;
+	c->overhead_budget = UDAMON_DEFAULT_OVERHEAD_BUDGET;
 }
 static const struct fs_dir_type t_context = {
 	.name = "context",

@@ -258,6 +258,7 @@ struct st_context {
 	/* udamon/allow_cold_on_writes_only (damon_allow_cold_on_writes_only) */
 	bool allow_cold_on_writes_only;
 	bool attach; /* udamon/attach: may vaddr attach to its targets */
+	unsigned long overhead_budget; /* uffd-wp checks/s, 0: unbounded */
 };
 
 struct st_contexts {

@@ -344,6 +344,7 @@ struct udamon_real_ctx *udamon__real_ctx(struct damon_ctx *ctx)
 	if (!rc)
 		return NULL;
 	rc->pi.bitmap_fd = rc->pi.kpf_fd = rc->pi.kpcg_fd = -1;
+	rc->budget.per_sec = UDAMON_DEFAULT_OVERHEAD_BUDGET;
 	ctx->ops_priv = rc;
 	return rc;
 }
@@ -417,5 +418,6 @@ int udamon__real_commit_priv(struct damon_ctx *dst, struct damon_ctx *src)
 	}
 	d->cold_on_writes_only = s->cold_on_writes_only;
 	d->no_attach = s->no_attach;
+	d->budget.per_sec = s->budget.per_sec;
 	return 0;
 }

@@ -9,7 +9,10 @@
  * over that page); check_accesses asks, without re-protecting, whether
  * that page is both in async-WP registered memory and written since.  That
  * is two ioctls per region per sample; see docs/design-real-memory.md for
- * why not one per target.  Only writes are seen, and only in memory the
+ * why not one per target.  Every checked page the target writes costs it
+ * a fault and a TLB flush, so an overhead budget bounds the checks per
+ * second: beyond it, regions take turns and the others repeat their last
+ * result.  Only writes are seen, and only in memory the
  * target registered itself (the preload library, or
  * damon_uffd_self_register()): sampled pages elsewhere read as idle.
  * Kernels without PAGEMAP_SCAN get the synchronous source of uffd-sync.c
@@ -76,7 +79,36 @@ struct vaddr_target {
 	bool sync_failed; /* taking it failed: retry after a while */
 	uint64_t sync_failed_at; /* CLOCK_MONOTONIC ns of that failure */
 	int sync_logged_err; /* the failure to take it last logged */
+
+	/*
+	 * The uffd-wp source under an overhead budget.  @sample: per region
+	 * (in list order) what prepare did this sample.  @held_start and
+	 * @held_written: each region's start and last result as of the last
+	 * check, sorted by address; a region not checked in a sample repeats
+	 * the result of the held entry covering its start (a split child
+	 * inherits its parent's).  Swapped with @new_* after every check.
+	 */
+	unsigned char *sample;
+	unsigned long *held_start, *new_start;
+	unsigned char *held_written, *new_written;
+	size_t nr_sample, nr_held, cap;
 };
+
+/* What prepare did with a region's sampled page in this sample. */
+enum vaddr_sample_state {
+	VADDR_SAMPLE_SKIPPED, /* not checked: over the overhead budget */
+	VADDR_SAMPLE_PROTECTED, /* protected: the check reads it */
+	VADDR_SAMPLE_FAILED, /* protecting failed: the check reads idle */
+};
+
+static void vaddr_free_samples(struct vaddr_target *vt)
+{
+	free(vt->sample);
+	free(vt->held_start);
+	free(vt->new_start);
+	free(vt->held_written);
+	free(vt->new_written);
+}
 
 /*
  * How long a process launched under the preload library may take to
@@ -149,6 +181,7 @@ static struct vaddr_target *vaddr_target_of(struct damon_target *t)
 	if (vt && vt->pid != t->pid) {
 		/* A commit gave this target another process. */
 		vaddr_close_fds(vt);
+		vaddr_free_samples(vt);
 		free(vt);
 		vt = NULL;
 		t->ops_priv = NULL;
@@ -241,6 +274,33 @@ static bool vaddr_target_valid(struct damon_target *t)
 	return !vt->gone;
 }
 
+/* Room for @nr regions in the sample arrays of @vt; -ENOMEM. */
+static int vaddr_reserve_samples(struct vaddr_target *vt, size_t nr)
+{
+	size_t cap = vt->cap ? vt->cap : 16;
+	void *p;
+
+	if (nr <= vt->cap)
+		return 0;
+	while (cap < nr)
+		cap *= 2;
+#define VADDR_GROW(f)                                             \
+	do {                                                      \
+		p = udamon__realloc(vt->f, cap * sizeof(*vt->f)); \
+		if (!p)                                           \
+			return -ENOMEM;                           \
+		vt->f = p;                                        \
+	} while (0)
+	VADDR_GROW(sample);
+	VADDR_GROW(held_start);
+	VADDR_GROW(new_start);
+	VADDR_GROW(held_written);
+	VADDR_GROW(new_written);
+#undef VADDR_GROW
+	vt->cap = cap;
+	return 0;
+}
+
 static void vaddr_cleanup_target(struct damon_target *t)
 {
 	struct vaddr_target *vt = t->ops_priv;
@@ -248,6 +308,7 @@ static void vaddr_cleanup_target(struct damon_target *t)
 	if (!vt)
 		return;
 	vaddr_close_fds(vt);
+	vaddr_free_samples(vt);
 	free(vt);
 	t->ops_priv = NULL;
 }
@@ -838,12 +899,87 @@ static unsigned int vaddr_sync_check(struct damon_ctx *ctx)
 	return max_nr_accesses;
 }
 
+/* ---- the overhead budget of the uffd-wp source ---- */
+
+int damon_set_overhead_budget(struct damon_ctx *ctx,
+			      unsigned long checks_per_sec)
+{
+	struct udamon_real_ctx *rc;
+
+	if (!ctx ||
+	    (ctx->ops.id != DAMON_OPS_VADDR && ctx->ops.id != DAMON_OPS_FVADDR))
+		return -EINVAL;
+	rc = udamon__real_ctx(ctx);
+	if (!rc)
+		return -ENOMEM;
+	rc->budget.per_sec = checks_per_sec;
+	return 0;
+}
+
+unsigned long damon_overhead_budget(struct damon_ctx *ctx)
+{
+	struct udamon_real_ctx *rc;
+
+	if (!ctx ||
+	    (ctx->ops.id != DAMON_OPS_VADDR && ctx->ops.id != DAMON_OPS_FVADDR))
+		return 0;
+	rc = ctx->ops_priv;
+	return rc ? rc->budget.per_sec : UDAMON_DEFAULT_OVERHEAD_BUDGET;
+}
+
+/*
+ * Decide which of the context's @nr regions get a page checked in this
+ * sample: all while the budget allows, else a window of as many as it
+ * pays for, moving round-robin so every region takes its turn.  Credit
+ * left over from a sample is kept, up to one sample's worth, so budgets
+ * below one check per sample still check now and then.
+ */
+void udamon__vaddr_budget_plan(struct udamon_budget *b,
+			       unsigned long sample_interval_us,
+			       unsigned long nr)
+{
+	double per_sample, cap;
+	unsigned long count;
+
+	b->nr = nr;
+	b->first = 0;
+	b->count = nr;
+	if (!b->per_sec || !nr)
+		return;
+	per_sample = (double)b->per_sec *
+		     (double)(sample_interval_us ? sample_interval_us : 1) /
+		     1e6;
+	b->credit += per_sample;
+	count = b->credit >= (double)nr ? nr : (unsigned long)b->credit;
+	b->credit -= (double)count;
+	cap = per_sample > 1 ? per_sample : 1;
+	if (b->credit > cap)
+		b->credit = cap;
+	if (count == nr)
+		return;
+	b->first = b->cursor % nr;
+	b->count = count;
+	b->cursor = (b->first + count) % nr;
+}
+
+/* Whether region ordinal @ord is checked under the plan @b. */
+bool udamon__vaddr_budget_picks(const struct udamon_budget *b,
+				unsigned long ord)
+{
+	if (b->count >= b->nr)
+		return true;
+	return (ord + b->nr - b->first) % b->nr < b->count;
+}
+
 static void vaddr_prepare_access_checks(struct damon_ctx *ctx)
 {
 	enum udamon_access_src src;
+	struct udamon_budget unbounded = { 0 }, *b = &unbounded;
+	struct udamon_real_ctx *real;
 	struct udamon_pidle *pi;
 	struct damon_target *t;
 	struct damon_region *r;
+	unsigned long nr = 0, ord = 0;
 
 	src = vaddr_source(ctx, &pi);
 	if (src == UDAMON_SRC_UFFD_WP_SYNC) {
@@ -864,23 +1000,70 @@ static void vaddr_prepare_access_checks(struct damon_ctx *ctx)
 		return;
 	}
 
+	real = ctx->ops_priv;
+	if (real)
+		b = &real->budget;
+	damon_for_each_target(t, ctx)
+		nr += damon_nr_regions(t);
+	udamon__vaddr_budget_plan(b, ctx->attrs.sample_interval, nr);
+
 	damon_for_each_target(t, ctx) {
 		struct vaddr_target *vt = vaddr_target_of(t);
-		int fd, rc;
+		int fd;
+		size_t i = 0;
+		bool keep;
+		int rc;
 
 		if (vt && !vt->attach_tried)
 			vaddr_attach(ctx, vt);
 		fd = vt ? vaddr_pagemap_fd(vt) : -1;
+		keep = vt && !vaddr_reserve_samples(vt, damon_nr_regions(t));
+		if (vt)
+			vt->nr_sample = keep ? damon_nr_regions(t) : 0;
 		damon_for_each_region(r, t) {
-			r->sampling_addr =
-				damon_rand(ctx, r->ar.start, r->ar.end);
-			if (fd < 0)
-				continue;
-			rc = udamon__vaddr_protect_page(fd, r->sampling_addr);
-			if (rc < 0)
-				vaddr_log_scan_err(vt, rc);
+			unsigned char state = VADDR_SAMPLE_FAILED;
+
+			if (!udamon__vaddr_budget_picks(b, ord++)) {
+				/*
+				 * Not this sample's turn: no protect, no
+				 * check.  sampling_addr stays the last one
+				 * checked, unless a split left it outside.
+				 */
+				if (r->sampling_addr < r->ar.start ||
+				    r->sampling_addr >= r->ar.end)
+					r->sampling_addr = damon_rand(
+						ctx, r->ar.start, r->ar.end);
+				state = VADDR_SAMPLE_SKIPPED;
+			} else {
+				r->sampling_addr =
+					damon_rand(ctx, r->ar.start, r->ar.end);
+				if (fd >= 0) {
+					rc = udamon__vaddr_protect_page(
+						fd, r->sampling_addr);
+					if (rc < 0)
+						vaddr_log_scan_err(vt, rc);
+					else
+						state = VADDR_SAMPLE_PROTECTED;
+				}
+			}
+			if (keep)
+				vt->sample[i++] = state;
 		}
 	}
+}
+
+/*
+ * The result standing in for a region not checked in this sample: that
+ * of the held entry covering its start; *@j walks the held entries along
+ * with the regions, which both go up in address.
+ */
+static bool vaddr_held_result(const struct vaddr_target *vt, size_t *j,
+			      unsigned long start)
+{
+	while (*j + 1 < vt->nr_held && vt->held_start[*j + 1] <= start)
+		(*j)++;
+	return *j < vt->nr_held && vt->held_start[*j] <= start &&
+	       vt->held_written[*j];
 }
 
 static unsigned int vaddr_check_accesses(struct damon_ctx *ctx)
@@ -906,23 +1089,50 @@ static unsigned int vaddr_check_accesses(struct damon_ctx *ctx)
 	damon_for_each_target(t, ctx) {
 		struct vaddr_target *vt = vaddr_target_of(t);
 		int fd = vt ? vaddr_pagemap_fd(vt) : -1;
+		bool keep = vt && vt->nr_sample == damon_nr_regions(t) &&
+			    vt->cap >= damon_nr_regions(t);
+		size_t i = 0, j = 0;
 		int rc;
 
 		damon_for_each_region(r, t) {
+			unsigned char state = keep ? vt->sample[i] :
+						     VADDR_SAMPLE_PROTECTED;
 			bool written = false;
 
-			if (fd >= 0) {
+			if (state == VADDR_SAMPLE_SKIPPED) {
+				written =
+					vaddr_held_result(vt, &j, r->ar.start);
+			} else if (state == VADDR_SAMPLE_PROTECTED && fd >= 0) {
 				rc = udamon__vaddr_page_written(
 					fd, r->sampling_addr);
 				if (rc < 0)
 					vaddr_log_scan_err(vt, rc);
 				written = rc > 0;
 			}
+			if (keep) {
+				vt->new_start[i] = r->ar.start;
+				vt->new_written[i] = written;
+			}
+			i++;
 			damon_update_region_access_rate(r, written,
 							&ctx->attrs);
 			if (r->nr_accesses > max_nr_accesses)
 				max_nr_accesses = r->nr_accesses;
 		}
+		if (keep) {
+			unsigned long *ts = vt->held_start;
+			unsigned char *tw = vt->held_written;
+
+			vt->held_start = vt->new_start;
+			vt->held_written = vt->new_written;
+			vt->new_start = ts;
+			vt->new_written = tw;
+			vt->nr_held = i;
+		} else if (vt) {
+			vt->nr_held = 0;
+		}
+		if (vt)
+			vt->nr_sample = 0;
 	}
 	return max_nr_accesses;
 }

@@ -145,10 +145,39 @@ enum udamon_access_src {
 	UDAMON_SRC_UFFD_WP_SYNC, /* uffd-sync.c: kernels without PAGEMAP_SCAN */
 };
 
+/*
+ * Default of damon_set_overhead_budget(): uffd-wp page checks per second.
+ * Each check of a page the target writes costs the target one write
+ * fault plus a TLB flush of its page; docs/benchmarks.md measured 1.3-12
+ * us of target CPU per such check on a paravirtualised guest, and at 2000
+ * checks/s a target writing everywhere kept 0.98 of its speed.  At the
+ * default 5 ms sampling interval it is exactly min_nr_regions (10) pages
+ * per sample.
+ */
+#define UDAMON_DEFAULT_OVERHEAD_BUDGET 2000UL
+
+/*
+ * struct udamon_budget - the uffd-wp source's cost bound of a context.
+ * @per_sec: page checks allowed per second (0: unbounded).
+ * @credit: checks saved up from earlier samples (at most one sample's).
+ * @cursor: ordinal of the first region checked in the next sample.
+ * @nr: regions of the context in the last prepare.
+ * @first, @count: the window [@first, @first + @count) mod @nr of region
+ *                 ordinals checked in this sample (@count == @nr: all).
+ */
+struct udamon_budget {
+	unsigned long per_sec;
+	double credit;
+	unsigned long cursor;
+	unsigned long nr;
+	unsigned long first, count;
+};
+
 struct udamon_real_ctx {
 	enum udamon_access_src want; /* damon_set_access_source() */
 	enum udamon_access_src src; /* in use */
 	bool no_attach; /* damon_vaddr_set_attach(ctx, false) */
+	struct udamon_budget budget; /* the uffd-wp source's */
 	struct udamon_pidle pi;
 	bool pi_open, pi_failed;
 	struct udamon_pidle kp; /* kpageflags/kpagecgroup only (filters) */
@@ -156,6 +185,16 @@ struct udamon_real_ctx {
 	unsigned int logged; /* bit per one-time log line */
 	bool cold_on_writes_only; /* damon_allow_cold_on_writes_only() */
 };
+
+/*
+ * Plan which region ordinals (0 .. @nr - 1, over all targets in order)
+ * get a page checked in the next sample under @b; then ask per ordinal.
+ */
+void udamon__vaddr_budget_plan(struct udamon_budget *b,
+			       unsigned long sample_interval_us,
+			       unsigned long nr);
+bool udamon__vaddr_budget_picks(const struct udamon_budget *b,
+				unsigned long ord);
 
 /* @ctx's state, allocated on first use (NULL: out of memory). */
 struct udamon_real_ctx *udamon__real_ctx(struct damon_ctx *ctx);

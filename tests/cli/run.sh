@@ -103,6 +103,12 @@ expect "record --pause-for 0" 1 "--pause-for: '0' must be above 0" \
 	"$U" record --workload "$CFG" --pause-at 3 --pause-for 0
 expect "record --pause-at after the end" 1 "--pause-at \(40.000 s\) must come before" \
 	"$U" record --workload "$CFG" --virtual --pause-at 40 --pause-for 1
+expect "record --overhead-budget abc" 1 "--overhead-budget: 'abc'" \
+	"$U" record --overhead-budget abc -- /bin/true
+expect "record --overhead-budget -5" 1 "--overhead-budget: '-5'" \
+	"$U" record --overhead-budget -5 -- /bin/true
+expect "record --overhead-budget with sim" 1 "--overhead-budget bounds the uffd-wp source of vaddr" \
+	"$U" record --workload "$CFG" --overhead-budget 100
 expect "record --duration 5x" 1 "--duration: '5x' has an unknown unit" \
 	"$U" record --workload "$CFG" --duration 5x
 expect "record --virtual with a command" 1 "--virtual works with --ops sim only" \
@@ -493,6 +499,11 @@ if [ -x "$W" ]; then
 		ok "record a launched workload (vaddr)"
 	else
 		notok "record a launched workload (vaddr)" "rc $rc: $out"
+	fi
+	if [ $rc -ne 3 ]; then
+		expect "record a launched workload under --overhead-budget 300" 0 \
+			"snapshots" "$U" record --duration 1 --overhead-budget 300 \
+			-o "$T/vb.rec" -- "$W" -q "$CFG"
 	fi
 else
 	skip "record a launched workload (vaddr)" "$W not built"

@@ -77,7 +77,8 @@ def expected_tree():
               c + 'udamon/sim_workload': (0o600, ''),
               c + 'udamon/access_source': (0o400, None),
               c + 'udamon/allow_cold_on_writes_only': (0o600, 'N'),
-              c + 'udamon/attach': (0o600, 'Y')})
+              c + 'udamon/attach': (0o600, 'Y'),
+              c + 'udamon/overhead_budget': (0o600, '2000')})
     a = c + 'monitoring_attrs/'
     for f, v in (('sample_us', '5000'), ('aggr_us', '100000'),
                  ('update_us', '60000000')):
@@ -206,6 +207,10 @@ def test_good_and_bad_writes():
             (c + 'targets/0/obsolete_target', 'Y', 0, 'Y'),
             (c + 'targets/0/obsolete_target', 'maybe', E.EINVAL, 'Y'),
             (c + 'targets/0/regions/0/start', '4096', 0, '4096'),
+            (c + 'udamon/overhead_budget', '500\n', 0, '500'),
+            (c + 'udamon/overhead_budget', 'abc', E.EINVAL, '500'),
+            (c + 'udamon/overhead_budget', '-1', E.EINVAL, '500'),
+            (c + 'udamon/overhead_budget', '0', 0, '0'),
             (c + 'addr_unit', '0', E.EINVAL, '1'),
             (c + 'addr_unit', '4096', 0, '4096'),
             (c + 'operations', 'paddr\n', 0, 'paddr'),

@@ -242,6 +242,31 @@ static void test_build_ctx(void)
 	fs_fini();
 }
 
+/* udamon/overhead_budget: default, bad writes, and into the built ctx. */
+static void test_build_overhead_budget(void)
+{
+	struct st_kdamond *kd;
+	struct damon_ctx *ctx = NULL;
+
+	setup(1);
+	CHECK_STREQ(get(C "udamon/overhead_budget"), "2000");
+	CHECK_EQ(put(C "udamon/overhead_budget", "abc"), -EINVAL);
+	CHECK_EQ(put(C "udamon/overhead_budget", "-3"), -EINVAL);
+	CHECK_EQ(put(C "udamon/overhead_budget", "700\n"), 4);
+	CHECK_STREQ(get(C "udamon/overhead_budget"), "700");
+	put(C "operations", "fvaddr");
+	put(C "targets/nr_targets", "1");
+	put(C "targets/0/pid_target", "1");
+	kd = fs_root.kdamonds.arr.items[0];
+	pthread_mutex_lock(&fs_tree_lock);
+	REQUIRE(fs_build_ctx(kd->contexts.arr.items[0], 0, NULL, NULL, &ctx) ==
+		0);
+	pthread_mutex_unlock(&fs_tree_lock);
+	CHECK_EQ(damon_overhead_budget(ctx), 700);
+	damon_destroy_ctx(ctx);
+	fs_fini();
+}
+
 static int build_err(void)
 {
 	struct damon_ctx *ctx = NULL;
@@ -567,6 +592,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_stores_and_errno),
 	TAP_CASE(test_nr_dirs),
 	TAP_CASE(test_build_ctx),
+	TAP_CASE(test_build_overhead_budget),
 	TAP_CASE(test_build_errors),
 	TAP_CASE(test_state_commands_sim),
 	TAP_CASE(test_read_regular_refusals),
