@@ -144,13 +144,14 @@ expect "record a command that does not exist" 3 "exited \(status 127\) before mo
 	"$U" record -q -o "$T/x.rec" -- "$T/no-such-program"
 
 # ---- record follows exec; a writes-only record says so ----
+# (the shell waits a moment, so that the exec happens while monitored)
 printf 'hot, 8388608\ncold, 8388608\n\nrun\n1200\nhot, 0, 4096, 1, wo\n' \
 	>"$T/exec.cfg"
 if [ ! -r "$B/lib/libudamon-preload.so" ] || [ ! -x /bin/sh ]; then
 	skip "record follows exec" "no preload library or /bin/sh"
 elif ! ASAN_OPTIONS=verify_asan_link_order=0 \
 	"$U" record -q --update-us 100000 -o "$T/exec.rec" -- /bin/sh -c \
-	"exec '$B/bin/udamon-workload' '$T/exec.cfg'" >"$T/exec.out" 2>&1; then
+	"sleep 0.5; exec '$B/bin/udamon-workload' '$T/exec.cfg'" >"$T/exec.out" 2>&1; then
 	notok "record follows exec" "$(cat "$T/exec.out")"
 else
 	expect "record follows exec: info lists it" 0 \
