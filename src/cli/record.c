@@ -253,24 +253,40 @@ static int toggle_fn(void *data)
 
 /* ---- launching a command ---- */
 
+/*
+ * The preload library: $UDAMON_PRELOAD; else next to this binary, as the
+ * build tree has it (BIN/../lib/) or as installed (BIN/../lib/udamon/, so
+ * a moved installation still finds its own); else where it was to be
+ * installed (PKGLIBDIR, which covers a BINDIR and LIBDIR apart).
+ */
 static char *find_preload(void)
 {
+	static const char *const rel[] = { "../lib", "../lib/udamon" };
 	const char *env = getenv("UDAMON_PRELOAD");
 	char exe[PATH_MAX], path[PATH_MAX + 64];
 	ssize_t n;
 	char *slash;
+	size_t i;
 
 	if (env && *env)
 		return access(env, R_OK) ? NULL : strdup(env);
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0';
-	snprintf(path, sizeof(path), "%s/../lib/libudamon-preload.so", exe);
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+				snprintf(path, sizeof(path),
+					 "%s/%s/libudamon-preload.so", exe,
+					 rel[i]);
+				if (!access(path, R_OK))
+					return realpath(path, NULL);
+			}
+		}
+	}
+	snprintf(path, sizeof(path), "%s/libudamon-preload.so",
+		 UDAMON_PKGLIBDIR);
 	if (!access(path, R_OK))
 		return realpath(path, NULL);
 	return NULL;
@@ -758,7 +774,8 @@ int cli_record(int argc, char **argv)
 		preload = find_preload();
 		if (!preload) {
 			cli_err(CMD,
-				"cannot find libudamon-preload.so next to udamon (../lib/) nor in UDAMON_PRELOAD: without it udamon cannot see the writes of a command it launches");
+				"cannot find libudamon-preload.so next to udamon (../lib/, ../lib/udamon/), in " UDAMON_PKGLIBDIR
+				" nor in UDAMON_PRELOAD: without it udamon cannot see the writes of a command it launches");
 			ret = CLI_EMISSING;
 			goto out;
 		}
