@@ -109,6 +109,8 @@ endif
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3)
 FUSE_LIBS := $(shell pkg-config --libs fuse3)
 endif
+# udamon status --json writes through json-c.
+CLI_JSON_LIBS := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 ifeq ($(HAVE_PNG),1)
 PNG_CFLAGS := $(shell pkg-config --cflags libpng) -DUDAMON_HAVE_PNG=1
 PNG_LIBS := $(shell pkg-config --libs libpng)
@@ -185,7 +187,7 @@ $(B)/lib/libudamon-preload.so: $(PRELOAD_SRCS)
 $(B)/bin/udamon: $(CLI_SRCS:%.c=$(B)/obj/%.o) $(B)/libudamon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(WHOLE_LIB) $(LDLIBS) \
-		$(PNG_LIBS)
+		$(PNG_LIBS) $(CLI_JSON_LIBS)
 
 $(B)/bin/udamond: $(DAEMON_SRCS:%.c=$(B)/obj/%.o) \
 		$(FS_SRCS:%.c=$(B)/obj/%.o) $(B)/libudamon.a

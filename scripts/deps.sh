@@ -6,7 +6,7 @@
 set -u
 pkgs=(build-essential pkg-config libfuse3-dev fuse3 systemtap-sdt-dev
 	valgrind clang libclang-rt-14-dev clang-format python3 libpng-dev
-	util-linux bpftrace debhelper devscripts dpkg-dev man-db
+	libjson-c-dev util-linux bpftrace debhelper devscripts dpkg-dev man-db
 	bash-completion)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -120,7 +120,8 @@ static void usage(FILE *out)
 		"                          write-protect, Linux 5.10+)\n"
 		"\n"
 		"recording:\n"
-		"  -o, --output FILE       record file (default udamon.rec)\n"
+		"  -o, --output FILE       record file (default udamon.rec); an existing\n"
+		"                          one is kept as FILE.old, as damo does\n"
 		"  --duration SECS         stop after SECS of the context clock (sim\n"
 		"                          default: one pass of the workload; 0: until\n"
 		"                          the target exits or a signal)\n"
@@ -135,7 +136,7 @@ static void usage(FILE *out)
 		"%s"
 		"\n"
 		"Times take an optional unit: 2.5, 2500ms, 1m.  Exit status: 0 done,\n"
-		"1 bad command line, 2 runtime failure, 3 the machine or build lacks\n"
+		"1 runtime failure, 2 bad command line, 3 the machine or build lacks\n"
 		"what is needed (e.g. no access source for a process).\n",
 		cli_params_help);
 }
@@ -355,6 +356,40 @@ static char *join_argv(char **argv)
 	}
 	s[pos] = '\0';
 	return s;
+}
+
+/* ---- the output file ---- */
+
+/*
+ * As damo does, an existing record is not overwritten: it is renamed to
+ * @path.old (replacing an older .old).  Only regular files: a device or
+ * a FIFO (/dev/null, a pipe to another program) is written as it is.
+ */
+static int keep_old_output(const char *path)
+{
+	struct stat st;
+	char *old;
+	int err = 0;
+
+	if (stat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		cli_err(CMD, "--output: %s: %s", path, strerror(errno));
+		return CLI_EFAIL;
+	}
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	if (asprintf(&old, "%s.old", path) < 0) {
+		cli_err(CMD, "out of memory");
+		return CLI_EFAIL;
+	}
+	if (rename(path, old)) {
+		cli_err(CMD, "--output: cannot keep the existing %s as %s: %s",
+			path, old, strerror(errno));
+		err = CLI_EFAIL;
+	}
+	free(old);
+	return err;
 }
 
 /* ---- progress ---- */
@@ -626,15 +661,8 @@ int cli_record(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return CLI_OK;
-		case ':':
-			cli_err(CMD, "option '%s' needs a value",
-				argv[optind - 1]);
-			return CLI_EUSAGE;
 		default:
-			cli_err(CMD,
-				"unknown option '%s' (see 'udamon record --help')",
-				argv[optind - 1]);
-			return CLI_EUSAGE;
+			return cli_getopt_error(CMD, c, argv);
 		}
 	}
 	if (optind < argc) {
@@ -852,6 +880,8 @@ int cli_record(int argc, char **argv)
 	hdr.intervals_goal = run.params.goal;
 	hdr.nr_targets = 1;
 	hdr.pids = pids;
+	if (keep_old_output(output))
+		goto out;
 	err = udamon_record_writer_open(output, &hdr, &run.w);
 	if (err) {
 		cli_err(CMD, "--output: cannot write %s: %s", output,

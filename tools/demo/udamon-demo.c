@@ -237,8 +237,8 @@ int main(int argc, char **argv)
 	bool same;
 	int err;
 
-	if (argc == 2 && (!strcmp(argv[1], "--version") ||
-			  !strcmp(argv[1], "-V"))) {
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
 		printf("udamon-demo %s\n", UDAMON_VERSION);
 		return 0;
 	}
