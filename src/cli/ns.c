@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/util.h"
 
 #define NS_DAMON_DIR "/sys/kernel/mm/damon"
 #define NS_MM_DIR "/sys/kernel/mm"
@@ -431,7 +432,8 @@ int cli_ns(int argc, char **argv)
 	int c, status, ret = NS_FAIL;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			free(udamond);
@@ -448,9 +450,8 @@ int cli_ns(int argc, char **argv)
 			free(udamond);
 			return 0;
 		default:
-			ns_usage(stderr);
 			free(udamond);
-			return 2;
+			return cli_getopt_error("ns", c, argv);
 		}
 	}
 	if (optind >= argc) {

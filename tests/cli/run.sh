@@ -111,6 +111,8 @@ expect "tune --tree without a value" 2 "option '--tree' needs a value" \
 	"$U" tune --tree
 expect "report -qz names the first unknown letter" 2 \
 	"udamon report: unknown option '-q'" "$U" report wss -qz x.rec
+expect "ns --bogus names it" 2 "udamon ns: unknown option '--bogus'" \
+	"$U" ns --bogus
 expect "report access --bogus" 2 "unknown option '--bogus'" \
 	"$U" report access --bogus
 if [ -x "$B/bin/udamond" ]; then
