@@ -94,6 +94,26 @@ done
 check "the packages are version $version (debian/changelog agrees with the Makefile)" \
 	ls "${debs[@]}"
 
+# make uninstall undoes make install (in a staging DESTDIR, from the
+# package's build; nothing is rebuilt).
+stage="$T/stage"
+if ! make -s -C "$T/src" B=build-deb PREFIX=/usr DESTDIR="$stage" install \
+	>"$T/stage.log" 2>&1; then
+	notok "make install DESTDIR=... then make uninstall leaves no file" \
+		"$(tail -n 20 "$T/stage.log")"
+else
+	nr_installed=$(find "$stage" -type f -o -type l | wc -l)
+	make -s -C "$T/src" B=build-deb PREFIX=/usr DESTDIR="$stage" \
+		uninstall >>"$T/stage.log" 2>&1
+	left=$(find "$stage" -type f -o -type l)
+	if [ "$nr_installed" -gt 20 ] && [ -z "$left" ]; then
+		ok "make install DESTDIR=... then make uninstall leaves no file ($nr_installed installed)"
+	else
+		notok "make install DESTDIR=... then make uninstall leaves no file" \
+			"$nr_installed installed; left: $left"
+	fi
+fi
+
 # ---- install ----
 installed=1
 if ! dpkg -i "${debs[@]}" >"$T/install.log" 2>&1; then
