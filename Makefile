@@ -6,8 +6,32 @@
 #   make SAN=tsan        the same with TSan into build-tsan/
 #   make check           every test (scripts/run-tests.sh)
 #   make format-check    clang-format --dry-run on every C file
+#   make install         into DESTDIR/PREFIX (default /usr/local); uninstall
 
 CC ?= gcc
+
+# The one place the version is kept: programs print it (--version), the
+# shared library is named after it, udamon.pc and the Debian changelog
+# carry it (tests/pkg/run.sh checks they agree).
+VERSION := 0.1.0
+SO_MAJOR := 0
+
+# Installation layout (make install PREFIX=... DESTDIR=...).  udamon looks
+# for the preload library relative to its own binary first
+# (../lib/udamon/), then at PKGLIBDIR as built in, so a tree moved as a
+# whole still works.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+PKGLIBDIR ?= $(LIBDIR)/udamon
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALL ?= install
 SAN ?=
 ifeq ($(SAN),)
 B ?= build
@@ -20,7 +44,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Isrc -pthread \
-	-fPIC -fvisibility=hidden
+	-fPIC -fvisibility=hidden -DUDAMON_VERSION='"$(VERSION)"' \
+	-DUDAMON_PKGLIBDIR='"$(PKGLIBDIR)"' -DUDAMON_DATADIR='"$(DATADIR)/udamon"'
 LDLIBS := -pthread -lm
 
 ifeq ($(SAN),asan)
@@ -84,6 +109,8 @@ endif
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3)
 FUSE_LIBS := $(shell pkg-config --libs fuse3)
 endif
+# udamon status --json writes through json-c.
+CLI_JSON_LIBS := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 ifeq ($(HAVE_PNG),1)
 PNG_CFLAGS := $(shell pkg-config --cflags libpng) -DUDAMON_HAVE_PNG=1
 PNG_LIBS := $(shell pkg-config --libs libpng)
@@ -95,7 +122,9 @@ WHOLE_LIB = -Wl,--whole-archive $(B)/libudamon.a -Wl,--no-whole-archive
 
 .PHONY: all lib tests bench progs check format format-check clean
 all: lib progs tests bench
-lib: $(B)/libudamon.a $(B)/libudamon.so
+SO_NAME := libudamon.so.$(SO_MAJOR)
+SO_FILE := libudamon.so.$(VERSION)
+lib: $(B)/libudamon.a $(B)/libudamon.so $(B)/udamon.pc
 tests: $(UNIT_BINS)
 bench: $(BENCH_BINS)
 progs: $(PROGS)
@@ -103,6 +132,11 @@ progs: $(PROGS)
 $(B)/obj/%.o: %.c $(wildcard include/udamon/*.h src/*/*.h tests/lib/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(FUSE_CFLAGS) $(PNG_CFLAGS) -c $< -o $@
+
+# Objects that print the version or know the installed paths.
+$(B)/obj/src/cli/main.o $(B)/obj/src/cli/record.o $(B)/obj/src/cli/ns.o \
+	$(B)/obj/src/daemon/udamond.o $(B)/obj/tools/demo/udamon-demo.o \
+	$(B)/obj/tools/workload/workload.o: Makefile
 
 # Some unit tests compile the tree's sources in (#include "fs/x.c").
 $(UNIT_SRCS:%.c=$(B)/obj/%.o): $(wildcard src/fs/*.c)
@@ -112,8 +146,23 @@ $(B)/libudamon.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/libudamon.so: $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libudamon.so.0 $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+# libudamon.so.X.Y.Z with SONAME libudamon.so.X, and the two links a
+# program needs to link (libudamon.so) and to start (libudamon.so.X).
+$(B)/$(SO_FILE): $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,$(SO_NAME) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/libudamon.so: $(B)/$(SO_FILE)
+	ln -sf $(SO_FILE) $(B)/$(SO_NAME)
+	ln -sf $(SO_NAME) $@
+
+# Packages the library's own objects need, for udamon.pc (a static link
+# needs them; a shared one does not).
+LIB_PC_REQUIRES ?=
+$(B)/udamon.pc: dist/udamon.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		-e 's|@REQUIRES_PRIVATE@|$(LIB_PC_REQUIRES)|g' \
+		-e 's|@LIBS_PRIVATE@|$(LDLIBS)|g' $< >$@
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(TAP_OBJ) $(B)/libudamon.a
 	@mkdir -p $(dir $@)
@@ -138,7 +187,7 @@ $(B)/lib/libudamon-preload.so: $(PRELOAD_SRCS)
 $(B)/bin/udamon: $(CLI_SRCS:%.c=$(B)/obj/%.o) $(B)/libudamon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(WHOLE_LIB) $(LDLIBS) \
-		$(PNG_LIBS)
+		$(PNG_LIBS) $(CLI_JSON_LIBS)
 
 $(B)/bin/udamond: $(DAEMON_SRCS:%.c=$(B)/obj/%.o) \
 		$(FS_SRCS:%.c=$(B)/obj/%.o) $(B)/libudamon.a
@@ -175,6 +224,62 @@ $(B)/fuzz/fuzz_masim: $(B)/fuzz/obj/fuzz/fuzz_masim.o $(FUZZ_LIB_OBJS)
 
 check:
 	bash scripts/run-tests.sh
+
+# ---- install ----
+# Programs are linked statically against libudamon (they need its
+# internal symbols); libudamon.so, libudamon.a, the header and udamon.pc
+# are for programs of others.  The sanitizer builds are not installable.
+MAN_PAGES := $(wildcard man/*.[1-8])
+INSTALL_PROGS := $(filter $(B)/bin/%,$(PROGS))
+.PHONY: install uninstall
+install: lib progs
+	@[ -z "$(SAN)" ] || { echo "make install: not a sanitizer build" >&2; exit 1; }
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(INCLUDEDIR)/udamon \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(DATADIR)/udamon/configs
+	$(INSTALL) -m 0755 $(filter-out $(B)/bin/udamond,$(INSTALL_PROGS)) \
+		$(DESTDIR)$(BINDIR)/
+	if [ -x $(B)/bin/udamond ]; then \
+		$(INSTALL) -d $(DESTDIR)$(SBINDIR) \
+			$(DESTDIR)$(SYSTEMDUNITDIR) && \
+		$(INSTALL) -m 0755 $(B)/bin/udamond $(DESTDIR)$(SBINDIR)/ && \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' dist/udamond.service.in \
+			>$(DESTDIR)$(SYSTEMDUNITDIR)/udamond.service && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/udamond.service; \
+	fi
+	$(INSTALL) -m 0755 $(B)/lib/libudamon-preload.so $(DESTDIR)$(PKGLIBDIR)/
+	$(INSTALL) -m 0644 $(B)/$(SO_FILE) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(SO_FILE) $(DESTDIR)$(LIBDIR)/$(SO_NAME)
+	ln -sf $(SO_NAME) $(DESTDIR)$(LIBDIR)/libudamon.so
+	$(INSTALL) -m 0644 $(B)/libudamon.a $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 0644 include/udamon/damon.h $(DESTDIR)$(INCLUDEDIR)/udamon/
+	$(INSTALL) -m 0644 $(B)/udamon.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	$(INSTALL) -m 0644 dist/udamon.bash-completion \
+		$(DESTDIR)$(BASHCOMPDIR)/udamon
+	for c in udamond udamon-workload; do \
+		ln -sf udamon $(DESTDIR)$(BASHCOMPDIR)/$$c; done
+	$(INSTALL) -m 0644 configs/*.cfg $(DESTDIR)$(DATADIR)/udamon/configs/
+	for m in $(MAN_PAGES); do \
+		s=$${m##*.}; $(INSTALL) -d $(DESTDIR)$(MANDIR)/man$$s && \
+		$(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; \
+	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(INSTALL_PROGS)))
+	rm -f $(DESTDIR)$(SBINDIR)/udamond \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/udamond.service
+	rm -f $(DESTDIR)$(PKGLIBDIR)/libudamon-preload.so
+	-rmdir $(DESTDIR)$(PKGLIBDIR)
+	rm -f $(DESTDIR)$(LIBDIR)/$(SO_FILE) $(DESTDIR)$(LIBDIR)/$(SO_NAME) \
+		$(DESTDIR)$(LIBDIR)/libudamon.so $(DESTDIR)$(LIBDIR)/libudamon.a
+	rm -f $(DESTDIR)$(INCLUDEDIR)/udamon/damon.h
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/udamon
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/udamon.pc
+	rm -f $(addprefix $(DESTDIR)$(BASHCOMPDIR)/,udamon udamond udamon-workload)
+	rm -rf $(DESTDIR)$(DATADIR)/udamon
+	for m in $(MAN_PAGES); do s=$${m##*.}; \
+		rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

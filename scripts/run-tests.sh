@@ -8,7 +8,8 @@
 #   3. unit tests under ASan+UBSan (LeakSanitizer included)
 #   4. unit tests under TSan (the threaded paths: kdamond, call, walk)
 #   5. unit tests under valgrind (memory errors and leaks)
-#   6. integration tests (FUSE tree in a private mount namespace), if any
+#   6. integration tests (FUSE tree in a private mount namespace), if any,
+#      the command line's tests and the Debian package's
 #   7. short fuzzing runs of the parsers, if any
 #
 # Every TAP line counts: "ok" as passed, "not ok" as failed, and "ok ...
@@ -151,6 +152,8 @@ else
 	echo "# no integration tests yet"
 fi
 [ -x tests/cli/run.sh ] && run_tap cli 900 tests/cli/run.sh
+# The Debian package: built, installed, used and purged (root only).
+[ -x tests/pkg/run.sh ] && run_tap pkg 900 tests/pkg/run.sh
 
 echo "# 6b. VM tests"
 if [ -x tests/vm/run.sh ]; then

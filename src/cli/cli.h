@@ -29,6 +29,17 @@ int cli_pause(int argc, char **argv);
 int cli_resume(int argc, char **argv);
 int cli_stop(int argc, char **argv);
 int cli_status(int argc, char **argv);
+/*
+ * access.c: "udamon report access" (argv[0] is "access"); and the check
+ * that --at (-1: none), --time-range (@t_to 0: none) and --addr-range
+ * (@a_to 0: none) lie within @rec: CLI_EUSAGE after a message if not.
+ */
+struct udamon_record;
+int cli_report_access(int argc, char **argv);
+int cli_check_record_ranges(const struct udamon_record *rec, const char *path,
+			    unsigned int target, double at, double t_from,
+			    double t_to, unsigned long a_from,
+			    unsigned long a_to);
 /* png.c: whether PNG output was built in; write RGB rows to a PNG file. */
 bool cli_png_supported(void);
 int cli_png_write(const char *path, const unsigned char *rgb,

@@ -34,17 +34,22 @@ static void usage(FILE *out)
 	for (i = 0; i < NR_COMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name,
 			commands[i].summary);
-	fprintf(out, "\n'udamon COMMAND --help' describes a command.\n");
+	fprintf(out, "\n'udamon COMMAND --help' describes a command; "
+		     "'udamon --version' prints the version.\n");
 }
 
 int main(int argc, char **argv)
 {
 	size_t i;
 
-	/* A bad command line exits 1, as every subcommand does. */
+	/* A bad command line exits 2, as every subcommand does. */
 	if (argc < 2) {
 		usage(stderr);
-		return 1;
+		return 2;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("udamon %s\n", UDAMON_VERSION);
+		return 0;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help")) {
@@ -54,7 +59,10 @@ int main(int argc, char **argv)
 	for (i = 0; i < NR_COMMANDS; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "udamon: unknown command '%s'\n", argv[1]);
+	if (argv[1][0] == '-')
+		fprintf(stderr, "udamon: unknown option '%s'\n", argv[1]);
+	else
+		fprintf(stderr, "udamon: unknown command '%s'\n", argv[1]);
 	usage(stderr);
-	return 1;
+	return 2;
 }

@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/util.h"
 
 #define NS_DAMON_DIR "/sys/kernel/mm/damon"
 #define NS_MM_DIR "/sys/kernel/mm"
@@ -117,19 +118,26 @@ static bool ns_mount_type(const char *path, char *type, size_t len)
 	return found;
 }
 
-/* The udamond next to this udamon binary, else the one on PATH. */
+/*
+ * The udamond next to this udamon binary (the build tree), or in ../sbin
+ * (installed), else the one on PATH.
+ */
 static char *ns_find_udamond(void)
 {
+	static const char *const rel[] = { "udamond", "../sbin/udamond" };
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	char *slash, *path;
+	size_t i;
 
 	if (n > 0) {
 		self[n] = '\0';
 		slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			if (asprintf(&path, "%s/udamond", self) >= 0) {
+			for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+				if (asprintf(&path, "%s/%s", self, rel[i]) < 0)
+					continue;
 				if (!access(path, X_OK))
 					return path;
 				free(path);
@@ -424,7 +432,8 @@ int cli_ns(int argc, char **argv)
 	int c, status, ret = NS_FAIL;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			free(udamond);
@@ -441,9 +450,8 @@ int cli_ns(int argc, char **argv)
 			free(udamond);
 			return 0;
 		default:
-			ns_usage(stderr);
 			free(udamond);
-			return 2;
+			return cli_getopt_error("ns", c, argv);
 		}
 	}
 	if (optind >= argc) {

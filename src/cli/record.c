@@ -120,7 +120,8 @@ static void usage(FILE *out)
 		"                          write-protect, Linux 5.10+)\n"
 		"\n"
 		"recording:\n"
-		"  -o, --output FILE       record file (default udamon.rec)\n"
+		"  -o, --output FILE       record file (default udamon.rec); an existing\n"
+		"                          one is kept as FILE.old, as damo does\n"
 		"  --duration SECS         stop after SECS of the context clock (sim\n"
 		"                          default: one pass of the workload; 0: until\n"
 		"                          the target exits or a signal)\n"
@@ -135,7 +136,7 @@ static void usage(FILE *out)
 		"%s"
 		"\n"
 		"Times take an optional unit: 2.5, 2500ms, 1m.  Exit status: 0 done,\n"
-		"1 bad command line, 2 runtime failure, 3 the machine or build lacks\n"
+		"1 runtime failure, 2 bad command line, 3 the machine or build lacks\n"
 		"what is needed (e.g. no access source for a process).\n",
 		cli_params_help);
 }
@@ -253,24 +254,40 @@ static int toggle_fn(void *data)
 
 /* ---- launching a command ---- */
 
+/*
+ * The preload library: $UDAMON_PRELOAD; else next to this binary, as the
+ * build tree has it (BIN/../lib/) or as installed (BIN/../lib/udamon/, so
+ * a moved installation still finds its own); else where it was to be
+ * installed (PKGLIBDIR, which covers a BINDIR and LIBDIR apart).
+ */
 static char *find_preload(void)
 {
+	static const char *const rel[] = { "../lib", "../lib/udamon" };
 	const char *env = getenv("UDAMON_PRELOAD");
 	char exe[PATH_MAX], path[PATH_MAX + 64];
 	ssize_t n;
 	char *slash;
+	size_t i;
 
 	if (env && *env)
 		return access(env, R_OK) ? NULL : strdup(env);
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0';
-	snprintf(path, sizeof(path), "%s/../lib/libudamon-preload.so", exe);
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+				snprintf(path, sizeof(path),
+					 "%s/%s/libudamon-preload.so", exe,
+					 rel[i]);
+				if (!access(path, R_OK))
+					return realpath(path, NULL);
+			}
+		}
+	}
+	snprintf(path, sizeof(path), "%s/libudamon-preload.so",
+		 UDAMON_PKGLIBDIR);
 	if (!access(path, R_OK))
 		return realpath(path, NULL);
 	return NULL;
@@ -339,6 +356,40 @@ static char *join_argv(char **argv)
 	}
 	s[pos] = '\0';
 	return s;
+}
+
+/* ---- the output file ---- */
+
+/*
+ * As damo does, an existing record is not overwritten: it is renamed to
+ * @path.old (replacing an older .old).  Only regular files: a device or
+ * a FIFO (/dev/null, a pipe to another program) is written as it is.
+ */
+static int keep_old_output(const char *path)
+{
+	struct stat st;
+	char *old;
+	int err = 0;
+
+	if (stat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		cli_err(CMD, "--output: %s: %s", path, strerror(errno));
+		return CLI_EFAIL;
+	}
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	if (asprintf(&old, "%s.old", path) < 0) {
+		cli_err(CMD, "out of memory");
+		return CLI_EFAIL;
+	}
+	if (rename(path, old)) {
+		cli_err(CMD, "--output: cannot keep the existing %s as %s: %s",
+			path, old, strerror(errno));
+		err = CLI_EFAIL;
+	}
+	free(old);
+	return err;
 }
 
 /* ---- progress ---- */
@@ -610,15 +661,8 @@ int cli_record(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return CLI_OK;
-		case ':':
-			cli_err(CMD, "option '%s' needs a value",
-				argv[optind - 1]);
-			return CLI_EUSAGE;
 		default:
-			cli_err(CMD,
-				"unknown option '%s' (see 'udamon record --help')",
-				argv[optind - 1]);
-			return CLI_EUSAGE;
+			return cli_getopt_error(CMD, c, argv);
 		}
 	}
 	if (optind < argc) {
@@ -758,7 +802,8 @@ int cli_record(int argc, char **argv)
 		preload = find_preload();
 		if (!preload) {
 			cli_err(CMD,
-				"cannot find libudamon-preload.so next to udamon (../lib/) nor in UDAMON_PRELOAD: without it udamon cannot see the writes of a command it launches");
+				"cannot find libudamon-preload.so next to udamon (../lib/, ../lib/udamon/), in " UDAMON_PKGLIBDIR
+				" nor in UDAMON_PRELOAD: without it udamon cannot see the writes of a command it launches");
 			ret = CLI_EMISSING;
 			goto out;
 		}
@@ -835,6 +880,8 @@ int cli_record(int argc, char **argv)
 	hdr.intervals_goal = run.params.goal;
 	hdr.nr_targets = 1;
 	hdr.pids = pids;
+	if (keep_old_output(output))
+		goto out;
 	err = udamon_record_writer_open(output, &hdr, &run.w);
 	if (err) {
 		cli_err(CMD, "--output: cannot write %s: %s", output,

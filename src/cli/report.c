@@ -40,6 +40,9 @@ static void usage(FILE *out)
 		"            to top, paused periods hatched blue)\n"
 		"  wss       working set size percentiles over the snapshots\n"
 		"  table     hottest and coldest regions of one snapshot\n"
+		"  access    damo's region listing of one snapshot, with\n"
+		"            temperature and recency histograms (its own\n"
+		"            options: 'udamon report access --help')\n"
 		"  info      what the record holds: target, intervals, pauses, end\n"
 		"  json      the record in damo's JSON record format\n"
 		"\n"
@@ -68,8 +71,9 @@ static void usage(FILE *out)
 		"json:\n"
 		"  -o, --output FILE     write to FILE instead of standard output\n"
 		"\n"
-		"Exit status: 0 done, 1 bad command line, 2 unreadable or invalid\n"
-		"record, 3 PNG support not built in.\n");
+		"Exit status: 0 done, 1 unreadable or invalid record, 2 bad command\n"
+		"line (also --at or a range outside the record), 3 PNG support not\n"
+		"built in.\n");
 }
 
 struct report_opts {
@@ -684,6 +688,9 @@ int cli_report(int argc, char **argv)
 	unsigned long v;
 	int c, err;
 
+	/* damo's region listing has options of its own (access.c). */
+	if (argc > 1 && !strcmp(argv[1], "access"))
+		return cli_report_access(argc - 1, argv + 1);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
@@ -792,15 +799,8 @@ int cli_report(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return CLI_OK;
-		case ':':
-			cli_err(CMD, "option '%s' needs a value",
-				argv[optind - 1]);
-			return CLI_EUSAGE;
 		default:
-			cli_err(CMD,
-				"unknown option '%s' (see 'udamon report --help')",
-				argv[optind - 1]);
-			return CLI_EUSAGE;
+			return cli_getopt_error(CMD, c, argv);
 		}
 	}
 	/* Positional: KIND (unless --json) and RECORD, in any order of options. */
@@ -867,6 +867,11 @@ int cli_report(int argc, char **argv)
 		cli_err(CMD, "%s holds no complete snapshot", o.path);
 		goto out;
 	}
+	err = cli_check_record_ranges(rec, o.path, o.target, o.at, o.t_from,
+				      o.t_to, o.a_from, o.a_to);
+	if (err)
+		goto out;
+	err = CLI_EFAIL;
 	if (!strcmp(o.kind, "heatmap"))
 		err = report_heatmap(rec, &o);
 	else if (!strcmp(o.kind, "wss"))

@@ -17,6 +17,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "cli/cli.h"
 #include "cli/util.h"
 
@@ -25,6 +27,7 @@
 
 struct tree {
 	const char *cmd;
+	char **argv; /* the command line, to name a bad option */
 	const char *dir;
 	unsigned int kd;
 };
@@ -371,6 +374,7 @@ enum {
 	OPT_PAUSE,
 	OPT_REFRESH,
 	OPT_NO_ATTACH,
+	OPT_JSON,
 };
 
 static const char tree_help[] =
@@ -380,9 +384,10 @@ static const char tree_help[] =
 	"  -h, --help              this text\n";
 
 static const char exit_help[] =
-	"Exit status: 0 done, 1 bad command line, 2 the tree refused a write\n"
-	"(the message names the file and the error), 3 no udamond tree at\n"
-	"--tree (missing, or not a FUSE mount: nothing is written then).\n";
+	"Exit status: 0 done, 1 the tree refused a write (the message names\n"
+	"the file and the error) or the kdamond is not running, 2 bad command\n"
+	"line, 3 no udamond tree at --tree (missing, or not a FUSE mount:\n"
+	"nothing is written then).\n";
 
 static int common_option(struct tree *t, int c, const char *arg)
 {
@@ -400,14 +405,8 @@ static int common_option(struct tree *t, int c, const char *arg)
 		t->kd = (unsigned int)v;
 		return 0;
 	case ':':
-		cli_err(t->cmd,
-			"an option needs a value (see 'udamon %s --help')",
-			t->cmd);
-		return CLI_EUSAGE;
 	case '?':
-		cli_err(t->cmd, "unknown option (see 'udamon %s --help')",
-			t->cmd);
-		return CLI_EUSAGE;
+		return cli_getopt_error(t->cmd, c, t->argv);
 	default:
 		return -1;
 	}
@@ -437,7 +436,7 @@ int cli_start(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tree t = { .cmd = "start", .dir = TREE_DEFAULT };
+	struct tree t = { .cmd = "start", .dir = TREE_DEFAULT, .argv = argv };
 	struct cli_params p;
 	enum damon_ops_id ops = NR_DAMON_OPS;
 	const char *workload = NULL;
@@ -587,7 +586,7 @@ int cli_tune(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tree t = { .cmd = "tune", .dir = TREE_DEFAULT };
+	struct tree t = { .cmd = "tune", .dir = TREE_DEFAULT, .argv = argv };
 	struct cli_params p;
 	bool running;
 	int c, err;
@@ -639,9 +638,12 @@ int cli_tune(int argc, char **argv)
 	return CLI_OK;
 }
 
-/* pause, resume, stop: --tree and --kdamond only. */
+/*
+ * pause, resume, stop: --tree and --kdamond only; status: those and,
+ * given @json, --json.
+ */
 static int simple_cmd(const char *cmd, int argc, char **argv, const char *help,
-		      struct tree *t)
+		      struct tree *t, bool *json)
 {
 	static const struct option longopts[] = {
 		{ "tree", required_argument, NULL, OPT_TREE },
@@ -649,20 +651,36 @@ static int simple_cmd(const char *cmd, int argc, char **argv, const char *help,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const struct option status_longopts[] = {
+		{ "tree", required_argument, NULL, OPT_TREE },
+		{ "kdamond", required_argument, NULL, OPT_KDAMOND },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int c, err;
 
 	t->cmd = cmd;
+	t->argv = argv;
 	t->dir = TREE_DEFAULT;
 	t->kd = 0;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h",
+				json ? status_longopts : longopts, NULL)) !=
+	       -1) {
 		err = common_option(t, c, optarg);
 		if (err > 0)
 			return err;
 		if (!err)
 			continue;
-		printf("usage: udamon %s [options]\n\n%s\n%s\n%s", cmd, help,
+		if (c == OPT_JSON) {
+			*json = true;
+			continue;
+		}
+		printf("usage: udamon %s [options]\n\n%s\n%s%s\n%s", cmd, help,
+		       json ? "  --json                  print it as one JSON object\n" :
+			      "",
 		       tree_help, exit_help);
 		return -1;
 	}
@@ -682,7 +700,7 @@ static int set_pause(int argc, char **argv, bool pause)
 			"keeps its regions, ages and tuned parameters and stops\n"
 			"sampling, aggregating and applying schemes until resumed.\n" :
 			"Resume a paused context of a running kdamond of udamond.\n",
-		&t);
+		&t, NULL);
 	if (err)
 		return err < 0 ? CLI_OK : err;
 	if ((err = tree_check(&t)) || (err = kd_state(&t, &running)))
@@ -718,7 +736,7 @@ int cli_stop(int argc, char **argv)
 		"stop", argc, argv,
 		"Stop a running kdamond of udamond (its tree keeps the\n"
 		"parameters; 'udamon start' or writing 'on' starts it again).\n",
-		&t);
+		&t, NULL);
 	if (err)
 		return err < 0 ? CLI_OK : err;
 	if ((err = tree_check(&t)) || (err = kd_state(&t, &running)))
@@ -733,97 +751,239 @@ int cli_stop(int argc, char **argv)
 	return CLI_OK;
 }
 
-static void status_context(const struct tree *t, unsigned int k, bool running)
+/*
+ * status: what every kdamond of the tree runs, read into one json-c
+ * object (the --json output) that the text output is printed from too.
+ * Files that cannot be read are left out (a kdamond may stop meanwhile).
+ */
+
+/* Add file @rel (a number, or a string if it is not one) as @key. */
+static void status_add(const struct tree *t, struct json_object *obj,
+		       const char *key, bool number, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void status_add(const struct tree *t, struct json_object *obj,
+		       const char *key, bool number, const char *fmt, ...)
 {
-	char buf[256], a[32], b[32];
-	unsigned long nr = 0, i;
+	char rel[PATH_MAX], buf[600], *end;
+	unsigned long long v;
+	va_list ap;
 
-	if (tree_read(t, buf, sizeof(buf), "%u/contexts/nr_contexts", k) ||
-	    strcmp(buf, "1")) {
-		printf("  no context\n");
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	if (tree_read(t, buf, sizeof(buf), "%s", rel))
 		return;
-	}
-	tree_read(t, buf, sizeof(buf), "%u/contexts/0/operations", k);
-	printf("  context 0: %s", buf);
-	if (!tree_read(t, buf, sizeof(buf),
-		       "%u/contexts/0/udamon/access_source", k))
-		printf(", access source: %s", buf);
-	tree_read(t, buf, sizeof(buf), "%u/contexts/0/pause", k);
-	printf(", %s\n", !strcmp(buf, "Y") ? (running ? "PAUSED" : "pause=Y") :
-					     (running ? "monitoring" : "idle"));
-	if (!tree_read(t, buf, sizeof(buf), "%u/contexts/0/udamon/sim_workload",
-		       k) &&
-	    buf[0])
-		printf("    workload: %s\n", buf);
-	{
-		char s[32], ag[32], u[32], mn[32], mx[32];
-
-		tree_read(t, s, sizeof(s),
-			  "%u/contexts/0/monitoring_attrs/intervals/sample_us",
-			  k);
-		tree_read(t, ag, sizeof(ag),
-			  "%u/contexts/0/monitoring_attrs/intervals/aggr_us",
-			  k);
-		tree_read(t, u, sizeof(u),
-			  "%u/contexts/0/monitoring_attrs/intervals/update_us",
-			  k);
-		tree_read(t, mn, sizeof(mn),
-			  "%u/contexts/0/monitoring_attrs/nr_regions/min", k);
-		tree_read(t, mx, sizeof(mx),
-			  "%u/contexts/0/monitoring_attrs/nr_regions/max", k);
-		printf("    intervals: sample %s us, aggr %s us, update %s us; "
-		       "nr_regions %s..%s\n",
-		       s, ag, u, mn, mx);
-	}
-	if (!tree_read(t, buf, sizeof(buf), "%u/contexts/0/targets/nr_targets",
-		       k)) {
-		nr = strtoul(buf, NULL, 10);
-		printf("    targets: %lu", nr);
-		for (i = 0; i < nr; i++) {
-			tree_read(t, buf, sizeof(buf),
-				  "%u/contexts/0/targets/%lu/pid_target", k, i);
-			printf("%s pid %s", i ? "," : " (", buf);
+	if (number) {
+		errno = 0;
+		v = strtoull(buf, &end, 10);
+		if (!errno && *buf && !*end) {
+			json_object_object_add(obj, key,
+					       json_object_new_uint64(v));
+			return;
 		}
-		printf("%s\n", nr ? ")" : "");
 	}
-	if (tree_read(t, buf, sizeof(buf), "%u/contexts/0/schemes/nr_schemes",
-		      k))
-		return;
-	nr = strtoul(buf, NULL, 10);
-	for (i = 0; i < nr; i++) {
-		char st[7][32];
-		static const char *const names[] = {
-			"nr_tried",
-			"sz_tried",
-			"nr_applied",
-			"sz_applied",
-			"qt_exceeds",
-			"nr_snapshots",
-			"sz_ops_filter_passed",
-		};
-		unsigned int j;
+	json_object_object_add(obj, key, json_object_new_string(buf));
+}
 
-		tree_read(t, buf, sizeof(buf),
-			  "%u/contexts/0/schemes/%lu/action", k, i);
-		for (j = 0; j < 7; j++)
-			tree_read(t, st[j], sizeof(st[j]),
-				  "%u/contexts/0/schemes/%lu/stats/%s", k, i,
-				  names[j]);
-		printf("    scheme %lu: %s; tried %s regions (%s), applied %s regions (%s), quota exceeded %s times, %s snapshots\n",
-		       i, buf, st[0],
-		       cli_fmt_size(a, sizeof(a), strtoul(st[1], NULL, 10),
+static const char *status_str(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(obj, key, &v) ?
+		       json_object_get_string(v) :
+		       "?";
+}
+
+static struct json_object *status_context(const struct tree *t, unsigned int k)
+{
+	static const char *const stats[] = {
+		"nr_tried",
+		"sz_tried",
+		"nr_applied",
+		"sz_applied",
+		"qt_exceeds",
+		"nr_snapshots",
+		"sz_ops_filter_passed",
+	};
+	struct json_object *ctx = json_object_new_object(), *o, *arr;
+	const char *c = "contexts/0";
+	unsigned long nr, i, j;
+	char buf[32];
+
+	if (!ctx)
+		return NULL;
+	status_add(t, ctx, "operations", false, "%u/%s/operations", k, c);
+	status_add(t, ctx, "access_source", false, "%u/%s/udamon/access_source",
+		   k, c);
+	if (!tree_read(t, buf, sizeof(buf), "%u/%s/pause", k, c))
+		json_object_object_add(ctx, "pause",
+				       json_object_new_boolean(buf[0] == 'Y'));
+	if (!tree_read(t, buf, sizeof(buf), "%u/%s/udamon/sim_workload", k,
+		       c) &&
+	    buf[0])
+		status_add(t, ctx, "sim_workload", false,
+			   "%u/%s/udamon/sim_workload", k, c);
+	o = json_object_new_object();
+	status_add(t, o, "sample_us", true,
+		   "%u/%s/monitoring_attrs/intervals/sample_us", k, c);
+	status_add(t, o, "aggr_us", true,
+		   "%u/%s/monitoring_attrs/intervals/aggr_us", k, c);
+	status_add(t, o, "update_us", true,
+		   "%u/%s/monitoring_attrs/intervals/update_us", k, c);
+	json_object_object_add(ctx, "intervals", o);
+	o = json_object_new_object();
+	status_add(t, o, "min", true, "%u/%s/monitoring_attrs/nr_regions/min",
+		   k, c);
+	status_add(t, o, "max", true, "%u/%s/monitoring_attrs/nr_regions/max",
+		   k, c);
+	json_object_object_add(ctx, "nr_regions", o);
+
+	arr = json_object_new_array();
+	nr = 0;
+	if (!tree_read(t, buf, sizeof(buf), "%u/%s/targets/nr_targets", k, c))
+		nr = strtoul(buf, NULL, 10);
+	for (i = 0; i < nr && i < 65536; i++) {
+		o = json_object_new_object();
+		status_add(t, o, "pid", true, "%u/%s/targets/%lu/pid_target", k,
+			   c, i);
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(ctx, "targets", arr);
+
+	arr = json_object_new_array();
+	nr = 0;
+	if (!tree_read(t, buf, sizeof(buf), "%u/%s/schemes/nr_schemes", k, c))
+		nr = strtoul(buf, NULL, 10);
+	for (i = 0; i < nr && i < 65536; i++) {
+		struct json_object *st = json_object_new_object();
+
+		o = json_object_new_object();
+		status_add(t, o, "action", false, "%u/%s/schemes/%lu/action", k,
+			   c, i);
+		for (j = 0; j < sizeof(stats) / sizeof(stats[0]); j++)
+			status_add(t, st, stats[j], true,
+				   "%u/%s/schemes/%lu/stats/%s", k, c, i,
+				   stats[j]);
+		json_object_object_add(o, "stats", st);
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(ctx, "schemes", arr);
+	return ctx;
+}
+
+static struct json_object *status_read(struct tree *t, unsigned long nr)
+{
+	struct json_object *root = json_object_new_object(), *kds;
+	unsigned long k;
+
+	if (!root)
+		return NULL;
+	json_object_object_add(root, "tree", json_object_new_string(t->dir));
+	kds = json_object_new_array();
+	json_object_object_add(root, "kdamonds", kds);
+	for (k = 0; k < nr; k++) {
+		struct json_object *kd = json_object_new_object(), *ctxs;
+		char state[16], buf[16];
+
+		json_object_object_add(kd, "index", json_object_new_uint64(k));
+		tree_read(t, state, sizeof(state), "%lu/state", k);
+		json_object_object_add(kd, "state",
+				       json_object_new_string(state));
+		if (!strcmp(state, "on")) {
+			char path[PATH_MAX];
+			int fd;
+
+			/* Fresh numbers; failures only mean older numbers. */
+			snprintf(path, sizeof(path),
+				 "%s/admin/kdamonds/%lu/state", t->dir, k);
+			fd = open(path, O_WRONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				if (write(fd, "update_schemes_stats", 20) < 0)
+					(void)0;
+				close(fd);
+			}
+			status_add(t, kd, "pid", true, "%lu/pid", k);
+		}
+		ctxs = json_object_new_array();
+		if (!tree_read(t, buf, sizeof(buf), "%lu/contexts/nr_contexts",
+			       k) &&
+		    !strcmp(buf, "1")) {
+			struct json_object *ctx =
+				status_context(t, (unsigned int)k);
+
+			if (ctx)
+				json_object_array_add(ctxs, ctx);
+		}
+		json_object_object_add(kd, "contexts", ctxs);
+		json_object_array_add(kds, kd);
+	}
+	return root;
+}
+
+static uint64_t status_num(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(obj, key, &v) ?
+		       json_object_get_uint64(v) :
+		       0;
+}
+
+static void status_print_context(struct json_object *ctx, bool running)
+{
+	struct json_object *v, *arr;
+	char a[32], b[32];
+	size_t i, n;
+	bool pause = json_object_object_get_ex(ctx, "pause", &v) &&
+		     json_object_get_boolean(v);
+
+	printf("  context 0: %s, access source: %s, %s\n",
+	       status_str(ctx, "operations"), status_str(ctx, "access_source"),
+	       pause ? (running ? "PAUSED" : "pause=Y") :
+		       (running ? "monitoring" : "idle"));
+	if (json_object_object_get_ex(ctx, "sim_workload", &v))
+		printf("    workload: %s\n", json_object_get_string(v));
+	json_object_object_get_ex(ctx, "intervals", &v);
+	printf("    intervals: sample %s us, aggr %s us, update %s us; ",
+	       status_str(v, "sample_us"), status_str(v, "aggr_us"),
+	       status_str(v, "update_us"));
+	json_object_object_get_ex(ctx, "nr_regions", &v);
+	printf("nr_regions %s..%s\n", status_str(v, "min"),
+	       status_str(v, "max"));
+	json_object_object_get_ex(ctx, "targets", &arr);
+	n = json_object_array_length(arr);
+	printf("    targets: %zu", n);
+	for (i = 0; i < n; i++)
+		printf("%s pid %s", i ? "," : " (",
+		       status_str(json_object_array_get_idx(arr, i), "pid"));
+	printf("%s\n", n ? ")" : "");
+	json_object_object_get_ex(ctx, "schemes", &arr);
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		struct json_object *s = json_object_array_get_idx(arr, i), *st;
+
+		json_object_object_get_ex(s, "stats", &st);
+		printf("    scheme %zu: %s; tried %s regions (%s), applied %s regions (%s), quota exceeded %s times, %s snapshots\n",
+		       i, status_str(s, "action"), status_str(st, "nr_tried"),
+		       cli_fmt_size(a, sizeof(a),
+				    (unsigned long)status_num(st, "sz_tried"),
 				    false),
-		       st[2],
-		       cli_fmt_size(b, sizeof(b), strtoul(st[3], NULL, 10),
+		       status_str(st, "nr_applied"),
+		       cli_fmt_size(b, sizeof(b),
+				    (unsigned long)status_num(st, "sz_applied"),
 				    false),
-		       st[4], st[5]);
+		       status_str(st, "qt_exceeds"),
+		       status_str(st, "nr_snapshots"));
 	}
 }
 
 int cli_status(int argc, char **argv)
 {
+	struct json_object *root, *kds;
 	struct tree t;
-	unsigned long nr, k;
+	unsigned long nr;
+	bool json = false;
+	size_t k;
 	int err;
 
 	err = simple_cmd(
@@ -832,7 +992,7 @@ int cli_status(int argc, char **argv)
 		"its context's operations set, access source, pause state,\n"
 		"parameters and scheme statistics (refreshed first).\n"
 		"--kdamond is ignored: every kdamond is shown.\n",
-		&t);
+		&t, &json);
 	if (err)
 		return err < 0 ? CLI_OK : err;
 	if ((err = tree_check(&t)))
@@ -841,38 +1001,39 @@ int cli_status(int argc, char **argv)
 		cli_err(t.cmd, "cannot read nr_kdamonds");
 		return CLI_EFAIL;
 	}
-	printf("udamond at %s: %lu kdamond%s\n", t.dir, nr, nr == 1 ? "" : "s");
-	for (k = 0; k < nr; k++) {
-		char state[16], pid[16];
-		bool running;
-
-		tree_read(&t, state, sizeof(state), "%lu/state", k);
-		tree_read(&t, pid, sizeof(pid), "%lu/pid", k);
-		running = !strcmp(state, "on");
-		printf("kdamond %lu: %s", k, state);
-		if (running) {
-			printf(" (kdamond thread %s)", pid);
-			t.kd = (unsigned int)k;
-			/* Fresh numbers; failures only mean older numbers. */
-			t.cmd = "status";
-			{
-				char path[PATH_MAX];
-				int fd;
-
-				snprintf(path, sizeof(path),
-					 "%s/admin/kdamonds/%lu/state", t.dir,
-					 k);
-				fd = open(path, O_WRONLY | O_CLOEXEC);
-				if (fd >= 0) {
-					if (write(fd, "update_schemes_stats",
-						  20) < 0)
-						(void)0;
-					close(fd);
-				}
-			}
-		}
-		printf("\n");
-		status_context(&t, (unsigned int)k, running);
+	root = status_read(&t, nr);
+	if (!root) {
+		cli_err(t.cmd, "out of memory");
+		return CLI_EFAIL;
 	}
+	if (json) {
+		printf("%s\n",
+		       json_object_to_json_string_ext(
+			       root, JSON_C_TO_STRING_PRETTY |
+					     JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(root);
+		return CLI_OK;
+	}
+	printf("udamond at %s: %lu kdamond%s\n", t.dir, nr, nr == 1 ? "" : "s");
+	json_object_object_get_ex(root, "kdamonds", &kds);
+	for (k = 0; k < json_object_array_length(kds); k++) {
+		struct json_object *kd = json_object_array_get_idx(kds, k);
+		struct json_object *ctxs, *pid;
+		const char *state = status_str(kd, "state");
+		bool running = !strcmp(state, "on");
+
+		printf("kdamond %zu: %s", k, state);
+		if (json_object_object_get_ex(kd, "pid", &pid))
+			printf(" (kdamond thread %s)",
+			       json_object_get_string(pid));
+		printf("\n");
+		json_object_object_get_ex(kd, "contexts", &ctxs);
+		if (!json_object_array_length(ctxs))
+			printf("  no context\n");
+		else
+			status_print_context(json_object_array_get_idx(ctxs, 0),
+					     running);
+	}
+	json_object_put(root);
 	return CLI_OK;
 }

@@ -40,6 +40,27 @@ int cli_usage_error(const char *cmd, const char *hint)
 	return CLI_EUSAGE;
 }
 
+int cli_getopt_error(const char *cmd, int c, char **argv)
+{
+	const char *word = optind > 0 ? argv[optind - 1] : "";
+	int len = (int)strcspn(word, "=");
+
+	/*
+	 * A short option inside a group ("-qz") is named by itself; a long
+	 * one ("--bogus=1") without its value.  getopt leaves optopt at 0
+	 * for an unknown long option.
+	 */
+	if (optopt > 0 && optopt < 256 && strncmp(word, "--", 2))
+		cli_err(cmd, "%s '-%c'%s (see 'udamon %s --help')",
+			c == ':' ? "option" : "unknown option", optopt,
+			c == ':' ? " needs a value" : "", cmd);
+	else
+		cli_err(cmd, "%s '%.*s'%s (see 'udamon %s --help')",
+			c == ':' ? "option" : "unknown option", len, word,
+			c == ':' ? " needs a value" : "", cmd);
+	return CLI_EUSAGE;
+}
+
 /* Strict: optional 0x for hex, digits only, no sign, no blanks. */
 static int parse_ull(const char *s, unsigned long long *out)
 {

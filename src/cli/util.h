@@ -17,10 +17,14 @@
 
 #include <udamon/damon.h>
 
-/* Exit codes of every subcommand but ns (docs/usage.md, "Exit status"). */
+/*
+ * Exit codes of every subcommand but ns (docs/usage.md, "Exit status"),
+ * those of udamond and udamon-workload too: 2 for a bad command line as
+ * getopt-based tools have it, so that 1 means the work itself failed.
+ */
 #define CLI_OK 0 /* done */
-#define CLI_EUSAGE 1 /* bad command line: unknown option, bad value */
-#define CLI_EFAIL 2 /* runtime failure: I/O, bad record, engine error */
+#define CLI_EFAIL 1 /* runtime failure: I/O, bad record, engine error */
+#define CLI_EUSAGE 2 /* bad command line: unknown option, bad value */
 #define CLI_EMISSING 3 /* this machine or build lacks what is needed */
 
 void cli_err(const char *cmd, const char *fmt, ...)
@@ -28,8 +32,14 @@ void cli_err(const char *cmd, const char *fmt, ...)
 /* "udamon CMD: OPT: 'ARG' PROBLEM"; returns CLI_EUSAGE. */
 int cli_bad_arg(const char *cmd, const char *opt, const char *arg,
 		const char *problem);
-/* For getopt's '?' and ':' results: names the option; CLI_EUSAGE. */
+/* A usage problem with a hint to --help; CLI_EUSAGE. */
 int cli_usage_error(const char *cmd, const char *hint);
+/*
+ * For getopt_long's '?' (unknown option) and ':' (missing value) results,
+ * right after getopt_long returned @c for @argv: names the option as the
+ * user wrote it; CLI_EUSAGE.
+ */
+int cli_getopt_error(const char *cmd, int c, char **argv);
 
 int cli_parse_ulong(const char *cmd, const char *opt, const char *arg,
 		    unsigned long min, unsigned long max, unsigned long *out);

@@ -100,6 +100,7 @@ static void usage(FILE *out)
 		"                      the writes-only uffd-wp access source,\n"
 		"                      which calls read-only memory cold\n"
 		"                      (contexts/C/udamon/allow_cold_on_writes_only)\n"
+		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n"
 		"The tree appears as DIR/admin/kdamonds/..., like\n"
 		"/sys/kernel/mm/damon/admin.  SIGTERM or SIGINT stops every\n"
@@ -209,6 +210,7 @@ int main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "allow-cold-on-writes-only", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fs_fuse_opts o = { .mountpoint = UDAMOND_DEFAULT_MOUNT };
@@ -216,7 +218,7 @@ int main(int argc, char **argv)
 	char *mnt;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "m:fdh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:fdhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			o.mountpoint = optarg;
@@ -240,12 +242,17 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			printf("udamond %s\n", UDAMON_VERSION);
+			return 0;
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
 	if (optind != argc) {
+		fprintf(stderr, "udamond: unexpected argument '%s'\n",
+			argv[optind]);
 		usage(stderr);
 		return 2;
 	}

@@ -67,7 +67,7 @@ file "start wrote sample_us" \
 file "start wrote the scheme's action" "$A/0/contexts/0/schemes/0/action" stat
 file "start wrote the scheme's nr_accesses min" \
 	"$A/0/contexts/0/schemes/0/access_pattern/nr_accesses/min" 1
-t "start again is refused" 2 "kdamond 0 already runs" \
+t "start again is refused" 1 "kdamond 0 already runs" \
 	"$U" start --tree "$M" --ops sim --workload "$CFG"
 sleep 0.3
 t "status shows the running context" 0 \
@@ -75,7 +75,24 @@ t "status shows the running context" 0 \
 	bash -c "'$U' status --tree '$M' | tr '\n' ' '"
 t "status shows the scheme" 0 "scheme 0: stat; tried [0-9]+ regions" \
 	"$U" status --tree "$M"
+json_check() { # NAME PYTHON-EXPRESSION-ON-d
+	local out
+	out=$("$U" status --tree "$M" --json 2>&1)
+	if printf '%s' "$out" | python3 -c "import json, sys; d = json.load(sys.stdin); sys.exit(0 if ($2) else 1)"; then
+		echo "ok - $1"
+	else
+		echo "not ok - $1"
+		printf '%s\n' "$out" | head -n 30 | sed 's/^/# /'
+	fi
+}
+if command -v python3 >/dev/null; then
+	json_check "status --json: kdamond 0 on, sim, not paused, its scheme" \
+		"d['tree'] == '$M' and d['kdamonds'][0]['state'] == 'on' and d['kdamonds'][0]['pid'] > 0 and d['kdamonds'][0]['contexts'][0]['operations'] == 'sim' and d['kdamonds'][0]['contexts'][0]['pause'] is False and d['kdamonds'][0]['contexts'][0]['intervals']['sample_us'] == 1000 and d['kdamonds'][0]['contexts'][0]['schemes'][0]['action'] == 'stat' and d['kdamonds'][0]['contexts'][0]['schemes'][0]['stats']['nr_tried'] >= 0"
+fi
 t "pause" 0 "kdamond 0: paused" "$U" pause --tree "$M"
+command -v python3 >/dev/null &&
+	json_check "status --json says paused" \
+		"d['kdamonds'][0]['contexts'][0]['pause'] is True"
 file "pause wrote Y" "$A/0/contexts/0/pause" Y
 t "status shows PAUSED" 0 "context 0: sim.*PAUSED" "$U" status --tree "$M"
 t "resume" 0 "kdamond 0: resumed" "$U" resume --tree "$M"
@@ -86,21 +103,21 @@ t "tune the aggregation interval online" 0 "kdamond 0: committed" \
 	"$U" tune --tree "$M" --aggr-us 40000
 file "tune wrote aggr_us" \
 	"$A/0/contexts/0/monitoring_attrs/intervals/aggr_us" 40000
-t "tune with min above max is refused before writing" 1 \
+t "tune with min above max is refused before writing" 2 \
 	"--min-nr-regions \(50\) must not be above" \
 	"$U" tune --tree "$M" --min-nr-regions 50 --max-nr-regions 20
-t "tune a missing kdamond" 2 "--kdamond: kdamond 5 does not exist" \
+t "tune a missing kdamond" 1 "--kdamond: kdamond 5 does not exist" \
 	"$U" tune --tree "$M" --kdamond 5 --aggr-us 40000
 t "stop" 0 "kdamond 0: off" "$U" stop --tree "$M"
 file "state is off" "$A/0/state" off
-t "pause a stopped kdamond" 2 "kdamond 0 is not running" \
+t "pause a stopped kdamond" 1 "kdamond 0 is not running" \
 	"$U" pause --tree "$M"
-t "stop a stopped kdamond" 2 "kdamond 0 is not running" \
+t "stop a stopped kdamond" 1 "kdamond 0 is not running" \
 	"$U" stop --tree "$M"
-t "start a missing pid names the file and errno" 2 \
+t "start a missing pid names the file and errno" 1 \
 	"writing 'on' to .*/state failed: Invalid argument" \
 	"$U" start --tree "$M" --pid 999999999
-t "start a missing pid says why" 2 \
+t "start a missing pid says why" 1 \
 	"udamond says: on: pid_target 999999999: no such process" \
 	"$U" start --tree "$M" --pid 999999999
 file "state_error keeps the reason" "$A/0/udamon/state_error" \
@@ -137,7 +154,7 @@ sleep 30 &
 live=$!
 if grep -q "writes only" "$A/0/contexts/0/udamon/access_source" 2>/dev/null ||
 	[ "$(cat "$A/0/contexts/0/operations")" = vaddr ]; then
-	t "pageout on writes-only is refused with the reason" 2 \
+	t "pageout on writes-only is refused with the reason" 1 \
 		"udamond says: on: .*pageout acts on cold memory.*writes only" \
 		"$U" start --tree "$M" --pid "$live" --damos pageout
 	t "pageout on writes-only with the opt-in" 0 "kdamond 0: on" \

@@ -207,6 +207,10 @@ static void default_config(char *buf, size_t len, const char *name)
 				return;
 		}
 	}
+	/* Installed: the configs are in $(DATADIR)/udamon/configs. */
+	snprintf(buf, len, "%s/configs/%s", UDAMON_DATADIR, name);
+	if (!access(buf, R_OK))
+		return;
 	snprintf(buf, len, "configs/%s", name);
 }
 
@@ -233,8 +237,25 @@ int main(int argc, char **argv)
 	bool same;
 	int err;
 
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		printf("udamon-demo %s\n", UDAMON_VERSION);
+		return 0;
+	}
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: udamon-demo [--version] [MASIM_CONFIG]\n"
+		       "Pause and resume a sim context on a virtual clock and "
+		       "check that\nnothing it learned is lost (default "
+		       "config: stairs_30secs.cfg).\n");
+		return 0;
+	}
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
-		fprintf(stderr, "usage: %s [masim config]\n", argv[0]);
+		if (argc == 2)
+			fprintf(stderr, "udamon-demo: unknown option '%s'\n",
+				argv[1]);
+		fprintf(stderr, "usage: %s [--version] [masim config]\n",
+			argv[0]);
 		return 2;
 	}
 	if (argc == 2)

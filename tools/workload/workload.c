@@ -58,6 +58,7 @@ static void usage(FILE *f, const char *prog)
 		"      --print-regions         print 'region NAME: START-END' of\n"
 		"                              every region before running\n"
 		"      --seed N                seed of the pattern choice\n"
+		"  -V, --version               print the version\n"
 		"  -h, --help                  this text\n"
 		"Exit status: 0 success, 1 bad config or runtime error, 2 usage.\n",
 		prog);
@@ -295,6 +296,7 @@ int main(int argc, char **argv)
 		{ "print-regions", no_argument, NULL, 'R' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wl_opts o = {
@@ -307,7 +309,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "c:qpdr:h", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "c:qpdr:hV", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'c':
@@ -360,6 +362,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout, argv[0]);
+			return 0;
+		case 'V':
+			printf("udamon-workload %s\n", UDAMON_VERSION);
 			return 0;
 		default:
 			usage(stderr, argv[0]);
