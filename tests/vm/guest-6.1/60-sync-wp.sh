@@ -9,6 +9,16 @@
 # 10 % of 16 MiB.  Unlike the accessed bit, write-protect faults do not
 # depend on TCG's soft TLB, so no busy loop is needed here.
 t() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
+# measured NAME COND: like t, but a skip when the guest was starved: the
+# accuracy of DAMON cannot be judged from a handful of aggregations.
+measured() {
+	if [ -n "$starved" ]; then
+		echo "ok - $1 # SKIP $starved"
+	else
+		t "$1" "$2"
+	fi
+}
+starved=
 
 t "this kernel has no page idle tracking" "[ ! -e /sys/kernel/mm/page_idle/bitmap ]"
 t "this kernel has no DAMON" "[ ! -d /sys/kernel/mm/damon ]"
@@ -44,8 +54,10 @@ for attempt in 1 2; do
 	[ $rc -eq 0 ] || break
 	nr=$(udamon report info /tmp/sync.rec |
 		sed -n 's/^snapshots: *\([0-9]*\),.*/\1/p')
+	starved=
 	[ "${nr:-0}" -ge 30 ] && break
 	echo "# only ${nr:-0} snapshots: the guest was starved"
+	starved="guest starved by a loaded host: ${nr:-0} of 100 aggregations in 10 s"
 done
 t "udamon record of a launched writer ends well" "[ $rc -eq 0 ]"
 [ -s /tmp/sync.rec ] || exit 1
@@ -98,11 +110,11 @@ for at in 6 9; do
 		found=$((found + 1))
 	fi
 done
-t "the hot block is found at 6 s and at 9 s ($found of 2)" "[ $found -eq 2 ]"
+measured "the hot block is found at 6 s and at 9 s ($found of 2)" "[ $found -eq 2 ]"
 
 wss=$(udamon report wss --percentiles 50 --raw /tmp/sync.rec |
 	awk '$1 == "50" { print $2 }')
 echo "# median working set size: ${wss:-none} bytes (block: $hot_sz)"
-t "the working set size is within 10 % of 16 MiB" \
+measured "the working set size is within 10 % of 16 MiB" \
 	"[ -n '$wss' ] && [ \$(( ($wss - $hot_sz) * 10 )) -le $hot_sz ] && [ \$(( ($hot_sz - $wss) * 10 )) -le $hot_sz ]"
 exit 0
