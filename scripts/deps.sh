@@ -7,7 +7,7 @@ set -u
 pkgs=(build-essential pkg-config libfuse3-dev fuse3 systemtap-sdt-dev
 	valgrind clang libclang-rt-14-dev clang-format python3 libpng-dev
 	libjson-c-dev util-linux bpftrace debhelper devscripts dpkg-dev man-db
-	bash-completion)
+	bash-completion libmicrohttpd-dev prometheus)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
