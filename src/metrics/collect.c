@@ -135,15 +135,29 @@ nomem:
 	return -ENOMEM;
 }
 
-/* The user and system time of thread @tid of this process, in seconds. */
+/*
+ * The CPU time of thread @tid of this process, in seconds: schedstat's
+ * nanoseconds when the kernel keeps them, else stat's user and system
+ * clock ticks (a sim kdamond often uses less than one tick per second).
+ */
 static double thread_cpu_seconds(int tid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long utime, stime;
+	unsigned long long ns;
 	long hz = sysconf(_SC_CLK_TCK);
 	FILE *f;
 	size_t n;
 
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
+	f = fopen(path, "re");
+	if (f) {
+		int got = fscanf(f, "%llu", &ns);
+
+		fclose(f);
+		if (got == 1)
+			return (double)ns / 1e9;
+	}
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
 	f = fopen(path, "re");
 	if (!f)
