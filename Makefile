@@ -147,7 +147,7 @@ $(B)/obj/src/cli/main.o $(B)/obj/src/cli/record.o $(B)/obj/src/cli/ns.o \
 	$(B)/obj/tools/workload/workload.o: Makefile
 
 # Some unit tests compile the tree's sources in (#include "fs/x.c").
-$(UNIT_SRCS:%.c=$(B)/obj/%.o): $(wildcard src/fs/*.c)
+$(UNIT_SRCS:%.c=$(B)/obj/%.o): $(wildcard src/fs/*.c src/metrics/*.c)
 
 $(B)/libudamon.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -172,9 +172,11 @@ $(B)/udamon.pc: dist/udamon.pc.in Makefile
 		-e 's|@REQUIRES_PRIVATE@|$(LIB_PC_REQUIRES)|g' \
 		-e 's|@LIBS_PRIVATE@|$(LDLIBS)|g' $< >$@
 
+# (test_metrics compiles the metrics endpoint in, hence MHD_LIBS.)
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(TAP_OBJ) $(B)/libudamon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TAP_OBJ) $(WHOLE_LIB) $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TAP_OBJ) $(WHOLE_LIB) $(LDLIBS) \
+		$(MHD_LIBS)
 
 $(B)/bench/%: $(B)/obj/bench/%.o $(B)/libudamon.a
 	@mkdir -p $(dir $@)
