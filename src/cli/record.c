@@ -924,10 +924,10 @@ int cli_record(int argc, char **argv)
 			cli_err(CMD, "--metrics: %s", errbuf);
 			goto out;
 		}
-		if (!quiet)
-			fprintf(stderr,
-				"udamon record: serving metrics at http://%s/metrics\n",
-				metrics_server_address(metrics_srv));
+		/* even with -q: with port 0 this is how to find it */
+		fprintf(stderr,
+			"udamon record: serving metrics at http://%s/metrics\n",
+			metrics_server_address(metrics_srv));
 	}
 	if (run.virtual_clock) {
 		reason = drive_virtual(&run, !quiet && isatty(2));
