@@ -110,13 +110,16 @@ static void test_format_prometheus_text(void)
 	t = format(&set, false);
 	REQUIRE(t);
 	CHECK(has_line(t, "# TYPE udamon_kdamond_state gauge"));
-	CHECK(has_line(t, "udamon_kdamond_state{kdamond=\"0\",state=\"on\"} 1"));
-	CHECK(has_line(t, "udamon_kdamond_state{kdamond=\"1\",state=\"on\"} 0"));
+	CHECK(has_line(t,
+		       "udamon_kdamond_state{kdamond=\"0\",state=\"on\"} 1"));
+	CHECK(has_line(t,
+		       "udamon_kdamond_state{kdamond=\"1\",state=\"on\"} 0"));
 	CHECK(has_line(t,
 		       "udamon_kdamond_state{kdamond=\"1\",state=\"off\"} 1"));
 	/* 0.0.4 declares counters under the sample's own name */
 	CHECK(has_line(t, "# TYPE udamon_kdamond_cpu_seconds_total counter"));
-	CHECK(has_line(t, "udamon_kdamond_cpu_seconds_total{kdamond=\"0\"} 1.5"));
+	CHECK(has_line(t,
+		       "udamon_kdamond_cpu_seconds_total{kdamond=\"0\"} 1.5"));
 	/* no CPU time is known for kdamond 1: no sample, not a made-up 0 */
 	CHECK(!strstr(t, "udamon_kdamond_cpu_seconds_total{kdamond=\"1\"}"));
 	CHECK(has_line(
@@ -270,8 +273,8 @@ static void check_grammar(const char *text, bool om)
 			CHECK(n > 0);
 			CHECK(!strncmp(name, "udamon_", 7));
 			/* the sample belongs to the family above it */
-			CHECK(family[0] && !strncmp(name, family,
-						    strlen(family)));
+			CHECK(family[0] &&
+			      !strncmp(name, family, strlen(family)));
 			if (*p == '{') {
 				p = memchr(p, '}', (size_t)(end - p));
 				REQUIRE(p);
@@ -416,8 +419,17 @@ static void test_parse_addr(void)
 	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 	static const char *const bad[] = {
-		"", "abc", "70000", ":9100", "127.0.0.1:", "[::1]9100",
-		"-1", "+5", "127.0.0.1:x", "[::1", "1.2.3.4:99999",
+		"",
+		"abc",
+		"70000",
+		":9100",
+		"127.0.0.1:",
+		"[::1]9100",
+		"-1",
+		"+5",
+		"127.0.0.1:x",
+		"[::1",
+		"1.2.3.4:99999",
 	};
 	unsigned int len, i;
 	char why[256];
@@ -429,8 +441,7 @@ static void test_parse_addr(void)
 	REQUIRE(!metrics_parse_addr("0.0.0.0:0", &ss, &len, why, sizeof(why)));
 	CHECK_EQ(in->sin_addr.s_addr, 0);
 	CHECK_EQ(in->sin_port, 0);
-	REQUIRE(!metrics_parse_addr("[::1]:9101", &ss, &len, why,
-				    sizeof(why)));
+	REQUIRE(!metrics_parse_addr("[::1]:9101", &ss, &len, why, sizeof(why)));
 	CHECK_EQ(in6->sin6_family, AF_INET6);
 	CHECK_EQ(ntohs(in6->sin6_port), 9101);
 	CHECK_EQ(len, sizeof(*in6));
@@ -511,11 +522,15 @@ static void test_server(void)
 	CHECK(strcmp(metrics_server_address(srv), "127.0.0.1:0"));
 
 	/* Prometheus asks for OpenMetrics first */
-	r = http(metrics_server_address(srv),
-		 "GET /metrics HTTP/1.0\r\nAccept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5\r\n\r\n");
+	r = http(
+		metrics_server_address(srv),
+		"GET /metrics HTTP/1.0\r\nAccept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5\r\n\r\n");
 	REQUIRE(r);
-	CHECK(!strncmp(r, "HTTP/1.0 200", 12) || !strncmp(r, "HTTP/1.1 200", 12));
-	CHECK(strstr(r, "Content-Type: application/openmetrics-text; version=1.0.0"));
+	CHECK(!strncmp(r, "HTTP/1.0 200", 12) ||
+	      !strncmp(r, "HTTP/1.1 200", 12));
+	CHECK(strstr(
+		r,
+		"Content-Type: application/openmetrics-text; version=1.0.0"));
 	body = strstr(r, "\r\n\r\n");
 	CHECK(body && strstr(body, "udamon_kdamond_state{kdamond=\"0\""));
 	CHECK(strlen(r) > 6 && !strcmp(r + strlen(r) - 6, "# EOF\n"));
