@@ -1714,6 +1714,52 @@ def test_metrics_option_errors():
                 os.unlink(log)
 
 
+@R.case
+def test_metrics_while_a_command_holds_the_tree():
+    """A scrape never waits long for the sysfs lock: while a walk holds
+    it, the previous scrape's values are served, marked stale."""
+    import re
+    with Daemon(ARGS.udamond, extra=['--metrics', '0']) as d:
+        m = re.search(r'serving metrics at http://(\S+)/metrics',
+                      d.log_text())
+        check(m, 'address in the log: ' + d.log_text())
+        url = 'http://%s/metrics' % m.group(1)
+        t = d.tree
+        setup_sim(t)
+        c = 'kdamonds/0/contexts/0/'
+        # a walk lasts until the scheme's next apply: make that far away
+        t.must(c + 'schemes/0/apply_interval_us', '8000000')
+        eq(t.cmd(0, 'on'), 0, 'on')
+        fresh, _ = http_get(url)
+        check('\nudamon_metrics_stale 0\n' in fresh, 'fresh first')
+        regions = re.search(r'\nudamon_target_regions\{[^}]*\} (\d+)\n',
+                            fresh)
+        check(regions, 'regions in a fresh scrape')
+        res = {}
+
+        def walk():
+            res['err'] = t.cmd(0, 'update_schemes_tried_regions')
+
+        th = threading.Thread(target=walk)
+        th.start()
+        try:
+            time.sleep(0.5)
+            check(th.is_alive(), 'the walk still holds the lock')
+            stale, _ = http_get(url)
+            check(th.is_alive(), 'and held it during the scrape')
+            check('\nudamon_metrics_stale 1\n' in stale,
+                  'stale while the walk runs:\n' + stale[:400])
+            # the previous values, not nothing
+            eq(re.search(r'\nudamon_target_regions\{[^}]*\} (\d+)\n',
+                         stale).group(1), regions.group(1), 'kept values')
+        finally:
+            th.join(30)
+        eq(res.get('err'), 0, 'the walk completed')
+        again, _ = http_get(url)
+        check('\nudamon_metrics_stale 0\n' in again, 'fresh again')
+        eq(t.cmd(0, 'off'), 0, 'off')
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
