@@ -147,7 +147,7 @@ $(B)/obj/src/cli/main.o $(B)/obj/src/cli/record.o $(B)/obj/src/cli/ns.o \
 	$(B)/obj/tools/workload/workload.o: Makefile
 
 # Some unit tests compile the tree's sources in (#include "fs/x.c").
-$(UNIT_SRCS:%.c=$(B)/obj/%.o): $(wildcard src/fs/*.c src/metrics/*.c)
+$(UNIT_SRCS:%.c=$(B)/obj/%.o): $(wildcard src/fs/*.c src/metrics/*.c src/daemon/*.c)
 
 $(B)/libudamon.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
