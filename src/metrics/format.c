@@ -182,7 +182,7 @@ static void format_contexts(struct fmt *o, const struct metrics_set *set)
 		     "Operations update interval.",
 		     offsetof(struct metrics_context, update_us));
 	family(o, "udamon_context_samples", FAM_COUNTER,
-	       "Sampling intervals the context has passed (still while paused).");
+	       "Sampling intervals the context has passed (none while paused).");
 	for (i = 0; i < set->nr; i++) {
 		fputs("udamon_context_samples_total", f);
 		labels_ctx(f, &set->ctxs[i]);
