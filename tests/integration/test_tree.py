@@ -1549,6 +1549,8 @@ def test_prometheus_scrapes_udamond():
             t = d.tree
             setup_sim(t)
             c = 'kdamonds/0/contexts/0/'
+            # pageout on every region: the documented pageout-rate query
+            t.must(c + 'schemes/0/action', 'pageout')
             eq(cmd_retry(t, 'on'), 0, 'on')
 
             # what udamond serves passes promtool's checks (0.0.4 text)
@@ -1602,6 +1604,13 @@ def test_prometheus_scrapes_udamond():
                       lambda v: v and only_value(v, 'gcount') > 0,
                       'gauge histogram')
 
+            # the pageout rate query of docs/usage-daemon.md
+            prom_wait(base, 'sum by (instance) (rate('
+                      'udamon_scheme_applied_bytes_total'
+                      '{action="pageout"}[5m]))',
+                      lambda v: v and only_value(v, 'rate') > 0,
+                      'pageout rate')
+
             # pause with the CLI; Prometheus sees it flip
             p = udamon_cli('pause', '--tree', d.mnt)
             eq(p.returncode, 0, 'udamon pause: ' + p.stderr)
@@ -1642,8 +1651,8 @@ def test_prometheus_scrapes_udamond():
                dump['attrs']['sample_interval'] / 1e6, 'sample interval')
             eq(scraped('udamon_context_aggregation_interval_seconds'),
                dump['attrs']['aggr_interval'] / 1e6, 'aggr interval')
-            eq(scraped('udamon_scheme_tried_regions_total{action="stat"}'),
-               stats[0], 'nr_tried')
+            eq(scraped('udamon_scheme_tried_regions_total'
+                       '{action="pageout"}'), stats[0], 'nr_tried')
             eq(scraped('udamon_scheme_tried_bytes_total{scheme="0"}'),
                stats[1], 'sz_tried')
             eq(scraped('udamon_scheme_snapshots_total'), stats[2],
@@ -1651,6 +1660,13 @@ def test_prometheus_scrapes_udamond():
             check(scraped('udamon_kdamond_cpu_seconds_total') > 0,
                   'kdamond CPU time')
             eq(scraped('udamon_context_paused{cause="auto"}'), 0, 'auto')
+            # the other queries of docs/usage-daemon.md
+            eq(scraped('sum by (instance, pid, comm) '
+                       '(udamon_target_working_set_bytes)'), wss,
+               'working set by target')
+            check(scraped('avg_over_time(udamon_context_paused'
+                          '{cause="manual"}[1h]) * 3600') > 0,
+                  'time paused')
 
             # resume by writing pause N and commit, as sysfs users do
             t.must(c + 'pause', 'N')
