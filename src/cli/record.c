@@ -31,8 +31,8 @@
 #include "cli/cli.h"
 #include "cli/record-metrics.h"
 #include "cli/util.h"
-#include "ops/masim.h"
 #include "metrics/metrics.h"
+#include "ops/masim.h"
 #include "record/record.h"
 
 #define CMD "record"
