@@ -1551,6 +1551,14 @@ def test_prometheus_scrapes_udamond():
             c = 'kdamonds/0/contexts/0/'
             # pageout on every region: the documented pageout-rate query
             t.must(c + 'schemes/0/action', 'pageout')
+            # a size quota with a user_input goal: effective quota, goals
+            q = c + 'schemes/0/quotas/'
+            t.must(q + 'bytes', str(64 << 20))
+            t.must(q + 'reset_interval_ms', '1000')
+            t.must(q + 'goals/nr_goals', '1')
+            t.must(q + 'goals/0/target_metric', 'user_input')
+            t.must(q + 'goals/0/target_value', '100')
+            t.must(q + 'goals/0/current_value', '40')
             eq(cmd_retry(t, 'on'), 0, 'on')
 
             # what udamond serves passes promtool's checks (0.0.4 text)
@@ -1660,6 +1668,21 @@ def test_prometheus_scrapes_udamond():
             check(scraped('udamon_kdamond_cpu_seconds_total') > 0,
                   'kdamond CPU time')
             eq(scraped('udamon_context_paused{cause="auto"}'), 0, 'auto')
+            eq(cmd_retry(t, 'update_schemes_effective_quotas'), 0, 'esz')
+            esz = int(t.val(q + 'effective_bytes'))
+            check(0 < esz <= 64 << 20, 'effective quota %d' % esz)
+            eq(scraped('udamon_scheme_effective_quota_bytes'), esz,
+               'effective quota as the tree says')
+            eq(scraped('udamon_scheme_quota_goal_current_value'
+                       '{metric="user_input",goal="0"}'), 40, 'goal now')
+            eq(scraped('udamon_scheme_quota_goal_target_value'), 100,
+               'goal target')
+            # a new goal value reaches Prometheus once committed
+            t.must(q + 'goals/0/current_value', '70')
+            eq(cmd_retry(t, 'commit_schemes_quota_goals'), 0, 'goals')
+            prom_wait(base, 'udamon_scheme_quota_goal_current_value',
+                      lambda v: v and only_value(v, 'goal') == 70,
+                      'committed goal value')
             # the other queries of docs/usage-daemon.md
             eq(scraped('sum by (instance, pid, comm) '
                        '(udamon_target_working_set_bytes)'), wss,
