@@ -621,10 +621,10 @@ expect "record with a scheme" 0 "snapshots" \
 	-o "$T/s.rec"
 
 # ---- record --metrics: the context on a Prometheus endpoint ----
-expect "record --metrics with a bad port" 1 \
+expect "record --metrics with a bad port" 2 \
 	"--metrics: '70000': the port must be 0 to 65535" \
 	"$U" record --workload "$CFG" --metrics 70000
-expect "record --metrics with a bad address" 1 "--metrics: 'nohost.invalid'" \
+expect "record --metrics with a bad address" 2 "--metrics: 'nohost.invalid'" \
 	"$U" record --workload "$CFG" --metrics nohost.invalid:9100
 if command -v curl >/dev/null; then
 	"$U" record -q --workload "$CFG" --duration 60 --metrics 127.0.0.1:0 \
@@ -655,6 +655,11 @@ if command -v curl >/dev/null; then
 		notok "record --metrics serves the recording context" \
 			"$(cat "$T/m.err" "$T/m.txt" 2>/dev/null)"
 	fi
+	hostport=${addr#http://}
+	expect "record --metrics on a port in use" 1 \
+		"--metrics: cannot listen on ${hostport%/metrics}" \
+		"$U" record -q --workload "$CFG" --duration 1 \
+		--metrics "${hostport%/metrics}" -o "$T/m2.rec"
 	if ! command -v promtool >/dev/null; then
 		skip "promtool check metrics on record --metrics" \
 			"no promtool (Debian's prometheus package)"
