@@ -63,6 +63,7 @@ ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 
 HAVE_FUSE := $(shell pkg-config --exists fuse3 2>/dev/null && echo 1)
 HAVE_PNG := $(shell pkg-config --exists libpng 2>/dev/null && echo 1)
+HAVE_MHD := $(shell pkg-config --exists libmicrohttpd 2>/dev/null && echo 1)
 HAVE_SDT := $(shell echo "#include <sys/sdt.h>" | $(CC) -E -x c - >/dev/null 2>&1 && echo 1)
 ifeq ($(HAVE_SDT),1)
 BASE_CFLAGS += -DUDAMON_HAVE_SDT=1
@@ -85,6 +86,9 @@ WORKLOAD_SRCS := $(wildcard tools/workload/*.c)
 CLI_SRCS := $(wildcard src/cli/*.c)
 FS_SRCS := $(wildcard src/fs/*.c)
 DAEMON_SRCS := $(wildcard src/daemon/*.c)
+# The metrics endpoint (udamond --metrics, udamon record --metrics).
+METRICS_SRCS := $(wildcard src/metrics/*.c)
+METRICS_OBJS := $(METRICS_SRCS:%.c=$(B)/obj/%.o)
 
 PROGS :=
 ifneq ($(DEMO_SRCS),)
@@ -115,6 +119,10 @@ ifeq ($(HAVE_PNG),1)
 PNG_CFLAGS := $(shell pkg-config --cflags libpng) -DUDAMON_HAVE_PNG=1
 PNG_LIBS := $(shell pkg-config --libs libpng)
 endif
+ifeq ($(HAVE_MHD),1)
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd) -DUDAMON_HAVE_MHD=1
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd)
+endif
 
 # Static archives drop objects nothing references; the operations sets
 # register themselves from constructors, so link the whole archive.
@@ -131,7 +139,7 @@ progs: $(PROGS)
 
 $(B)/obj/%.o: %.c $(wildcard include/udamon/*.h src/*/*.h tests/lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(FUSE_CFLAGS) $(PNG_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(FUSE_CFLAGS) $(PNG_CFLAGS) $(MHD_CFLAGS) -c $< -o $@
 
 # Objects that print the version or know the installed paths.
 $(B)/obj/src/cli/main.o $(B)/obj/src/cli/record.o $(B)/obj/src/cli/ns.o \
@@ -139,7 +147,7 @@ $(B)/obj/src/cli/main.o $(B)/obj/src/cli/record.o $(B)/obj/src/cli/ns.o \
 	$(B)/obj/tools/workload/workload.o: Makefile
 
 # Some unit tests compile the tree's sources in (#include "fs/x.c").
-$(UNIT_SRCS:%.c=$(B)/obj/%.o): $(wildcard src/fs/*.c)
+$(UNIT_SRCS:%.c=$(B)/obj/%.o): $(wildcard src/fs/*.c src/metrics/*.c src/daemon/*.c)
 
 $(B)/libudamon.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -164,9 +172,11 @@ $(B)/udamon.pc: dist/udamon.pc.in Makefile
 		-e 's|@REQUIRES_PRIVATE@|$(LIB_PC_REQUIRES)|g' \
 		-e 's|@LIBS_PRIVATE@|$(LDLIBS)|g' $< >$@
 
+# (test_metrics compiles the metrics endpoint in, hence MHD_LIBS.)
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(TAP_OBJ) $(B)/libudamon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TAP_OBJ) $(WHOLE_LIB) $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TAP_OBJ) $(WHOLE_LIB) $(LDLIBS) \
+		$(MHD_LIBS)
 
 $(B)/bench/%: $(B)/obj/bench/%.o $(B)/libudamon.a
 	@mkdir -p $(dir $@)
@@ -184,16 +194,16 @@ $(B)/lib/libudamon-preload.so: $(PRELOAD_SRCS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -O2 -g -shared -o $@ $(PRELOAD_SRCS) -pthread -ldl
 
-$(B)/bin/udamon: $(CLI_SRCS:%.c=$(B)/obj/%.o) $(B)/libudamon.a
+$(B)/bin/udamon: $(CLI_SRCS:%.c=$(B)/obj/%.o) $(METRICS_OBJS) $(B)/libudamon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(WHOLE_LIB) $(LDLIBS) \
-		$(PNG_LIBS) $(CLI_JSON_LIBS)
+		$(PNG_LIBS) $(CLI_JSON_LIBS) $(MHD_LIBS)
 
 $(B)/bin/udamond: $(DAEMON_SRCS:%.c=$(B)/obj/%.o) \
-		$(FS_SRCS:%.c=$(B)/obj/%.o) $(B)/libudamon.a
+		$(FS_SRCS:%.c=$(B)/obj/%.o) $(METRICS_OBJS) $(B)/libudamon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(WHOLE_LIB) $(LDLIBS) \
-		$(FUSE_LIBS)
+		$(FUSE_LIBS) $(MHD_LIBS)
 
 # libFuzzer targets for every parser of outside input (clang only); see
 # docs/fuzzing.md.  The library is compiled once with the fuzzing

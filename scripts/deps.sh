@@ -4,10 +4,14 @@
 # README's two commands and by CI.  Needs root (or sudo) only when
 # something is missing.
 set -u
+# libmicrohttpd-dev: the metrics endpoint (udamond --metrics); prometheus:
+# promtool and the server the metrics tests scrape with.  On a systemd
+# machine Debian's prometheus package also enables a prometheus service
+# on :9090 (`systemctl disable --now prometheus` if it is not wanted).
 pkgs=(build-essential pkg-config libfuse3-dev fuse3 systemtap-sdt-dev
 	valgrind clang libclang-rt-14-dev clang-format python3 libpng-dev
 	libjson-c-dev util-linux bpftrace debhelper devscripts dpkg-dev man-db
-	bash-completion)
+	bash-completion libmicrohttpd-dev prometheus)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

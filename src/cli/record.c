@@ -22,13 +22,16 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/record-metrics.h"
 #include "cli/util.h"
+#include "metrics/metrics.h"
 #include "ops/masim.h"
 #include "record/record.h"
 
@@ -130,6 +133,9 @@ static void usage(FILE *out)
 		"  --seed N                seed of the context's PRNG (default 42)\n"
 		"  --pause-at SECS         pause the monitoring at SECS ...\n"
 		"  --pause-for SECS        ... for SECS, then resume (online commits)\n"
+		"  --metrics [ADDR:]PORT   serve Prometheus/OpenMetrics metrics of the\n"
+		"                          context at http://ADDR:PORT/metrics while it\n"
+		"                          records (ADDR defaults to 127.0.0.1)\n"
 		"  -q, --quiet             no progress line, no summary\n"
 		"  -h, --help              this text\n"
 		"\n"
@@ -529,6 +535,7 @@ int cli_record(int argc, char **argv)
 		OPT_NO_ATTACH,
 		OPT_ACCESS_SOURCE,
 		OPT_OVERHEAD_BUDGET,
+		OPT_METRICS,
 	};
 	static const struct option longopts[] = {
 		CLI_PARAMS_LONGOPTS,
@@ -545,6 +552,7 @@ int cli_record(int argc, char **argv)
 		{ "access-source", required_argument, NULL, OPT_ACCESS_SOURCE },
 		{ "overhead-budget", required_argument, NULL,
 		  OPT_OVERHEAD_BUDGET },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -554,7 +562,8 @@ int cli_record(int argc, char **argv)
 			       .overhead_budget = -1 };
 	struct udamon_record_header hdr = { 0 };
 	const char *output = "udamon.rec", *workload = NULL, *reason;
-	const char *access_source = NULL;
+	const char *access_source = NULL, *metrics_spec = NULL;
+	struct metrics_server *metrics_srv = NULL;
 	double duration = -1, pause_at = -1, pause_for = -1;
 	bool quiet = false, has_ops = false, attach = true;
 	unsigned long seed = 42;
@@ -653,6 +662,18 @@ int cli_record(int argc, char **argv)
 			if (err)
 				return err;
 			run.overhead_budget = (long)v;
+			break;
+		}
+		case OPT_METRICS: {
+			struct sockaddr_storage ss;
+			unsigned int sslen;
+
+			if (metrics_parse_addr(optarg, &ss, &sslen, errbuf,
+					       sizeof(errbuf))) {
+				cli_err(CMD, "--metrics: %s", errbuf);
+				return CLI_EUSAGE;
+			}
+			metrics_spec = optarg;
 			break;
 		}
 		case 'q':
@@ -895,6 +916,19 @@ int cli_record(int argc, char **argv)
 		goto out;
 	}
 
+	if (metrics_spec) {
+		err = cli_record_metrics_start(run.ctx, metrics_spec,
+					       &metrics_srv, errbuf,
+					       sizeof(errbuf));
+		if (err) {
+			cli_err(CMD, "--metrics: %s", errbuf);
+			goto out;
+		}
+		/* even with -q: with port 0 this is how to find it */
+		fprintf(stderr,
+			"udamon record: serving metrics at http://%s/metrics\n",
+			metrics_server_address(metrics_srv));
+	}
 	if (run.virtual_clock) {
 		reason = drive_virtual(&run, !quiet && isatty(2));
 		if (!reason) {
@@ -911,6 +945,9 @@ int cli_record(int argc, char **argv)
 		reason = drive_real(&run, child, &child_status,
 				    !quiet && isatty(2));
 	}
+	/* The context is stopped: scrapes would only be refused now. */
+	metrics_server_stop(metrics_srv);
+	metrics_srv = NULL;
 	/* The context is stopped: this thread owns the recorder now. */
 	if (!__atomic_load_n(&run.done, __ATOMIC_ACQUIRE))
 		udamon_recorder_event(run.rec, UDAMON_RECORD_EV_STOP, reason);
@@ -938,6 +975,7 @@ int cli_record(int argc, char **argv)
 	}
 	ret = CLI_OK;
 out:
+	metrics_server_stop(metrics_srv);
 	if (child > 0) {
 		/* Recording ended before the command: end it too. */
 		if (waitpid(child, &child_status, WNOHANG) == 0) {

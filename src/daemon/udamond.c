@@ -5,6 +5,7 @@
  * written for /sys/kernel/mm/damon/admin drives udamon unchanged.
  *
  *   udamond [-m|--mount DIR] [--log FILE] [-f|--foreground] [--allow-other]
+ *           [--metrics ADDR:PORT]
  *
  * On SIGTERM/SIGINT/SIGHUP it stops every kdamond and unmounts.  A stale
  * mount left by a crashed run (ENOTCONN on the mount point) is detached
@@ -13,11 +14,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -27,7 +30,9 @@
 
 #include <udamon/damon.h>
 
+#include "daemon/metrics.h"
 #include "fs/tree.h"
+#include "metrics/metrics.h"
 
 #define UDAMOND_DEFAULT_MOUNT "/run/udamon"
 #define FUSE_SUPER_MAGIC 0x65735546
@@ -100,6 +105,11 @@ static void usage(FILE *out)
 		"                      the writes-only uffd-wp access source,\n"
 		"                      which calls read-only memory cold\n"
 		"                      (contexts/C/udamon/allow_cold_on_writes_only)\n"
+		"      --metrics [ADDR:]PORT\n"
+		"                      serve Prometheus/OpenMetrics metrics of\n"
+		"                      every kdamond at http://ADDR:PORT/metrics\n"
+		"                      (ADDR defaults to 127.0.0.1; [::1]:PORT\n"
+		"                      for IPv6; port 0 picks a free one)\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n"
 		"The tree appears as DIR/admin/kdamonds/..., like\n"
@@ -194,10 +204,27 @@ static int prepare_mountpoint(const char *mnt)
 	return 0;
 }
 
+static const char *metrics_spec;
+static bool metrics_failed;
+
 static void on_ready(void *arg)
 {
+	char why[256];
+
 	udamond_log(DAMON_LOG_INFO, "serving the DAMON tree at %s (pid %d)",
 		    (const char *)arg, (int)getpid());
+	/* After daemonizing: the server runs a thread of its own. */
+	if (!metrics_spec)
+		return;
+	if (udamond_metrics_start(metrics_spec, why, sizeof(why))) {
+		udamond_log(DAMON_LOG_ERR, "--metrics: %s; stopping", why);
+		metrics_failed = true;
+		/* the signal handlers are set: this ends the FUSE loop */
+		kill(getpid(), SIGTERM);
+		return;
+	}
+	udamond_log(DAMON_LOG_INFO, "serving metrics at http://%s/metrics",
+		    udamond_metrics_address());
 }
 
 int main(int argc, char **argv)
@@ -209,6 +236,7 @@ int main(int argc, char **argv)
 		{ "allow-other", no_argument, NULL, 'a' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "allow-cold-on-writes-only", no_argument, NULL, 'C' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -239,6 +267,21 @@ int main(int argc, char **argv)
 		case 'C':
 			fs_default_allow_cold_on_writes_only = true;
 			break;
+		case 'M': {
+			struct sockaddr_storage ss;
+			unsigned int len;
+			char why[256];
+
+			/* a bad address is told now, before mounting */
+			if (metrics_parse_addr(optarg, &ss, &len, why,
+					       sizeof(why))) {
+				fprintf(stderr, "udamond: --metrics: %s\n",
+					why);
+				return 2;
+			}
+			metrics_spec = optarg;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -302,6 +345,7 @@ int main(int argc, char **argv)
 	}
 	fs_init();
 	err = fs_fuse_main(&o);
+	udamond_metrics_stop();
 	fs_set_own_mount(NULL);
 	if (err)
 		udamond_log(DAMON_LOG_ERR, "serving %s failed: %s", mnt,
@@ -311,5 +355,5 @@ int main(int argc, char **argv)
 	free(mnt);
 	if (log_file)
 		fclose(log_file);
-	return err ? 1 : 0;
+	return err || metrics_failed ? 1 : 0;
 }

@@ -620,6 +620,74 @@ expect "record with a scheme" 0 "snapshots" \
 	--damos 'pageout,nr_accesses=0-0,age=5-max,quota_sz=10M,quota_reset_ms=1000,filter=addr:0x100000000-0x100a00000:reject' \
 	-o "$T/s.rec"
 
+# ---- record --metrics: the context on a Prometheus endpoint ----
+expect "record --metrics with a bad port" 2 \
+	"--metrics: '70000': the port must be 0 to 65535" \
+	"$U" record --workload "$CFG" --metrics 70000
+expect "record --metrics with a bad address" 2 "--metrics: 'nohost.invalid'" \
+	"$U" record --workload "$CFG" --metrics nohost.invalid:9100
+if command -v curl >/dev/null; then
+	"$U" record -q --workload "$CFG" --duration 60 --metrics 127.0.0.1:0 \
+		-o "$T/m.rec" 2>"$T/m.err" &
+	pid=$!
+	addr=
+	# fetch_until PATTERN: scrape until a line matches (20 s at most)
+	fetch_until() {
+		local i
+		for i in $(seq 200); do
+			[ -z "$addr" ] && addr=$(grep -o 'http://[^ ]*/metrics' \
+				"$T/m.err" 2>/dev/null)
+			if [ -n "$addr" ] &&
+				curl -sf --max-time 10 "$addr" >"$T/m.txt" &&
+				grep -Eq -- "$1" "$T/m.txt"; then
+				return 0
+			fi
+			sleep 0.1
+		done
+		return 1
+	}
+	paused='^udamon_context_paused\{kdamond="0",context="0",cause="manual"\}'
+	if fetch_until "$paused 0\$" &&
+		grep -q '^udamon_target_regions{kdamond="0",context="0",target="0",pid="",comm=""} [1-9]' "$T/m.txt" &&
+		grep -q '^udamon_context_info{kdamond="0",context="0",ops="sim",access_source="sim"} 1$' "$T/m.txt"; then
+		ok "record --metrics serves the recording context"
+	else
+		notok "record --metrics serves the recording context" \
+			"$(cat "$T/m.err" "$T/m.txt" 2>/dev/null)"
+	fi
+	hostport=${addr#http://}
+	expect "record --metrics on a port in use" 1 \
+		"--metrics: cannot listen on ${hostport%/metrics}" \
+		"$U" record -q --workload "$CFG" --duration 1 \
+		--metrics "${hostport%/metrics}" -o "$T/m2.rec"
+	if ! command -v promtool >/dev/null; then
+		skip "promtool check metrics on record --metrics" \
+			"no promtool (Debian's prometheus package)"
+	elif out=$(promtool check metrics <"$T/m.txt" 2>&1); then
+		ok "promtool check metrics on record --metrics"
+	else
+		notok "promtool check metrics on record --metrics" "$out"
+	fi
+	kill -USR1 $pid
+	if fetch_until "$paused 1\$"; then
+		ok "record --metrics: paused flips after SIGUSR1"
+	else
+		notok "record --metrics: paused flips after SIGUSR1" \
+			"$(cat "$T/m.txt")"
+	fi
+	kill -INT $pid
+	wait $pid
+	rc=$?
+	if [ $rc -eq 0 ] && ! curl -sf --max-time 5 "$addr" >/dev/null; then
+		ok "record --metrics stops serving when the recording ends"
+	else
+		notok "record --metrics stops serving when the recording ends" \
+			"rc $rc"
+	fi
+else
+	skip "record --metrics over HTTP" "no curl"
+fi
+
 # ---- a real process, if this machine can monitor one ----
 W="$B/bin/udamon-workload"
 if [ -x "$W" ]; then

@@ -1457,6 +1457,348 @@ def test_udamon_ns_sigkill_leaves_no_daemon():
         subprocess.run(['rm', '-rf', work])
 
 
+# ---- udamond --metrics, scraped by a real Prometheus ----
+
+def free_port():
+    """A loopback port nobody listens on now (Prometheus binds it next)."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def http_get(url, timeout=10):
+    import urllib.request
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return resp.read().decode(), resp.headers.get('Content-Type', '')
+
+
+def prom_query(base, query):
+    """The vector an instant query returns: {frozenset(labels): value}."""
+    import json
+    import urllib.parse
+    body, _ = http_get('%s/api/v1/query?%s' % (
+        base, urllib.parse.urlencode({'query': query})))
+    res = json.loads(body)
+    if res.get('status') != 'success':
+        raise AssertionError('query %s: %s' % (query, body))
+    return {frozenset(r['metric'].items()): float(r['value'][1])
+            for r in res['data']['result']}
+
+
+def prom_wait(base, query, pred, what, limit=60):
+    """Poll Prometheus until @pred(vector) holds (generous deadline)."""
+    deadline = time.time() + limit
+    last = None
+    while time.time() < deadline:
+        try:
+            last = prom_query(base, query)
+            if pred(last):
+                return last
+        except OSError as e:  # not listening yet
+            last = e
+        time.sleep(0.25)
+    raise AssertionError('%s: %s never held (last: %r)' % (what, query, last))
+
+
+def only_value(vec, what):
+    eq(len(vec), 1, what + ' series')
+    return next(iter(vec.values()))
+
+
+def udamon_cli(*args):
+    """Run the CLI, retrying a write that met a scrape (EBUSY)."""
+    for _ in range(50):
+        p = subprocess.run([ARGS.udamon] + list(args), capture_output=True,
+                           text=True, timeout=60)
+        if p.returncode == 0 or 'busy' not in p.stderr.lower():
+            return p
+        time.sleep(0.05)
+    return p
+
+
+def cmd_retry(t, command):
+    """A state write, retried while a scrape holds the sysfs lock."""
+    for _ in range(50):
+        err = t.cmd(0, command)
+        if err != errno.EBUSY:
+            return err
+        time.sleep(0.05)
+    return err
+
+
+@R.case
+def test_prometheus_scrapes_udamond():
+    import re
+    import shutil
+    prometheus = shutil.which('prometheus')
+    promtool = shutil.which('promtool')
+    if not prometheus or not promtool:
+        raise Skip('prometheus/promtool not installed (scripts/deps.sh '
+                   'installs Debian\'s prometheus)')
+    work = tempfile.mkdtemp(prefix='udamon-prom-')
+    prom = None
+    try:
+        with Daemon(ARGS.udamond, extra=['--metrics', '127.0.0.1:0']) as d:
+            m = re.search(r'serving metrics at http://(\S+)/metrics',
+                          d.log_text())
+            check(m, 'udamond logs where it serves metrics: %s' %
+                  d.log_text())
+            target = m.group(1)
+            check(target.startswith('127.0.0.1:'), 'loopback: ' + target)
+            t = d.tree
+            setup_sim(t)
+            c = 'kdamonds/0/contexts/0/'
+            # pageout on every region: the documented pageout-rate query
+            t.must(c + 'schemes/0/action', 'pageout')
+            # a size quota with a user_input goal: effective quota, goals
+            q = c + 'schemes/0/quotas/'
+            t.must(q + 'bytes', str(64 << 20))
+            t.must(q + 'reset_interval_ms', '1000')
+            t.must(q + 'goals/nr_goals', '1')
+            t.must(q + 'goals/0/target_metric', 'user_input')
+            t.must(q + 'goals/0/target_value', '100')
+            t.must(q + 'goals/0/current_value', '40')
+            eq(cmd_retry(t, 'on'), 0, 'on')
+
+            # what udamond serves passes promtool's checks (0.0.4 text)
+            text, ctype = http_get('http://%s/metrics' % target)
+            check(ctype.startswith('text/plain; version=0.0.4'), ctype)
+            chk = subprocess.run([promtool, 'check', 'metrics'],
+                                 input=text, capture_output=True, text=True)
+            eq(chk.returncode, 0, 'promtool check metrics: %s%s' %
+               (chk.stdout, chk.stderr))
+            check('udamon_target_regions{' in text, 'regions served')
+
+            # a real Prometheus scraping it every second
+            cfg = os.path.join(work, 'prometheus.yml')
+            with open(cfg, 'w') as f:
+                f.write('global:\n'
+                        '  scrape_interval: 1s\n'
+                        '  scrape_timeout: 1s\n'
+                        '  evaluation_interval: 1s\n'
+                        'scrape_configs:\n'
+                        '  - job_name: udamond\n'
+                        '    static_configs:\n'
+                        '      - targets: [\'%s\']\n' % target)
+            chk = subprocess.run([promtool, 'check', 'config', cfg],
+                                 capture_output=True, text=True)
+            eq(chk.returncode, 0, 'config: %s%s' % (chk.stdout, chk.stderr))
+            port = free_port()
+            base = 'http://127.0.0.1:%d' % port
+            prom_log = open(os.path.join(work, 'prometheus.log'), 'w')
+            prom = subprocess.Popen(
+                [prometheus, '--config.file=' + cfg,
+                 '--storage.tsdb.path=' + os.path.join(work, 'data'),
+                 '--web.listen-address=127.0.0.1:%d' % port,
+                 '--log.level=warn'],
+                stdin=subprocess.DEVNULL, stdout=prom_log, stderr=prom_log,
+                cwd=work)
+            prom_log.close()
+            prom_wait(base, 'up{job="udamond"}',
+                      lambda v: v and only_value(v, 'up') == 1,
+                      'Prometheus scrapes udamond')
+            prom_wait(base, 'udamon_kdamond_state{state="on"}',
+                      lambda v: v and only_value(v, 'state') == 1, 'on')
+            prom_wait(base, 'udamon_context_paused{cause="manual"}',
+                      lambda v: v and only_value(v, 'paused') == 0,
+                      'not paused')
+            info = prom_query(base, 'udamon_context_info')
+            labels = dict(next(iter(info)))
+            eq((labels['kdamond'], labels['context'], labels['ops'],
+                labels['access_source']), ('0', '0', 'sim', 'sim'), 'info')
+            # OpenMetrics was negotiated: gauge histograms came through
+            prom_wait(base, 'udamon_target_access_ratio_gcount',
+                      lambda v: v and only_value(v, 'gcount') > 0,
+                      'gauge histogram')
+
+            # the pageout rate query of docs/usage-daemon.md
+            prom_wait(base, 'sum by (instance) (rate('
+                      'udamon_scheme_applied_bytes_total'
+                      '{action="pageout"}[5m]))',
+                      lambda v: v and only_value(v, 'rate') > 0,
+                      'pageout rate')
+
+            # pause with the CLI; Prometheus sees it flip
+            p = udamon_cli('pause', '--tree', d.mnt)
+            eq(p.returncode, 0, 'udamon pause: ' + p.stderr)
+            eq(t.dump()['contexts'][0]['pause'], True, 'paused')
+            prom_wait(base, 'udamon_context_paused{cause="manual"}',
+                      lambda v: v and only_value(v, 'paused') == 1,
+                      'paused flips to 1')
+            # paused: nothing moves, so Prometheus and the tree agree
+            dump = t.dump()['contexts'][0]
+            regions = dump['adaptive_targets'][0]['regions_list']
+            size = sum(r['ar']['end'] - r['ar']['start'] for r in regions)
+            wss = sum(r['ar']['end'] - r['ar']['start'] for r in regions
+                      if r['last_nr_accesses'])
+            stats = read_stats(t)
+
+            def scraped(query):
+                return only_value(prom_query(base, query), query)
+            # wait for a scrape taken after the reads above
+            before = scraped('timestamp(udamon_context_paused'
+                             '{cause="manual"})')
+            prom_wait(base, 'timestamp(udamon_context_paused'
+                      '{cause="manual"})',
+                      lambda v: v and only_value(v, 'ts') > before + 1,
+                      'newer scrapes')
+            eq(scraped('udamon_target_regions'), len(regions),
+               'nr_regions as the tree says')
+            eq(scraped('udamon_target_monitored_bytes'), size,
+               'monitored bytes')
+            eq(scraped('udamon_target_working_set_bytes'), wss,
+               'working set')
+            eq(scraped('udamon_target_access_ratio_bucket{le="+Inf"}'),
+               size, 'histogram total')
+            eq(scraped('udamon_target_age_seconds_gcount'), size,
+               'age histogram total')
+            eq(scraped('udamon_context_samples_total'),
+               dump['passed_sample_intervals'], 'samples')
+            eq(scraped('udamon_context_sample_interval_seconds'),
+               dump['attrs']['sample_interval'] / 1e6, 'sample interval')
+            eq(scraped('udamon_context_aggregation_interval_seconds'),
+               dump['attrs']['aggr_interval'] / 1e6, 'aggr interval')
+            eq(scraped('udamon_scheme_tried_regions_total'
+                       '{action="pageout"}'), stats[0], 'nr_tried')
+            eq(scraped('udamon_scheme_tried_bytes_total{scheme="0"}'),
+               stats[1], 'sz_tried')
+            eq(scraped('udamon_scheme_snapshots_total'), stats[2],
+               'nr_snapshots')
+            check(scraped('udamon_kdamond_cpu_seconds_total') > 0,
+                  'kdamond CPU time')
+            eq(scraped('udamon_context_paused{cause="auto"}'), 0, 'auto')
+            eq(cmd_retry(t, 'update_schemes_effective_quotas'), 0, 'esz')
+            esz = int(t.val(q + 'effective_bytes'))
+            check(0 < esz <= 64 << 20, 'effective quota %d' % esz)
+            eq(scraped('udamon_scheme_effective_quota_bytes'), esz,
+               'effective quota as the tree says')
+            eq(scraped('udamon_scheme_quota_goal_current_value'
+                       '{metric="user_input",goal="0"}'), 40, 'goal now')
+            eq(scraped('udamon_scheme_quota_goal_target_value'), 100,
+               'goal target')
+            # a new goal value reaches Prometheus once committed
+            t.must(q + 'goals/0/current_value', '70')
+            eq(cmd_retry(t, 'commit_schemes_quota_goals'), 0, 'goals')
+            prom_wait(base, 'udamon_scheme_quota_goal_current_value',
+                      lambda v: v and only_value(v, 'goal') == 70,
+                      'committed goal value')
+            # the other queries of docs/usage-daemon.md
+            eq(scraped('sum by (instance, pid, comm) '
+                       '(udamon_target_working_set_bytes)'), wss,
+               'working set by target')
+            check(scraped('avg_over_time(udamon_context_paused'
+                          '{cause="manual"}[1h]) * 3600') > 0,
+                  'time paused')
+
+            # resume by writing pause N and commit, as sysfs users do
+            t.must(c + 'pause', 'N')
+            eq(cmd_retry(t, 'commit'), 0, 'resume commit')
+            prom_wait(base, 'udamon_context_paused{cause="manual"}',
+                      lambda v: v and only_value(v, 'paused') == 0,
+                      'paused flips back to 0')
+            prom_wait(base, 'udamon_context_samples_total',
+                      lambda v: v and only_value(v, 's') >
+                      dump['passed_sample_intervals'], 'samples move again')
+            # off: the state series follows
+            eq(cmd_retry(t, 'off'), 0, 'off')
+            prom_wait(base, 'udamon_kdamond_state{state="off"}',
+                      lambda v: v and only_value(v, 'off') == 1, 'off')
+            eq(scraped('up{job="udamond"}'), 1, 'still scraped')
+    finally:
+        if prom is not None:
+            if prom.poll() is None:
+                prom.terminate()
+                try:
+                    prom.wait(20)
+                except subprocess.TimeoutExpired:
+                    prom.kill()
+                    prom.wait()
+        subprocess.run(['rm', '-rf', work])
+
+
+@R.case
+def test_metrics_option_errors():
+    """Bad --metrics addresses are refused before mounting, by name."""
+    for bad in ('70000', 'nohost.invalid:1', '[::1]9100', ''):
+        p = subprocess.run([ARGS.udamond, '-f', '-m', '/nonexistent-udamon',
+                            '--metrics', bad], capture_output=True,
+                           text=True, timeout=30)
+        eq(p.returncode, 2, '--metrics %r exit status' % bad)
+        check('--metrics' in p.stderr, 'message names the option: ' +
+              p.stderr)
+    # a port in use: udamond says so and stops, removing its mount
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        sock.listen(1)
+        busy = '127.0.0.1:%d' % sock.getsockname()[1]
+        mnt = tempfile.mkdtemp(prefix='udamon-it-')
+        log = os.path.join(mnt + '.log')
+        try:
+            p = subprocess.run([ARGS.udamond, '-f', '-m', mnt, '--log', log,
+                                '--metrics', busy], capture_output=True,
+                               text=True, timeout=30)
+            eq(p.returncode, 1, 'exit status with the port taken')
+            with open(log) as f:
+                text = f.read()
+            check('cannot listen' in text, 'log says why: ' + text)
+            check(not is_fuse(mnt), 'unmounted')
+        finally:
+            if is_fuse(mnt):
+                from udamon_test import umount_lazy
+                umount_lazy(mnt)
+            os.rmdir(mnt)
+            if os.path.exists(log):
+                os.unlink(log)
+
+
+@R.case
+def test_metrics_while_a_command_holds_the_tree():
+    """A scrape never waits long for the sysfs lock: while a walk holds
+    it, the previous scrape's values are served, marked stale."""
+    import re
+    with Daemon(ARGS.udamond, extra=['--metrics', '0']) as d:
+        m = re.search(r'serving metrics at http://(\S+)/metrics',
+                      d.log_text())
+        check(m, 'address in the log: ' + d.log_text())
+        url = 'http://%s/metrics' % m.group(1)
+        t = d.tree
+        setup_sim(t)
+        c = 'kdamonds/0/contexts/0/'
+        # a walk lasts until the scheme's next apply: make that far away
+        t.must(c + 'schemes/0/apply_interval_us', '8000000')
+        eq(t.cmd(0, 'on'), 0, 'on')
+        fresh, _ = http_get(url)
+        check('\nudamon_metrics_stale 0\n' in fresh, 'fresh first')
+        regions = re.search(r'\nudamon_target_regions\{[^}]*\} (\d+)\n',
+                            fresh)
+        check(regions, 'regions in a fresh scrape')
+        res = {}
+
+        def walk():
+            res['err'] = t.cmd(0, 'update_schemes_tried_regions')
+
+        th = threading.Thread(target=walk)
+        th.start()
+        try:
+            time.sleep(0.5)
+            check(th.is_alive(), 'the walk still holds the lock')
+            stale, _ = http_get(url)
+            check(th.is_alive(), 'and held it during the scrape')
+            check('\nudamon_metrics_stale 1\n' in stale,
+                  'stale while the walk runs:\n' + stale[:400])
+            # the previous values, not nothing
+            eq(re.search(r'\nudamon_target_regions\{[^}]*\} (\d+)\n',
+                         stale).group(1), regions.group(1), 'kept values')
+        finally:
+            th.join(30)
+        eq(res.get('err'), 0, 'the walk completed')
+        again, _ = http_get(url)
+        check('\nudamon_metrics_stale 0\n' in again, 'fresh again')
+        eq(t.cmd(0, 'off'), 0, 'off')
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
