@@ -46,7 +46,11 @@ CFLAGS ?= -O2 -g
 BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Isrc -pthread \
 	-fPIC -fvisibility=hidden -DUDAMON_VERSION='"$(VERSION)"' \
 	-DUDAMON_PKGLIBDIR='"$(PKGLIBDIR)"' -DUDAMON_DATADIR='"$(DATADIR)/udamon"'
-LDLIBS := -pthread -lm
+# Records: zlib (CRC-32, damo's json_compressed) and json-c (damo's JSON).
+RECORD_CFLAGS := $(shell pkg-config --cflags zlib json-c 2>/dev/null)
+RECORD_LIBS := $(shell pkg-config --libs zlib json-c 2>/dev/null || \
+	echo -lz -ljson-c)
+LDLIBS := -pthread -lm $(RECORD_LIBS)
 
 ifeq ($(SAN),asan)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
@@ -62,7 +66,7 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS)
 ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 
 HAVE_FUSE := $(shell pkg-config --exists fuse3 2>/dev/null && echo 1)
-HAVE_PNG := $(shell pkg-config --exists libpng 2>/dev/null && echo 1)
+HAVE_CAIRO := $(shell pkg-config --exists cairo fontconfig 2>/dev/null && echo 1)
 HAVE_MHD := $(shell pkg-config --exists libmicrohttpd 2>/dev/null && echo 1)
 HAVE_SDT := $(shell echo "#include <sys/sdt.h>" | $(CC) -E -x c - >/dev/null 2>&1 && echo 1)
 ifeq ($(HAVE_SDT),1)
@@ -115,9 +119,16 @@ FUSE_LIBS := $(shell pkg-config --libs fuse3)
 endif
 # udamon status --json writes through json-c.
 CLI_JSON_LIBS := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
-ifeq ($(HAVE_PNG),1)
-PNG_CFLAGS := $(shell pkg-config --cflags libpng) -DUDAMON_HAVE_PNG=1
-PNG_LIBS := $(shell pkg-config --libs libpng)
+# Plots (PNG and SVG) through cairo, in the udamon program only.
+ifeq ($(HAVE_CAIRO),1)
+CAIRO_CFLAGS := $(shell pkg-config --cflags cairo fontconfig) \
+	-DUDAMON_HAVE_CAIRO=1
+CAIRO_LIBS := $(shell pkg-config --libs cairo fontconfig)
+ifeq ($(SAN),asan)
+# LeakSanitizer reads src/cli/plot.c's suppressions (fontconfig's own
+# leaks) only from an exported symbol.
+CAIRO_LIBS += -Wl,--export-dynamic-symbol=__lsan_default_suppressions
+endif
 endif
 ifeq ($(HAVE_MHD),1)
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd) -DUDAMON_HAVE_MHD=1
@@ -139,7 +150,8 @@ progs: $(PROGS)
 
 $(B)/obj/%.o: %.c $(wildcard include/udamon/*.h src/*/*.h tests/lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(FUSE_CFLAGS) $(PNG_CFLAGS) $(MHD_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(FUSE_CFLAGS) $(CAIRO_CFLAGS) $(RECORD_CFLAGS) \
+		$(MHD_CFLAGS) -c $< -o $@
 
 # Objects that print the version or know the installed paths.
 $(B)/obj/src/cli/main.o $(B)/obj/src/cli/record.o $(B)/obj/src/cli/ns.o \
@@ -178,6 +190,10 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(TAP_OBJ) $(B)/libudamon.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TAP_OBJ) $(WHOLE_LIB) $(LDLIBS) \
 		$(MHD_LIBS)
 
+# The plots' test draws with cairo, as the udamon program does.
+$(B)/tests/test_plot: LDLIBS += $(CAIRO_LIBS)
+$(B)/obj/tests/unit/test_plot.o: src/cli/plot.c
+
 $(B)/bench/%: $(B)/obj/bench/%.o $(B)/libudamon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(WHOLE_LIB) $(LDLIBS)
@@ -197,7 +213,7 @@ $(B)/lib/libudamon-preload.so: $(PRELOAD_SRCS)
 $(B)/bin/udamon: $(CLI_SRCS:%.c=$(B)/obj/%.o) $(METRICS_OBJS) $(B)/libudamon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(WHOLE_LIB) $(LDLIBS) \
-		$(PNG_LIBS) $(CLI_JSON_LIBS) $(MHD_LIBS)
+		$(CAIRO_LIBS) $(CLI_JSON_LIBS) $(MHD_LIBS)
 
 $(B)/bin/udamond: $(DAEMON_SRCS:%.c=$(B)/obj/%.o) \
 		$(FS_SRCS:%.c=$(B)/obj/%.o) $(METRICS_OBJS) $(B)/libudamon.a
@@ -215,22 +231,25 @@ FUZZ_FLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(B)/fuzz/obj/%.o)
 FUZZ_FS_OBJS = $(patsubst %.c,$(B)/fuzz/obj/%.o,\
 	$(filter-out src/fs/fuse.c,$(FS_SRCS)))
-FUZZERS = fuzz_parse fuzz_tree fuzz_record fuzz_masim
+FUZZERS = fuzz_parse fuzz_tree fuzz_record fuzz_masim fuzz_damo
 .PHONY: fuzz
 fuzz: $(FUZZERS:%=$(B)/fuzz/%)
 $(B)/fuzz/obj/%.o: %.c $(wildcard include/udamon/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(CLANG) $(FUZZ_FLAGS) $(RECORD_CFLAGS) -fsanitize=fuzzer-no-link \
+		-c $< -o $@
 $(B)/fuzz/fuzz_parse: $(B)/fuzz/obj/fuzz/fuzz_parse.o \
 		$(B)/fuzz/obj/src/fs/parse.o $(B)/fuzz/obj/src/sys/alloc.o
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $^
 $(B)/fuzz/fuzz_tree: $(B)/fuzz/obj/fuzz/fuzz_tree.o $(FUZZ_FS_OBJS) \
 		$(FUZZ_LIB_OBJS)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lm
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lm $(RECORD_LIBS)
 $(B)/fuzz/fuzz_record: $(B)/fuzz/obj/fuzz/fuzz_record.o $(FUZZ_LIB_OBJS)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lm
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lm $(RECORD_LIBS)
 $(B)/fuzz/fuzz_masim: $(B)/fuzz/obj/fuzz/fuzz_masim.o $(FUZZ_LIB_OBJS)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lm
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lm $(RECORD_LIBS)
+$(B)/fuzz/fuzz_damo: $(B)/fuzz/obj/fuzz/fuzz_damo.o $(FUZZ_LIB_OBJS)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lm $(RECORD_LIBS)
 
 check:
 	bash scripts/run-tests.sh

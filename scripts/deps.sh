@@ -9,9 +9,10 @@ set -u
 # machine Debian's prometheus package also enables a prometheus service
 # on :9090 (`systemctl disable --now prometheus` if it is not wanted).
 pkgs=(build-essential pkg-config libfuse3-dev fuse3 systemtap-sdt-dev
-	valgrind clang libclang-rt-14-dev clang-format python3 libpng-dev
-	libjson-c-dev util-linux bpftrace debhelper devscripts dpkg-dev man-db
-	bash-completion libmicrohttpd-dev prometheus)
+	valgrind clang libclang-rt-14-dev clang-format python3 zlib1g-dev
+	libjson-c-dev libcairo2-dev fonts-dejavu-core util-linux bpftrace
+	debhelper devscripts dpkg-dev man-db bash-completion libmicrohttpd-dev
+	prometheus)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

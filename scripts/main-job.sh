@@ -4,7 +4,9 @@
 # bundled workload (configs/stairs_30secs.cfg) under udamon, pause the
 # monitoring for 4 seconds in the middle and resume it, then show what
 # DAMON saw: the access heatmap in the terminal, with the pause in it, the
-# working set size, and the same heatmap as a PNG whose path is printed.
+# working set size, and plots of both (heatmap and working set size over
+# time, PNG and SVG, with axes, units, a colour scale and the pause
+# labelled) whose paths are printed.
 #
 # Where this machine can monitor a real process (the vaddr operations set
 # with its userfaultfd write-protect source, Linux >= 6.7), the real
@@ -42,6 +44,9 @@ echo "built $U" >&2
 mkdir -p "$out" || exit 1
 rec="$out/stairs.rec"
 png="$out/heatmap.png"
+svg="$out/heatmap.svg"
+wss_png="$out/wss.png"
+wss_svg="$out/wss.svg"
 
 step "3. record $cfg, pausing from 12 s to 16 s"
 mode=sim
@@ -71,7 +76,13 @@ step "4. what DAMON saw"
 echo
 "$U" report wss "$rec" || exit 1
 
-step "5. PNG heatmap (time left to right, addresses bottom to top, pause hatched blue)"
-"$U" report heatmap --accessed-only --png "$png" "$rec" >/dev/null || exit 1
+step "5. plots (time left to right; the heatmap's addresses bottom to top, the pause hatched blue and labelled)"
+"$U" report heatmap --accessed-only --output "$png" "$rec" >/dev/null || exit 1
+"$U" report heatmap --accessed-only --output "$svg" "$rec" >/dev/null || exit 1
+"$U" report wss --output "$wss_png" "$rec" >/dev/null || exit 1
+"$U" report wss --output "$wss_svg" "$rec" >/dev/null || exit 1
 echo "record: $(realpath "$rec")"
 echo "PNG heatmap: $(realpath "$png")"
+echo "SVG heatmap: $(realpath "$svg")"
+echo "PNG working set size: $(realpath "$wss_png")"
+echo "SVG working set size: $(realpath "$wss_svg")"

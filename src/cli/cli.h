@@ -40,9 +40,5 @@ int cli_check_record_ranges(const struct udamon_record *rec, const char *path,
 			    unsigned int target, double at, double t_from,
 			    double t_to, unsigned long a_from,
 			    unsigned long a_to);
-/* png.c: whether PNG output was built in; write RGB rows to a PNG file. */
-bool cli_png_supported(void);
-int cli_png_write(const char *path, const unsigned char *rgb,
-		  unsigned int width, unsigned int height);
 
 #endif /* UDAMON_CLI_H */

@@ -125,6 +125,9 @@ static void usage(FILE *out)
 		"recording:\n"
 		"  -o, --output FILE       record file (default udamon.rec); an existing\n"
 		"                          one is kept as FILE.old, as damo does\n"
+		"  --output-type TYPE      udamon (default: written as it goes, read\n"
+		"                          back after a crash), or damo's json or\n"
+		"                          json_compressed (converted at the end)\n"
 		"  --duration SECS         stop after SECS of the context clock (sim\n"
 		"                          default: one pass of the workload; 0: until\n"
 		"                          the target exits or a signal)\n"
@@ -521,6 +524,46 @@ static const char *drive_real(struct rec_run *run, pid_t child,
 
 /* ---- the command ---- */
 
+/*
+ * Rewrite the finished record at @path in damo's json (or, @compressed,
+ * json_compressed) record format.  The record is written in udamon's
+ * format while it runs, so that a crash leaves a readable record; only a
+ * complete conversion replaces it (rename()).
+ */
+static int convert_to_damo(const char *path, bool compressed)
+{
+	struct udamon_record *rec;
+	char err[512], *tmp = NULL;
+	FILE *f;
+	int ret;
+
+	ret = udamon_record_read(path, &rec, err, sizeof(err));
+	if (ret) {
+		cli_err(CMD, "converting to damo's format: %s", err);
+		return CLI_EFAIL;
+	}
+	if (asprintf(&tmp, "%s.damo-tmp", path) < 0) {
+		udamon_record_free(rec);
+		cli_err(CMD, "out of memory");
+		return CLI_EFAIL;
+	}
+	f = fopen(tmp, "wb");
+	ret = f ? udamon_record_export_damo(rec, f, compressed) : -errno;
+	if (f && fclose(f) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret) {
+		cli_err(CMD,
+			"writing %s in damo's format failed: %s (%s keeps the record in udamon's format)",
+			tmp, strerror(-ret), path);
+		remove(tmp);
+	}
+	free(tmp);
+	udamon_record_free(rec);
+	return ret ? CLI_EFAIL : CLI_OK;
+}
+
 int cli_record(int argc, char **argv)
 {
 	enum {
@@ -536,6 +579,7 @@ int cli_record(int argc, char **argv)
 		OPT_ACCESS_SOURCE,
 		OPT_OVERHEAD_BUDGET,
 		OPT_METRICS,
+		OPT_OUTPUT_TYPE,
 	};
 	static const struct option longopts[] = {
 		CLI_PARAMS_LONGOPTS,
@@ -543,6 +587,7 @@ int cli_record(int argc, char **argv)
 		{ "workload", required_argument, NULL, OPT_WORKLOAD },
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "output", required_argument, NULL, 'o' },
+		{ "output-type", required_argument, NULL, OPT_OUTPUT_TYPE },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "virtual", no_argument, NULL, OPT_VIRTUAL },
 		{ "seed", required_argument, NULL, OPT_SEED },
@@ -564,6 +609,7 @@ int cli_record(int argc, char **argv)
 	const char *output = "udamon.rec", *workload = NULL, *reason;
 	const char *access_source = NULL, *metrics_spec = NULL;
 	struct metrics_server *metrics_srv = NULL;
+	int damo_type = 0; /* 1: json, 2: json_compressed */
 	double duration = -1, pause_at = -1, pause_for = -1;
 	bool quiet = false, has_ops = false, attach = true;
 	unsigned long seed = 42;
@@ -676,6 +722,18 @@ int cli_record(int argc, char **argv)
 			metrics_spec = optarg;
 			break;
 		}
+		case OPT_OUTPUT_TYPE:
+			if (!strcmp(optarg, "udamon"))
+				damo_type = 0;
+			else if (!strcmp(optarg, "json"))
+				damo_type = 1;
+			else if (!strcmp(optarg, "json_compressed"))
+				damo_type = 2;
+			else
+				return cli_bad_arg(
+					CMD, "--output-type", optarg,
+					"is not udamon, json or json_compressed");
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -988,6 +1046,8 @@ out:
 		cli_err(CMD, "closing %s failed", output);
 		ret = CLI_EFAIL;
 	}
+	if (ret == CLI_OK && damo_type)
+		ret = convert_to_damo(output, damo_type == 2);
 	if (run.ctx)
 		damon_destroy_ctx(run.ctx);
 	free(preload);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * udamon report: read a record and show it.  heatmap (ANSI text, or a PNG
- * image), wss (working set size percentiles), table (hottest and coldest
- * regions), info (what the record holds), json (damo's JSON record format).
- * The numbers come from src/record/report.c; this file only renders them.
+ * udamon report: read a record (udamon's, or damo's json or
+ * json_compressed) and show it.  heatmap (ANSI text, or a PNG/SVG plot),
+ * wss (working set size percentiles, or a plot over time), table (hottest
+ * and coldest regions), info (what the record holds), json (damo's JSON
+ * record format, plain or compressed).  The numbers come from
+ * src/record/report.c; this file and plot.c only render them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/plot.h"
 #include "cli/util.h"
 #include "record/record.h"
 
@@ -28,17 +31,20 @@ static void usage(FILE *out)
 		"usage: udamon report KIND [options] [RECORD]\n"
 		"       udamon report --json [-o FILE] [RECORD]\n"
 		"\n"
-		"Show a record written by 'udamon record' (default RECORD: udamon.rec).\n"
-		"A record cut short by a crash is read up to its last complete\n"
-		"snapshot, with a warning.\n"
+		"Show a record written by 'udamon record' (default RECORD: udamon.rec),\n"
+		"or one damo wrote (its json and json_compressed record files, e.g.\n"
+		"of the kernel's DAMON).  A record cut short by a crash is read up to\n"
+		"its last complete snapshot, with a warning.\n"
 		"\n"
 		"kinds:\n"
 		"  heatmap   access frequency over time (rows, top to bottom) and\n"
 		"            address (columns, low to high) as ANSI text; paused\n"
-		"            periods are rows of '=' marked PAUSED.  With --png, a\n"
-		"            PNG image instead (time left to right, addresses bottom\n"
-		"            to top, paused periods hatched blue)\n"
-		"  wss       working set size percentiles over the snapshots\n"
+		"            periods are rows of '=' marked PAUSED.  With --output\n"
+		"            FILE.png or FILE.svg, a plot instead: time left to right,\n"
+		"            addresses bottom to top, axes with units, a colour scale,\n"
+		"            paused periods hatched blue and labelled\n"
+		"  wss       working set size percentiles over the snapshots; with\n"
+		"            --output FILE.png or FILE.svg, a plot of it over time\n"
 		"  table     hottest and coldest regions of one snapshot\n"
 		"  access    damo's region listing of one snapshot, with\n"
 		"            temperature and recency histograms (its own\n"
@@ -58,8 +64,11 @@ static void usage(FILE *out)
 		"                        gaps between regions are left out of the axis\n"
 		"  --accessed-only       leave out address ranges never seen accessed\n"
 		"  --color WHEN          auto, always or never (default auto; NO_COLOR)\n"
-		"  --png FILE            write a PNG image to FILE instead\n"
-		"  --png-size WxH        its size in pixels (default 1000x400)\n"
+		"  -o, --output FILE     write a plot to FILE: PNG or SVG by its name's\n"
+		"                        ending (.png, .svg); also for wss\n"
+		"  --png FILE            a PNG plot to FILE, whatever its name\n"
+		"  --size WxH            the plot's size in pixels (default 1000x480,\n"
+		"                        at least 400x240); --png-size is the same\n"
 		"wss:\n"
 		"  --thres N             a region is in the working set if its\n"
 		"                        nr_accesses is at least N (default 1)\n"
@@ -70,10 +79,12 @@ static void usage(FILE *out)
 		"  --at SECS             the snapshot at SECS (default: the last one)\n"
 		"json:\n"
 		"  -o, --output FILE     write to FILE instead of standard output\n"
+		"  --output-type TYPE    json (default) or json_compressed (damo's\n"
+		"                        names: the JSON, compressed with zlib)\n"
 		"\n"
 		"Exit status: 0 done, 1 unreadable or invalid record, 2 bad command\n"
-		"line (also --at or a range outside the record), 3 PNG support not\n"
-		"built in.\n");
+		"line (also --at or a range outside the record), 3 plot support\n"
+		"(cairo) not built in.\n");
 }
 
 struct report_opts {
@@ -88,8 +99,9 @@ struct report_opts {
 	bool keep_gaps;
 	bool accessed_only;
 	int color; /* -1 auto, 0 never, 1 always */
-	const char *png;
-	unsigned int png_w, png_h;
+	const char *plot; /* --output or --png of heatmap and wss */
+	int plot_format;
+	unsigned int plot_w, plot_h;
 	/* wss */
 	unsigned int thres;
 	unsigned int pcts[32];
@@ -100,6 +112,7 @@ struct report_opts {
 	double at;
 	/* json */
 	const char *output;
+	bool compressed;
 };
 
 /* ---- heatmap ---- */
@@ -200,64 +213,115 @@ static int heatmap_text(const struct udamon_record *rec,
 	return CLI_OK;
 }
 
-/* Black - red - yellow - white, by the fraction @x of the maximum. */
-static void heat_rgb(double x, unsigned char *px)
+/* The file name without its directories, for titles. */
+static const char *base_name(const char *path)
 {
-	double r, g, b;
+	const char *slash = strrchr(path, '/');
 
-	if (x < 0)
-		x = 0;
-	if (x > 1)
-		x = 1;
-	r = x < 0.4 ? x / 0.4 : 1;
-	g = x < 0.4 ? 0 : x < 0.8 ? (x - 0.4) / 0.4 : 1;
-	b = x < 0.8 ? 0 : (x - 0.8) / 0.2;
-	/* A dim floor so that "monitored, never accessed" is not black. */
-	px[0] = (unsigned char)lround(24 + r * 231);
-	px[1] = (unsigned char)lround(16 + g * 239);
-	px[2] = (unsigned char)lround(32 + b * 223);
+	return slash && slash[1] ? slash + 1 : path;
 }
 
-static int heatmap_png(const struct udamon_heatmap *hm, const char *path)
+static const char *format_name(enum udamon_record_format f)
 {
-	unsigned int w = hm->nr_time, h = hm->nr_addr, x, y;
-	unsigned char *rgb = malloc((size_t)w * h * 3);
+	switch (f) {
+	case UDAMON_RECORD_FMT_DAMO_JSON:
+		return "damo json";
+	case UDAMON_RECORD_FMT_DAMO_JSON_COMPRESSED:
+		return "damo json_compressed";
+	default:
+		return "udamon";
+	}
+}
+
+/*
+ * The labelled bands of a plot: pauses.  Auto-pause events add their
+ * periods here as CLI_BAND_AUTO_PAUSED.
+ */
+static int plot_bands(const struct udamon_record *rec,
+		      struct cli_plot_band **bands, size_t *nr)
+{
+	struct udamon_record_pause *pauses;
+	size_t n, i;
+
+	*bands = NULL;
+	*nr = 0;
+	if (udamon_record_pauses(rec, &pauses, &n))
+		return -ENOMEM;
+	if (!n)
+		return 0;
+	*bands = calloc(n, sizeof(**bands));
+	if (!*bands) {
+		free(pauses);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		(*bands)[i].kind = CLI_BAND_PAUSED;
+		(*bands)[i].start_ns = pauses[i].start_ns;
+		(*bands)[i].end_ns = pauses[i].end_ns;
+	}
+	*nr = n;
+	free(pauses);
+	return 0;
+}
+
+/* Draw with @fn (heatmap or wss) into the file --output named. */
+static int plot_out(const struct udamon_record *rec,
+		    const struct report_opts *o, const char *title,
+		    int (*fn)(const struct cli_plot *p, const void *arg),
+		    const void *arg)
+{
+	char subtitle[256];
+	struct cli_plot p = {
+		.format = (enum cli_plot_format)o->plot_format,
+		.path = o->plot,
+		.width = o->plot_w,
+		.height = o->plot_h,
+		.title = title,
+		.subtitle = subtitle,
+	};
+	struct cli_plot_band *bands;
 	int err;
 
-	if (!rgb) {
+	snprintf(subtitle, sizeof(subtitle),
+		 "%s record %s: %s, %s operations, %s clock",
+		 format_name(rec->format), base_name(o->path), rec->hdr.source,
+		 rec->hdr.ops, rec->hdr.virtual_clock ? "virtual" : "real");
+	if (plot_bands(rec, &bands, &p.nr_bands)) {
 		cli_err(CMD, "out of memory");
 		return CLI_EFAIL;
 	}
-	for (y = 0; y < h; y++) {
-		unsigned int ai = h - 1 - y; /* low addresses at the bottom */
-
-		for (x = 0; x < w; x++) {
-			unsigned char *px = rgb + ((size_t)y * w + x) * 3;
-			double f = hm->freq[(size_t)x * hm->nr_addr + ai];
-
-			if (hm->paused[x]) {
-				bool stripe = ((x + y) / 6) % 2;
-
-				px[0] = stripe ? 70 : 30;
-				px[1] = stripe ? 110 : 50;
-				px[2] = stripe ? 230 : 140;
-			} else if (f < 0) {
-				px[0] = px[1] = px[2] = 96;
-			} else {
-				heat_rgb(hm->max_freq > 0 ? f / hm->max_freq :
-							    0,
-					 px);
-			}
-		}
-	}
-	err = cli_png_write(path, rgb, w, h);
-	free(rgb);
+	p.bands = bands;
+	err = fn(&p, arg);
+	free(bands);
 	if (err) {
-		cli_err(CMD, "--png: cannot write %s: %s", path,
+		cli_err(CMD, "--output: cannot write %s: %s", o->plot,
 			strerror(-err));
 		return CLI_EFAIL;
 	}
-	printf("%s\n", path);
+	printf("%s\n", o->plot);
+	return CLI_OK;
+}
+
+struct heatmap_plot_arg {
+	const struct udamon_heatmap *hm;
+	bool linear;
+};
+
+static int heatmap_plot_fn(const struct cli_plot *p, const void *arg)
+{
+	const struct heatmap_plot_arg *a = arg;
+
+	return cli_plot_heatmap(p, a->hm, a->linear);
+}
+
+static int need_plots(const struct report_opts *o)
+{
+	if (o->plot && !cli_plot_supported()) {
+		cli_err(CMD,
+			"--output %s: this udamon was built without cairo (install libcairo2-dev and rebuild)",
+			o->plot);
+		return CLI_EMISSING;
+	}
 	return CLI_OK;
 }
 
@@ -278,14 +342,15 @@ static int report_heatmap(const struct udamon_record *rec,
 	int err, ret;
 	bool color;
 
-	if (o->png && !cli_png_supported()) {
-		cli_err(CMD,
-			"--png: this udamon was built without libpng (install libpng-dev and rebuild)");
-		return CLI_EMISSING;
-	}
+	ret = need_plots(o);
+	if (ret)
+		return ret;
 	ho.target = o->target;
-	ho.nr_time = o->png ? o->png_w : o->rows;
-	ho.nr_addr = o->png ? o->png_h : (o->cols ? o->cols : term_cols());
+	ho.nr_time = o->rows;
+	ho.nr_addr = o->cols ? o->cols : term_cols();
+	if (o->plot)
+		cli_plot_heatmap_cells(o->plot_w, o->plot_h, &ho.nr_time,
+				       &ho.nr_addr);
 	ho.t_start = (uint64_t)llround(o->t_from * 1e9);
 	ho.t_end = o->t_to > 0 ? (uint64_t)llround(o->t_to * 1e9) : 0;
 	ho.addr_start = o->a_from;
@@ -304,8 +369,17 @@ static int report_heatmap(const struct udamon_record *rec,
 		return CLI_EFAIL;
 	}
 	color = o->color < 0 ? cli_color_auto(stdout) : o->color;
-	ret = o->png ? heatmap_png(hm, o->png) :
-		       heatmap_text(rec, hm, o, color);
+	if (o->plot) {
+		struct heatmap_plot_arg a = { hm, o->keep_gaps };
+		char title[256];
+
+		snprintf(title, sizeof(title),
+			 "Access heatmap of %s, target %u", base_name(o->path),
+			 o->target);
+		ret = plot_out(rec, o, title, heatmap_plot_fn, &a);
+	} else {
+		ret = heatmap_text(rec, hm, o, color);
+	}
 	udamon_heatmap_free(hm);
 	return ret;
 }
@@ -320,15 +394,67 @@ static int cmp_ulong(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+struct wss_plot_arg {
+	uint64_t *start_ns, *end_ns;
+	const unsigned long *wss;
+	size_t n;
+	char what[64];
+};
+
+static int wss_plot_fn(const struct cli_plot *p, const void *arg)
+{
+	const struct wss_plot_arg *a = arg;
+
+	return cli_plot_wss(p, a->start_ns, a->end_ns, a->wss, a->n, a->what);
+}
+
+static int wss_plot(const struct udamon_record *rec,
+		    const struct report_opts *o, const unsigned long *wss)
+{
+	struct wss_plot_arg a = { .wss = wss, .n = rec->nr_snapshots };
+	char title[256];
+	size_t i;
+	int ret;
+
+	a.start_ns = calloc(a.n, sizeof(*a.start_ns));
+	a.end_ns = calloc(a.n, sizeof(*a.end_ns));
+	if (!a.start_ns || !a.end_ns) {
+		free(a.start_ns);
+		free(a.end_ns);
+		cli_err(CMD, "out of memory");
+		return CLI_EFAIL;
+	}
+	for (i = 0; i < a.n; i++) {
+		a.start_ns[i] = rec->snapshots[i].start_ns;
+		a.end_ns[i] = rec->snapshots[i].end_ns;
+	}
+	snprintf(a.what, sizeof(a.what), "(nr_accesses >= %u)", o->thres);
+	snprintf(title, sizeof(title), "Working set size of %s, target %u",
+		 base_name(o->path), o->target);
+	ret = plot_out(rec, o, title, wss_plot_fn, &a);
+	free(a.start_ns);
+	free(a.end_ns);
+	return ret;
+}
+
 static int report_wss(const struct udamon_record *rec, struct report_opts *o)
 {
 	unsigned long *wss, sum = 0;
 	char buf[32];
 	size_t i, n = rec->nr_snapshots;
 
+	int ret = need_plots(o);
+
+	if (ret)
+		return ret;
 	if (udamon_record_wss(rec, o->target, o->thres, &wss)) {
 		cli_err(CMD, "out of memory");
 		return CLI_EFAIL;
+	}
+	if (o->plot) {
+		ret = wss_plot(rec, o, wss);
+		free(wss);
+		return ret;
 	}
 	say_writes_only(rec);
 	if (o->per_snapshot) {
@@ -433,9 +559,15 @@ static int report_info(const struct udamon_record *rec, struct report_opts *o)
 	const struct udamon_record_event *last = NULL;
 	unsigned int t;
 
-	printf("record:      %s (format version %u, %zu bytes)\n", o->path,
-	       rec->version, rec->file_bytes);
-	if (o->raw)
+	if (rec->format == UDAMON_RECORD_FMT_UDAMON)
+		printf("record:      %s (format version %u, %zu bytes)\n",
+		       o->path, rec->version, rec->file_bytes);
+	else
+		printf("record:      %s (%s, %zu bytes)\n", o->path,
+		       format_name(rec->format), rec->file_bytes);
+	if (rec->format != UDAMON_RECORD_FMT_UDAMON)
+		; /* damo's records do not say when they were made */
+	else if (o->raw)
 		printf("created:     %" PRId64 "\n", rec->hdr.created);
 	else {
 		time_t c = (time_t)rec->hdr.created;
@@ -525,7 +657,11 @@ static int report_info(const struct udamon_record *rec, struct report_opts *o)
 	if (rec->nr_events &&
 	    rec->events[rec->nr_events - 1].type == UDAMON_RECORD_EV_STOP)
 		last = &rec->events[rec->nr_events - 1];
-	if (last)
+	if (rec->format != UDAMON_RECORD_FMT_UDAMON)
+		printf("ended:       %s (damo's records hold no events)\n",
+		       cli_fmt_secs(a, sizeof(a),
+				    udamon_record_duration_ns(rec)));
+	else if (last)
 		printf("ended:       %s at %s\n",
 		       last->arg ? last->arg : "stop",
 		       cli_fmt_secs(a, sizeof(a), last->time_ns));
@@ -546,14 +682,14 @@ static int report_json(const struct udamon_record *rec, struct report_opts *o)
 	int err;
 
 	if (o->output) {
-		out = fopen(o->output, "w");
+		out = fopen(o->output, o->compressed ? "wb" : "w");
 		if (!out) {
 			cli_err(CMD, "--output: cannot write %s: %s", o->output,
 				strerror(errno));
 			return CLI_EFAIL;
 		}
 	}
-	err = udamon_record_export_damo_json(rec, out);
+	err = udamon_record_export_damo(rec, out, o->compressed);
 	if (out != stdout && fclose(out))
 		err = -EIO;
 	if (err) {
@@ -641,6 +777,7 @@ int cli_report(int argc, char **argv)
 		OPT_NO_COLOR,
 		OPT_PNG,
 		OPT_PNG_SIZE,
+		OPT_OUTPUT_TYPE,
 		OPT_THRES,
 		OPT_PCTS,
 		OPT_PER_SNAPSHOT,
@@ -661,6 +798,8 @@ int cli_report(int argc, char **argv)
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "png", required_argument, NULL, OPT_PNG },
 		{ "png-size", required_argument, NULL, OPT_PNG_SIZE },
+		{ "size", required_argument, NULL, OPT_PNG_SIZE },
+		{ "output-type", required_argument, NULL, OPT_OUTPUT_TYPE },
 		{ "thres", required_argument, NULL, OPT_THRES },
 		{ "percentiles", required_argument, NULL, OPT_PCTS },
 		{ "per-snapshot", no_argument, NULL, OPT_PER_SNAPSHOT },
@@ -675,8 +814,9 @@ int cli_report(int argc, char **argv)
 		.path = "udamon.rec",
 		.rows = 40,
 		.color = -1,
-		.png_w = 1000,
-		.png_h = 400,
+		.plot_format = -1,
+		.plot_w = 1000,
+		.plot_h = 480,
 		.thres = 1,
 		.pcts = { 0, 25, 50, 75, 100 },
 		.nr_pcts = 5,
@@ -749,21 +889,33 @@ int cli_report(int argc, char **argv)
 			if (!*optarg)
 				return cli_bad_arg(CMD, "--png", optarg,
 						   "is empty");
-			o.png = optarg;
+			o.plot = optarg;
+			o.plot_format = CLI_PLOT_PNG;
 			break;
 		case OPT_PNG_SIZE: {
 			unsigned int w, h;
 			char tail;
 
 			if (sscanf(optarg, "%ux%u%c", &w, &h, &tail) != 2 ||
-			    w < 10 || h < 10 || w > 8000 || h > 8000)
+			    w < CLI_PLOT_MIN_W || h < CLI_PLOT_MIN_H ||
+			    w > CLI_PLOT_MAX_W || h > CLI_PLOT_MAX_H)
 				return cli_bad_arg(
-					CMD, "--png-size", optarg,
-					"is not WIDTHxHEIGHT within 10x10..8000x8000");
-			o.png_w = w;
-			o.png_h = h;
+					CMD, "--size", optarg,
+					"is not WIDTHxHEIGHT within 400x240..8000x8000");
+			o.plot_w = w;
+			o.plot_h = h;
 			break;
 		}
+		case OPT_OUTPUT_TYPE:
+			if (!strcmp(optarg, "json"))
+				o.compressed = false;
+			else if (!strcmp(optarg, "json_compressed"))
+				o.compressed = true;
+			else
+				return cli_bad_arg(
+					CMD, "--output-type", optarg,
+					"is not json or json_compressed");
+			break;
 		case OPT_THRES:
 			if (cli_parse_ulong(CMD, "--thres", optarg, 0, UINT_MAX,
 					    &v))
@@ -827,10 +979,27 @@ int cli_report(int argc, char **argv)
 		cli_err(CMD, "unexpected argument '%s'", argv[optind]);
 		return CLI_EUSAGE;
 	}
-	if (o.png && strcmp(o.kind, "heatmap"))
+	if (o.plot && strcmp(o.kind, "heatmap"))
 		return cli_usage_error(CMD, "--png goes with 'heatmap' only");
+	/* --output: the JSON, or a plot of a heatmap or the wss. */
+	if (o.output &&
+	    (!strcmp(o.kind, "heatmap") || !strcmp(o.kind, "wss"))) {
+		if (o.plot)
+			return cli_usage_error(
+				CMD,
+				"--png and --output name the same plot; give one");
+		o.plot_format = cli_plot_format_of(o.output);
+		if (o.plot_format < 0)
+			return cli_bad_arg(
+				CMD, "--output", o.output,
+				"does not end in .png or .svg (the plot's format)");
+		o.plot = o.output;
+		o.output = NULL;
+	}
 	if (o.output && strcmp(o.kind, "json"))
-		return cli_usage_error(CMD, "--output goes with 'json' only");
+		return cli_usage_error(
+			CMD,
+			"--output goes with 'json', 'heatmap' or 'wss' only");
 
 	err = udamon_record_read(o.path, &rec, errbuf, sizeof(errbuf));
 	if (err) {

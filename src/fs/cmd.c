@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <json-c/json.h>
+
 enum fs_cmd {
 	FS_CMD_ON,
 	FS_CMD_OFF,
@@ -537,14 +539,15 @@ static int fs_state_run(struct st_kdamond *kd, enum fs_cmd cmd)
 
 struct fs_dump_arg {
 	struct damon_ctx *ctx;
-	struct fs_buf *out;
+	json_object *contexts;
+	int err;
 };
 
 static int fs_dump_fn(void *data)
 {
 	struct fs_dump_arg *arg = data;
 
-	fs_dump_ctx(arg->ctx, arg->out);
+	arg->err = fs_dump_ctx(arg->ctx, arg->contexts);
 	return 0;
 }
 
@@ -557,21 +560,38 @@ static int fs_dump_fn(void *data)
 int fs_dump_show(void *obj, struct fs_buf *out)
 {
 	struct st_kdamond *kd = obj;
-	struct fs_dump_arg arg = { .ctx = kd->ctx, .out = out };
+	json_object *root = json_object_new_object();
+	json_object *contexts = json_object_new_array();
+	struct fs_dump_arg arg = { .ctx = kd->ctx, .contexts = contexts };
 	struct damon_call_control control = { .fn = fs_dump_fn, .data = &arg };
-	int err;
+	int err = 0;
 
-	fs_buf_puts(out, "{\"contexts\": [");
+	if (!root || !contexts ||
+	    json_object_object_add(root, "contexts", contexts)) {
+		json_object_put(root);
+		json_object_put(contexts);
+		return -ENOMEM;
+	}
 	if (kd->ctx) {
 		err = damon_call(kd->ctx, &control);
 		/* a stopped kdamond: nobody else touches the context */
 		if (err == -ECANCELED && !damon_is_running(kd->ctx))
-			fs_dump_ctx(kd->ctx, out);
-		else if (err)
-			return err;
+			err = fs_dump_fn(&arg);
+		if (!err)
+			err = arg.err;
 	}
-	fs_buf_puts(out, "]}\n");
-	return out->oom ? -ENOMEM : 0;
+	if (!err) {
+		fs_buf_puts(out,
+			    json_object_to_json_string_ext(
+				    root,
+				    JSON_C_TO_STRING_SPACED |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+		fs_buf_puts(out, "\n");
+	}
+	json_object_put(root);
+	if (!err && out->oom)
+		err = -ENOMEM;
+	return err;
 }
 
 void fs_stop_running(void)

@@ -4,264 +4,320 @@
  * through drgn (tools/testing/selftests/damon/drgn_dump_damon_status.py),
  * so tests written against that dump can check udamon the same way.  The
  * caller makes sure the context is not changing (see fs_dump_show()).
+ * The JSON is built with json-c.
  */
 #include "fs/tree.h"
 
-_Static_assert(DAMON_MAX_PROBES == 4, "dump_region() prints four hits");
+#include <errno.h>
+#include <json-c/json.h>
 
-static void dump_region(struct fs_buf *b, struct damon_region *r)
+_Static_assert(DAMON_MAX_PROBES == 4, "dump_region() shows four hits");
+
+/* A JSON tree being built; any failed allocation sets @oom. */
+struct jw {
+	bool oom;
+};
+
+static json_object *jobj(struct jw *w)
 {
-	fs_buf_printf(b,
-		      "{\"ar\": {\"start\": %lu, \"end\": %lu}, "
-		      "\"sampling_addr\": %lu, \"nr_accesses\": %u, "
-		      "\"nr_accesses_bp\": %u, \"last_nr_accesses\": %u, "
-		      "\"age\": %u, \"probe_hits\": [%u, %u, %u, %u], "
-		      "\"last_probe_hits\": [%u, %u, %u, %u]}",
-		      r->ar.start, r->ar.end, r->sampling_addr, r->nr_accesses,
-		      r->nr_accesses_bp, r->last_nr_accesses, r->age,
-		      r->probe_hits[0], r->probe_hits[1], r->probe_hits[2],
-		      r->probe_hits[3], r->last_probe_hits[0],
-		      r->last_probe_hits[1], r->last_probe_hits[2],
-		      r->last_probe_hits[3]);
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		w->oom = true;
+	return o;
+}
+
+static json_object *jarr(struct jw *w)
+{
+	json_object *a = json_object_new_array();
+
+	if (!a)
+		w->oom = true;
+	return a;
+}
+
+/* @o[@key] = @v, which @o owns from then on (freed on failure). */
+static void jset(struct jw *w, json_object *o, const char *key, json_object *v)
+{
+	if (!o || !v || json_object_object_add(o, key, v)) {
+		json_object_put(v);
+		w->oom = true;
+	}
+}
+
+static void jpush(struct jw *w, json_object *a, json_object *v)
+{
+	if (!a || !v || json_object_array_add(a, v)) {
+		json_object_put(v);
+		w->oom = true;
+	}
+}
+
+static void ju(struct jw *w, json_object *o, const char *key, uint64_t v)
+{
+	jset(w, o, key, json_object_new_uint64(v));
+}
+
+static void ji(struct jw *w, json_object *o, const char *key, int64_t v)
+{
+	jset(w, o, key, json_object_new_int64(v));
+}
+
+static void jb(struct jw *w, json_object *o, const char *key, bool v)
+{
+	jset(w, o, key, json_object_new_boolean(v));
+}
+
+static void js(struct jw *w, json_object *o, const char *key, const char *v)
+{
+	jset(w, o, key, json_object_new_string(v ? v : "unknown"));
+}
+
+/* [@a, @b] */
+static json_object *jpair(struct jw *w, uint64_t a, uint64_t b)
+{
+	json_object *arr = jarr(w);
+
+	jpush(w, arr, json_object_new_uint64(a));
+	jpush(w, arr, json_object_new_uint64(b));
+	return arr;
+}
+
+static json_object *dump_region(struct jw *w, struct damon_region *r)
+{
+	json_object *o = jobj(w), *ar = jobj(w), *hits = jarr(w),
+		    *last = jarr(w);
+	int i;
+
+	ju(w, ar, "start", r->ar.start);
+	ju(w, ar, "end", r->ar.end);
+	jset(w, o, "ar", ar);
+	ju(w, o, "sampling_addr", r->sampling_addr);
+	ju(w, o, "nr_accesses", r->nr_accesses);
+	ju(w, o, "nr_accesses_bp", r->nr_accesses_bp);
+	ju(w, o, "last_nr_accesses", r->last_nr_accesses);
+	ju(w, o, "age", r->age);
+	for (i = 0; i < DAMON_MAX_PROBES; i++) {
+		jpush(w, hits, json_object_new_uint64(r->probe_hits[i]));
+		jpush(w, last, json_object_new_uint64(r->last_probe_hits[i]));
+	}
+	jset(w, o, "probe_hits", hits);
+	jset(w, o, "last_probe_hits", last);
+	return o;
 }
 
 /* probes[{weight}] as the kernel's dump, plus preps and filters */
-static void dump_probes(struct fs_buf *b, struct damon_ctx *ctx)
+static json_object *dump_probes(struct jw *w, struct damon_ctx *ctx)
 {
+	json_object *probes = jarr(w);
 	struct damon_probe *p;
 	struct damon_filter *f;
 	struct damon_prep *prep;
-	bool first = true, ffirst;
 
 	damon_for_each_probe(p, ctx) {
-		fs_buf_printf(b, "%s{\"weight\": %u, \"preps\": [",
-			      first ? "" : ", ", p->weight);
-		first = false;
-		ffirst = true;
-		damon_for_each_prep(prep, p) {
-			fs_buf_puts(b, ffirst ? "" : ", ");
-			ffirst = false;
-			fs_buf_json_str(
-				b,
-				damon_prep_action_name(prep->action) ?
-					damon_prep_action_name(prep->action) :
-					"unknown");
-		}
-		fs_buf_puts(b, "], \"filters\": [");
-		ffirst = true;
-		damon_for_each_filter(f, p) {
-			const char *name = damon_filter_type_name(f->type);
+		json_object *o = jobj(w), *preps = jarr(w), *filters = jarr(w);
 
-			fs_buf_puts(b,
-				    ffirst ? "{\"type\": " : ", {\"type\": ");
-			ffirst = false;
-			fs_buf_json_str(b, name ? name : "unknown");
-			fs_buf_printf(b,
-				      ", \"matching\": %s, \"allow\": %s, "
-				      "\"memcg_id\": %llu}",
-				      f->matching ? "true" : "false",
-				      f->allow ? "true" : "false",
-				      (unsigned long long)f->memcg_id);
+		ju(w, o, "weight", p->weight);
+		damon_for_each_prep(prep, p)
+			jpush(w, preps,
+			      json_object_new_string(
+				      damon_prep_action_name(prep->action) ?
+					      damon_prep_action_name(
+						      prep->action) :
+					      "unknown"));
+		jset(w, o, "preps", preps);
+		damon_for_each_filter(f, p) {
+			json_object *fo = jobj(w);
+
+			js(w, fo, "type", damon_filter_type_name(f->type));
+			jb(w, fo, "matching", f->matching);
+			jb(w, fo, "allow", f->allow);
+			ju(w, fo, "memcg_id", f->memcg_id);
+			jpush(w, filters, fo);
 		}
-		fs_buf_puts(b, "]}");
+		jset(w, o, "filters", filters);
+		jpush(w, probes, o);
 	}
+	return probes;
 }
 
-static void dump_target(struct fs_buf *b, struct damon_ctx *ctx,
-			struct damon_target *t)
+static json_object *dump_target(struct jw *w, struct damon_ctx *ctx,
+				struct damon_target *t)
 {
+	json_object *o = jobj(w), *regions = jarr(w);
 	struct damon_region *r;
-	bool first = true;
 
-	fs_buf_printf(b,
-		      "{\"pid\": %d, \"nr_regions\": %u, \"regions_list\": [",
-		      t->pid, t->nr_regions);
-	damon_for_each_region(r, t) {
-		if (!first)
-			fs_buf_puts(b, ", ");
-		first = false;
-		dump_region(b, r);
-	}
-	fs_buf_printf(b, "], \"obsolete\": %s", t->obsolete ? "true" : "false");
+	ji(w, o, "pid", t->pid);
+	ju(w, o, "nr_regions", t->nr_regions);
+	damon_for_each_region(r, t)
+		jpush(w, regions, dump_region(w, r));
+	jset(w, o, "regions_list", regions);
+	jb(w, o, "obsolete", t->obsolete);
 	if (ctx->ops.id == DAMON_OPS_SIM && ctx->ops_priv) {
 		unsigned long wss = 0;
 
 		/* udamon only: the sim's ground truth, next to DAMON's view */
 		if (!damon_sim_true_wss(ctx, t, 0, &wss))
-			fs_buf_printf(b, ", \"sim_true_wss\": %lu", wss);
-		fs_buf_printf(b, ", \"sim_phase\": %d",
-			      damon_sim_phase_idx(ctx, t));
+			ju(w, o, "sim_true_wss", wss);
+		ji(w, o, "sim_phase", damon_sim_phase_idx(ctx, t));
 	}
-	fs_buf_puts(b, "}");
+	return o;
 }
 
-static void dump_filter(struct fs_buf *b, struct damos_filter *f)
+static json_object *dump_filter(struct jw *w, struct damos_filter *f)
 {
-	fs_buf_puts(b, "{\"type\": ");
-	fs_buf_json_str(b, damos_filter_type_name(f->type) ?
-				   damos_filter_type_name(f->type) :
-				   "unknown");
-	fs_buf_printf(b, ", \"matching\": %s, \"allow\": %s",
-		      f->matching ? "true" : "false",
-		      f->allow ? "true" : "false");
+	json_object *o = jobj(w);
+
+	js(w, o, "type", damos_filter_type_name(f->type));
+	jb(w, o, "matching", f->matching);
+	jb(w, o, "allow", f->allow);
 	switch (f->type) {
 	case DAMOS_FILTER_TYPE_MEMCG:
-		fs_buf_printf(b, ", \"memcg_id\": %llu",
-			      (unsigned long long)f->memcg_id);
+		ju(w, o, "memcg_id", f->memcg_id);
 		break;
 	case DAMOS_FILTER_TYPE_ADDR:
-		fs_buf_printf(b, ", \"addr_range\": [%lu, %lu]",
-			      f->addr_range.start, f->addr_range.end);
+		jset(w, o, "addr_range",
+		     jpair(w, f->addr_range.start, f->addr_range.end));
 		break;
 	case DAMOS_FILTER_TYPE_TARGET:
-		fs_buf_printf(b, ", \"target_idx\": %d", f->target_idx);
+		ji(w, o, "target_idx", f->target_idx);
 		break;
 	case DAMOS_FILTER_TYPE_HUGEPAGE_SIZE:
-		fs_buf_printf(b, ", \"sz_range\": [%lu, %lu]", f->sz_range.min,
-			      f->sz_range.max);
+		jset(w, o, "sz_range",
+		     jpair(w, f->sz_range.min, f->sz_range.max));
 		break;
 	case DAMOS_FILTER_TYPE_PROBE_HITS_WSUM:
-		fs_buf_printf(b, ", \"range\": [%lu, %lu]", f->range_min,
-			      f->range_max);
+		jset(w, o, "range", jpair(w, f->range_min, f->range_max));
 		break;
 	default:
 		break;
 	}
-	fs_buf_puts(b, "}");
+	return o;
 }
 
-static void dump_filters(struct fs_buf *b, struct damon_list_head *head)
+static json_object *dump_filters(struct jw *w, struct damon_list_head *head)
 {
+	json_object *a = jarr(w);
 	struct damos_filter *f;
-	bool first = true;
 
-	fs_buf_puts(b, "[");
-	damon_list_for_each_entry(f, head, list) {
-		if (!first)
-			fs_buf_puts(b, ", ");
-		first = false;
-		dump_filter(b, f);
-	}
-	fs_buf_puts(b, "]");
+	damon_list_for_each_entry(f, head, list)
+		jpush(w, a, dump_filter(w, f));
+	return a;
 }
 
-static void dump_quota(struct fs_buf *b, struct damos_quota *q)
+static json_object *dump_quota(struct jw *w, struct damos_quota *q)
 {
+	json_object *o = jobj(w), *goals = jarr(w);
 	struct damos_quota_goal *g;
-	bool first = true;
 
-	fs_buf_printf(b,
-		      "{\"reset_interval\": %lu, \"ms\": %lu, \"sz\": %lu, "
-		      "\"goals\": [",
-		      q->reset_interval, q->ms, q->sz);
+	ju(w, o, "reset_interval", q->reset_interval);
+	ju(w, o, "ms", q->ms);
+	ju(w, o, "sz", q->sz);
 	damos_for_each_quota_goal(g, q) {
-		if (!first)
-			fs_buf_puts(b, ", ");
-		first = false;
-		fs_buf_printf(
-			b,
-			"{\"metric\": %d, \"target_value\": %lu, "
-			"\"current_value\": %lu, \"last_psi_total\": %llu, "
-			"\"nid\": %d, \"memcg_id\": %llu}",
-			(int)g->metric, g->target_value, g->current_value,
-			(unsigned long long)g->last_psi_total, g->nid,
-			(unsigned long long)g->memcg_id);
+		json_object *go = jobj(w);
+
+		ji(w, go, "metric", (int)g->metric);
+		ju(w, go, "target_value", g->target_value);
+		ju(w, go, "current_value", g->current_value);
+		ju(w, go, "last_psi_total", g->last_psi_total);
+		ji(w, go, "nid", g->nid);
+		ju(w, go, "memcg_id", g->memcg_id);
+		jpush(w, goals, go);
 	}
-	fs_buf_printf(b,
-		      "], \"goal_tuner\": %d, \"esz\": %lu, "
-		      "\"fail_charge_num\": %u, \"fail_charge_denom\": %u, "
-		      "\"weight_sz\": %u, \"weight_nr_accesses\": %u, "
-		      "\"weight_age\": %u}",
-		      (int)q->goal_tuner, q->esz, q->fail_charge_num,
-		      q->fail_charge_denom, q->weight_sz, q->weight_nr_accesses,
-		      q->weight_age);
+	jset(w, o, "goals", goals);
+	ji(w, o, "goal_tuner", (int)q->goal_tuner);
+	ju(w, o, "esz", q->esz);
+	ju(w, o, "fail_charge_num", q->fail_charge_num);
+	ju(w, o, "fail_charge_denom", q->fail_charge_denom);
+	ju(w, o, "weight_sz", q->weight_sz);
+	ju(w, o, "weight_nr_accesses", q->weight_nr_accesses);
+	ju(w, o, "weight_age", q->weight_age);
+	return o;
 }
 
-static void dump_scheme(struct fs_buf *b, struct damos *s)
+static json_object *dump_scheme(struct jw *w, struct damos *s)
 {
 	struct damos_access_pattern *p = &s->pattern;
-	struct damos_watermarks *w = &s->wmarks;
+	struct damos_watermarks *wm = &s->wmarks;
+	json_object *o = jobj(w), *pat = jobj(w), *wmo = jobj(w),
+		    *dests = jobj(w), *ids = jarr(w), *weights = jarr(w),
+		    *stat = jobj(w);
 	size_t i;
 
-	fs_buf_printf(b,
-		      "{\"pattern\": {\"min_sz_region\": %lu, "
-		      "\"max_sz_region\": %lu, \"min_nr_accesses\": %u, "
-		      "\"max_nr_accesses\": %u, \"min_age_region\": %u, "
-		      "\"max_age_region\": %u}, \"action\": %d, "
-		      "\"apply_interval_us\": %lu, \"quota\": ",
-		      p->min_sz_region, p->max_sz_region, p->min_nr_accesses,
-		      p->max_nr_accesses, p->min_age_region, p->max_age_region,
-		      (int)s->action, s->apply_interval_us);
-	dump_quota(b, &s->quota);
-	fs_buf_printf(
-		b,
-		", \"wmarks\": {\"metric\": %d, \"interval\": %lu, "
-		"\"high\": %lu, \"mid\": %lu, \"low\": %lu}, "
-		"\"target_nid\": %d, \"migrate_dests\": {\"node_id_arr\": [",
-		(int)w->metric, w->interval, w->high, w->mid, w->low,
-		s->target_nid);
-	for (i = 0; i < s->migrate_dests.nr_dests; i++)
-		fs_buf_printf(b, "%s%u", i ? ", " : "",
-			      s->migrate_dests.node_id_arr[i]);
-	fs_buf_puts(b, "], \"weight_arr\": [");
-	for (i = 0; i < s->migrate_dests.nr_dests; i++)
-		fs_buf_printf(b, "%s%u", i ? ", " : "",
-			      s->migrate_dests.weight_arr[i]);
-	fs_buf_printf(b, "], \"nr_dests\": %zu}, \"core_filters\": ",
-		      s->migrate_dests.nr_dests);
-	dump_filters(b, &s->core_filters);
-	fs_buf_puts(b, ", \"ops_filters\": ");
-	dump_filters(b, &s->ops_filters);
-	fs_buf_printf(
-		b,
-		", \"max_nr_snapshots\": %lu, \"stat\": {\"nr_tried\": %lu, "
-		"\"sz_tried\": %lu, \"nr_applied\": %lu, "
-		"\"sz_applied\": %lu, \"sz_ops_filter_passed\": %lu, "
-		"\"qt_exceeds\": %lu, \"nr_snapshots\": %lu}}",
-		s->max_nr_snapshots, s->stat.nr_tried, s->stat.sz_tried,
-		s->stat.nr_applied, s->stat.sz_applied,
-		s->stat.sz_ops_filter_passed, s->stat.qt_exceeds,
-		s->stat.nr_snapshots);
+	ju(w, pat, "min_sz_region", p->min_sz_region);
+	ju(w, pat, "max_sz_region", p->max_sz_region);
+	ju(w, pat, "min_nr_accesses", p->min_nr_accesses);
+	ju(w, pat, "max_nr_accesses", p->max_nr_accesses);
+	ju(w, pat, "min_age_region", p->min_age_region);
+	ju(w, pat, "max_age_region", p->max_age_region);
+	jset(w, o, "pattern", pat);
+	ji(w, o, "action", (int)s->action);
+	ju(w, o, "apply_interval_us", s->apply_interval_us);
+	jset(w, o, "quota", dump_quota(w, &s->quota));
+	ji(w, wmo, "metric", (int)wm->metric);
+	ju(w, wmo, "interval", wm->interval);
+	ju(w, wmo, "high", wm->high);
+	ju(w, wmo, "mid", wm->mid);
+	ju(w, wmo, "low", wm->low);
+	jset(w, o, "wmarks", wmo);
+	ji(w, o, "target_nid", s->target_nid);
+	for (i = 0; i < s->migrate_dests.nr_dests; i++) {
+		jpush(w, ids,
+		      json_object_new_uint64(s->migrate_dests.node_id_arr[i]));
+		jpush(w, weights,
+		      json_object_new_uint64(s->migrate_dests.weight_arr[i]));
+	}
+	jset(w, dests, "node_id_arr", ids);
+	jset(w, dests, "weight_arr", weights);
+	ju(w, dests, "nr_dests", s->migrate_dests.nr_dests);
+	jset(w, o, "migrate_dests", dests);
+	jset(w, o, "core_filters", dump_filters(w, &s->core_filters));
+	jset(w, o, "ops_filters", dump_filters(w, &s->ops_filters));
+	ju(w, o, "max_nr_snapshots", s->max_nr_snapshots);
+	ju(w, stat, "nr_tried", s->stat.nr_tried);
+	ju(w, stat, "sz_tried", s->stat.sz_tried);
+	ju(w, stat, "nr_applied", s->stat.nr_applied);
+	ju(w, stat, "sz_applied", s->stat.sz_applied);
+	ju(w, stat, "sz_ops_filter_passed", s->stat.sz_ops_filter_passed);
+	ju(w, stat, "qt_exceeds", s->stat.qt_exceeds);
+	ju(w, stat, "nr_snapshots", s->stat.nr_snapshots);
+	jset(w, o, "stat", stat);
+	return o;
 }
 
-void fs_dump_ctx(struct damon_ctx *ctx, struct fs_buf *b)
+int fs_dump_ctx(struct damon_ctx *ctx, struct json_object *contexts)
 {
 	struct damon_attrs *a = &ctx->attrs;
+	struct jw jw = { false }, *w = &jw;
+	json_object *o = jobj(w), *ops = jobj(w), *attrs = jobj(w),
+		    *goal = jobj(w), *targets = jarr(w), *schemes = jarr(w);
 	struct damon_target *t;
 	struct damos *s;
-	bool first = true;
 
-	fs_buf_printf(
-		b,
-		"{\"ops\": {\"id\": %d}, \"attrs\": {\"sample_interval\": %lu, "
-		"\"aggr_interval\": %lu, \"ops_update_interval\": %lu, "
-		"\"intervals_goal\": {\"access_bp\": %lu, \"aggrs\": %lu, "
-		"\"min_sample_us\": %lu, \"max_sample_us\": %lu}, "
-		"\"min_nr_regions\": %lu, \"max_nr_regions\": %lu}, "
-		"\"addr_unit\": %lu, \"min_region_sz\": %lu, "
-		"\"probes\": [",
-		(int)ctx->ops.id, a->sample_interval, a->aggr_interval,
-		a->ops_update_interval, a->intervals_goal.access_bp,
-		a->intervals_goal.aggrs, a->intervals_goal.min_sample_us,
-		a->intervals_goal.max_sample_us, a->min_nr_regions,
-		a->max_nr_regions, ctx->addr_unit, ctx->min_region_sz);
-	dump_probes(b, ctx);
-	fs_buf_puts(b, "], \"adaptive_targets\": [");
-	damon_for_each_target(t, ctx) {
-		if (!first)
-			fs_buf_puts(b, ", ");
-		first = false;
-		dump_target(b, ctx, t);
-	}
-	fs_buf_puts(b, "], \"schemes\": [");
-	first = true;
-	damon_for_each_scheme(s, ctx) {
-		if (!first)
-			fs_buf_puts(b, ", ");
-		first = false;
-		dump_scheme(b, s);
-	}
-	fs_buf_printf(b, "], \"pause\": %s, \"passed_sample_intervals\": %lu}",
-		      ctx->pause ? "true" : "false",
-		      ctx->passed_sample_intervals);
+	ji(w, ops, "id", (int)ctx->ops.id);
+	jset(w, o, "ops", ops);
+	ju(w, attrs, "sample_interval", a->sample_interval);
+	ju(w, attrs, "aggr_interval", a->aggr_interval);
+	ju(w, attrs, "ops_update_interval", a->ops_update_interval);
+	ju(w, goal, "access_bp", a->intervals_goal.access_bp);
+	ju(w, goal, "aggrs", a->intervals_goal.aggrs);
+	ju(w, goal, "min_sample_us", a->intervals_goal.min_sample_us);
+	ju(w, goal, "max_sample_us", a->intervals_goal.max_sample_us);
+	jset(w, attrs, "intervals_goal", goal);
+	ju(w, attrs, "min_nr_regions", a->min_nr_regions);
+	ju(w, attrs, "max_nr_regions", a->max_nr_regions);
+	jset(w, o, "attrs", attrs);
+	ju(w, o, "addr_unit", ctx->addr_unit);
+	ju(w, o, "min_region_sz", ctx->min_region_sz);
+	jset(w, o, "probes", dump_probes(w, ctx));
+	damon_for_each_target(t, ctx)
+		jpush(w, targets, dump_target(w, ctx, t));
+	jset(w, o, "adaptive_targets", targets);
+	damon_for_each_scheme(s, ctx)
+		jpush(w, schemes, dump_scheme(w, s));
+	jset(w, o, "schemes", schemes);
+	jb(w, o, "pause", ctx->pause);
+	ju(w, o, "passed_sample_intervals", ctx->passed_sample_intervals);
+	jpush(w, contexts, o);
+	return w->oom ? -ENOMEM : 0;
 }

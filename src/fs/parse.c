@@ -299,22 +299,3 @@ void fs_buf_printf(struct fs_buf *b, const char *fmt, ...)
 	va_end(ap);
 	b->len += (size_t)n;
 }
-
-void fs_buf_json_str(struct fs_buf *b, const char *s)
-{
-	fs_buf_add(b, "\"", 1);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			char esc[2] = { '\\', (char)c };
-
-			fs_buf_add(b, esc, 2);
-		} else if (c < 0x20) {
-			fs_buf_printf(b, "\\u%04x", c);
-		} else {
-			fs_buf_add(b, (const char *)&c, 1);
-		}
-	}
-	fs_buf_add(b, "\"", 1);
-}

@@ -40,7 +40,5 @@ void fs_buf_add(struct fs_buf *b, const char *s, size_t n);
 void fs_buf_puts(struct fs_buf *b, const char *s);
 void fs_buf_printf(struct fs_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Append @s as a JSON string literal (with quotes and escapes). */
-void fs_buf_json_str(struct fs_buf *b, const char *s);
 
 #endif /* UDAMON_FS_PARSE_H */

@@ -493,6 +493,8 @@ int fs_read_regular(const char *path, size_t max, char **bufp, size_t *lenp,
 		    char *why, size_t whylen);
 
 /* ---- dump.c ---- */
-void fs_dump_ctx(struct damon_ctx *ctx, struct fs_buf *out);
+struct json_object;
+/* Append @ctx's dump to the JSON array @contexts; 0 or -ENOMEM. */
+int fs_dump_ctx(struct damon_ctx *ctx, struct json_object *contexts);
 
 #endif /* UDAMON_FS_TREE_H */

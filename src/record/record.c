@@ -22,7 +22,7 @@
  * a crash leaves at most one partial block, at the end, where the reader
  * recognises it as a cut and returns what came before.
  *
- * Map: 1. small helpers (CRC-32, growable buffer, escaping)  2. writer
+ * Map: 1. small helpers (CRC-32 from zlib, escaping)  2. writer
  * 3. recorder  4. reader  5. record helpers.
  */
 #include "record/record.h"
@@ -37,107 +37,29 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* ------------------------------------------------------------------ */
 /* 1. Helpers                                                          */
 /* ------------------------------------------------------------------ */
 
-static uint32_t crc_table[256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_init(void)
-{
-	uint32_t i, j, c;
-
-	for (i = 0; i < 256; i++) {
-		c = i;
-		for (j = 0; j < 8; j++)
-			c = (c & 1) ? 0xedb88320U ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
-/* CRC-32 as zlib's crc32(0, buf, len), so python's zlib can check it. */
+/* CRC-32 as zlib computes it (and python's zlib.crc32 checks it). */
 static uint32_t rec_crc32(const char *buf, size_t len)
 {
-	uint32_t c = 0xffffffffU;
-	size_t i;
-
-	pthread_once(&crc_once, crc_init);
-	for (i = 0; i < len; i++)
-		c = crc_table[(c ^ (unsigned char)buf[i]) & 0xff] ^ (c >> 8);
-	return c ^ 0xffffffffU;
-}
-
-struct strbuf {
-	char *buf;
-	size_t len;
-	size_t cap;
-	int err;
-};
-
-static void sb_reserve(struct strbuf *sb, size_t more)
-{
-	size_t cap;
-	char *p;
-
-	if (sb->err || sb->len + more + 1 <= sb->cap)
-		return;
-	cap = sb->cap ? sb->cap : 256;
-	while (cap < sb->len + more + 1)
-		cap *= 2;
-	p = udamon__realloc(sb->buf, cap);
-	if (!p) {
-		sb->err = -ENOMEM;
-		return;
-	}
-	sb->buf = p;
-	sb->cap = cap;
-}
-
-static void sb_printf(struct strbuf *sb, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void sb_printf(struct strbuf *sb, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		sb->err = -EINVAL;
-		return;
-	}
-	sb_reserve(sb, (size_t)n);
-	if (sb->err)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	sb->len += (size_t)n;
+	return (uint32_t)crc32_z(0, (const Bytef *)buf, len);
 }
 
 /* Append @s with control bytes, DEL and '%' as %XX (one line, printable). */
-static void sb_escaped(struct strbuf *sb, const char *s)
+static void put_escaped(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c < 0x20 || c == 0x7f || c == '%')
-			sb_printf(sb, "%%%02X", c);
+			fprintf(f, "%%%02X", c);
 		else
-			sb_printf(sb, "%c", c);
+			fputc(c, f);
 	}
-}
-
-/* End a block: its CRC over everything since @block_start. */
-static void sb_end_block(struct strbuf *sb, size_t block_start)
-{
-	if (sb->err)
-		return;
-	sb_printf(sb, "end %08" PRIx32 "\n",
-		  rec_crc32(sb->buf + block_start, sb->len - block_start));
 }
 
 /* A word: what ops, source names and event arguments may be. */
@@ -187,9 +109,24 @@ struct udamon_record_writer {
 	bool paused;
 	bool stopped;
 	uint64_t bytes;
-	struct strbuf sb;
+	/*
+	 * The block being formatted: a memory stream (open_memstream()), so
+	 * that the block goes out with one write().
+	 */
+	FILE *blk;
+	char *blk_buf;
+	size_t blk_len;
 	int err; /* sticky: the first failed write */
 };
+
+/* End the block formatted so far with its "end <crc>" line. */
+static void end_block(struct udamon_record_writer *w)
+{
+	if (fflush(w->blk))
+		return;
+	fprintf(w->blk, "end %08" PRIx32 "\n",
+		rec_crc32(w->blk_buf, w->blk_len));
+}
 
 /*
  * Write the pending block.  A failure sticks: after a partial block the
@@ -198,16 +135,20 @@ struct udamon_record_writer {
  */
 static int writer_flush(struct udamon_record_writer *w)
 {
-	int err = w->err ? w->err : w->sb.err;
+	/* A block that could not be formatted (memory) is not written. */
+	int fmt_err = fflush(w->blk) || ferror(w->blk) ? -ENOMEM : 0;
+	int err = w->err ? w->err : fmt_err;
 
 	if (!err)
-		err = write_all(w->fd, w->sb.buf, w->sb.len);
+		err = write_all(w->fd, w->blk_buf, w->blk_len);
 	if (!err)
-		__atomic_add_fetch(&w->bytes, w->sb.len, __ATOMIC_RELAXED);
-	else if (!w->sb.err)
+		__atomic_add_fetch(&w->bytes, w->blk_len, __ATOMIC_RELAXED);
+	else if (!fmt_err)
 		w->err = err;
-	w->sb.len = 0;
-	w->sb.err = 0;
+	clearerr(w->blk);
+	/* Back to the start: the next block overwrites this one. */
+	if (fseeko(w->blk, 0, SEEK_SET) && !err)
+		err = -EIO;
 	return err;
 }
 
@@ -242,41 +183,45 @@ int udamon_record_writer_fdopen(int fd, const struct udamon_record_header *hdr,
 	}
 	w->fd = fd;
 	w->nr_targets = hdr->nr_targets;
+	w->blk = open_memstream(&w->blk_buf, &w->blk_len);
+	if (!w->blk) {
+		close(fd);
+		free(w);
+		return -ENOMEM;
+	}
 	g = &hdr->intervals_goal;
 
-	sb_printf(&w->sb, "%s %d\n", UDAMON_RECORD_MAGIC,
-		  UDAMON_RECORD_VERSION);
+	fprintf(w->blk, "%s %d\n", UDAMON_RECORD_MAGIC, UDAMON_RECORD_VERSION);
 	/* The version line is not part of any block. */
 	err = writer_flush(w);
 	if (err)
 		goto fail;
-	sb_printf(&w->sb, "header\n");
-	sb_printf(&w->sb, "created %" PRId64 "\n", hdr->created);
-	sb_printf(&w->sb, "clock %s\n",
-		  hdr->virtual_clock ? "virtual" : "real");
-	sb_printf(&w->sb, "ops %s\n", hdr->ops);
-	sb_printf(&w->sb, "source ");
-	sb_escaped(&w->sb, hdr->source);
-	sb_printf(&w->sb, "\n");
+	fprintf(w->blk, "header\n");
+	fprintf(w->blk, "created %" PRId64 "\n", hdr->created);
+	fprintf(w->blk, "clock %s\n", hdr->virtual_clock ? "virtual" : "real");
+	fprintf(w->blk, "ops %s\n", hdr->ops);
+	fprintf(w->blk, "source ");
+	put_escaped(w->blk, hdr->source);
+	fprintf(w->blk, "\n");
 	if (hdr->workload) {
-		sb_printf(&w->sb, "workload ");
-		sb_escaped(&w->sb, hdr->workload);
-		sb_printf(&w->sb, "\n");
+		fprintf(w->blk, "workload ");
+		put_escaped(w->blk, hdr->workload);
+		fprintf(w->blk, "\n");
 	}
 	if (hdr->command) {
-		sb_printf(&w->sb, "command ");
-		sb_escaped(&w->sb, hdr->command);
-		sb_printf(&w->sb, "\n");
+		fprintf(w->blk, "command ");
+		put_escaped(w->blk, hdr->command);
+		fprintf(w->blk, "\n");
 	}
-	sb_printf(&w->sb, "seed %" PRIu64 "\n", hdr->seed);
-	sb_printf(&w->sb, "update_us %lu\n", hdr->update_us);
-	sb_printf(&w->sb, "nr_regions %lu %lu\n", hdr->min_nr_regions,
-		  hdr->max_nr_regions);
-	sb_printf(&w->sb, "intervals_goal %lu %lu %lu %lu\n", g->access_bp,
-		  g->aggrs, g->min_sample_us, g->max_sample_us);
+	fprintf(w->blk, "seed %" PRIu64 "\n", hdr->seed);
+	fprintf(w->blk, "update_us %lu\n", hdr->update_us);
+	fprintf(w->blk, "nr_regions %lu %lu\n", hdr->min_nr_regions,
+		hdr->max_nr_regions);
+	fprintf(w->blk, "intervals_goal %lu %lu %lu %lu\n", g->access_bp,
+		g->aggrs, g->min_sample_us, g->max_sample_us);
 	for (i = 0; i < hdr->nr_targets; i++)
-		sb_printf(&w->sb, "target %u %d\n", i, hdr->pids[i]);
-	sb_end_block(&w->sb, 0);
+		fprintf(w->blk, "target %u %d\n", i, hdr->pids[i]);
+	end_block(w);
 	err = writer_flush(w);
 	if (err)
 		goto fail;
@@ -284,7 +229,8 @@ int udamon_record_writer_fdopen(int fd, const struct udamon_record_header *hdr,
 	return 0;
 fail:
 	close(fd);
-	free(w->sb.buf);
+	fclose(w->blk);
+	free(w->blk_buf);
 	free(w);
 	return err;
 }
@@ -331,21 +277,21 @@ int udamon_record_write_snapshot(struct udamon_record_writer *w,
 		}
 	}
 
-	sb_printf(&w->sb, "snapshot %lu %" PRIu64 " %" PRIu64 " %lu %lu\n",
-		  snap->seq, snap->start_ns, snap->end_ns, snap->sample_us,
-		  snap->aggr_us);
+	fprintf(w->blk, "snapshot %lu %" PRIu64 " %" PRIu64 " %lu %lu\n",
+		snap->seq, snap->start_ns, snap->end_ns, snap->sample_us,
+		snap->aggr_us);
 	for (ti = 0; ti < snap->nr_targets; ti++) {
 		const struct udamon_record_tsnap *t = &snap->targets[ti];
 
-		sb_printf(&w->sb, "target %u %u\n", ti, t->nr_regions);
+		fprintf(w->blk, "target %u %u\n", ti, t->nr_regions);
 		for (i = 0; i < t->nr_regions; i++) {
 			const struct udamon_record_region *r = &t->regions[i];
 
-			sb_printf(&w->sb, "0x%lx 0x%lx %u %u\n", r->start,
-				  r->end, r->nr_accesses, r->age);
+			fprintf(w->blk, "0x%lx 0x%lx %u %u\n", r->start, r->end,
+				r->nr_accesses, r->age);
 		}
 	}
-	sb_end_block(&w->sb, 0);
+	end_block(w);
 	err = writer_flush(w);
 	if (err)
 		return err;
@@ -373,10 +319,10 @@ int udamon_record_write_event(struct udamon_record_writer *w,
 	    (type == UDAMON_RECORD_EV_RESUME && !w->paused))
 		return -EINVAL;
 
-	sb_printf(&w->sb, "event %s %" PRIu64 "%s%s\n",
-		  udamon_record_event_name(type), time_ns, arg ? " " : "",
-		  arg ? arg : "");
-	sb_end_block(&w->sb, 0);
+	fprintf(w->blk, "event %s %" PRIu64 "%s%s\n",
+		udamon_record_event_name(type), time_ns, arg ? " " : "",
+		arg ? arg : "");
+	end_block(w);
 	err = writer_flush(w);
 	if (err)
 		return err;
@@ -409,7 +355,8 @@ int udamon_record_writer_close(struct udamon_record_writer *w)
 		return 0;
 	if (close(w->fd))
 		err = -errno;
-	free(w->sb.buf);
+	fclose(w->blk);
+	free(w->blk_buf);
 	free(w);
 	return err;
 }
@@ -1539,11 +1486,27 @@ static bool rd_has_control(const char *buf, size_t len)
 	return false;
 }
 
+/* The first bytes of a damo record: JSON text, or zlib's stream header. */
+static bool looks_like_damo(const char *buf, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)buf;
+	size_t i = 0;
+
+	if (len >= 2 && (u[0] & 0x0f) == 8 && (u[0] >> 4) <= 7 &&
+	    ((unsigned int)u[0] << 8 | u[1]) % 31 == 0)
+		return true;
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' ||
+			   buf[i] == '\r'))
+		i++;
+	return i < len && buf[i] == '[';
+}
+
 int udamon_record_read(const char *path, struct udamon_record **recp, char *err,
 		       size_t errlen)
 {
-	struct strbuf sb = { 0 };
-	size_t scanned = 0;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, scanned = 0;
+	bool damo = false;
 	struct stat st;
 	int fd, ret;
 
@@ -1573,19 +1536,21 @@ int udamon_record_read(const char *path, struct udamon_record **recp, char *err,
 		size_t mlen = sizeof(magic) - 1;
 		ssize_t n;
 
+		/* damo's records (JSON, zlib) are told by their first bytes. */
+		if (len && scanned < 16)
+			damo = looks_like_damo(buf, len);
 		/*
 		 * Bounded: an input that does not start like a record, or
 		 * holds a byte no record line may hold, is not read further
 		 * (the parser names the problem), and none is read past
 		 * UDAMON_RECORD_MAX_BYTES.
 		 */
-		if (sb.len &&
-		    memcmp(sb.buf, magic, sb.len < mlen ? sb.len : mlen))
+		if (!damo && len && memcmp(buf, magic, len < mlen ? len : mlen))
 			break;
-		if (rd_has_control(sb.buf + scanned, sb.len - scanned))
+		if (!damo && rd_has_control(buf + scanned, len - scanned))
 			break;
-		scanned = sb.len;
-		if (sb.len > UDAMON_RECORD_MAX_BYTES) {
+		scanned = len;
+		if (len > UDAMON_RECORD_MAX_BYTES) {
 			ret = -EFBIG;
 			snprintf(
 				err, errlen,
@@ -1593,13 +1558,20 @@ int udamon_record_read(const char *path, struct udamon_record **recp, char *err,
 				path, UDAMON_RECORD_MAX_BYTES >> 20);
 			goto out;
 		}
-		sb_reserve(&sb, 65536);
-		if (sb.err) {
-			ret = sb.err;
-			snprintf(err, errlen, "%s: %s", path, strerror(-ret));
-			goto out;
+		if (cap - len < 65536) {
+			char *p =
+				udamon__realloc(buf, cap + (cap ? cap : 65536));
+
+			if (!p) {
+				ret = -ENOMEM;
+				snprintf(err, errlen, "%s: %s", path,
+					 strerror(ENOMEM));
+				goto out;
+			}
+			buf = p;
+			cap += cap ? cap : 65536;
 		}
-		n = read(fd, sb.buf + sb.len, sb.cap - sb.len - 1);
+		n = read(fd, buf + len, cap - len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -1609,13 +1581,17 @@ int udamon_record_read(const char *path, struct udamon_record **recp, char *err,
 		}
 		if (!n)
 			break;
-		sb.len += (size_t)n;
+		len += (size_t)n;
 	}
-	ret = udamon_record_parse(sb.buf ? sb.buf : "", sb.len, path, recp, err,
-				  errlen);
+	if (damo)
+		ret = udamon_record_parse_damo(buf, len, path, recp, err,
+					       errlen);
+	else
+		ret = udamon_record_parse(buf ? buf : "", len, path, recp, err,
+					  errlen);
 out:
 	close(fd);
-	free(sb.buf);
+	free(buf);
 	return ret;
 }
 

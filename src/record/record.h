@@ -144,8 +144,22 @@ struct udamon_record_event {
 };
 
 /**
+ * enum udamon_record_format - what kind of file a record was read from.
+ * @UDAMON_RECORD_FMT_UDAMON: udamon's own record format.
+ * @UDAMON_RECORD_FMT_DAMO_JSON: damo's "json" record.
+ * @UDAMON_RECORD_FMT_DAMO_JSON_COMPRESSED: damo's "json_compressed" record
+ *                                          (the JSON, zlib-compressed).
+ */
+enum udamon_record_format {
+	UDAMON_RECORD_FMT_UDAMON,
+	UDAMON_RECORD_FMT_DAMO_JSON,
+	UDAMON_RECORD_FMT_DAMO_JSON_COMPRESSED,
+};
+
+/**
  * struct udamon_record - a whole record, as read back.
- * @version: format version of the file.
+ * @format: the kind of file it was read from.
+ * @version: format version of the file (0 for damo's records).
  * @has_header: the header block was complete (false only for a record cut
  *              before its header was written).
  * @hdr: the header.
@@ -160,6 +174,7 @@ struct udamon_record_event {
  * @file_bytes: size of the input.
  */
 struct udamon_record {
+	enum udamon_record_format format;
 	unsigned int version;
 	bool has_header;
 	struct udamon_record_header hdr;
@@ -341,7 +356,9 @@ DAMON_API int udamon_record_parse(const char *buf, size_t len, const char *name,
 /** UDAMON_RECORD_MAX_BYTES - the largest record udamon_record_read() reads. */
 #define UDAMON_RECORD_MAX_BYTES (1UL << 30)
 /**
- * udamon_record_read() - udamon_record_parse() of the file at @path.
+ * udamon_record_read() - udamon_record_parse() of the file at @path, or
+ * udamon_record_parse_damo() when the file starts like one of damo's
+ * records (JSON text, or a zlib stream).
  *
  * Reading is bounded: devices are refused (-EINVAL), input that does not
  * begin like a record or holds a control byte is not read further than
@@ -357,15 +374,45 @@ DAMON_API int udamon_record_read(const char *path, struct udamon_record **recp,
 /* ------------------------------------------------------------------ */
 
 /**
- * udamon_record_export_damo_json() - write @rec as damo's JSON record
- * format (a list of per-target records with snapshots of regions) to @out.
+ * udamon_record_parse_damo() - read one of damo's records from memory:
+ * "json" (a JSON list of per-target records, each with intervals and
+ * snapshots of regions) or "json_compressed" (that JSON compressed with
+ * zlib), told apart by their first bytes.
+ * @buf, @len, @name, @recp, @err, @errlen: as udamon_record_parse().
+ *
+ * The per-target records become the targets of one record, in the order
+ * of their first appearance (by kdamond, context and target_id), with one
+ * snapshot for every distinct snapshot end time.  Times become ns since
+ * the earliest snapshot start.  nr_accesses is taken in samples (or from
+ * the percentage when only that is there), age in aggregation intervals
+ * (or from usec).  Every field is validated: a value of the wrong type,
+ * a region with start >= end, overlapping regions, a snapshot that ends
+ * before it starts, or a record whose snapshots go back in time is
+ * -EINVAL with a message naming it.  damo's records hold no pause events.
+ *
+ * Return: 0, -EINVAL, -EFBIG (decompresses to more than
+ * UDAMON_RECORD_MAX_BYTES) or -ENOMEM.
+ */
+DAMON_API int udamon_record_parse_damo(const char *buf, size_t len,
+				       const char *name,
+				       struct udamon_record **recp, char *err,
+				       size_t errlen);
+
+/**
+ * udamon_record_export_damo() - write @rec as damo's JSON record format
+ * (a list of per-target records with snapshots of regions) to @out;
+ * with @compressed, damo's "json_compressed" (the same JSON, compressed
+ * with zlib).
  *
  * One damo record per target and run of equal intervals (damo keeps one
  * intervals object per record).  Times are ns since the record started.
  * Pause periods have no place in damo's format; they show as a gap-free
  * snapshot that spans the pause.
- * Return: 0, or -EIO if writing @out failed.
+ * Return: 0, -ENOMEM, or -EIO if writing @out failed.
  */
+DAMON_API int udamon_record_export_damo(const struct udamon_record *rec,
+					FILE *out, bool compressed);
+/** udamon_record_export_damo_json() - udamon_record_export_damo(), plain. */
 DAMON_API int udamon_record_export_damo_json(const struct udamon_record *rec,
 					     FILE *out);
 

@@ -486,55 +486,115 @@ expect "report table of the last snapshot" 0 "# hottest 3" \
 	"$U" report table --top 3 "$rec"
 expect "report table --at 20s" 0 "# snapshot [0-9]+ of .*: 19.9[0-9]* s to 20.0" \
 	"$U" report table --at 20 "$rec"
-if "$U" report heatmap --png "$T/h.png" --png-size 300x120 "$rec" \
+if "$U" report heatmap --png "$T/h.png" --size 600x300 "$rec" \
 	>"$T/out" 2>&1 && [ "$(cat "$T/out")" = "$T/h.png" ] &&
 	[ "$(head -c 8 "$T/h.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; then
 	ok "heatmap --png writes a PNG and prints its path"
 else
 	notok "heatmap --png writes a PNG and prints its path" "$(cat "$T/out")"
 fi
+expect "heatmap --output X.svg writes an SVG and prints its path" 0 \
+	"^$T/h.svg\$" "$U" report heatmap --output "$T/h.svg" --size 600x300 "$rec"
+expect "wss --output X.png plots the working set size" 0 "^$T/w.png\$" \
+	"$U" report wss --output "$T/w.png" "$rec"
+expect "wss --output X.svg plots the working set size" 0 "^$T/w.svg\$" \
+	"$U" report wss -o "$T/w.svg" "$rec"
+expect "heatmap --output of an unknown type" 2 \
+	"--output: 'x.gif' does not end in .png or .svg" \
+	"$U" report heatmap --output x.gif "$rec"
+expect "heatmap --size below the smallest plot" 2 \
+	"--size: '300x120' is not WIDTHxHEIGHT within 400x240" \
+	"$U" report heatmap --output "$T/x.png" --size 300x120 "$rec"
+expect "heatmap --output into a missing directory" 1 \
+	"--output: cannot write $T/none/h.png" \
+	"$U" report heatmap --output "$T/none/h.png" "$rec"
 if command -v python3 >/dev/null; then
-	if python3 - "$T/h.png" <<'EOF'; then
+	if python3 - "$T/h.png" "$T/w.png" <<'EOF'; then
 import struct, sys, zlib
-data = open(sys.argv[1], "rb").read()
-w, h, depth, ctype = struct.unpack(">IIBB", data[16:26])
-assert (w, h, depth, ctype) == (300, 120, 8, 2), (w, h, depth, ctype)
-# Inflate the image and look at column 140 (14 s): paused, so blue.
-idat = b"".join(data[i + 8:i + 8 + struct.unpack(">I", data[i:i + 4])[0]]
-                for i in range(8, len(data))
-                if data[i + 4:i + 8] == b"IDAT")
-raw = zlib.decompress(idat)
-stride = 1 + w * 3
-# Undo the PNG row filters (none, sub, up, average, paeth).
-rows, prev = [], bytearray(w * 3)
-for y in range(h):
-    f, line = raw[y * stride], bytearray(raw[y * stride + 1:(y + 1) * stride])
-    for i in range(len(line)):
-        a = line[i - 3] if i >= 3 else 0
-        b, c = prev[i], prev[i - 3] if i >= 3 else 0
-        if f == 1:
-            line[i] = (line[i] + a) & 255
-        elif f == 2:
-            line[i] = (line[i] + b) & 255
-        elif f == 3:
-            line[i] = (line[i] + (a + b) // 2) & 255
-        elif f == 4:
-            p = a + b - c
-            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            pr = a if pa <= pb and pa <= pc else b if pb <= pc else c
-            line[i] = (line[i] + pr) & 255
-    rows.append(line)
-    prev = line
-for y in range(h):
-    r, g, b = rows[y][140 * 3:140 * 3 + 3]
-    assert b > r and b > g, (y, r, g, b)
-# Column 270 (27 s, stair 8 or 9): some bright and some dark pixels.
-col = [sum(rows[y][270 * 3:270 * 3 + 3]) for y in range(h)]
+
+def decode(path):
+    """Decode an 8-bit RGB PNG (what cairo writes for RGB24) to rows."""
+    data = open(path, "rb").read()
+    w, h, depth, ctype = struct.unpack(">IIBB", data[16:26])
+    assert (depth, ctype) == (8, 2), (depth, ctype)
+    idat, i = b"", 8
+    while i < len(data):
+        n = struct.unpack(">I", data[i:i + 4])[0]
+        if data[i + 4:i + 8] == b"IDAT":
+            idat += data[i + 8:i + 8 + n]
+        i += 12 + n
+    raw = zlib.decompress(idat)
+    stride = 1 + w * 3
+    rows, prev = [], bytearray(w * 3)
+    for y in range(h):
+        f = raw[y * stride]
+        line = bytearray(raw[y * stride + 1:(y + 1) * stride])
+        for i in range(len(line)):
+            a = line[i - 3] if i >= 3 else 0
+            b, c = prev[i], prev[i - 3] if i >= 3 else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pr = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                line[i] = (line[i] + pr) & 255
+        rows.append(line)
+        prev = line
+    return w, h, rows
+
+def px(rows, x, y):
+    return tuple(rows[y][x * 3:x * 3 + 3])
+
+w, h, rows = decode(sys.argv[1])
+assert (w, h) == (600, 300), (w, h)
+# The plot area: 112 px from the left, 168 from the right, 52 from the
+# top and bottom (src/cli/plot.c), 0 to 30 s across its 320 columns.
+x_of = lambda s: 112 + int(320 * s / 30)
+# 14 s is paused: hatched blue (with lighter stripes) over the whole height.
+blue = [px(rows, x_of(14), y) for y in range(53, 247)]
+assert all(b > r + 20 and b > g + 20 for r, g, b in blue), blue
+assert sum(b > r + 80 for r, g, b in blue) > len(blue) // 2, blue
+# 27 s: the hot stair is bright, the rest dark.
+col = [sum(px(rows, x_of(27), y)) for y in range(53, 247)]
 assert max(col) > 600 and min(col) < 150, col
+# Text in the margins: the title's dark pixels on white at the top left;
+# the colour scale, many colours, right of the plot area.
+title = [sum(px(rows, x, y)) for x in range(112, 300) for y in range(8, 26)]
+assert min(title) < 200 and max(title) > 700, "no title"
+assert len({px(rows, 112 + 320 + 18 + 8, y) for y in range(52, 150)}) > 20
+w, h, rows = decode(sys.argv[2])
+assert (w, h) == (1000, 480), (w, h)
+# The working set line (red) somewhere in the plot area.
+assert any(px(rows, x, y)[0] > 150 and px(rows, x, y)[1] < 90
+           for x in range(112, 832, 4) for y in range(52, 428)), "no line"
 EOF
-		ok "PNG is 300x120 RGB and the paused columns are blue"
+		ok "PNG plots: size, pause band, staircase, title, colour scale, wss line"
 	else
-		notok "PNG is 300x120 RGB and the paused columns are blue"
+		notok "PNG plots: size, pause band, staircase, title, colour scale, wss line"
+	fi
+	if python3 - "$T/h.svg" "$T/w.svg" <<'EOF'; then
+import sys
+import xml.etree.ElementTree as ET
+NS = "{http://www.w3.org/2000/svg}"
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == NS + "svg"
+assert root.get("width").startswith("600"), root.get("width")
+assert root.get("height").startswith("300"), root.get("height")
+# The heatmap cells as one embedded image; cairo sets text as glyphs.
+assert any(True for _ in root.iter(NS + "image")), "no image"
+assert sum(1 for _ in root.iter(NS + "symbol")) >= 20, "no text"
+root = ET.parse(sys.argv[2]).getroot()
+assert sum(1 for _ in root.iter(NS + "symbol")) >= 20, "no text"
+assert sum(1 for _ in root.iter(NS + "path")) >= 20
+EOF
+		ok "SVG plots are SVG with the cells and the text"
+	else
+		notok "SVG plots are SVG with the cells and the text"
 	fi
 	"$U" report json "$rec" -o "$T/r.json"
 	"$U" report --json "$rec" >"$T/r2.json"
@@ -567,9 +627,129 @@ EOF
 		notok "damo JSON export reads back with python3 json"
 	fi
 else
-	skip "PNG is 300x120 RGB and the paused columns are blue" "no python3"
+	skip "PNG plots: size, pause band, staircase, title, colour scale, wss line" "no python3"
+	skip "SVG plots are SVG with the cells and the text" "no python3"
 	skip "damo JSON export reads back with python3 json" "no python3"
 fi
+
+# ---- damo records: read both kinds, write json_compressed ----
+# tests/damo holds a record as damo writes it (json) and the same compressed
+# (json_compressed); the expected values are worked out in tests/damo/README.
+D=tests/damo
+for f in damon.data.json damon.data.json_compressed; do
+	kind=json
+	[ "$f" = damon.data.json_compressed ] && kind=json_compressed
+	out=$("$U" report heatmap --rows 4 --cols 8 --color never "$D/$f" 2>&1)
+	want="# heatmap of $D/$f, target 0 (pid 0), real clock
+     0.00 s |90005555|
+     0.10 s |93330000|
+     0.20 s |00000000|
+     0.30 s |59991111|
+# time: 4 rows of 0.100 s, 0.000 s to 0.400 s, top to bottom
+# address: 8 columns of 4.000 MiB, 32.000 MiB in 1 span (gaps between regions left out), 0x7f0000000000-0x7f0002000000
+# access frequency: 0 = none, 1-9 = up to 100.0% of samples (linear), ' ' = not monitored, '=' = paused"
+	if [ "$out" = "$want" ]; then
+		ok "damo $kind: heatmap"
+	else
+		notok "damo $kind: heatmap" "$(diff <(echo "$want") <(echo "$out"))"
+	fi
+	out=$("$U" report wss --raw "$D/$f" 2>&1)
+	want="# target 0: working set size over 4 snapshots (nr_accesses >= 1)
+# percentile  wss
+           0  0
+          25  0
+          50  16777216
+          75  20971520
+         100  33554432
+     average  17825792"
+	if [ "$out" = "$want" ]; then
+		ok "damo $kind: wss"
+	else
+		notok "damo $kind: wss" "$(diff <(echo "$want") <(echo "$out"))"
+	fi
+	expect "damo $kind: wss of the second target" 0 "average  1048576" \
+		"$U" report wss --raw --target 1 "$D/$f"
+	out=$("$U" report info "$D/$f" 2>&1)
+	size=$(stat -c %s "$D/$f")
+	want="record:      $D/$f (damo $kind, $size bytes)
+clock:       real
+operations:  unknown
+source:      kernel DAMON (damo record)
+seed:        0
+targets:     2 (pid 0 0)
+nr_regions:  0..0
+update_us:   1000000
+snapshots:   4, 0.000 s to 0.400 s
+intervals:   sample 5000 us, aggr 100000 us at the start; sample 5000 us, aggr 100000 us at the end (0 changes)
+regions:     4 min, 4.0 average, 4 max per snapshot
+pauses:      0
+ended:       0.400 s (damo's records hold no events)"
+	if [ "$out" = "$want" ]; then
+		ok "damo $kind: info"
+	else
+		notok "damo $kind: info" "$(diff <(echo "$want") <(echo "$out"))"
+	fi
+	expect "damo $kind: table of the last snapshot" 0 \
+		"1  0x7f0000400000      0x7f0001000000          12582912           20   100.0%" \
+		"$U" report table --raw --top 1 "$D/$f"
+	expect "damo $kind: heatmap plot" 0 "^$T/damo-$kind.svg\$" \
+		"$U" report heatmap --output "$T/damo-$kind.svg" "$D/$f"
+done
+# udamon's record written as json_compressed, read back by udamon and by
+# python's zlib and json the way damo reads it.
+expect "report json --output-type json_compressed" 0 "" \
+	"$U" report json --output-type json_compressed -o "$T/r.jz" "$rec"
+"$U" report json -o "$T/r.json" "$rec"
+for k in wss info; do
+	a=$("$U" report $k --raw "$rec" | grep -v "^record:\|^created:\|^clock\|^operations\|^source\|^seed\|^targets\|^nr_regions\|^pauses\|^  paused\|^ended\|^workload")
+	b=$("$U" report $k --raw "$T/r.jz" | grep -v "^record:\|^created:\|^clock\|^operations\|^source\|^seed\|^targets\|^nr_regions\|^pauses\|^  paused\|^ended\|^workload")
+	if [ -n "$a" ] && [ "$a" = "$b" ]; then
+		ok "json_compressed export reads back: same $k"
+	else
+		notok "json_compressed export reads back: same $k" "$(diff <(echo "$a") <(echo "$b"))"
+	fi
+done
+if command -v python3 >/dev/null; then
+	if python3 - "$T/r.jz" "$T/r.json" <<'EOF'; then
+import json, sys, zlib
+packed = json.loads(zlib.decompress(open(sys.argv[1], "rb").read()))
+assert packed == json.load(open(sys.argv[2])) and packed
+EOF
+		ok "json_compressed is the zlib-compressed damo JSON"
+	else
+		notok "json_compressed is the zlib-compressed damo JSON"
+	fi
+else
+	skip "json_compressed is the zlib-compressed damo JSON" "no python3"
+fi
+expect "record --output-type json_compressed" 0 "29 snapshots" \
+	"$U" record --ops sim --workload "$CFG" --virtual --duration 3 \
+	--output-type json_compressed -o "$T/rec.jz"
+expect "record --output-type json_compressed: a damo record" 0 \
+	"record: +$T/rec.jz \(damo json_compressed, " "$U" report info "$T/rec.jz"
+expect "record --output-type json_compressed: every snapshot" 0 \
+	"snapshots: +29, 0.000 s to 2.900 s" "$U" report info "$T/rec.jz"
+expect "record --output-type json" 0 "" \
+	"$U" record -q --ops sim --workload "$CFG" --virtual --duration 1 \
+	--output-type json -o "$T/rec.json"
+expect "record --output-type json: a damo record" 0 \
+	"record: +$T/rec.json \(damo json, " "$U" report info "$T/rec.json"
+expect "record --output-type of an unknown type" 2 \
+	"--output-type: 'yaml' is not udamon, json or json_compressed" \
+	"$U" record --output-type yaml --ops sim --workload "$CFG"
+expect "report json --output-type of an unknown type" 2 \
+	"--output-type: 'yaml' is not json or json_compressed" \
+	"$U" report json --output-type yaml "$rec"
+printf '[{"target_id": 0, "snapshots": [{"start_time": 5, "end_time": 9, "regions": [{"start": 10, "end": 4, "nr_accesses": 1}]}]}]' >"$T/bad.json"
+expect "damo record with a region ending before it starts" 1 \
+	"bad.json: record 0, snapshot 0, region 0: start must be below end" \
+	"$U" report info "$T/bad.json"
+head -c 300 "$D/damon.data.json_compressed" >"$T/cut.jz"
+expect "damo json_compressed cut short" 1 \
+	"cut.jz: not a complete zlib stream" "$U" report info "$T/cut.jz"
+head -c 2000 "$D/damon.data.json" >"$T/cut.json"
+expect "damo json cut short" 1 "cut.json: JSON ends early" \
+	"$U" report info "$T/cut.json"
 
 # ---- truncated and corrupt records ----
 size=$(stat -c %s "$rec")

@@ -143,8 +143,6 @@ static void test_buf(void)
 	CHECK(!strncmp(b.data, "0\n1\n", 4));
 	fs_buf_reset(&b);
 	CHECK_EQ(b.len, 0);
-	fs_buf_json_str(&b, "a\"b\\c\n");
-	CHECK_STREQ(b.data, "\"a\\\"b\\\\c\\u000a\"");
 	fs_buf_free(&b);
 	CHECK(b.data == NULL);
 }

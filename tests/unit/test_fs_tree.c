@@ -102,7 +102,7 @@ static void test_resolve_and_defaults(void)
 	CHECK_STREQ(get(S "target_nid"), "-1");
 	CHECK_STREQ(get(S "quotas/goal_tuner"), "consist");
 	CHECK_STREQ(get(S "watermarks/metric"), "none");
-	CHECK_STREQ(get(K "udamon/dump"), "{\"contexts\": []}");
+	CHECK_STREQ(get(K "udamon/dump"), "{ \"contexts\": [ ] }");
 	CHECK_EQ(fs_read(C "targets", &(struct fs_buf){ 0 }), -EISDIR);
 	fs_fini();
 }
