@@ -264,9 +264,10 @@ static void ckpt_serialize(struct damon_ctx *ctx, struct ckpt_buf *b)
 		struct damos_quota *q = &s->quota;
 		struct damos_quota_goal *g;
 		unsigned int nr_goals = 0;
-		int tidx = q->charge_target_from ?
-				   damon_target_idx(ctx, q->charge_target_from) :
-				   -1;
+		int tidx =
+			q->charge_target_from ?
+				damon_target_idx(ctx, q->charge_target_from) :
+				-1;
 
 		damos_for_each_quota_goal(g, q)
 			nr_goals++;
@@ -401,8 +402,8 @@ static int ckpt_write_file(const char *path, const struct ckpt_buf *b,
 	return err;
 }
 
-int damon_checkpoint_save(struct damon_ctx *ctx, const char *path,
-			  char *errbuf, size_t errlen)
+int damon_checkpoint_save(struct damon_ctx *ctx, const char *path, char *errbuf,
+			  size_t errlen)
 {
 	struct ckpt_save_call call = { 0 };
 	int err;
@@ -551,8 +552,8 @@ static int ckpt_parse(const unsigned char *p, size_t len, struct ckpt **out,
 			hits = ckpt_get(&r);
 			last_hits = ckpt_get(&r);
 			for (k = 0; k < DAMON_MAX_PROBES; k++) {
-				cr->probe_hits[k] = (unsigned char)(hits >>
-								    (8 * k));
+				cr->probe_hits[k] =
+					(unsigned char)(hits >> (8 * k));
 				cr->last_probe_hits[k] =
 					(unsigned char)(last_hits >> (8 * k));
 			}
@@ -726,8 +727,8 @@ static int ckpt_read_file(const char *path, unsigned char **file,
 	}
 	if (plen < len - CKPT_HDR_LEN) {
 		ckpt_why(errbuf, errlen,
-			 "%s: %zu bytes of garbage after the checkpoint",
-			 path, len - CKPT_HDR_LEN - (size_t)plen);
+			 "%s: %zu bytes of garbage after the checkpoint", path,
+			 len - CKPT_HDR_LEN - (size_t)plen);
 		goto fail;
 	}
 	if (udamon__crc32(0, data + CKPT_HDR_LEN, plen) != crc) {
@@ -749,8 +750,8 @@ fail:
  * the same actions and goal metrics, probes, and operations set blobs
  * that its restore_state accepts.  0 or -EINVAL with a reason.
  */
-static int ckpt_match(struct damon_ctx *ctx, const struct ckpt *c,
-		      char *errbuf, size_t errlen)
+static int ckpt_match(struct damon_ctx *ctx, const struct ckpt *c, char *errbuf,
+		      size_t errlen)
 {
 	struct damon_target *t;
 	struct damos *s;
@@ -798,7 +799,8 @@ static int ckpt_match(struct damon_ctx *ctx, const struct ckpt *c,
 			return -EINVAL;
 		}
 		damos_for_each_quota_goal(g, &s->quota) {
-			if (j >= cs->nr_goals || cs->goals[j].metric != g->metric)
+			if (j >= cs->nr_goals ||
+			    cs->goals[j].metric != g->metric)
 				break;
 			j++;
 		}
@@ -853,8 +855,7 @@ static int ckpt_apply(struct damon_ctx *ctx, struct ckpt *c)
 	/* The configuration may have changed since the check. */
 	err = ckpt_match(ctx, c, why, sizeof(why));
 	if (err) {
-		udamon__log(DAMON_LOG_WARN, "checkpoint not restored: %s",
-			    why);
+		udamon__log(DAMON_LOG_WARN, "checkpoint not restored: %s", why);
 		return err;
 	}
 	/* Every allocation first, so a failure changes nothing. */
@@ -865,7 +866,8 @@ static int ckpt_apply(struct damon_ctx *ctx, struct ckpt *c)
 	for (i = 0; i < c->nr_targets; i++) {
 		damon_list_init(&new_lists[i]);
 		for (j = 0; j < c->targets[i].nr_regions; j++) {
-			const struct ckpt_region *cr = &c->targets[i].regions[j];
+			const struct ckpt_region *cr =
+				&c->targets[i].regions[j];
 
 			r = damon_new_region(cr->start, cr->end);
 			if (!r) {
@@ -947,8 +949,7 @@ static int ckpt_apply(struct damon_ctx *ctx, struct ckpt *c)
 	/* A pid that changed: fit the regions at this iteration's end. */
 	i = 0;
 	damon_for_each_target(t, ctx) {
-		if (t->pid != c->targets[i].pid &&
-		    damon_target_has_pid(ctx)) {
+		if (t->pid != c->targets[i].pid && damon_target_has_pid(ctx)) {
 			ctx->iter_next_ops_update_sis =
 				ctx->passed_sample_intervals;
 			ctx->next_ops_update_sis = ctx->passed_sample_intervals;
@@ -1098,7 +1099,11 @@ void udamon__checkpoint_serve(struct damon_ctx *ctx)
 	if (!c)
 		return;
 	ctx->ckpt_pending = NULL;
-	ckpt_apply(ctx, c);
+	if (ckpt_apply(ctx, c))
+		udamon__log(DAMON_LOG_ERR,
+			    "kdamond.%u: the restored checkpoint could not "
+			    "be installed; the context goes on without it",
+			    ctx->kdamond_idx);
 	ckpt_free(c);
 }
 

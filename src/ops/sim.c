@@ -1453,8 +1453,9 @@ static int sim_restore_state(struct damon_ctx *ctx, struct damon_target *t,
 		    sim_ckpt_word(buf, k + 1) >= sim_ckpt_word(buf, k + 2) ||
 		    sim_ckpt_word(buf, k + 2) >
 			    wl->npages[sim_ckpt_word(buf, k)] ||
-		    sim_ckpt_word(buf, k + 3) > sim_ckpt_word(buf, k + 2) -
-							sim_ckpt_word(buf, k + 1)) {
+		    sim_ckpt_word(buf, k + 3) >
+			    sim_ckpt_word(buf, k + 2) -
+				    sim_ckpt_word(buf, k + 1)) {
 			snprintf(why, why_len,
 				 "malformed sim model (paged-out range %zu)",
 				 i);

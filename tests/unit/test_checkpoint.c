@@ -15,6 +15,7 @@
 #include <udamon/damon.h>
 
 #include "../lib/tap.h"
+#include "sys/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,9 +106,9 @@ static struct damon_ctx *make_ctx(unsigned int nr_schemes)
 			.weight_nr_accesses = 1,
 			.weight_age = 1,
 		};
-		struct damos *s = damon_new_scheme(
-			&pat, i ? DAMOS_STAT : DAMOS_PAGEOUT, 0, &quota, NULL,
-			-1);
+		struct damos *s =
+			damon_new_scheme(&pat, i ? DAMOS_STAT : DAMOS_PAGEOUT,
+					 0, &quota, NULL, -1);
 
 		if (!s) {
 			damon_destroy_ctx(ctx);
@@ -217,7 +218,8 @@ static void run_until(struct damon_ctx *ctx, unsigned long psi)
 static char *save_run(const char *path, bool paused)
 {
 	struct damon_ctx *ctx = make_ctx(2);
-	struct saver sv = { .path = path, .at = SAVE_AT,
+	struct saver sv = { .path = path,
+			    .at = SAVE_AT,
 			    .pause_first = paused };
 	struct damon_call_control *ctl;
 
@@ -450,8 +452,8 @@ static int write_bytes(const char *path, const void *p, size_t n)
  * Refuse @path with @want_err and a reason containing @want_why, and
  * leave the running context exactly as it was.
  */
-static void expect_refused(const char *path, int want_err,
-			   const char *want_why, unsigned int nr_schemes)
+static void expect_refused(const char *path, int want_err, const char *want_why,
+			   unsigned int nr_schemes)
 {
 	struct damon_ctx *ctx = make_ctx(nr_schemes);
 	char *before, *after;
@@ -617,7 +619,72 @@ static void test_threaded_save_restore(void)
 	rmdir(tmpdir);
 }
 
+/*
+ * Every allocation of a restore failing in turn: a clean -ENOMEM, nothing
+ * pending, nothing leaked (ASan); then every allocation of the install
+ * (on the kdamond) failing in turn: the context goes on, restored or not.
+ */
+static void test_restore_out_of_memory(void)
+{
+	char ckpt[300];
+	char *saved;
+	unsigned long n;
+
+	make_tmpdir();
+	REQUIRE(tmpdir[0]);
+	tmp_path(ckpt, sizeof(ckpt), "m.ckpt");
+	saved = save_run(ckpt, false);
+	REQUIRE(saved);
+	free(saved);
+	for (n = 1; n < 1000; n++) {
+		struct damon_ctx *ctx = make_ctx(2);
+		bool failed;
+		int err;
+
+		REQUIRE(ctx);
+		udamon__alloc_fail_at(n);
+		err = damon_checkpoint_restore(ctx, ckpt, errbuf,
+					       sizeof(errbuf));
+		failed = udamon__alloc_failed();
+		udamon__alloc_fail_at(0);
+		if (!failed) {
+			CHECK_EQ(err, 0);
+			CHECK(damon_checkpoint_pending(ctx));
+			damon_destroy_ctx(ctx);
+			break;
+		}
+		CHECK(err == -ENOMEM);
+		CHECK(!damon_checkpoint_pending(ctx));
+		damon_destroy_ctx(ctx);
+	}
+	CHECK(n > 3 && n < 1000);
+	for (n = 1; n < 1000; n++) {
+		struct damon_ctx *ctx = make_ctx(2);
+		bool failed;
+
+		REQUIRE(ctx);
+		REQUIRE(damon_manual_start(ctx) == 0);
+		REQUIRE(damon_checkpoint_restore(ctx, ckpt, errbuf,
+						 sizeof(errbuf)) == 0);
+		udamon__alloc_fail_at(n);
+		damon_manual_step(ctx);
+		failed = udamon__alloc_failed();
+		udamon__alloc_fail_at(0);
+		CHECK(!damon_checkpoint_pending(ctx));
+		CHECK(ctx->passed_sample_intervals == 1 ||
+		      ctx->passed_sample_intervals == SAVE_AT);
+		damon_manual_stop(ctx);
+		damon_destroy_ctx(ctx);
+		if (!failed)
+			break;
+	}
+	CHECK(n < 1000);
+	unlink(ckpt);
+	rmdir(tmpdir);
+}
+
 static const struct tap_case cases[] = {
+	TAP_CASE(test_restore_out_of_memory),
 	TAP_CASE(test_restore_in_new_process_is_bit_identical),
 	TAP_CASE(test_fresh_run_differs),
 	TAP_CASE(test_saved_paused_restores_paused),
