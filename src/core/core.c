@@ -1346,6 +1346,7 @@ static int __damon_commit_ctx(struct damon_ctx *dst, struct damon_ctx *src)
 			return err;
 	}
 	dst->pause = src->pause;
+	dst->auto_pause = src->auto_pause; /* udamon auto-pause */
 	/* Private data of another operations set cannot be kept. */
 	if (dst->ops_priv && dst->ops.id != src->ops.id) {
 		if (dst->ops.free_priv)

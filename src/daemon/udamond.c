@@ -5,6 +5,7 @@
  * written for /sys/kernel/mm/damon/admin drives udamon unchanged.
  *
  *   udamond [-m|--mount DIR] [--log FILE] [-f|--foreground] [--allow-other]
+ *           [--checkpoint-dir DIR]
  *
  * On SIGTERM/SIGINT/SIGHUP it stops every kdamond and unmounts.  A stale
  * mount left by a crashed run (ENOTCONN on the mount point) is detached
@@ -100,6 +101,11 @@ static void usage(FILE *out)
 		"                      the writes-only uffd-wp access source,\n"
 		"                      which calls read-only memory cold\n"
 		"                      (contexts/C/udamon/allow_cold_on_writes_only)\n"
+		"      --checkpoint-dir DIR\n"
+		"                      at shutdown save every running kdamond\n"
+		"                      K to DIR/kdamondK.ckpt; a kdamond turned\n"
+		"                      on restores its file when it matches\n"
+		"                      (kdamonds/K/udamon/checkpoint)\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n"
 		"The tree appears as DIR/admin/kdamonds/..., like\n"
@@ -209,6 +215,7 @@ int main(int argc, char **argv)
 		{ "allow-other", no_argument, NULL, 'a' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "allow-cold-on-writes-only", no_argument, NULL, 'C' },
+		{ "checkpoint-dir", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -238,6 +245,17 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			fs_default_allow_cold_on_writes_only = true;
+			break;
+		case 'K':
+			/* Absolute: daemonizing changes directory. */
+			free(fs_checkpoint_dir);
+			fs_checkpoint_dir = realpath(optarg, NULL);
+			if (!fs_checkpoint_dir) {
+				fprintf(stderr,
+					"udamond: --checkpoint-dir %s: %s\n",
+					optarg, strerror(errno));
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);

@@ -281,6 +281,9 @@ static int fs_turn_on(struct st_kdamond *kd)
 	err = fs_build_ctx(fs_kd_context(kd), fs_caller_uid, NULL, &sim, &ctx);
 	if (!err) {
 		err = fs_kd_note_sim_path(kd);
+		/* udamon checkpoint hook: a restore asked for while off */
+		if (!err)
+			err = fs_checkpoint_at_on(kd, ctx);
 		if (err)
 			damon_destroy_ctx(ctx);
 	}
@@ -580,6 +583,7 @@ void fs_stop_running(void)
 	struct damon_ctx **ctxs;
 	unsigned int i, nr = 0;
 
+	fs_checkpoint_shutdown(); /* udamond --checkpoint-dir */
 	pthread_mutex_lock(&fs_tree_lock);
 	fs_shutting_down = true;
 	ctxs = udamon__calloc(arr->nr ? arr->nr : 1, sizeof(*ctxs));
