@@ -40,6 +40,8 @@ int cli_check_record_ranges(const struct udamon_record *rec, const char *path,
 			    unsigned int target, double at, double t_from,
 			    double t_to, unsigned long a_from,
 			    unsigned long a_to);
+int cli_checkpoint(int argc, char **argv);
+int cli_restore(int argc, char **argv);
 /* png.c: whether PNG output was built in; write RGB rows to a PNG file. */
 bool cli_png_supported(void);
 int cli_png_write(const char *path, const unsigned char *rgb,

@@ -4,13 +4,15 @@
  *
  *   kdamonds/<K>/udamon/checkpoint_path  the checkpoint file (absolute, or
  *                                        relative to the writer's cwd)
- *   kdamonds/<K>/udamon/checkpoint       write "save" or "restore"; read
- *                                        the result of the last command
+ *   kdamonds/<K>/udamon/checkpoint       write "save", "restore" or
+ *                                        "cancel"; read the result of the
+ *                                        last command
  *
  * "save" needs a running kdamond.  "restore" installs the checkpoint into
  * the running context at once (damon_call), or, while the kdamond is off,
  * at its next "on", which then fails (and starts nothing) if the file is
- * bad or does not match.  Failures say why in udamon/state_error.
+ * bad or does not match; the request stays until an "on" succeeds or
+ * "cancel" drops it.  Failures say why in udamon/state_error.
  *
  * udamond --checkpoint-dir DIR: at shutdown every running kdamond is
  * saved to DIR/kdamond<K>.ckpt before it stops, and a kdamond turned on
@@ -79,14 +81,22 @@ int fs_checkpoint_store(void *obj, const char *buf)
 	char *path;
 	int err;
 
+	if (fs_sysfs_streq(buf, "cancel")) {
+		/* Drop a restore asked for while off. */
+		kd->restore_at_on = false;
+		snprintf(kd->checkpoint_status, sizeof(kd->checkpoint_status),
+			 "none");
+		kd->state_error[0] = '\0';
+		return 0;
+	}
 	if (fs_sysfs_streq(buf, "save"))
 		save = true;
 	else if (fs_sysfs_streq(buf, "restore"))
 		save = false;
 	else {
 		snprintf(kd->state_error, sizeof(kd->state_error),
-			 "checkpoint: unknown command, want save or restore "
-			 "(%s)",
+			 "checkpoint: unknown command, want save, restore or "
+			 "cancel (%s)",
 			 strerror(EINVAL));
 		return -EINVAL;
 	}

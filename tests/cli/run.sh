@@ -813,6 +813,15 @@ else
 		*) echo "# $line" ;;
 		esac
 	done <"$T/tree.out"
+	unshare -m --propagation private bash "$here/ckpt.sh" "$B" "$CFG" \
+		>"$T/ckpt.out" 2>&1
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) ok "checkpoint: ${line#ok - }" ;;
+		"not ok - "*) notok "checkpoint: ${line#not ok - }" ;;
+		*) echo "# $line" ;;
+		esac
+	done <"$T/ckpt.out"
 fi
 
 finish
