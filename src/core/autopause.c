@@ -12,7 +12,8 @@
  * automatic resume can never undo what the user paused.
  *
  * The check reads /proc/PID/stat (state T or t) and, through
- * /proc/PID/cgroup, the cgroup's cgroup.events ("frozen 1").  It runs at
+ * /proc/PID/cgroup and the cgroup2 mount in /proc/self/mounts, the
+ * cgroup's cgroup.events ("frozen 1").  It runs at
  * most once per sample interval of the context clock: after each sample
  * and in each round of the pause loop, which both take one interval.
  */
@@ -24,14 +25,70 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifdef UDAMON_HAVE_SDT
 #include <sys/sdt.h>
 #endif
 
 #define AUTOPAUSE_MAX_FILE (64 * 1024)
-/* Where cgroup v2 is mounted; the paths in /proc/PID/cgroup are below. */
-#define AUTOPAUSE_CGROUP_ROOT "/sys/fs/cgroup"
+
+/*
+ * Where cgroup v2 is mounted here (/sys/fs/cgroup, or /sys/fs/cgroup/
+ * unified on hybrid systems): the paths in /proc/PID/cgroup are below
+ * it.  Looked up again at most once a second (cgroup2 may be mounted
+ * later), not at every check; a mount that cannot be found means no
+ * freezer to look at.  Returns a copy, or NULL.
+ */
+static pthread_mutex_t autopause_root_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *autopause_root_cache;
+static uint64_t autopause_root_read_ns;
+
+static char *autopause_cgroup2_root_read(void)
+{
+	char *buf = NULL, *line, *root = NULL;
+
+	if (udamon__sys_read_file("/proc/self/mounts", &buf, NULL,
+				  4 * 1024 * 1024))
+		return NULL;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		char dev[256], dir[1024], type[64];
+
+		if (sscanf(line, "%255s %1023s %63s", dev, dir, type) == 3 &&
+		    !strcmp(type, "cgroup2")) {
+			root = udamon__strdup(dir);
+			break;
+		}
+	}
+	free(buf);
+	return root;
+}
+
+static char *autopause_cgroup2_root(void)
+{
+	struct timespec ts;
+	uint64_t now;
+	char *copy;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	pthread_mutex_lock(&autopause_root_lock);
+	if (!autopause_root_read_ns ||
+	    now - autopause_root_read_ns >= 1000000000ULL) {
+		char *root = autopause_cgroup2_root_read();
+
+		/* Keep the last known root when the read fails (ENOMEM). */
+		if (root || !autopause_root_cache) {
+			free(autopause_root_cache);
+			autopause_root_cache = root;
+		}
+		autopause_root_read_ns = now;
+	}
+	copy = autopause_root_cache ? udamon__strdup(autopause_root_cache) :
+				      NULL;
+	pthread_mutex_unlock(&autopause_root_lock);
+	return copy;
+}
 
 int damon_set_auto_pause(struct damon_ctx *ctx, bool on)
 {
@@ -69,7 +126,7 @@ static bool autopause_pid_stopped(int pid)
 }
 
 /* Whether the cgroup v2 freezer holds process @pid frozen. */
-static bool autopause_pid_frozen(int pid)
+static bool autopause_pid_frozen(const char *cgroot, int pid)
 {
 	char path[64], *buf = NULL, *line, *cg = NULL, *events = NULL;
 	bool frozen = false;
@@ -90,9 +147,9 @@ static bool autopause_pid_frozen(int pid)
 			break;
 		}
 	}
-	if (!cg || !*cg || strstr(cg, "..") ||
-	    udamon__asprintf(&events, AUTOPAUSE_CGROUP_ROOT "%s/cgroup.events",
-			     cg) < 0) {
+	if (!cgroot || !cg || !*cg || strstr(cg, "..") ||
+	    udamon__asprintf(&events, "%s%s/cgroup.events", cgroot,
+			     !strcmp(cg, "/") ? "" : cg) < 0) {
 		free(buf);
 		return false;
 	}
@@ -117,17 +174,30 @@ static bool autopause_pid_frozen(int pid)
 static bool autopause_all_asleep(struct damon_ctx *ctx)
 {
 	struct damon_target *t;
-	bool any = false;
+	char *cgroot = NULL;
+	bool any = false, asleep = true, cgroot_read = false;
 
 	damon_for_each_target(t, ctx) {
-		if (t->pid <= 0)
-			return false;
-		if (!autopause_pid_stopped(t->pid) &&
-		    !autopause_pid_frozen(t->pid))
-			return false;
+		if (t->pid <= 0) {
+			asleep = false;
+			break;
+		}
+		if (autopause_pid_stopped(t->pid)) {
+			any = true;
+			continue;
+		}
+		if (!cgroot_read) {
+			cgroot = autopause_cgroup2_root();
+			cgroot_read = true;
+		}
+		if (!autopause_pid_frozen(cgroot, t->pid)) {
+			asleep = false;
+			break;
+		}
 		any = true;
 	}
-	return any;
+	free(cgroot);
+	return any && asleep;
 }
 
 static void autopause_set(struct damon_ctx *ctx, bool paused)
