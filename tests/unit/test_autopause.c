@@ -70,13 +70,13 @@ static uint64_t now_ms(void)
 }
 
 /* Poll @cond for up to 10 s (a generous deadline: the machine is busy). */
-#define WAIT_FOR(cond)                                   \
-	({                                               \
-		uint64_t end_ = now_ms() + 10000;        \
-		bool ok_;                                \
+#define WAIT_FOR(cond)                                     \
+	({                                                 \
+		uint64_t end_ = now_ms() + 10000;          \
+		bool ok_;                                  \
 		while (!(ok_ = (cond)) && now_ms() < end_) \
-			usleep(2000);                    \
-		ok_;                                     \
+			usleep(2000);                      \
+		ok_;                                       \
 	})
 
 struct dump_arg {
@@ -115,6 +115,31 @@ static char *dump(struct damon_ctx *ctx)
 		return NULL;
 	}
 	return a.text;
+}
+
+struct pause_arg {
+	struct damon_ctx *ctx;
+	bool set, value;
+};
+
+static int pause_fn(void *data)
+{
+	struct pause_arg *a = data;
+
+	if (a->set)
+		a->ctx->pause = a->value;
+	a->value = a->ctx->pause;
+	return 0;
+}
+
+/* The user's pause flag, set or read on the kdamond (no data race). */
+static bool user_pause(struct damon_ctx *ctx, int set)
+{
+	struct pause_arg a = { .ctx = ctx, .set = set >= 0, .value = set > 0 };
+	struct damon_call_control c = { .fn = pause_fn, .data = &a };
+
+	damon_call(ctx, &c);
+	return a.value;
 }
 
 struct fixture {
@@ -207,7 +232,7 @@ static void check_paused_then_resumed(struct fixture *fx, void (*wake)(void *),
 	CHECK_EQ(atomic_load(&nr_aggregated), aggr0);
 	CHECK(before && after && !strcmp(before, after));
 	CHECK(damon_auto_paused(fx->ctx));
-	CHECK(!fx->ctx->pause); /* the user's flag is not touched */
+	CHECK(!user_pause(fx->ctx, -1)); /* the user's flag is untouched */
 	wake(arg);
 	CHECK(WAIT_FOR(atomic_load(&nr_auto_resume) > resumes0));
 	CHECK(WAIT_FOR(atomic_load(&nr_aggregated) > aggr0));
@@ -293,14 +318,14 @@ static void test_user_pause_wins(void)
 	REQUIRE(WAIT_FOR(atomic_load(&nr_aggregated) > 20));
 	kill(fx.child, SIGSTOP);
 	REQUIRE(WAIT_FOR(damon_auto_paused(fx.ctx)));
-	fx.ctx->pause = true; /* the user pauses too */
+	user_pause(fx.ctx, 1); /* the user pauses too */
 	kill(fx.child, SIGCONT);
 	REQUIRE(WAIT_FOR(atomic_load(&nr_auto_resume) == 1));
 	aggr0 = atomic_load(&nr_aggregated);
 	usleep(200000);
 	CHECK_EQ(atomic_load(&nr_aggregated), aggr0);
-	CHECK(fx.ctx->pause);
-	fx.ctx->pause = false; /* the user resumes */
+	CHECK(user_pause(fx.ctx, -1));
+	user_pause(fx.ctx, 0); /* the user resumes */
 	CHECK(WAIT_FOR(atomic_load(&nr_aggregated) > aggr0));
 out:
 	teardown(&fx);
@@ -308,7 +333,7 @@ out:
 
 /* ---- cgroup v2 freezer ---- */
 
-static char cg_dir[512];
+static char cg_dir[600];
 
 static int write_str(const char *path, const char *s)
 {
@@ -341,7 +366,7 @@ static void cgroup2_root(char *buf, size_t len)
 
 static bool cg_frozen(void)
 {
-	char path[600], line[128];
+	char path[700], line[128];
 	bool frozen = false;
 	FILE *f;
 
@@ -358,7 +383,7 @@ static bool cg_frozen(void)
 
 static void thaw(void *arg)
 {
-	char path[600];
+	char path[700];
 
 	snprintf(path, sizeof(path), "%s/cgroup.freeze", cg_dir);
 	write_str(path, "0");
@@ -367,7 +392,7 @@ static void thaw(void *arg)
 static void test_cgroup_freeze_auto_pauses(void)
 {
 	struct fixture fx = { 0 };
-	char root[512], path[600], pid[32];
+	char root[512], path[700], pid[32];
 	int err;
 
 	cgroup2_root(root, sizeof(root));

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -44,6 +45,8 @@ static const char workload[] = "hot,8388608\n"
 
 static char errbuf[512];
 static char tmpdir[256];
+/* This program, for the restore in a new process (argv[0], resolved). */
+static char self_path[4096];
 
 static void make_tmpdir(void)
 {
@@ -307,8 +310,8 @@ static int run_restore_child(const char *ckpt, const char *out)
 	if (pid < 0)
 		return -1;
 	if (!pid) {
-		execl("/proc/self/exe", "test_checkpoint", "--restore-child",
-		      ckpt, out, (char *)NULL);
+		execl(self_path, "test_checkpoint", "--restore-child", ckpt,
+		      out, (char *)NULL);
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) != pid)
@@ -591,11 +594,41 @@ static void test_save_rules(void)
 	rmdir(tmpdir);
 }
 
+struct psi_arg {
+	struct damon_ctx *ctx;
+	bool pause;
+	unsigned long psi;
+};
+
+static int psi_fn(void *data)
+{
+	struct psi_arg *a = data;
+
+	a->psi = a->ctx->passed_sample_intervals;
+	if (a->pause)
+		a->ctx->pause = true;
+	a->pause = a->ctx->pause;
+	return 0;
+}
+
+/* Read passed_sample_intervals (and maybe pause) on the kdamond. */
+static unsigned long psi_of(struct damon_ctx *ctx, bool *pause)
+{
+	struct psi_arg a = { .ctx = ctx, .pause = pause && *pause };
+	struct damon_call_control c = { .fn = psi_fn, .data = &a };
+
+	damon_call(ctx, &c);
+	if (pause)
+		*pause = a.pause;
+	return a.psi;
+}
+
 /* A real kdamond thread: save and restore go through damon_call(). */
 static void test_threaded_save_restore(void)
 {
 	struct damon_ctx *a = make_ctx(2), *b = make_ctx(2);
 	char ckpt[300];
+	bool pause;
 
 	REQUIRE(a && b);
 	make_tmpdir();
@@ -603,14 +636,16 @@ static void test_threaded_save_restore(void)
 	REQUIRE(damon_start(&a, 1, false) == 0);
 	REQUIRE(damon_start(&b, 1, false) == 0);
 	/* Let a learn for a while (its virtual clock runs fast). */
-	while (__atomic_load_n(&a->passed_sample_intervals, __ATOMIC_RELAXED) <
-	       400)
+	while (psi_of(a, NULL) < 400)
 		usleep(1000);
-	a->pause = true;
+	pause = true;
+	psi_of(a, &pause);
 	CHECK_EQ(damon_checkpoint_save(a, ckpt, errbuf, sizeof(errbuf)), 0);
 	CHECK_EQ(damon_checkpoint_restore(b, ckpt, errbuf, sizeof(errbuf)), 0);
 	/* b was restored paused: both wait with the same learned state. */
-	CHECK(b->pause);
+	pause = false;
+	CHECK_EQ(psi_of(b, &pause), psi_of(a, NULL));
+	CHECK(pause);
 	damon_stop(&a, 1);
 	damon_stop(&b, 1);
 	damon_destroy_ctx(a);
@@ -698,5 +733,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "--restore-child"))
 		return restore_child(argv[2], argv[3]);
+	/* Not /proc/self/exe: under valgrind that is valgrind. */
+	if (!realpath(argv[0], self_path))
+		snprintf(self_path, sizeof(self_path), "/proc/self/exe");
 	return tap_main(cases, TAP_NR(cases));
 }
