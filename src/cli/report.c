@@ -35,9 +35,11 @@ static void usage(FILE *out)
 		"kinds:\n"
 		"  heatmap   access frequency over time (rows, top to bottom) and\n"
 		"            address (columns, low to high) as ANSI text; paused\n"
-		"            periods are rows of '=' marked PAUSED.  With --png, a\n"
-		"            PNG image instead (time left to right, addresses bottom\n"
-		"            to top, paused periods hatched blue)\n"
+		"            periods are rows of '=' marked PAUSED, auto-paused ones\n"
+		"            (targets stopped or frozen) rows of '~' marked\n"
+		"            AUTO-PAUSED.  With --png, a PNG image instead (time left\n"
+		"            to right, addresses bottom to top, paused periods hatched\n"
+		"            blue, auto-paused ones grey)\n"
 		"  wss       working set size percentiles over the snapshots\n"
 		"  table     hottest and coldest regions of one snapshot\n"
 		"  access    damo's region listing of one snapshot, with\n"
@@ -155,13 +157,18 @@ static int heatmap_text(const struct udamon_record *rec,
 			       1e9);
 		for (ai = 0; ai < hm->nr_addr; ai++) {
 			int lv = udamon_heatmap_level(hm, ti, ai, 10);
-			int want = hm->paused[ti] ? 10 : lv;
-			char ch = hm->paused[ti] ? '=' :
-				  lv < 0	 ? ' ' :
-						   (char)('0' + lv);
+			int want = hm->auto_paused[ti] ? 11 :
+				   hm->paused[ti]      ? 10 :
+							 lv;
+			char ch = hm->auto_paused[ti] ? '~' :
+				  hm->paused[ti]      ? '=' :
+				  lv < 0	      ? ' ' :
+							(char)('0' + lv);
 
 			if (color && want != cur) {
-				if (want == 10)
+				if (want == 11)
+					printf("\033[48;5;240;38;5;231m");
+				else if (want == 10)
 					printf("\033[48;5;19;38;5;231m");
 				else if (want < 0)
 					printf("\033[0m");
@@ -175,7 +182,9 @@ static int heatmap_text(const struct udamon_record *rec,
 		}
 		if (color)
 			printf("\033[0m");
-		printf("|%s\n", hm->paused[ti] ? " PAUSED" : "");
+		printf("|%s\n", hm->auto_paused[ti] ? " AUTO-PAUSED" :
+				hm->paused[ti]	    ? " PAUSED" :
+						      "");
 	}
 	print_time_range(stdout, hm);
 	printf("# address: %u columns of %s, %s in %u span%s (%s), 0x%lx-0x%lx\n",
@@ -193,7 +202,13 @@ static int heatmap_text(const struct udamon_record *rec,
 	if (udamon_record_pauses(rec, &pauses, &nr_pauses))
 		return CLI_EFAIL;
 	for (p = 0; p < nr_pauses; p++)
-		printf("# paused: %s to %s\n",
+		if (pauses[p].automatic)
+			break;
+	if (p < nr_pauses)
+		printf("# '~' = auto-paused (every target stopped or frozen)\n");
+	for (p = 0; p < nr_pauses; p++)
+		printf("# %s: %s to %s\n",
+		       pauses[p].automatic ? "auto-paused" : "paused",
 		       cli_fmt_secs(a, sizeof(a), pauses[p].start_ns),
 		       cli_fmt_secs(b, sizeof(b), pauses[p].end_ns));
 	free(pauses);
@@ -235,7 +250,14 @@ static int heatmap_png(const struct udamon_heatmap *hm, const char *path)
 			unsigned char *px = rgb + ((size_t)y * w + x) * 3;
 			double f = hm->freq[(size_t)x * hm->nr_addr + ai];
 
-			if (hm->paused[x]) {
+			if (hm->auto_paused[x]) {
+				/* grey stripes: the targets slept */
+				bool stripe = ((x + y) / 6) % 2;
+
+				px[0] = stripe ? 150 : 90;
+				px[1] = stripe ? 150 : 90;
+				px[2] = stripe ? 160 : 100;
+			} else if (hm->paused[x]) {
 				bool stripe = ((x + y) / 6) % 2;
 
 				px[0] = stripe ? 70 : 30;
@@ -511,7 +533,8 @@ static int report_info(const struct udamon_record *rec, struct report_opts *o)
 		return CLI_EFAIL;
 	printf("pauses:      %zu\n", nr_pauses);
 	for (i = 0; i < nr_pauses; i++)
-		printf("  paused     %s to %s\n",
+		printf("  %s %s to %s\n",
+		       pauses[i].automatic ? "auto-paused" : "paused    ",
 		       cli_fmt_secs(a, sizeof(a), pauses[i].start_ns),
 		       cli_fmt_secs(b, sizeof(b), pauses[i].end_ns));
 	free(pauses);

@@ -1100,16 +1100,26 @@ static char *abs_path_of(const char *file)
 	return out;
 }
 
+/* Whether the last argument is a FILE (not an option or its value). */
+static bool last_is_file(int argc, char **argv)
+{
+	if (argc < 2 || argv[argc - 1][0] == '-')
+		return false;
+	return argc < 3 || (strcmp(argv[argc - 2], "--tree") &&
+			    strcmp(argv[argc - 2], "--kdamond"));
+}
+
 static int checkpoint_cmd(int argc, char **argv, bool save)
 {
 	const char *cmd = save ? "checkpoint" : "restore";
+	bool has_file = last_is_file(argc, argv);
 	struct tree t;
 	bool running;
 	char *path;
 	int err;
 
 	err = simple_cmd(
-		cmd, argc - (argc > 1 && argv[argc - 1][0] != '-'), argv,
+		cmd, argc - has_file, argv,
 		save ? "The checkpoint FILE comes last.\n"
 		       "Save what a running kdamond of udamond learned (regions,\n"
 		       "ages, tuned intervals, quota state, stats) to FILE.\n" :
@@ -1121,7 +1131,7 @@ static int checkpoint_cmd(int argc, char **argv, bool save)
 		&t);
 	if (err)
 		return err < 0 ? CLI_OK : err;
-	if (argc < 2 || argv[argc - 1][0] == '-')
+	if (!has_file)
 		return cli_usage_error(cmd, "give the checkpoint FILE");
 	path = save ? abs_path_of(argv[argc - 1]) :
 		      realpath(argv[argc - 1], NULL);
