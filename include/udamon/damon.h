@@ -1206,9 +1206,10 @@ DAMON_API bool damon_checkpoint_pending(struct damon_ctx *ctx);
  * Checked at every sample interval at the point where a user's pause
  * takes effect, so it acts within one sample interval; while auto-paused
  * the kdamond behaves exactly as paused (no sampling, no DAMOS, walks
- * cancelled, calls served).  A user's pause wins: auto-resume never
- * clears a pause the user set, and a user's resume of an auto-paused
- * context lasts only until the next check.  Only for operations sets
+ * cancelled, calls served).  A user's pause wins: the user's pause
+ * (@ctx->pause) and the automatic one are separate, auto-resume never
+ * clears the user's, and a user's resume of an auto-paused context takes
+ * effect when a target runs again.  Only for operations sets
  * whose targets are processes (vaddr, fvaddr); others never auto-pause.
  * Safe to call on a running context (the kdamond reads it at its next
  * check).
