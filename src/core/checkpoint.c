@@ -841,7 +841,13 @@ static int ckpt_match(struct damon_ctx *ctx, const struct ckpt *c, char *errbuf,
 
 /* ---- install: on the kdamond, at a call point ---- */
 
-static int ckpt_apply(struct damon_ctx *ctx, struct ckpt *c)
+/*
+ * Install @c into @ctx, on its kdamond at a call point.  A mismatch (the
+ * configuration may have changed since the caller looked) changes
+ * nothing and puts the reason in @why_out.
+ */
+static int ckpt_apply(struct damon_ctx *ctx, struct ckpt *c, char *why_out,
+		      size_t why_out_len)
 {
 	struct damon_list_head *new_lists;
 	struct damon_target *t;
@@ -852,10 +858,10 @@ static int ckpt_apply(struct damon_ctx *ctx, struct ckpt *c)
 	char why[200];
 	int err;
 
-	/* The configuration may have changed since the check. */
 	err = ckpt_match(ctx, c, why, sizeof(why));
 	if (err) {
 		udamon__log(DAMON_LOG_WARN, "checkpoint not restored: %s", why);
+		ckpt_why(why_out, why_out_len, "%s", why);
 		return err;
 	}
 	/* Every allocation first, so a failure changes nothing. */
@@ -1013,13 +1019,14 @@ free_lists:
 struct ckpt_restore_call {
 	struct damon_ctx *ctx;
 	struct ckpt *ckpt;
+	char why[300];
 };
 
 static int ckpt_restore_call_fn(void *data)
 {
 	struct ckpt_restore_call *c = data;
 
-	return ckpt_apply(c->ctx, c->ckpt);
+	return ckpt_apply(c->ctx, c->ckpt, c->why, sizeof(c->why));
 }
 
 int damon_checkpoint_restore(struct damon_ctx *ctx, const char *path,
@@ -1052,21 +1059,16 @@ int damon_checkpoint_restore(struct damon_ctx *ctx, const char *path,
 			.fn = ckpt_restore_call_fn,
 			.data = &call,
 		};
-		char why[200];
 
-		/* Check here too, so the caller learns why. */
-		err = ckpt_match(ctx, c, why, sizeof(why));
-		if (err) {
-			ckpt_why(errbuf, errlen, "%s", why);
-			ckpt_free(c);
-			return err;
-		}
+		/* Matched on the kdamond: only it may walk the context. */
 		err = damon_call(ctx, &control);
 		if (!err)
 			err = control.return_code;
 		if (err == -ECANCELED)
 			ckpt_why(errbuf, errlen,
 				 "the context stopped before the restore");
+		else if (err && call.why[0])
+			ckpt_why(errbuf, errlen, "%s", call.why);
 		else if (err)
 			ckpt_why(errbuf, errlen,
 				 "the kdamond could not install the "
@@ -1099,7 +1101,7 @@ void udamon__checkpoint_serve(struct damon_ctx *ctx)
 	if (!c)
 		return;
 	ctx->ckpt_pending = NULL;
-	if (ckpt_apply(ctx, c))
+	if (ckpt_apply(ctx, c, NULL, 0))
 		udamon__log(DAMON_LOG_ERR,
 			    "kdamond.%u: the restored checkpoint could not "
 			    "be installed; the context goes on without it",
