@@ -1128,7 +1128,7 @@ static int checkpoint_cmd(int argc, char **argv, bool save)
 		       "at once if it runs, else at its next start.  Its context must\n"
 		       "be configured as the saved one (operations set, targets,\n"
 		       "scheme actions).\n",
-		&t);
+		&t, NULL);
 	if (err)
 		return err < 0 ? CLI_OK : err;
 	if (!has_file)

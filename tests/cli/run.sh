@@ -781,9 +781,9 @@ EOF
 fi
 
 # ---- record --auto-pause on a real process stopped and continued ----
-expect "record --auto-pause needs a process" 1 "works with vaddr only" \
+expect "record --auto-pause needs a process" 2 "works with vaddr only" \
 	"$U" record --workload "$CFG" --auto-pause
-expect "checkpoint needs a FILE" 1 "give the checkpoint FILE" \
+expect "checkpoint needs a FILE" 2 "give the checkpoint FILE" \
 	"$U" checkpoint --tree "$T"
 bash -c 'a=0; while :; do a=$((a + 1)); done' &
 spin=$!
