@@ -1163,6 +1163,7 @@ DAMON_API int damon_checkpoint_save(struct damon_ctx *ctx, const char *path,
  * @errbuf: gets a one-line reason naming the problem on failure.
  * @errlen: size of @errbuf.
  *
+ * Only a regular file is read (the open never waits: a FIFO is refused).
  * The whole file is read, its version, length and CRC-32 checked and its
  * content matched against @ctx before anything changes: a missing,
  * truncated, corrupted, foreign-version or mismatched file is refused
@@ -1190,6 +1191,17 @@ DAMON_API int damon_checkpoint_save(struct damon_ctx *ctx, const char *path,
  */
 DAMON_API int damon_checkpoint_restore(struct damon_ctx *ctx, const char *path,
 				       char *errbuf, size_t errlen);
+
+/**
+ * damon_checkpoint_restore_buf() - damon_checkpoint_restore() from the
+ * @len bytes of a checkpoint file held in memory at @buf; @name stands
+ * for the file in messages.  For callers that must not open files where
+ * they run (udamond reads the file first, away from its locks).
+ */
+DAMON_API int damon_checkpoint_restore_buf(struct damon_ctx *ctx,
+					   const void *buf, size_t len,
+					   const char *name, char *errbuf,
+					   size_t errlen);
 
 /**
  * damon_checkpoint_pending() - whether @ctx holds a restored checkpoint

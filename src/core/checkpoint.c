@@ -376,7 +376,19 @@ static int ckpt_write_file(const char *path, const struct ckpt_buf *b,
 
 	if (udamon__asprintf(&tmp, "%s.tmp", path) < 0)
 		return -ENOMEM;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/*
+	 * A fresh file: whatever PATH.tmp was (a FIFO would block the open,
+	 * a symlink would redirect the write) is replaced, not opened.
+	 */
+	if (unlink(tmp) && errno != ENOENT) {
+		err = -errno;
+		ckpt_why(errbuf, errlen, "cannot replace %s: %s", tmp,
+			 strerror(-err));
+		free(tmp);
+		return err;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
 	if (fd < 0) {
 		err = -errno;
 		ckpt_why(errbuf, errlen, "cannot create %s: %s", tmp,
@@ -633,23 +645,30 @@ nomem:
 	return -ENOMEM;
 }
 
-/* Read @path and check its header; *@payload points into *@file. */
-static int ckpt_read_file(const char *path, unsigned char **file,
-			  const unsigned char **payload, size_t *payload_len,
+/*
+ * Read the regular file @path whole into *@data.  Never waits on another
+ * process: the open does not block (a FIFO has no writer to wait for)
+ * and anything but a regular file is refused.
+ */
+static int ckpt_read_file(const char *path, unsigned char **datap, size_t *lenp,
 			  char *errbuf, size_t errlen)
 {
 	unsigned char *data = NULL;
 	size_t len = 0, cap = 0;
-	uint32_t version, crc;
-	uint64_t plen;
+	struct stat st;
 	int fd, err = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
 		ckpt_why(errbuf, errlen, "cannot open %s: %s", path,
 			 strerror(-err));
 		return err;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		ckpt_why(errbuf, errlen, "%s: not a regular file", path);
+		return -EINVAL;
 	}
 	for (;;) {
 		ssize_t n;
@@ -686,25 +705,34 @@ static int ckpt_read_file(const char *path, unsigned char **file,
 		len += (size_t)n;
 	}
 	close(fd);
-	if (err)
-		goto fail;
-	err = -EINVAL;
+	if (err) {
+		free(data);
+		return err;
+	}
+	*datap = data;
+	*lenp = len;
+	return 0;
+}
+
+/* Check the header of @len bytes at @data; @name names it in messages. */
+static int ckpt_check_header(const unsigned char *data, size_t len,
+			     const char *name, const unsigned char **payload,
+			     size_t *payload_len, char *errbuf, size_t errlen)
+{
+	uint32_t version, crc;
+	uint64_t plen;
+
 	if (len < CKPT_HDR_LEN || memcmp(data, CKPT_MAGIC, 8)) {
-		if (len < 8 && !memcmp(data, CKPT_MAGIC, len) && len)
+		if (len && !memcmp(data, CKPT_MAGIC, len < 8 ? len : 8))
 			ckpt_why(errbuf, errlen,
 				 "%s: truncated (%zu bytes, not even a "
 				 "header)",
-				 path, len);
-		else if (len >= 8 && !memcmp(data, CKPT_MAGIC, 8))
-			ckpt_why(errbuf, errlen,
-				 "%s: truncated (%zu bytes, not even a "
-				 "header)",
-				 path, len);
+				 name, len);
 		else
 			ckpt_why(errbuf, errlen,
 				 "%s: not a udamon checkpoint (bad magic)",
-				 path);
-		goto fail;
+				 name);
+		return -EINVAL;
 	}
 	memcpy(&version, data + 8, 4);
 	version = le32toh(version);
@@ -712,8 +740,8 @@ static int ckpt_read_file(const char *path, unsigned char **file,
 		ckpt_why(errbuf, errlen,
 			 "%s: checkpoint format version %u; this udamon reads "
 			 "version %u",
-			 path, version, DAMON_CHECKPOINT_VERSION);
-		goto fail;
+			 name, version, DAMON_CHECKPOINT_VERSION);
+		return -EINVAL;
 	}
 	memcpy(&crc, data + 12, 4);
 	crc = le32toh(crc);
@@ -721,28 +749,24 @@ static int ckpt_read_file(const char *path, unsigned char **file,
 	plen = le64toh(plen);
 	if (plen > len - CKPT_HDR_LEN) {
 		ckpt_why(errbuf, errlen,
-			 "%s: truncated (%zu of %llu payload bytes)", path,
+			 "%s: truncated (%zu of %llu payload bytes)", name,
 			 len - CKPT_HDR_LEN, (unsigned long long)plen);
-		goto fail;
+		return -EINVAL;
 	}
 	if (plen < len - CKPT_HDR_LEN) {
 		ckpt_why(errbuf, errlen,
-			 "%s: %zu bytes of garbage after the checkpoint", path,
+			 "%s: %zu bytes of garbage after the checkpoint", name,
 			 len - CKPT_HDR_LEN - (size_t)plen);
-		goto fail;
+		return -EINVAL;
 	}
 	if (udamon__crc32(0, data + CKPT_HDR_LEN, plen) != crc) {
 		ckpt_why(errbuf, errlen, "%s: checksum mismatch (corrupted)",
-			 path);
-		goto fail;
+			 name);
+		return -EINVAL;
 	}
-	*file = data;
 	*payload = data + CKPT_HDR_LEN;
 	*payload_len = plen;
 	return 0;
-fail:
-	free(data);
-	return err;
 }
 
 /*
@@ -1032,10 +1056,8 @@ static int ckpt_restore_call_fn(void *data)
 int damon_checkpoint_restore(struct damon_ctx *ctx, const char *path,
 			     char *errbuf, size_t errlen)
 {
-	const unsigned char *payload = NULL;
-	unsigned char *file = NULL;
-	size_t payload_len = 0;
-	struct ckpt *c = NULL;
+	unsigned char *data = NULL;
+	size_t len = 0;
 	int err;
 
 	if (errbuf && errlen)
@@ -1044,12 +1066,35 @@ int damon_checkpoint_restore(struct damon_ctx *ctx, const char *path,
 		ckpt_why(errbuf, errlen, "no context or no path");
 		return -EINVAL;
 	}
-	err = ckpt_read_file(path, &file, &payload, &payload_len, errbuf,
-			     errlen);
+	err = ckpt_read_file(path, &data, &len, errbuf, errlen);
+	if (err)
+		return err;
+	err = damon_checkpoint_restore_buf(ctx, data, len, path, errbuf,
+					   errlen);
+	free(data);
+	return err;
+}
+
+int damon_checkpoint_restore_buf(struct damon_ctx *ctx, const void *buf,
+				 size_t len, const char *name, char *errbuf,
+				 size_t errlen)
+{
+	const unsigned char *payload = NULL;
+	size_t payload_len = 0;
+	struct ckpt *c = NULL;
+	int err;
+
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
+	if (!ctx || (!buf && len)) {
+		ckpt_why(errbuf, errlen, "no context or no buffer");
+		return -EINVAL;
+	}
+	err = ckpt_check_header(buf, len, name ? name : "checkpoint", &payload,
+				&payload_len, errbuf, errlen);
 	if (err)
 		return err;
 	err = ckpt_parse(payload, payload_len, &c, errbuf, errlen);
-	free(file);
 	if (err)
 		return err;
 

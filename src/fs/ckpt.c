@@ -14,6 +14,11 @@
  * bad or does not match; the request stays until an "on" succeeds or
  * "cancel" drops it.  Failures say why in udamon/state_error.
  *
+ * Checkpoint files are paths users write, so they get what path.c gives
+ * the sim workload: read only as regular files, never inside udamond's
+ * own mount, never under fs_tree_lock (the file for "on" is read before
+ * the lock is taken); a save replaces PATH.tmp rather than opening it.
+ *
  * udamond --checkpoint-dir DIR: at shutdown every running kdamond is
  * saved to DIR/kdamond<K>.ckpt before it stops, and a kdamond turned on
  * with no checkpoint_path of its own restores DIR/kdamond<K>.ckpt when it
@@ -30,6 +35,23 @@
 #include <unistd.h>
 
 char *fs_checkpoint_dir;
+
+/* Checkpoints are small (72 bytes a region); a bound on what is read. */
+#define FS_CKPT_MAX_FILE (64UL << 20)
+
+/* Read @path for a restore, as path.c reads the workload. */
+static int fs_ckpt_read(const char *path, char **buf, size_t *len, char *why,
+			size_t whylen)
+{
+	char reason[200];
+	int err;
+
+	err = fs_read_regular(path, FS_CKPT_MAX_FILE, buf, len, reason,
+			      sizeof(reason));
+	if (err)
+		snprintf(why, whylen, "cannot read %s: %s", path, reason);
+	return err;
+}
 
 static int fs_kd_index(struct st_kdamond *kd)
 {
@@ -112,6 +134,11 @@ int fs_checkpoint_store(void *obj, const char *buf)
 			snprintf(why, sizeof(why),
 				 "the kdamond is off: nothing learned to save");
 			err = -EINVAL;
+		} else if (fs_path_in_own_mount(path)) {
+			snprintf(why, sizeof(why),
+				 "%s: inside udamond's own mount; refused",
+				 path);
+			err = -EINVAL;
 		} else {
 			err = damon_checkpoint_save(kd->ctx, path, why,
 						    sizeof(why));
@@ -120,24 +147,26 @@ int fs_checkpoint_store(void *obj, const char *buf)
 			snprintf(kd->checkpoint_status,
 				 sizeof(kd->checkpoint_status), "saved %s",
 				 path);
-	} else if (kd->ctx && damon_is_running(kd->ctx)) {
-		err = damon_checkpoint_restore(kd->ctx, path, why, sizeof(why));
-		if (!err)
-			snprintf(kd->checkpoint_status,
-				 sizeof(kd->checkpoint_status), "restored %s",
-				 path);
 	} else {
-		/* Only readable now; matched against the context at "on". */
-		err = access(path, R_OK) ? -errno : 0;
-		if (err)
-			snprintf(why, sizeof(why), "cannot read %s: %s", path,
-				 strerror(-err));
-		else
+		char *data = NULL;
+		size_t len = 0;
+
+		err = fs_ckpt_read(path, &data, &len, why, sizeof(why));
+		if (!err && kd->ctx && damon_is_running(kd->ctx)) {
+			err = damon_checkpoint_restore_buf(
+				kd->ctx, data, len, path, why, sizeof(why));
+			if (!err)
+				snprintf(kd->checkpoint_status,
+					 sizeof(kd->checkpoint_status),
+					 "restored %s", path);
+		} else if (!err) {
+			/* Matched against the context at "on". */
 			kd->restore_at_on = true;
-		if (!err)
 			snprintf(kd->checkpoint_status,
 				 sizeof(kd->checkpoint_status),
 				 "restore pending: %s at the next on", path);
+		}
+		free(data);
 	}
 	if (err)
 		snprintf(kd->state_error, sizeof(kd->state_error),
@@ -149,48 +178,73 @@ int fs_checkpoint_store(void *obj, const char *buf)
 	return err;
 }
 
+void fs_checkpoint_unload(struct st_kdamond *kd)
+{
+	free(kd->ckpt_path_read);
+	free(kd->ckpt_data);
+	kd->ckpt_path_read = NULL;
+	kd->ckpt_data = NULL;
+	kd->ckpt_len = 0;
+	kd->ckpt_err = 0;
+	kd->ckpt_why[0] = '\0';
+}
+
+void fs_checkpoint_preload(struct st_kdamond *kd)
+{
+	bool from_dir;
+	char *path;
+
+	fs_checkpoint_unload(kd);
+	if (!kd->restore_at_on && !fs_checkpoint_dir)
+		return;
+	path = fs_ckpt_path(kd, &from_dir);
+	if (!path) {
+		kd->ckpt_err = -ENOMEM;
+		return;
+	}
+	/* The daemon's own file is optional; one asked for is not. */
+	if (!kd->restore_at_on && (!from_dir || access(path, F_OK))) {
+		free(path);
+		return;
+	}
+	kd->ckpt_path_read = path;
+	kd->ckpt_err = fs_ckpt_read(path, &kd->ckpt_data, &kd->ckpt_len,
+				    kd->ckpt_why, sizeof(kd->ckpt_why));
+}
+
 int fs_checkpoint_at_on(struct st_kdamond *kd, struct damon_ctx *ctx)
 {
 	char why[400] = "";
-	bool from_dir;
-	char *path;
 	int err;
 
-	if (!kd->restore_at_on && !fs_checkpoint_dir)
-		return 0;
-	/* Called with fs_tree_lock held: read the fields directly. */
-	if (kd->checkpoint_path && *kd->checkpoint_path) {
-		path = udamon__strdup(kd->checkpoint_path);
-		from_dir = false;
-	} else if (fs_checkpoint_dir) {
-		if (udamon__asprintf(&path, "%s/kdamond%d.ckpt",
-				     fs_checkpoint_dir, fs_kd_index(kd)) < 0)
-			path = NULL;
-		from_dir = true;
-	} else {
-		return 0;
+	if (!kd->ckpt_path_read) {
+		err = kd->ckpt_err;
+		fs_checkpoint_unload(kd);
+		return err;
 	}
-	if (!path)
-		return -ENOMEM;
-	if (!kd->restore_at_on && (!from_dir || access(path, F_OK))) {
-		free(path);
-		return 0;
-	}
-	err = damon_checkpoint_restore(ctx, path, why, sizeof(why));
+	err = kd->ckpt_err;
+	if (err)
+		snprintf(why, sizeof(why), "%s", kd->ckpt_why);
+	else
+		err = damon_checkpoint_restore_buf(ctx, kd->ckpt_data,
+						   kd->ckpt_len,
+						   kd->ckpt_path_read, why,
+						   sizeof(why));
 	if (err && !kd->restore_at_on) {
 		/* The daemon's own checkpoint of another configuration. */
 		fs_log(DAMON_LOG_WARN,
-		       "not restoring %s: %s; starting without it", path, why);
+		       "not restoring %s: %s; starting without it",
+		       kd->ckpt_path_read, why);
 		err = 0;
 	} else if (err) {
 		fs_log(DAMON_LOG_ERR, "checkpoint restore: %s", why);
 	} else {
-		fs_log(DAMON_LOG_INFO, "restoring %s", path);
+		fs_log(DAMON_LOG_INFO, "restoring %s", kd->ckpt_path_read);
 		kd->restore_at_on = false;
 		snprintf(kd->checkpoint_status, sizeof(kd->checkpoint_status),
-			 "restored %s", path);
+			 "restored %s", kd->ckpt_path_read);
 	}
-	free(path);
+	fs_checkpoint_unload(kd);
 	return err;
 }
 
@@ -221,7 +275,14 @@ void fs_checkpoint_shutdown(void)
 		if (udamon__asprintf(&path, "%s/kdamond%u.ckpt",
 				     fs_checkpoint_dir, i) < 0)
 			continue;
-		err = damon_checkpoint_save(ctx, path, why, sizeof(why));
+		if (fs_path_in_own_mount(path)) {
+			snprintf(why, sizeof(why),
+				 "%s is inside udamond's own mount", path);
+			err = -EINVAL;
+		} else {
+			err = damon_checkpoint_save(ctx, path, why,
+						    sizeof(why));
+		}
 		if (err)
 			fs_log(DAMON_LOG_ERR, "checkpoint of kdamond %u: %s", i,
 			       why);

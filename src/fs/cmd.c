@@ -263,6 +263,7 @@ static int fs_turn_on(struct st_kdamond *kd)
 		return -ENOMEM;
 	/* The workload file is read before, never under, the tree lock. */
 	err = fs_sim_file_load(kd, NULL, &sim);
+	fs_checkpoint_preload(kd); /* so is a checkpoint to restore */
 	if (err) {
 		free(refresh);
 		return err;

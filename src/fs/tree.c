@@ -829,6 +829,7 @@ static void kdamond_fini(void *obj)
 	kd->sim_path = NULL;
 	free(kd->checkpoint_path);
 	kd->checkpoint_path = NULL;
+	fs_checkpoint_unload(kd);
 }
 static const struct fs_dir_type t_kdamond = {
 	.name = "kdamond",

@@ -279,6 +279,12 @@ struct st_kdamond {
 	char *checkpoint_path;
 	bool restore_at_on; /* "restore" written while off */
 	char checkpoint_status[600];
+	/* the file to restore at "on", read before the tree lock is taken */
+	char *ckpt_path_read;
+	char *ckpt_data;
+	size_t ckpt_len;
+	int ckpt_err; /* reading it failed: why in ckpt_why */
+	char ckpt_why[300];
 };
 
 struct st_kdamonds {
@@ -426,6 +432,10 @@ int fs_checkpoint_store(void *obj, const char *buf);
  * (reason logged) fails the "on".
  */
 int fs_checkpoint_at_on(struct st_kdamond *kd, struct damon_ctx *ctx);
+/* Before "on" takes the tree lock: read the file fs_checkpoint_at_on needs. */
+void fs_checkpoint_preload(struct st_kdamond *kd);
+/* Drop what fs_checkpoint_preload() read. */
+void fs_checkpoint_unload(struct st_kdamond *kd);
 /* At shutdown, before the kdamonds stop: save them to the checkpoint dir. */
 void fs_checkpoint_shutdown(void);
 

@@ -616,6 +616,22 @@ def test_checkpoint_files():
         t.must(c + 'pause', 'Y')
         eq(t.cmd(0, 'commit'), 0, 'pause')
         saved = t.dump()
+        # paths that could hang the daemon are refused, never opened
+        fifo = os.path.join(tmp, 'fifo')
+        os.mkfifo(fifo)
+        t.must(k + 'checkpoint_path', fifo)
+        eq(t.write(k + 'checkpoint', 'restore'), errno.EINVAL,
+           'a FIFO is not read')
+        check('not a regular file' in t.val(k + 'state_error'),
+              'reason: FIFO')
+        t.must(k + 'checkpoint_path', os.path.join(d.mnt, 'x.ckpt'))
+        eq(t.write(k + 'checkpoint', 'save'), errno.EINVAL,
+           'no save into the own mount')
+        check('own mount' in t.val(k + 'state_error'), 'reason: own mount')
+        eq(t.write(k + 'checkpoint', 'restore'), errno.EINVAL,
+           'no restore from the own mount')
+        t.must(k + 'checkpoint_path', path)
+        os.mkfifo(path + '.tmp')  # replaced by the save, not opened
         eq(t.write(k + 'checkpoint', 'save'), 0, 'save')
         eq(t.val(k + 'checkpoint'), 'saved ' + path, 'status')
         eq(t.val(k + 'state_error'), '', 'no error after save')
@@ -653,6 +669,7 @@ def test_checkpoint_files():
               saved['contexts'][0]['passed_sample_intervals'], 'fresh')
         eq(t.cmd(0, 'off'), 0, 'off')
         os.unlink(path)
+        os.unlink(fifo)
         os.rmdir(tmp)
 
 
