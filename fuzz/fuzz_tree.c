@@ -60,6 +60,8 @@ static const char *const paths[] = {
 	"/admin/kdamonds/0//contexts/../x",
 	"/admin/kdamonds/00",
 	"/admin",
+	"/admin/kdamonds/0/contexts/0/udamon/auto_pause",
+	"/admin/kdamonds/0/udamon/checkpoint_path",
 };
 
 #define NR_PATHS (sizeof(paths) / sizeof(paths[0]))

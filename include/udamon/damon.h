@@ -576,6 +576,14 @@ struct damon_ctx;
  *                addresses first when @set_sampling_addr.  Returns the
  *                largest weighted probe-hit sum over all regions when
  *                @return_max_wsum (else anything).
+ * @save_state: udamon only; serialize what the operations set learned of
+ *              target @t (its model state), for damon_checkpoint_save().
+ *              Sets *@buf (allocated, freed by the caller) and *@len.
+ * @restore_state: udamon only; the reverse, for damon_checkpoint_restore():
+ *                 with @dry_run only check that @buf fits @t (same
+ *                 workload...), else install it.  Times in @buf are moved
+ *                 by @clock_shift_ns (the context clock's jump since the
+ *                 save).  A negative errno and a reason in @why on failure.
  * @check_ctx: whether the context can run on this machine; on failure put a
  *             one-line reason naming what is missing in @why and return a
  *             negative errno.  damon_start() and damon_commit_ctx() refuse
@@ -610,6 +618,12 @@ struct damon_operations {
 	unsigned int (*apply_probes)(struct damon_ctx *context,
 				     bool set_sampling_addr,
 				     bool return_max_wsum);
+	int (*save_state)(struct damon_ctx *context, struct damon_target *t,
+			  void **buf, size_t *len);
+	int (*restore_state)(struct damon_ctx *context, struct damon_target *t,
+			     const void *buf, size_t len,
+			     int64_t clock_shift_ns, bool dry_run, char *why,
+			     size_t why_len);
 };
 
 /* ------------------------------------------------------------------ */
@@ -705,6 +719,12 @@ struct damos_walk_control {
  *                          of target @target_idx, @pid, called execve() and
  *                          is followed into its new program (vaddr,
  *                          fvaddr).
+ * @DAMON_EVENT_AUTO_PAUSE: udamon only: every target of the context is
+ *                          stopped or frozen and auto pause is set; the
+ *                          kdamond waits in the pause loop (USDT
+ *                          udamon_auto_pause).
+ * @DAMON_EVENT_AUTO_RESUME: udamon only: a target runs again; the automatic
+ *                          pause ends (USDT udamon_auto_resume).
  */
 enum damon_event_type {
 	DAMON_EVENT_AGGREGATED,
@@ -714,6 +734,8 @@ enum damon_event_type {
 	DAMON_EVENT_MONITOR_INTERVALS_TUNE,
 	DAMON_EVENT_REGION_AGGREGATED,
 	DAMON_EVENT_TARGET_EXEC,
+	DAMON_EVENT_AUTO_PAUSE,
+	DAMON_EVENT_AUTO_RESUME,
 	NR_DAMON_EVENTS,
 };
 
@@ -821,6 +843,14 @@ struct damon_ctx {
 	unsigned long iter_next_aggregation_sis;
 	unsigned long iter_next_ops_update_sis;
 	unsigned int last_max_nr_accesses;
+
+	/* udamon: checkpoint and automatic pause (checkpoint.c, autopause.c) */
+	bool serving_calls; /* inside udamon__kdamond_call() */
+	bool calls_at_gate; /* ... from the watermark gate, before sampling */
+	void *ckpt_pending; /* parsed checkpoint to apply at the next call */
+	bool auto_pause; /* pause while every target is stopped or frozen */
+	bool auto_paused; /* paused by auto_pause now (not by the user) */
+	uint64_t auto_pause_checked_ns; /* clock of the last check */
 };
 
 /* ------------------------------------------------------------------ */
@@ -1085,6 +1115,126 @@ DAMON_API int damon_call(struct damon_ctx *ctx,
  */
 DAMON_API int damos_walk(struct damon_ctx *ctx,
 			 struct damos_walk_control *control);
+
+/* Checkpoint and restore of learned state (udamon only; docs/design.md) */
+
+/** DAMON_CHECKPOINT_VERSION - the checkpoint file format this library writes. */
+#define DAMON_CHECKPOINT_VERSION 1
+
+/**
+ * damon_checkpoint_save() - save what the running context @ctx learned to
+ * the file @path.
+ * @ctx: a running context (a kdamond, or manually driven).
+ * @path: the file; written to "@path.tmp" and renamed over @path, so a
+ *        reader sees the old file or the whole new one.
+ * @errbuf: gets a one-line reason on failure (may be NULL).
+ * @errlen: size of @errbuf.
+ *
+ * The state is taken where the kdamond serves damon_call() (after an
+ * iteration's sample, before its DAMOS): every target's regions with
+ * nr_accesses, nr_accesses_bp, last_nr_accesses, age, probe hits and
+ * sampling address; the (maybe tuned) sampling and aggregation intervals
+ * and the positions of the next aggregation, ops update and tuning;
+ * passed_sample_intervals; the PRNG state; the context clock; every
+ * scheme's stats, quota state (esz, charged bytes and window, goal tuner
+ * state, goals' last values), watermark activation and next apply; the
+ * pause state; and what the operations set keeps per target (the sim's
+ * workload model).  The file is versioned and carries a CRC-32.
+ *
+ * From a thread other than @ctx's kdamond it goes through damon_call().
+ * On the kdamond's own thread it works only inside a damon_call()
+ * callback (-EDEADLK elsewhere: a manual driver between steps is not at
+ * that point).
+ *
+ * Return: 0; -ESRCH if @ctx is not running; -EDEADLK as above; -ENOMEM;
+ * the negative errno of a failed write, fsync or rename.
+ */
+DAMON_API int damon_checkpoint_save(struct damon_ctx *ctx, const char *path,
+				    char *errbuf, size_t errlen);
+
+/**
+ * damon_checkpoint_restore() - make @ctx continue from the checkpoint in
+ * the file @path.
+ * @ctx: a context configured as the saved one: same operations set, same
+ *       number of targets, schemes with the same actions and quota goal
+ *       metrics, the same number of probes (parameters like access
+ *       patterns and quotas may differ: they are the new configuration).
+ * @path: a file written by damon_checkpoint_save().
+ * @errbuf: gets a one-line reason naming the problem on failure.
+ * @errlen: size of @errbuf.
+ *
+ * Only a regular file is read (the open never waits: a FIFO is refused).
+ * The whole file is read, its version, length and CRC-32 checked and its
+ * content matched against @ctx before anything changes: a missing,
+ * truncated, corrupted, foreign-version or mismatched file is refused
+ * with @ctx untouched.  The state is installed where the kdamond serves
+ * damon_call(): at once through damon_call() when @ctx runs on a kdamond
+ * thread; at the first such point after damon_start() or
+ * damon_manual_start() when @ctx does not run yet, or when called from
+ * the thread that drives it.  A context saved paused starts paused (a
+ * pause set on @ctx is kept either way).  The saved sampling and
+ * aggregation intervals replace @ctx's (the saved counters are on their
+ * scale).  Times move with the clock: a virtual clock is set to the saved
+ * time; with the real clock the quota charge windows and the sim's
+ * workload time are shifted by the time that passed, so the checkpoint
+ * continues as if no time had passed while it was stored.
+ *
+ * Targets with pids (vaddr, fvaddr): regions are restored as saved.  A
+ * target whose pid differs from the saved one (the program was started
+ * again) keeps the saved regions, and its operations set fits them to
+ * the new process's mappings at the end of the restored iteration
+ * (vaddr: the three-regions rule, keeping the state of what overlaps).
+ *
+ * Return: 0; -ENOENT etc. for an unreadable file; -EINVAL for a bad or
+ * mismatched file (reason in @errbuf); -ECANCELED if @ctx stopped
+ * meanwhile; -ENOMEM.
+ */
+DAMON_API int damon_checkpoint_restore(struct damon_ctx *ctx, const char *path,
+				       char *errbuf, size_t errlen);
+
+/**
+ * damon_checkpoint_restore_buf() - damon_checkpoint_restore() from the
+ * @len bytes of a checkpoint file held in memory at @buf; @name stands
+ * for the file in messages.  For callers that must not open files where
+ * they run (udamond reads the file first, away from its locks).
+ */
+DAMON_API int damon_checkpoint_restore_buf(struct damon_ctx *ctx,
+					   const void *buf, size_t len,
+					   const char *name, char *errbuf,
+					   size_t errlen);
+
+/**
+ * damon_checkpoint_pending() - whether @ctx holds a restored checkpoint
+ * that its kdamond has not installed yet.
+ */
+DAMON_API bool damon_checkpoint_pending(struct damon_ctx *ctx);
+
+/**
+ * damon_set_auto_pause() - make @ctx pause itself while every target is
+ * stopped (SIGSTOP, job control, a ptrace stop: state T or t in
+ * /proc/PID/stat) or frozen by the cgroup v2 freezer (its cgroup's
+ * cgroup.events says "frozen 1"), and resume when one runs again.
+ *
+ * Checked at every sample interval at the point where a user's pause
+ * takes effect, so it acts within one sample interval; while auto-paused
+ * the kdamond behaves exactly as paused (no sampling, no DAMOS, walks
+ * cancelled, calls served).  A user's pause wins: the user's pause
+ * (@ctx->pause) and the automatic one are separate, auto-resume never
+ * clears the user's, and a user's resume of an auto-paused context takes
+ * effect when a target runs again.  Only for operations sets
+ * whose targets are processes (vaddr, fvaddr); others never auto-pause.
+ * Safe to call on a running context (the kdamond reads it at its next
+ * check).
+ * Return: 0, or -EINVAL for NULL.
+ */
+DAMON_API int damon_set_auto_pause(struct damon_ctx *ctx, bool on);
+/** damon_auto_pause() - whether auto pause is set on @ctx. */
+DAMON_API bool damon_auto_pause(struct damon_ctx *ctx);
+/**
+ * damon_auto_paused() - whether @ctx is auto-paused now (its targets are
+ * all stopped or frozen and it is not running them).
+ */
+DAMON_API bool damon_auto_paused(struct damon_ctx *ctx);
 
 /* Driving a context without a thread (tests, simulations) */
 

@@ -40,5 +40,7 @@ int cli_check_record_ranges(const struct udamon_record *rec, const char *path,
 			    unsigned int target, double at, double t_from,
 			    double t_to, unsigned long a_from,
 			    unsigned long a_to);
+int cli_checkpoint(int argc, char **argv);
+int cli_restore(int argc, char **argv);
 
 #endif /* UDAMON_CLI_H */

@@ -44,6 +44,7 @@ struct rec_run {
 	int pid;
 	bool virtual_clock;
 	long overhead_budget; /* uffd-wp checks/s; -1: the library default */
+	bool auto_pause; /* --auto-pause */
 	struct udamon_record_writer *w;
 	struct udamon_recorder *rec;
 	uint64_t t0;
@@ -139,6 +140,9 @@ static void usage(FILE *out)
 		"  --metrics [ADDR:]PORT   serve Prometheus/OpenMetrics metrics of the\n"
 		"                          context at http://ADDR:PORT/metrics while it\n"
 		"                          records (ADDR defaults to 127.0.0.1)\n"
+		"  --auto-pause            pause while the process is stopped\n"
+		"                          (SIGSTOP, ptrace) or cgroup-frozen; the\n"
+		"                          record marks those periods \"auto\"\n"
 		"  -q, --quiet             no progress line, no summary\n"
 		"  -h, --help              this text\n"
 		"\n"
@@ -181,6 +185,8 @@ static struct damon_ctx *param_ctx(struct rec_run *run,
 	if (cli_params_add_schemes(&run->params, p))
 		goto fail;
 	p->pause = pause;
+	/* Commits carry auto pause: keep it as the user asked. */
+	damon_set_auto_pause(p, run->auto_pause);
 	return p;
 fail:
 	damon_destroy_ctx(p);
@@ -580,6 +586,7 @@ int cli_record(int argc, char **argv)
 		OPT_OVERHEAD_BUDGET,
 		OPT_METRICS,
 		OPT_OUTPUT_TYPE,
+		OPT_AUTO_PAUSE,
 	};
 	static const struct option longopts[] = {
 		CLI_PARAMS_LONGOPTS,
@@ -594,6 +601,7 @@ int cli_record(int argc, char **argv)
 		{ "pause-at", required_argument, NULL, OPT_PAUSE_AT },
 		{ "pause-for", required_argument, NULL, OPT_PAUSE_FOR },
 		{ "no-attach", no_argument, NULL, OPT_NO_ATTACH },
+		{ "auto-pause", no_argument, NULL, OPT_AUTO_PAUSE },
 		{ "access-source", required_argument, NULL, OPT_ACCESS_SOURCE },
 		{ "overhead-budget", required_argument, NULL,
 		  OPT_OVERHEAD_BUDGET },
@@ -653,6 +661,9 @@ int cli_record(int argc, char **argv)
 			break;
 		case OPT_NO_ATTACH:
 			attach = false;
+			break;
+		case OPT_AUTO_PAUSE:
+			run.auto_pause = true;
 			break;
 		case 'o':
 			if (!*optarg)
@@ -781,6 +792,10 @@ int cli_record(int argc, char **argv)
 	if (access_source && run.ops != DAMON_OPS_VADDR)
 		return cli_usage_error(
 			CMD, "--access-source works with --ops vaddr only");
+	if (run.auto_pause && run.ops != DAMON_OPS_VADDR)
+		return cli_usage_error(
+			CMD,
+			"--auto-pause watches a process: it works with vaddr only");
 	err = cli_params_check(&run.params, CMD, false);
 	if (err)
 		return err;
@@ -914,6 +929,7 @@ int cli_record(int argc, char **argv)
 	}
 	t->pid = run.pid;
 	damon_add_target(run.ctx, t);
+	damon_set_auto_pause(run.ctx, run.auto_pause);
 
 	if (run.ops == DAMON_OPS_VADDR) {
 		/*

@@ -39,10 +39,12 @@ static void usage(FILE *out)
 		"kinds:\n"
 		"  heatmap   access frequency over time (rows, top to bottom) and\n"
 		"            address (columns, low to high) as ANSI text; paused\n"
-		"            periods are rows of '=' marked PAUSED.  With --output\n"
+		"            periods are rows of '=' marked PAUSED, auto-paused ones\n"
+		"            (targets stopped or frozen) rows of '~' marked\n"
+		"            AUTO-PAUSED.  With --output\n"
 		"            FILE.png or FILE.svg, a plot instead: time left to right,\n"
 		"            addresses bottom to top, axes with units, a colour scale,\n"
-		"            paused periods hatched blue and labelled\n"
+		"            paused and auto-paused periods hatched and labelled\n"
 		"  wss       working set size percentiles over the snapshots; with\n"
 		"            --output FILE.png or FILE.svg, a plot of it over time\n"
 		"  table     hottest and coldest regions of one snapshot\n"
@@ -168,13 +170,18 @@ static int heatmap_text(const struct udamon_record *rec,
 			       1e9);
 		for (ai = 0; ai < hm->nr_addr; ai++) {
 			int lv = udamon_heatmap_level(hm, ti, ai, 10);
-			int want = hm->paused[ti] ? 10 : lv;
-			char ch = hm->paused[ti] ? '=' :
-				  lv < 0	 ? ' ' :
-						   (char)('0' + lv);
+			int want = hm->auto_paused[ti] ? 11 :
+				   hm->paused[ti]      ? 10 :
+							 lv;
+			char ch = hm->auto_paused[ti] ? '~' :
+				  hm->paused[ti]      ? '=' :
+				  lv < 0	      ? ' ' :
+							(char)('0' + lv);
 
 			if (color && want != cur) {
-				if (want == 10)
+				if (want == 11)
+					printf("\033[48;5;240;38;5;231m");
+				else if (want == 10)
 					printf("\033[48;5;19;38;5;231m");
 				else if (want < 0)
 					printf("\033[0m");
@@ -188,7 +195,9 @@ static int heatmap_text(const struct udamon_record *rec,
 		}
 		if (color)
 			printf("\033[0m");
-		printf("|%s\n", hm->paused[ti] ? " PAUSED" : "");
+		printf("|%s\n", hm->auto_paused[ti] ? " AUTO-PAUSED" :
+				hm->paused[ti]	    ? " PAUSED" :
+						      "");
 	}
 	print_time_range(stdout, hm);
 	printf("# address: %u columns of %s, %s in %u span%s (%s), 0x%lx-0x%lx\n",
@@ -206,7 +215,13 @@ static int heatmap_text(const struct udamon_record *rec,
 	if (udamon_record_pauses(rec, &pauses, &nr_pauses))
 		return CLI_EFAIL;
 	for (p = 0; p < nr_pauses; p++)
-		printf("# paused: %s to %s\n",
+		if (pauses[p].automatic)
+			break;
+	if (p < nr_pauses)
+		printf("# '~' = auto-paused (every target stopped or frozen)\n");
+	for (p = 0; p < nr_pauses; p++)
+		printf("# %s: %s to %s\n",
+		       pauses[p].automatic ? "auto-paused" : "paused",
 		       cli_fmt_secs(a, sizeof(a), pauses[p].start_ns),
 		       cli_fmt_secs(b, sizeof(b), pauses[p].end_ns));
 	free(pauses);
@@ -233,10 +248,7 @@ static const char *format_name(enum udamon_record_format f)
 	}
 }
 
-/*
- * The labelled bands of a plot: pauses.  Auto-pause events add their
- * periods here as CLI_BAND_AUTO_PAUSED.
- */
+/* The labelled bands of a plot: pauses, manual and automatic. */
 static int plot_bands(const struct udamon_record *rec,
 		      struct cli_plot_band **bands, size_t *nr)
 {
@@ -255,7 +267,8 @@ static int plot_bands(const struct udamon_record *rec,
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
-		(*bands)[i].kind = CLI_BAND_PAUSED;
+		(*bands)[i].kind = pauses[i].automatic ? CLI_BAND_AUTO_PAUSED :
+							 CLI_BAND_PAUSED;
 		(*bands)[i].start_ns = pauses[i].start_ns;
 		(*bands)[i].end_ns = pauses[i].end_ns;
 	}
@@ -643,7 +656,8 @@ static int report_info(const struct udamon_record *rec, struct report_opts *o)
 		return CLI_EFAIL;
 	printf("pauses:      %zu\n", nr_pauses);
 	for (i = 0; i < nr_pauses; i++)
-		printf("  paused     %s to %s\n",
+		printf("  %s %s to %s\n",
+		       pauses[i].automatic ? "auto-paused" : "paused    ",
 		       cli_fmt_secs(a, sizeof(a), pauses[i].start_ns),
 		       cli_fmt_secs(b, sizeof(b), pauses[i].end_ns));
 	free(pauses);

@@ -59,7 +59,8 @@ static void tree_say_state_error(const struct tree *t, const char *path)
 	size_t n = strlen(path);
 	char why[600];
 
-	if (n < 6 || strcmp(path + n - 6, "/state"))
+	if ((n < 6 || strcmp(path + n - 6, "/state")) &&
+	    (n < 11 || strcmp(path + n - 11, "/checkpoint")))
 		return;
 	if (!tree_read(t, why, sizeof(why), "%u/udamon/state_error", t->kd) &&
 	    why[0])
@@ -375,6 +376,8 @@ enum {
 	OPT_REFRESH,
 	OPT_NO_ATTACH,
 	OPT_JSON,
+	OPT_AUTO_PAUSE,
+	OPT_RESTORE,
 };
 
 static const char tree_help[] =
@@ -433,6 +436,8 @@ int cli_start(int argc, char **argv)
 		{ "pause", no_argument, NULL, OPT_PAUSE },
 		{ "refresh-ms", required_argument, NULL, OPT_REFRESH },
 		{ "no-attach", no_argument, NULL, OPT_NO_ATTACH },
+		{ "auto-pause", no_argument, NULL, OPT_AUTO_PAUSE },
+		{ "restore", required_argument, NULL, OPT_RESTORE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -442,7 +447,9 @@ int cli_start(int argc, char **argv)
 	const char *workload = NULL;
 	char *abs_workload = NULL;
 	unsigned long refresh = 0;
-	bool pause = false, running, attach = true;
+	bool pause = false, running, attach = true, auto_pause = false;
+	const char *restore = NULL;
+	char *abs_restore = NULL;
 	int c, err, pid = 0;
 	unsigned long nr;
 
@@ -484,6 +491,12 @@ int cli_start(int argc, char **argv)
 		case OPT_NO_ATTACH:
 			attach = false;
 			break;
+		case OPT_AUTO_PAUSE:
+			auto_pause = true;
+			break;
+		case OPT_RESTORE:
+			restore = optarg;
+			break;
 		case 'h':
 			printf("usage: udamon start [options] --ops sim --workload CFG\n"
 			       "       udamon start [options] --pid PID\n"
@@ -502,6 +515,11 @@ int cli_start(int argc, char **argv)
 			       "  --no-attach             refuse such a process instead\n"
 			       "  --pause                 start paused (one sample runs first)\n"
 			       "  --refresh-ms MS         refresh the tree's stats every MS\n"
+			       "  --auto-pause            pause while every target is stopped\n"
+			       "                          (SIGSTOP, ptrace) or cgroup-frozen\n"
+			       "  --restore FILE          continue from the checkpoint FILE\n"
+			       "                          ('udamon checkpoint'); the same\n"
+			       "                          parameters must be given again\n"
 			       "%s\n%s\n%s",
 			       tree_help, cli_params_help, exit_help);
 			return CLI_OK;
@@ -525,6 +543,14 @@ int cli_start(int argc, char **argv)
 		return cli_usage_error(t.cmd, "--pid goes with --ops vaddr");
 	if ((err = cli_params_check(&p, t.cmd, false)))
 		return err;
+	if (restore) {
+		abs_restore = realpath(restore, NULL);
+		if (!abs_restore) {
+			cli_err(t.cmd, "--restore: %s: %s", restore,
+				strerror(errno));
+			return CLI_EFAIL;
+		}
+	}
 	if (workload) {
 		abs_workload = realpath(workload, NULL);
 		if (!abs_workload) {
@@ -566,13 +592,20 @@ int cli_start(int argc, char **argv)
 			 "%u/contexts/0/targets/0/pid_target", t.kd) ||
 	    write_schemes(&t, &p) || write_allow_cold(&t, &p) ||
 	    tree_write(&t, pause ? "Y" : "N", "%u/contexts/0/pause", t.kd) ||
+	    tree_write(&t, auto_pause ? "Y" : "N",
+		       "%u/contexts/0/udamon/auto_pause", t.kd) ||
+	    (abs_restore &&
+	     (tree_write(&t, abs_restore, "%u/udamon/checkpoint_path", t.kd) ||
+	      tree_write(&t, "restore", "%u/udamon/checkpoint", t.kd))) ||
 	    tree_writeul(&t, refresh, "%u/refresh_ms", t.kd) ||
 	    tree_write(&t, "on", "%u/state", t.kd))
 		goto out;
-	printf("kdamond %u: on (%s%s%s)\n", t.kd, damon_ops_name(ops),
-	       pause ? ", paused" : "", "");
+	printf("kdamond %u: on (%s%s%s%s)\n", t.kd, damon_ops_name(ops),
+	       pause ? ", paused" : "", auto_pause ? ", auto pause" : "",
+	       abs_restore ? ", restored" : "");
 	err = CLI_OK;
 out:
+	free(abs_restore);
 	free(abs_workload);
 	return err;
 }
@@ -1036,4 +1069,106 @@ int cli_status(int argc, char **argv)
 	}
 	json_object_put(root);
 	return CLI_OK;
+}
+
+/* ---- checkpoint and restore (kdamonds/K/udamon/checkpoint) ---- */
+
+/* @file made absolute without requiring it to exist (for a save). */
+static char *abs_path_of(const char *file)
+{
+	char *dir_abs, *copy, *slash, *out = NULL;
+	const char *base;
+
+	if (file[0] == '/')
+		return strdup(file);
+	copy = strdup(file);
+	if (!copy)
+		return NULL;
+	slash = strrchr(copy, '/');
+	if (slash) {
+		*slash = '\0';
+		base = slash + 1;
+		dir_abs = realpath(copy[0] ? copy : "/", NULL);
+	} else {
+		base = copy;
+		dir_abs = realpath(".", NULL);
+	}
+	if (dir_abs && asprintf(&out, "%s/%s", dir_abs, base) < 0)
+		out = NULL;
+	free(dir_abs);
+	free(copy);
+	return out;
+}
+
+/* Whether the last argument is a FILE (not an option or its value). */
+static bool last_is_file(int argc, char **argv)
+{
+	if (argc < 2 || argv[argc - 1][0] == '-')
+		return false;
+	return argc < 3 || (strcmp(argv[argc - 2], "--tree") &&
+			    strcmp(argv[argc - 2], "--kdamond"));
+}
+
+static int checkpoint_cmd(int argc, char **argv, bool save)
+{
+	const char *cmd = save ? "checkpoint" : "restore";
+	bool has_file = last_is_file(argc, argv);
+	struct tree t;
+	bool running;
+	char *path;
+	int err;
+
+	err = simple_cmd(
+		cmd, argc - has_file, argv,
+		save ? "The checkpoint FILE comes last.\n"
+		       "Save what a running kdamond of udamond learned (regions,\n"
+		       "ages, tuned intervals, quota state, stats) to FILE.\n" :
+		       "The checkpoint FILE comes last.\n"
+		       "Make a kdamond of udamond continue from the checkpoint FILE:\n"
+		       "at once if it runs, else at its next start.  Its context must\n"
+		       "be configured as the saved one (operations set, targets,\n"
+		       "scheme actions).\n",
+		&t, NULL);
+	if (err)
+		return err < 0 ? CLI_OK : err;
+	if (!has_file)
+		return cli_usage_error(cmd, "give the checkpoint FILE");
+	path = save ? abs_path_of(argv[argc - 1]) :
+		      realpath(argv[argc - 1], NULL);
+	if (!path) {
+		cli_err(cmd, "%s: %s", argv[argc - 1], strerror(errno));
+		return CLI_EFAIL;
+	}
+	if ((err = tree_check(&t)) || (err = kd_state(&t, &running)))
+		goto out;
+	err = CLI_EFAIL;
+	if (save && !running) {
+		cli_err(cmd, "kdamond %u is not running", t.kd);
+		goto out;
+	}
+	if (tree_write(&t, path, "%u/udamon/checkpoint_path", t.kd) ||
+	    tree_write(&t, save ? "save" : "restore", "%u/udamon/checkpoint",
+		       t.kd))
+		goto out;
+	if (save)
+		printf("kdamond %u: saved to %s\n", t.kd, path);
+	else if (running)
+		printf("kdamond %u: restored from %s\n", t.kd, path);
+	else
+		printf("kdamond %u: %s will be restored at its next start\n",
+		       t.kd, path);
+	err = CLI_OK;
+out:
+	free(path);
+	return err;
+}
+
+int cli_checkpoint(int argc, char **argv)
+{
+	return checkpoint_cmd(argc, argv, true);
+}
+
+int cli_restore(int argc, char **argv)
+{
+	return checkpoint_cmd(argc, argv, false);
 }

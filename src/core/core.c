@@ -522,6 +522,7 @@ void damon_destroy_ctx(struct damon_ctx *ctx)
 		damon_destroy_target(t, ctx);
 	udamon__damos_destroy_all(ctx);
 	udamon__destroy_probes(ctx);
+	udamon__checkpoint_forget(ctx); /* udamon checkpoint hook */
 	if (ctx->ops.free_priv)
 		ctx->ops.free_priv(ctx);
 	free(ctx->regions_score_histogram);
@@ -1345,6 +1346,7 @@ static int __damon_commit_ctx(struct damon_ctx *dst, struct damon_ctx *src)
 			return err;
 	}
 	dst->pause = src->pause;
+	dst->auto_pause = src->auto_pause; /* udamon auto-pause */
 	/* Private data of another operations set cannot be kept. */
 	if (dst->ops_priv && dst->ops.id != src->ops.id) {
 		if (dst->ops.free_priv)
@@ -1442,6 +1444,9 @@ void udamon__kdamond_call(struct damon_ctx *ctx, bool cancel)
 	struct damon_call_control *control, *next;
 	struct damon_list_head controls;
 
+	/* udamon checkpoint hook: a restore waiting for this call point. */
+	if (!cancel)
+		udamon__checkpoint_serve(ctx);
 	/* Detach the queue: callbacks run without the lock held. */
 	damon_list_init(&controls);
 	pthread_mutex_lock(&ctx->lock);
@@ -1457,10 +1462,13 @@ void udamon__kdamond_call(struct damon_ctx *ctx, bool cancel)
 	damon_list_for_each_entry_safe(control, next, &controls, list) {
 		if (!control->repeat || cancel)
 			damon_list_del(&control->list);
-		if (cancel)
+		if (cancel) {
 			control->canceled = true;
-		else
+		} else {
+			ctx->serving_calls = true; /* udamon checkpoint hook */
 			control->return_code = control->fn(control->data);
+			ctx->serving_calls = false;
+		}
 
 		if (!control->repeat) {
 			pthread_mutex_lock(&ctx->lock);
@@ -1687,14 +1695,14 @@ int damon_manual_step(struct damon_ctx *ctx)
 		 * The pause takes effect here: after this iteration's sample
 		 * (and merge) and its calls, before DAMOS.
 		 */
-		if (ctx->pause)
+		if (udamon__paused(ctx)) /* udamon auto-pause hook */
 			ctx->in_pause_loop = true;
 	}
 	if (ctx->in_pause_loop) {
-		if (ctx->pause) {
+		if (udamon__paused(ctx)) {
 			if (kdamond_pause_round(ctx))
 				return 1;
-			if (ctx->pause)
+			if (udamon__paused(ctx))
 				return 0;
 		}
 		/* Resumed: the same iteration continues with DAMOS. */

@@ -195,4 +195,21 @@ int udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
 			       struct damon_region *r, struct damos_filter *f,
 			       unsigned long min_region_sz);
 
+/* ---- checkpoint.c ---- */
+
+/* CRC-32 (IEEE, as zlib's crc32()) of @len bytes, continuing @crc. */
+uint32_t udamon__crc32(uint32_t crc, const void *buf, size_t len);
+/* Install a checkpoint restored before start or from the driving thread. */
+void udamon__checkpoint_serve(struct damon_ctx *ctx);
+/* Free a checkpoint that was never installed (damon_destroy_ctx). */
+void udamon__checkpoint_forget(struct damon_ctx *ctx);
+
+/* ---- autopause.c ---- */
+
+/*
+ * Whether the kdamond must wait in the pause loop now: the user's pause,
+ * or (re)checked every sample interval, the automatic pause (§2.7 hook).
+ */
+bool udamon__paused(struct damon_ctx *ctx);
+
 #endif /* UDAMON_CORE_H */

@@ -1317,7 +1317,9 @@ int udamon__wait_activation(struct damon_ctx *ctx)
 		return 0;
 
 	udamon__sleep_us(ctx, min_wait, true);
+	ctx->calls_at_gate = true; /* udamon checkpoint hook */
 	udamon__kdamond_call(ctx, false);
+	ctx->calls_at_gate = false;
 	if (ctx->maybe_corrupted)
 		return 1;
 	/* Nothing will be applied while inactive: don't keep walkers. */

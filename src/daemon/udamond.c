@@ -6,6 +6,7 @@
  *
  *   udamond [-m|--mount DIR] [--log FILE] [-f|--foreground] [--allow-other]
  *           [--metrics ADDR:PORT]
+ *           [--checkpoint-dir DIR]
  *
  * On SIGTERM/SIGINT/SIGHUP it stops every kdamond and unmounts.  A stale
  * mount left by a crashed run (ENOTCONN on the mount point) is detached
@@ -110,6 +111,11 @@ static void usage(FILE *out)
 		"                      every kdamond at http://ADDR:PORT/metrics\n"
 		"                      (ADDR defaults to 127.0.0.1; [::1]:PORT\n"
 		"                      for IPv6; port 0 picks a free one)\n"
+		"      --checkpoint-dir DIR\n"
+		"                      at shutdown save every running kdamond\n"
+		"                      K to DIR/kdamondK.ckpt; a kdamond turned\n"
+		"                      on restores its file when it matches\n"
+		"                      (kdamonds/K/udamon/checkpoint)\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n"
 		"The tree appears as DIR/admin/kdamonds/..., like\n"
@@ -237,6 +243,7 @@ int main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "allow-cold-on-writes-only", no_argument, NULL, 'C' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "checkpoint-dir", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -282,6 +289,17 @@ int main(int argc, char **argv)
 			metrics_spec = optarg;
 			break;
 		}
+		case 'K':
+			/* Absolute: daemonizing changes directory. */
+			free(fs_checkpoint_dir);
+			fs_checkpoint_dir = realpath(optarg, NULL);
+			if (!fs_checkpoint_dir) {
+				fprintf(stderr,
+					"udamond: --checkpoint-dir %s: %s\n",
+					optarg, strerror(errno));
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;

@@ -565,6 +565,7 @@ int fs_build_ctx(struct st_context *sc, uid_t uid, const char *keep_sim_path,
 			ctx->min_region_sz = 1;
 	}
 	ctx->pause = sc->pause;
+	damon_set_auto_pause(ctx, sc->auto_pause);
 	if (sc->ops == DAMON_OPS_VADDR || sc->ops == DAMON_OPS_FVADDR) {
 		err = damon_allow_cold_on_writes_only(
 			ctx, sc->allow_cold_on_writes_only);

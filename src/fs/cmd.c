@@ -265,6 +265,7 @@ static int fs_turn_on(struct st_kdamond *kd)
 		return -ENOMEM;
 	/* The workload file is read before, never under, the tree lock. */
 	err = fs_sim_file_load(kd, NULL, &sim);
+	fs_checkpoint_preload(kd); /* so is a checkpoint to restore */
 	if (err) {
 		free(refresh);
 		return err;
@@ -283,6 +284,9 @@ static int fs_turn_on(struct st_kdamond *kd)
 	err = fs_build_ctx(fs_kd_context(kd), fs_caller_uid, NULL, &sim, &ctx);
 	if (!err) {
 		err = fs_kd_note_sim_path(kd);
+		/* udamon checkpoint hook: a restore asked for while off */
+		if (!err)
+			err = fs_checkpoint_at_on(kd, ctx);
 		if (err)
 			damon_destroy_ctx(ctx);
 	}
@@ -600,6 +604,7 @@ void fs_stop_running(void)
 	struct damon_ctx **ctxs;
 	unsigned int i, nr = 0;
 
+	fs_checkpoint_shutdown(); /* udamond --checkpoint-dir */
 	pthread_mutex_lock(&fs_tree_lock);
 	fs_shutting_down = true;
 	ctxs = udamon__calloc(arr->nr ? arr->nr : 1, sizeof(*ctxs));

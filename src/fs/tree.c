@@ -736,6 +736,7 @@ static const struct fs_file ctx_udamon_files_[] = {
 	F_RW("attach", FS_BOOL, struct st_context, attach, 0),
 	F_RW("overhead_budget", FS_ULONG, struct st_context, overhead_budget,
 	     0),
+	F_RW("auto_pause", FS_BOOL, struct st_context, auto_pause, 0),
 };
 static const struct fs_dir_type t_ctx_udamon = {
 	.name = "ctx_udamon",
@@ -794,6 +795,10 @@ static const struct fs_dir_type t_contexts = {
 static const struct fs_file kd_udamon_files_[] = {
 	F_SPECIAL("dump", 0400, FS_LOCKED | FS_SNAPSHOT, fs_dump_show, NULL),
 	F_SPECIAL("state_error", 0400, FS_LOCKED, fs_state_error_show, NULL),
+	F_RW("checkpoint_path", FS_STRING, struct st_kdamond, checkpoint_path,
+	     FS_STRIP_NL | FS_REL_PATH),
+	F_SPECIAL("checkpoint", 0600, FS_LOCKED, fs_checkpoint_show,
+		  fs_checkpoint_store),
 };
 static const struct fs_dir_type t_kd_udamon = {
 	.name = "kdamond_udamon",
@@ -822,6 +827,9 @@ static void kdamond_fini(void *obj)
 	kd->ctx = NULL;
 	free(kd->sim_path);
 	kd->sim_path = NULL;
+	free(kd->checkpoint_path);
+	kd->checkpoint_path = NULL;
+	fs_checkpoint_unload(kd);
 }
 static const struct fs_dir_type t_kdamond = {
 	.name = "kdamond",

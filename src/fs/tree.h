@@ -259,6 +259,7 @@ struct st_context {
 	bool allow_cold_on_writes_only;
 	bool attach; /* udamon/attach: may vaddr attach to its targets */
 	unsigned long overhead_budget; /* uffd-wp checks/s, 0: unbounded */
+	bool auto_pause; /* udamon/auto_pause (damon_set_auto_pause) */
 };
 
 struct st_contexts {
@@ -274,6 +275,16 @@ struct st_kdamond {
 	char *sim_path;
 	/* udamon/state_error: why the last write to state failed ("") */
 	char state_error[512];
+	/* udamon/checkpoint_path and checkpoint (ckpt.c) */
+	char *checkpoint_path;
+	bool restore_at_on; /* "restore" written while off */
+	char checkpoint_status[600];
+	/* the file to restore at "on", read before the tree lock is taken */
+	char *ckpt_path_read;
+	char *ckpt_data;
+	size_t ckpt_len;
+	int ckpt_err; /* reading it failed: why in ckpt_why */
+	char ckpt_why[300];
 };
 
 struct st_kdamonds {
@@ -409,6 +420,24 @@ extern const struct fs_dir_type fs_tried_region_type;
 extern const struct fs_dir_type fs_tried_probe_type;
 extern const char *const fs_ops_names[];
 #define FS_NR_OPS_NAMES 4u
+
+/* ---- ckpt.c ---- */
+/* udamond --checkpoint-dir (NULL: none). */
+extern char *fs_checkpoint_dir;
+int fs_checkpoint_show(void *obj, struct fs_buf *out);
+int fs_checkpoint_store(void *obj, const char *buf);
+/*
+ * At "on", fs_tree_lock held, before damon_start(): queue the restore
+ * asked for while off, or the daemon's own checkpoint.  A negative errno
+ * (reason logged) fails the "on".
+ */
+int fs_checkpoint_at_on(struct st_kdamond *kd, struct damon_ctx *ctx);
+/* Before "on" takes the tree lock: read the file fs_checkpoint_at_on needs. */
+void fs_checkpoint_preload(struct st_kdamond *kd);
+/* Drop what fs_checkpoint_preload() read. */
+void fs_checkpoint_unload(struct st_kdamond *kd);
+/* At shutdown, before the kdamonds stop: save them to the checkpoint dir. */
+void fs_checkpoint_shutdown(void);
 
 /* ---- build.c ---- */
 /*

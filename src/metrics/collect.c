@@ -102,6 +102,7 @@ int metrics_collect_ctx(struct damon_ctx *ctx, const char *kdamond,
 	out->kdamond_tid = -1;
 	out->cpu_seconds = -1;
 	out->paused = ctx->pause;
+	out->auto_paused = damon_auto_paused(ctx);
 	snprintf(out->ops, sizeof(out->ops), "%s", damon_ops_name(ctx->ops.id));
 	snprintf(out->access_source, sizeof(out->access_source), "%s",
 		 damon_access_source_name(ctx));

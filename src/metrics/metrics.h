@@ -67,7 +67,7 @@ struct metrics_context {
 	unsigned int context;
 	bool running;
 	bool paused; /* the user's pause (ctx->pause) */
-	bool auto_paused; /* paused by udamon itself; none yet: always false */
+	bool auto_paused; /* paused by udamon itself (damon_auto_paused()) */
 	int kdamond_tid; /* -1: no kdamond thread */
 	double cpu_seconds; /* of the kdamond thread; < 0 unknown */
 	char ops[16];

@@ -84,6 +84,7 @@
 #include "sys/alloc.h"
 #include "ops/ops-common.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -1330,6 +1331,188 @@ static void sim_free_priv(struct damon_ctx *ctx)
 	ctx->ops_priv = NULL;
 }
 
+/* ---- checkpoint (damon_checkpoint_save/restore) ---- */
+
+#define SIM_CKPT_MAGIC 0x31544b432d4d4953ULL /* "SIM-CKT1" */
+#define SIM_CKPT_HDR_WORDS 14
+#define SIM_CKPT_OUT_WORDS 5
+
+/*
+ * A target's model as 64-bit words: a magic, the workload's fingerprint
+ * (so a restore onto another workload is refused), the times, the
+ * paged-out ranges and the last check's results (for pgidle_unset probes).
+ */
+static int sim_save_state(struct damon_ctx *ctx, struct damon_target *t,
+			  void **bufp, size_t *lenp)
+{
+	struct sim_target *st = sim_target_of(ctx, t);
+	uint64_t *w;
+	size_t n, i, k = 0;
+
+	*bufp = NULL;
+	*lenp = 0;
+	if (!st)
+		return ctx->ops_priv ? -ENOMEM : 0;
+	n = SIM_CKPT_HDR_WORDS + st->nr_outs * SIM_CKPT_OUT_WORDS +
+	    st->nr_accessed;
+	w = udamon__calloc(n, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w[k++] = SIM_CKPT_MAGIC;
+	w[k++] = st->wl->nr_regions;
+	w[k++] = st->wl->nr_phases;
+	w[k++] = st->wl->cycle_ns;
+	w[k++] = st->wl->total_bytes;
+	w[k++] = st->t0_ns;
+	w[k++] = st->prep_ns;
+	w[k++] = st->prepared;
+	w[k++] = st->pgidle_ns;
+	w[k++] = st->pgidle_marked;
+	w[k++] = st->refaults;
+	w[k++] = st->nr_outs;
+	w[k++] = st->accessed_valid;
+	w[k++] = st->nr_accessed;
+	for (i = 0; i < st->nr_outs; i++) {
+		w[k++] = st->outs[i].ri;
+		w[k++] = st->outs[i].lo;
+		w[k++] = st->outs[i].hi;
+		w[k++] = st->outs[i].nr_out;
+		w[k++] = st->outs[i].since_ns;
+	}
+	for (i = 0; i < st->nr_accessed; i++)
+		w[k++] = st->accessed[i];
+	for (i = 0; i < n; i++)
+		w[i] = htole64(w[i]);
+	*bufp = w;
+	*lenp = n * sizeof(*w);
+	return 0;
+}
+
+static uint64_t sim_ckpt_word(const void *buf, size_t i)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)buf + i * 8, 8);
+	return le64toh(v);
+}
+
+static uint64_t sim_ckpt_shift(uint64_t t, int64_t shift)
+{
+	int64_t v = (int64_t)t + shift;
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+static int sim_restore_state(struct damon_ctx *ctx, struct damon_target *t,
+			     const void *buf, size_t len, int64_t shift,
+			     bool dry_run, char *why, size_t why_len)
+{
+	struct sim_workload *wl = ctx->ops_priv;
+	struct sim_target *st, *old;
+	size_t nr_outs, nr_accessed, i, k, words = len / 8;
+	unsigned long nr_out = 0;
+
+	if (!len) {
+		snprintf(why, why_len, "the checkpoint has no sim model");
+		return -EINVAL;
+	}
+	if (!wl) {
+		snprintf(why, why_len, "the context has no sim workload");
+		return -EINVAL;
+	}
+	if (len % 8 || words < SIM_CKPT_HDR_WORDS ||
+	    sim_ckpt_word(buf, 0) != SIM_CKPT_MAGIC) {
+		snprintf(why, why_len, "malformed sim model");
+		return -EINVAL;
+	}
+	if (sim_ckpt_word(buf, 1) != wl->nr_regions ||
+	    sim_ckpt_word(buf, 2) != wl->nr_phases ||
+	    sim_ckpt_word(buf, 3) != wl->cycle_ns ||
+	    sim_ckpt_word(buf, 4) != wl->total_bytes) {
+		snprintf(why, why_len,
+			 "the checkpoint's sim workload differs from the "
+			 "context's (%llu regions, %llu phases, %llu bytes "
+			 "saved; %u, %u, %lu here)",
+			 (unsigned long long)sim_ckpt_word(buf, 1),
+			 (unsigned long long)sim_ckpt_word(buf, 2),
+			 (unsigned long long)sim_ckpt_word(buf, 4),
+			 wl->nr_regions, wl->nr_phases, wl->total_bytes);
+		return -EINVAL;
+	}
+	nr_outs = sim_ckpt_word(buf, 11);
+	nr_accessed = sim_ckpt_word(buf, 13);
+	if (nr_outs > words || nr_accessed > words ||
+	    words != SIM_CKPT_HDR_WORDS + nr_outs * SIM_CKPT_OUT_WORDS +
+			     nr_accessed) {
+		snprintf(why, why_len, "malformed sim model (sizes)");
+		return -EINVAL;
+	}
+	for (i = 0; i < nr_outs; i++) {
+		k = SIM_CKPT_HDR_WORDS + i * SIM_CKPT_OUT_WORDS;
+		if (sim_ckpt_word(buf, k) >= wl->nr_regions ||
+		    sim_ckpt_word(buf, k + 1) >= sim_ckpt_word(buf, k + 2) ||
+		    sim_ckpt_word(buf, k + 2) >
+			    wl->npages[sim_ckpt_word(buf, k)] ||
+		    sim_ckpt_word(buf, k + 3) >
+			    sim_ckpt_word(buf, k + 2) -
+				    sim_ckpt_word(buf, k + 1)) {
+			snprintf(why, why_len,
+				 "malformed sim model (paged-out range %zu)",
+				 i);
+			return -EINVAL;
+		}
+		nr_out += sim_ckpt_word(buf, k + 3);
+	}
+	if (dry_run)
+		return 0;
+
+	st = udamon__calloc(1, sizeof(*st));
+	if (!st)
+		goto nomem;
+	st->outs = udamon__calloc(nr_outs ? nr_outs : 1, sizeof(*st->outs));
+	st->accessed = nr_accessed ? udamon__calloc(nr_accessed,
+						    sizeof(*st->accessed)) :
+				     NULL;
+	if (!st->outs || (nr_accessed && !st->accessed)) {
+		free(st->outs);
+		free(st->accessed);
+		free(st);
+		goto nomem;
+	}
+	sim_workload_get(wl);
+	st->wl = wl;
+	st->t0_ns = sim_ckpt_shift(sim_ckpt_word(buf, 5), shift);
+	st->prep_ns = sim_ckpt_shift(sim_ckpt_word(buf, 6), shift);
+	st->prepared = sim_ckpt_word(buf, 7);
+	st->pgidle_ns = sim_ckpt_shift(sim_ckpt_word(buf, 8), shift);
+	st->pgidle_marked = sim_ckpt_word(buf, 9);
+	st->refaults = sim_ckpt_word(buf, 10);
+	st->nr_outs = st->cap_outs = nr_outs;
+	st->accessed_valid = sim_ckpt_word(buf, 12);
+	st->nr_accessed = (unsigned int)nr_accessed;
+	st->nr_out = nr_out;
+	st->wss_phase = -1;
+	for (i = 0; i < nr_outs; i++) {
+		k = SIM_CKPT_HDR_WORDS + i * SIM_CKPT_OUT_WORDS;
+		st->outs[i].ri = (unsigned int)sim_ckpt_word(buf, k);
+		st->outs[i].lo = sim_ckpt_word(buf, k + 1);
+		st->outs[i].hi = sim_ckpt_word(buf, k + 2);
+		st->outs[i].nr_out = sim_ckpt_word(buf, k + 3);
+		/* Workload time, relative to t0: not moved by the shift. */
+		st->outs[i].since_ns = sim_ckpt_word(buf, k + 4);
+	}
+	k = SIM_CKPT_HDR_WORDS + nr_outs * SIM_CKPT_OUT_WORDS;
+	for (i = 0; i < nr_accessed; i++)
+		st->accessed[i] = sim_ckpt_word(buf, k + i);
+	old = t->ops_priv;
+	t->ops_priv = st;
+	sim_target_free(old);
+	return 0;
+nomem:
+	snprintf(why, why_len, "out of memory");
+	return -ENOMEM;
+}
+
 static struct damon_operations sim_ops = {
 	.id = DAMON_OPS_SIM,
 	.init = sim_init,
@@ -1345,6 +1528,8 @@ static struct damon_operations sim_ops = {
 	.free_priv = sim_free_priv,
 	.prep_probes = sim_prep_probes,
 	.apply_probes = sim_apply_probes,
+	.save_state = sim_save_state,
+	.restore_state = sim_restore_state,
 };
 
 /* ---- 5. the public API ---- */

@@ -387,6 +387,9 @@ struct udamon_recorder {
 	int err;
 	unsigned long nr_snapshots;
 	unsigned long last_nr_regions;
+	/* who holds the context paused: the user, auto pause, or both */
+	bool user_paused;
+	bool auto_paused;
 };
 
 static uint64_t recorder_now(struct udamon_recorder *rec)
@@ -466,6 +469,35 @@ static void recorder_exec(struct udamon_recorder *rec, int pid)
 	udamon_recorder_event(rec, UDAMON_RECORD_EV_EXEC, word);
 }
 
+static int recorder_write_event(struct udamon_recorder *rec,
+				enum udamon_record_event_type type,
+				const char *arg);
+
+/*
+ * The record shows one paused period at a time, marked "auto" while only
+ * the automatic pause holds the context: a change of who holds it ends
+ * the period and starts the next one at the same time.
+ */
+static int recorder_set_paused(struct udamon_recorder *rec, bool user,
+			       bool automatic)
+{
+	int old = rec->user_paused ? 1 : rec->auto_paused ? 2 : 0;
+	int cur = user ? 1 : automatic ? 2 : 0;
+	int err = 0;
+
+	rec->user_paused = user;
+	rec->auto_paused = automatic;
+	if (old == cur || rec->stopped)
+		return 0;
+	if (old)
+		err = recorder_write_event(rec, UDAMON_RECORD_EV_RESUME,
+					   old == 2 ? "auto" : NULL);
+	if (!err && cur)
+		err = recorder_write_event(rec, UDAMON_RECORD_EV_PAUSE,
+					   cur == 2 ? "auto" : NULL);
+	return err;
+}
+
 static void recorder_event_fn(void *arg, struct damon_ctx *ctx,
 			      const struct damon_event *ev)
 {
@@ -475,6 +507,12 @@ static void recorder_event_fn(void *arg, struct damon_ctx *ctx,
 
 	if (ev->type == DAMON_EVENT_TARGET_EXEC) {
 		recorder_exec(rec, ev->pid);
+		return;
+	}
+	if (ev->type == DAMON_EVENT_AUTO_PAUSE ||
+	    ev->type == DAMON_EVENT_AUTO_RESUME) {
+		recorder_set_paused(rec, rec->user_paused,
+				    ev->type == DAMON_EVENT_AUTO_PAUSE);
 		return;
 	}
 	if (ev->type != DAMON_EVENT_AGGREGATED)
@@ -542,11 +580,25 @@ int udamon_recorder_new(struct damon_ctx *ctx, struct udamon_record_writer *w,
 int udamon_recorder_event(struct udamon_recorder *rec,
 			  enum udamon_record_event_type type, const char *arg)
 {
+	if (rec->stopped)
+		return -EINVAL;
+	/* The user's pause and resume; auto pause comes as events. */
+	if (type == UDAMON_RECORD_EV_PAUSE || type == UDAMON_RECORD_EV_RESUME) {
+		if (rec->user_paused == (type == UDAMON_RECORD_EV_PAUSE))
+			return -EINVAL;
+		return recorder_set_paused(rec, type == UDAMON_RECORD_EV_PAUSE,
+					   rec->auto_paused);
+	}
+	return recorder_write_event(rec, type, arg);
+}
+
+static int recorder_write_event(struct udamon_recorder *rec,
+				enum udamon_record_event_type type,
+				const char *arg)
+{
 	uint64_t now;
 	int err;
 
-	if (rec->stopped)
-		return -EINVAL;
 	udamon_recorder_flush(rec);
 	now = recorder_now(rec);
 	err = udamon_record_write_event(rec->w, type, now, arg);
@@ -1668,6 +1720,7 @@ int udamon_record_pauses(const struct udamon_record *rec,
 
 		if (ev->type == UDAMON_RECORD_EV_PAUSE) {
 			p[n].start_ns = ev->time_ns;
+			p[n].automatic = ev->arg && !strcmp(ev->arg, "auto");
 			/* Until resumed, or until the record ends. */
 			p[n].end_ns = udamon_record_duration_ns(rec);
 			n++;

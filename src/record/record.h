@@ -204,10 +204,13 @@ DAMON_API uint64_t udamon_record_duration_ns(const struct udamon_record *rec);
  * struct udamon_record_pause - one paused period of a record.
  * @start_ns: when the pause took effect.
  * @end_ns: when monitoring resumed (or the record ended).
+ * @automatic: an automatic pause (every target stopped or frozen; the
+ *             events carry the argument "auto"), not the user's.
  */
 struct udamon_record_pause {
 	uint64_t start_ns;
 	uint64_t end_ns;
+	bool automatic;
 };
 
 /**
@@ -439,6 +442,8 @@ udamon_record_freq_pct(const struct udamon_record_snapshot *snap,
  *        over the bytes and time of the regions covering the cell, or a
  *        negative value where no region covered it.
  * @paused: per time slot: at least half of it was paused.
+ * @auto_paused: per time slot: paused, and more of it automatically (all
+ *               targets stopped or frozen) than by the user.
  * @max_freq: largest cell value (0 when nothing was accessed).
  * @nr_spans: number of @spans.
  * @spans: the address intervals the address axis covers, in order; with
@@ -455,6 +460,7 @@ struct udamon_heatmap {
 	uint64_t t_end;
 	double *freq;
 	bool *paused;
+	bool *auto_paused;
 	double max_freq;
 	unsigned int nr_spans;
 	struct damon_addr_range *spans;

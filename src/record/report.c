@@ -224,10 +224,11 @@ int udamon_heatmap_build(const struct udamon_record *rec,
 	cells = (size_t)o->nr_time * o->nr_addr;
 	hm->freq = udamon__calloc(cells, sizeof(*hm->freq));
 	hm->paused = udamon__calloc(o->nr_time, sizeof(*hm->paused));
+	hm->auto_paused = udamon__calloc(o->nr_time, sizeof(*hm->auto_paused));
 	wsum = udamon__calloc(cells, sizeof(*wsum));
 	prefix = udamon__calloc(hm->nr_spans, sizeof(*prefix));
 	err = -ENOMEM;
-	if (!hm->freq || !hm->paused || !wsum || !prefix)
+	if (!hm->freq || !hm->paused || !hm->auto_paused || !wsum || !prefix)
 		goto fail;
 	for (i = 1; i < hm->nr_spans; i++)
 		prefix[i] = prefix[i - 1] +
@@ -299,13 +300,20 @@ int udamon_heatmap_build(const struct udamon_record *rec,
 	}
 
 	for (i = 0; i < o->nr_time; i++) {
-		double ks = i * slot_t, ke = (i + 1) * slot_t, pt = 0;
+		double ks = i * slot_t, ke = (i + 1) * slot_t, pt = 0, at = 0;
 		size_t p;
 
-		for (p = 0; p < nr_pauses; p++)
-			pt += overlap(ks, ke, (double)pauses[p].start_ns - t0,
-				      (double)pauses[p].end_ns - t0);
+		for (p = 0; p < nr_pauses; p++) {
+			double ov = overlap(ks, ke,
+					    (double)pauses[p].start_ns - t0,
+					    (double)pauses[p].end_ns - t0);
+
+			pt += ov;
+			if (pauses[p].automatic)
+				at += ov;
+		}
 		hm->paused[i] = pt * 2 >= slot_t;
+		hm->auto_paused[i] = hm->paused[i] && at * 2 > pt;
 	}
 	hm->max_freq = 0;
 	for (i = 0; i < cells; i++) {
@@ -336,6 +344,7 @@ void udamon_heatmap_free(struct udamon_heatmap *hm)
 		return;
 	free(hm->freq);
 	free(hm->paused);
+	free(hm->auto_paused);
 	free(hm->spans);
 	free(hm);
 }

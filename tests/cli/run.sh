@@ -1028,6 +1028,49 @@ EOF
 	fi
 fi
 
+# ---- record --auto-pause on a real process stopped and continued ----
+expect "record --auto-pause needs a process" 2 "works with vaddr only" \
+	"$U" record --workload "$CFG" --auto-pause
+expect "checkpoint needs a FILE" 2 "give the checkpoint FILE" \
+	"$U" checkpoint --tree "$T"
+bash -c 'a=0; while :; do a=$((a + 1)); done' &
+spin=$!
+"$U" record --pid "$spin" --auto-pause --duration 0 --aggr-us 50000 -q \
+	-o "$T/ap.rec" >"$T/ap.out" 2>&1 &
+recpid=$!
+# Stop the process once the record has snapshots, continue it later.
+for _ in $(seq 200); do
+	[ "$(grep -ac '^snapshot' "$T/ap.rec" 2>/dev/null)" -ge 3 ] && break
+	sleep 0.05
+done
+kill -STOP "$spin"
+for _ in $(seq 200); do
+	grep -aq '^event pause [0-9]* auto' "$T/ap.rec" 2>/dev/null && break
+	sleep 0.05
+done
+sleep 0.5
+kill -CONT "$spin"
+for _ in $(seq 200); do
+	grep -aq '^event resume [0-9]* auto' "$T/ap.rec" 2>/dev/null && break
+	sleep 0.05
+done
+sleep 0.3
+kill -INT "$recpid"
+wait "$recpid"
+kill "$spin"
+wait "$spin" 2>/dev/null
+if grep -aq '^event pause [0-9]* auto' "$T/ap.rec" &&
+	grep -aq '^event resume [0-9]* auto' "$T/ap.rec"; then
+	ok "record --auto-pause writes auto pause and resume events"
+else
+	notok "record --auto-pause writes auto pause and resume events" \
+		"$(cat "$T/ap.out"; grep -a '^event' "$T/ap.rec")"
+fi
+expect "report info lists the auto-paused period" 0 "auto-paused [0-9.]+ s to" \
+	"$U" report info "$T/ap.rec"
+expect "heatmap marks auto-paused rows apart" 0 "~+\| AUTO-PAUSED" \
+	"$U" report heatmap --rows 200 "$T/ap.rec"
+
 # ---- against a running udamond: refusals outside, then a real tree ----
 for c in start tune pause resume stop status; do
 	args=()
@@ -1061,6 +1104,15 @@ else
 		*) echo "# $line" ;;
 		esac
 	done <"$T/tree.out"
+	unshare -m --propagation private bash "$here/ckpt.sh" "$B" "$CFG" \
+		>"$T/ckpt.out" 2>&1
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) ok "checkpoint: ${line#ok - }" ;;
+		"not ok - "*) notok "checkpoint: ${line#not ok - }" ;;
+		*) echo "# $line" ;;
+		esac
+	done <"$T/ckpt.out"
 fi
 
 finish

@@ -69,6 +69,8 @@ def expected_tree():
               k + 'refresh_ms': (0o600, '0'),
               k + 'udamon/dump': (0o400, None),
               k + 'udamon/state_error': (0o400, ''),
+              k + 'udamon/checkpoint_path': (0o600, ''),
+              k + 'udamon/checkpoint': (0o600, 'none'),
               k + 'contexts/nr_contexts': (0o600, '1')})
     c = k + 'contexts/0/'
     e.update({c + 'avail_operations': (0o400, None),
@@ -78,7 +80,8 @@ def expected_tree():
               c + 'udamon/access_source': (0o400, None),
               c + 'udamon/allow_cold_on_writes_only': (0o600, 'N'),
               c + 'udamon/attach': (0o600, 'Y'),
-              c + 'udamon/overhead_budget': (0o600, '2000')})
+              c + 'udamon/overhead_budget': (0o600, '2000'),
+              c + 'udamon/auto_pause': (0o600, 'N')})
     a = c + 'monitoring_attrs/'
     for f, v in (('sample_us', '5000'), ('aggr_us', '100000'),
                  ('update_us', '60000000')):
@@ -585,6 +588,150 @@ def test_pause_resume():
         eq(p1, 1, 'a context started paused takes one sample')
         eq(p2, 1, 'and then stays paused')
         eq(t.cmd(0, 'off'), 0, 'off')
+
+
+@R.case
+def test_checkpoint_files():
+    """udamon/checkpoint: save, restore while off and while on, cancel,
+    and every refusal with its errno, reason, and nothing changed."""
+    with daemon() as d:
+        t = d.tree
+        setup_sim(t)
+        k = 'kdamonds/0/udamon/'
+        c = 'kdamonds/0/contexts/0/'
+        tmp = tempfile.mkdtemp(prefix='udamon-it-ckpt-')
+        path = os.path.join(tmp, 'k0.ckpt')
+        eq(t.write(k + 'checkpoint', 'save'), errno.EINVAL, 'no path')
+        check('checkpoint_path is empty' in t.val(k + 'state_error'),
+              'reason: no path')
+        t.must(k + 'checkpoint_path', path)
+        eq(t.write(k + 'checkpoint', 'save'), errno.EINVAL, 'save while off')
+        check('the kdamond is off' in t.val(k + 'state_error'),
+              'reason: off')
+        eq(t.write(k + 'checkpoint', 'bogus'), errno.EINVAL, 'bad command')
+        eq(t.write(k + 'checkpoint', 'restore'), errno.ENOENT,
+           'restore of a missing file while off')
+        eq(t.cmd(0, 'on'), 0, 'on')
+        time.sleep(0.5)
+        t.must(c + 'pause', 'Y')
+        eq(t.cmd(0, 'commit'), 0, 'pause')
+        saved = t.dump()
+        # paths that could hang the daemon are refused, never opened
+        fifo = os.path.join(tmp, 'fifo')
+        os.mkfifo(fifo)
+        t.must(k + 'checkpoint_path', fifo)
+        eq(t.write(k + 'checkpoint', 'restore'), errno.EINVAL,
+           'a FIFO is not read')
+        check('not a regular file' in t.val(k + 'state_error'),
+              'reason: FIFO')
+        t.must(k + 'checkpoint_path', os.path.join(d.mnt, 'x.ckpt'))
+        eq(t.write(k + 'checkpoint', 'save'), errno.EINVAL,
+           'no save into the own mount')
+        check('own mount' in t.val(k + 'state_error'), 'reason: own mount')
+        eq(t.write(k + 'checkpoint', 'restore'), errno.EINVAL,
+           'no restore from the own mount')
+        t.must(k + 'checkpoint_path', path)
+        os.mkfifo(path + '.tmp')  # replaced by the save, not opened
+        eq(t.write(k + 'checkpoint', 'save'), 0, 'save')
+        eq(t.val(k + 'checkpoint'), 'saved ' + path, 'status')
+        eq(t.val(k + 'state_error'), '', 'no error after save')
+        eq(t.cmd(0, 'off'), 0, 'off')
+        eq(t.write(k + 'checkpoint', 'restore'), 0, 'restore while off')
+        check(t.val(k + 'checkpoint').startswith('restore pending'),
+              'pending')
+        eq(t.cmd(0, 'on'), 0, 'on restores')
+        got = t.dump()
+        eq(region_view(got), region_view(saved), 'regions restored')
+        eq(got['contexts'][0]['passed_sample_intervals'],
+           saved['contexts'][0]['passed_sample_intervals'], 'samples')
+        eq(got['contexts'][0]['pause'], True, 'restored paused')
+        eq(t.val(k + 'checkpoint'), 'restored ' + path, 'status')
+        # corrupt file: refused while on, nothing changes
+        with open(path, 'r+b') as f:
+            f.seek(100)
+            b = f.read(1)
+            f.seek(100)
+            f.write(bytes([b[0] ^ 1]))
+        eq(t.write(k + 'checkpoint', 'restore'), errno.EINVAL, 'corrupt')
+        check('checksum mismatch' in t.val(k + 'state_error'),
+              'reason: checksum')
+        eq(region_view(t.dump()), region_view(saved), 'unchanged')
+        eq(t.cmd(0, 'off'), 0, 'off')
+        # a pending restore of a bad file fails "on"; cancel drops it
+        eq(t.write(k + 'checkpoint', 'restore'), 0, 'pending bad file')
+        eq(t.cmd(0, 'on'), errno.EINVAL, 'on refuses a bad checkpoint')
+        check('checksum mismatch' in t.val(k + 'state_error'),
+              'on says why')
+        eq(t.val('kdamonds/0/state'), 'off', 'nothing started')
+        eq(t.write(k + 'checkpoint', 'cancel'), 0, 'cancel')
+        eq(t.cmd(0, 'on'), 0, 'on without it')
+        check(t.dump()['contexts'][0]['passed_sample_intervals'] <=
+              saved['contexts'][0]['passed_sample_intervals'], 'fresh')
+        eq(t.cmd(0, 'off'), 0, 'off')
+        os.unlink(path)
+        os.unlink(fifo)
+        os.rmdir(tmp)
+
+
+@R.case
+def test_auto_pause_file():
+    """contexts/C/udamon/auto_pause on a real stopped process."""
+    child = subprocess.Popen(['sh', '-c', 'while :; do :; done'])
+    try:
+        with daemon() as d:
+            t = d.tree
+            build(t, regions=0, schemes=0, goals=0, filters=0, dests=0)
+            c = 'kdamonds/0/contexts/0/'
+            t.must(c + 'targets/0/pid_target', str(child.pid))
+            eq(t.write(c + 'udamon/auto_pause', 'maybe'), errno.EINVAL,
+               'not a bool')
+            t.must(c + 'udamon/auto_pause', 'Y')
+            t.must(c + 'monitoring_attrs/intervals/sample_us', '2000')
+            t.must(c + 'monitoring_attrs/intervals/aggr_us', '20000')
+            err = t.cmd(0, 'on')
+            if err:
+                raise Skip('vaddr cannot monitor a process here: ' +
+                           t.val('kdamonds/0/udamon/state_error'))
+            def psi():
+                return t.dump()['contexts'][0]['passed_sample_intervals']
+
+            def until(cond, limit=10.0):
+                end = time.time() + limit
+                while not cond() and time.time() < end:
+                    time.sleep(0.05)
+                return cond()
+
+            check(until(lambda: psi() > 10), 'monitoring')
+            os.kill(child.pid, signal.SIGSTOP)
+            # within a few sample intervals (generous under load)
+            last = [psi()]
+
+            def settled():
+                time.sleep(0.1)
+                now = psi()
+                same = now == last[0]
+                last[0] = now
+                return same
+            check(until(settled), 'sampling stops once the target stops')
+            p2 = psi()
+            time.sleep(0.3)
+            eq(psi(), p2, 'no samples while the target is stopped')
+            eq(t.val(c + 'pause'), 'N', 'the user pause is untouched')
+            os.kill(child.pid, signal.SIGCONT)
+            check(until(lambda: psi() > p2), 'samples again after SIGCONT')
+            # commit carries the setting: off now, a stop is sampled
+            t.must(c + 'udamon/auto_pause', 'N')
+            eq(t.cmd(0, 'commit'), 0, 'commit auto_pause N')
+            os.kill(child.pid, signal.SIGSTOP)
+            time.sleep(0.3)
+            p4 = psi()
+            check(until(lambda: psi() > p4),
+                  'sampled while stopped without auto_pause')
+            os.kill(child.pid, signal.SIGCONT)
+            eq(t.cmd(0, 'off'), 0, 'off')
+    finally:
+        child.kill()
+        child.wait()
 
 
 @R.case

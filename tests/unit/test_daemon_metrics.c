@@ -8,6 +8,7 @@
  */
 #include "fs/build.c"
 #include "fs/cmd.c"
+#include "fs/ckpt.c"
 #include "fs/dump.c"
 #include "fs/parse.c"
 #include "fs/path.c"

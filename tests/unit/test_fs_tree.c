@@ -10,6 +10,7 @@
 #include "fs/tree.c"
 #include "fs/build.c"
 #include "fs/cmd.c"
+#include "fs/ckpt.c"
 #include "fs/dump.c"
 #include "fs/path.c"
 
