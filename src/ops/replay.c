@@ -540,6 +540,13 @@ int udamon__replay_parse_trace(const char *buf, size_t len, const char *name,
 			}
 			continue;
 		}
+		if (word_is(w[0], wl[0], "quantum_ns") ||
+		    word_is(w[0], wl[0], "duration_ns")) {
+			err = replay_err(errbuf, errlen, p.name, lineno,
+					 "header '%.*s' after the first access",
+					 (int)wl[0], w[0]);
+			goto out;
+		}
 		in_body = true;
 		if (nw < 2 || nw > 3 ||
 		    (nw == 3 && !word_is(w[2], wl[2], "r") &&
