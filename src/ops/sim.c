@@ -873,6 +873,8 @@ static int sim_touched(struct sim_target *st, unsigned int ri,
 			n++;
 		}
 	}
+	if (!n)
+		return 0;
 	qsort(st->scratch, n, sizeof(*st->scratch), sim_pg_range_cmp);
 	for (i = 0; i < n; i++) {
 		const struct sim_pg_range *r = &st->scratch[i];
