@@ -44,15 +44,18 @@ def convert(inp, out, ns_per_instr, quantum_ns, data_only, name):
     out.write("# ns_per_instr %s\n" % ns_per_instr)
     out.write("quantum_ns %d\n" % quantum_ns)
     for lineno, line in enumerate(inp, 1):
-        if not line or line[0] not in " I":
+        # "I  addr,size" or " K addr,size" (K: L, S or M), fast path first
+        c0 = line[:1]
+        if c0 == "I" and line[1:2] == " ":
+            kind = "I"
+        elif c0 == " " and line[1:2] in ("L", "S", "M"):
+            kind = line[1]
+        else:
             continue
         m = ACCESS.match(line)
         if not m:
-            if line.startswith("I ") or line[:2] in (" L", " S", " M"):
-                raise ValueError("%s:%d: malformed lackey access line: %r"
-                                 % (name, lineno, line.rstrip("\n")))
-            continue
-        kind = m.group(1)
+            raise ValueError("%s:%d: malformed lackey access line: %r"
+                             % (name, lineno, line.rstrip("\n")))
         addr = int(m.group(2), 16)
         size = int(m.group(3))
         if size <= 0 or addr + size > ADDR_LIMIT:

@@ -1238,6 +1238,17 @@ DAMON_API int damon_sim_phase_idx(struct damon_ctx *ctx,
 DAMON_API int damon_sim_true_wss(struct damon_ctx *ctx, struct damon_target *t,
 				 uint64_t window_ns, unsigned long *bytes);
 /**
+ * damon_sim_true_wss_range() - damon_sim_true_wss() of the addresses
+ * [@start, @end) only (whole pages): with DAMON's regions it gives the
+ * overlap of DAMON's hot set with the true one.  For an exact replay (a
+ * trace) the working set is the pages the trace touched in the window.
+ * Return: 0, -EINVAL without a workload or for an empty range, -ENOMEM.
+ */
+DAMON_API int damon_sim_true_wss_range(struct damon_ctx *ctx,
+				       struct damon_target *t,
+				       unsigned long start, unsigned long end,
+				       uint64_t window_ns, unsigned long *bytes);
+/**
  * damon_sim_true_access_rate() - the expected fraction of samples that see
  * an access, for a sampling address uniform in [@start, @end), at the
  * current phase's access rates and the context's sampling interval.

@@ -1963,38 +1963,37 @@ const char *damon_sim_phase_name(struct damon_ctx *ctx, struct damon_target *t)
 	return st->wl->cfg->phases[idx].name;
 }
 
-int damon_sim_true_wss(struct damon_ctx *ctx, struct damon_target *t,
-		       uint64_t window_ns, unsigned long *bytes)
+/*
+ * Bytes of [@start, @end) in the working set over the window of @window_ns
+ * ending at workload time @now: pages touched in it for exact replays,
+ * else pages whose current rate makes an access in it at least even odds.
+ */
+static int sim_wss_range(struct sim_target *st, uint64_t now,
+			 uint64_t window_ns, unsigned long start,
+			 unsigned long end, unsigned long *bytes)
 {
-	const struct sim_workload *wl;
-	struct sim_target *st;
+	const struct sim_workload *wl = st->wl;
+	double window_s = (double)window_ns / 1e9;
+	unsigned int ph = sim_phase_at(wl, now), ri;
 	unsigned long sum = 0;
-	unsigned int ph, ri;
-	double window_s;
-	uint64_t now;
 
-	st = sim_query(ctx, t, &now);
-	if (!st || !bytes)
-		return -EINVAL;
-	wl = st->wl;
-	if (!window_ns)
-		window_ns = (uint64_t)ctx->attrs.aggr_interval * 1000;
-	window_s = (double)window_ns / 1e9;
-	ph = sim_phase_at(wl, now);
-	/* Called every aggregation by benchmarks: remember the answer. */
-	if (st->wss_phase == (int)ph && st->wss_window_ns == window_ns &&
-	    (!wl->exact || st->wss_at_ns == now)) {
-		*bytes = st->wss_bytes;
-		return 0;
-	}
 	for (ri = 0; ri < wl->nr_regions; ri++) {
 		const struct sim_phase *p = &wl->phases[ph];
-		unsigned long long pg, touched;
+		unsigned long long pg, lo, hi, touched;
+		unsigned long a = start > wl->vmas[ri].start ?
+					  start :
+					  wl->vmas[ri].start;
+		unsigned long b = end < wl->vmas[ri].end ? end :
+							   wl->vmas[ri].end;
 		unsigned int i;
 
+		if (a >= b)
+			continue;
+		lo = (a - wl->vmas[ri].start) / SIM_PAGE;
+		hi = (b - wl->vmas[ri].start + SIM_PAGE - 1) / SIM_PAGE;
 		if (wl->exact) {
 			/* the pages the trace touched in the window */
-			if (sim_touched(st, ri, 0, wl->npages[ri],
+			if (sim_touched(st, ri, lo, hi,
 					now > window_ns ? now - window_ns : 0,
 					now ? now : 1, &touched))
 				return -ENOMEM;
@@ -2005,25 +2004,72 @@ int damon_sim_true_wss(struct damon_ctx *ctx, struct damon_target *t,
 			continue;
 		if (!p->first) {
 			/* spans: a rate for all their pages */
-			for (i = sim_span_find(p, ri, 0);
-			     i < p->nr_spans && p->spans[i].ri == ri; i++)
-				if (p->spans[i].rate * window_s >= SIM_LN2)
-					sum += (p->spans[i].hi -
-						p->spans[i].lo) *
-					       SIM_PAGE;
+			for (i = sim_span_find(p, ri, lo);
+			     i < p->nr_spans && p->spans[i].ri == ri &&
+			     p->spans[i].lo < hi;
+			     i++) {
+				const struct sim_span *sp = &p->spans[i];
+
+				if (sp->rate * window_s < SIM_LN2)
+					continue;
+				sum += ((sp->hi < hi ? sp->hi : hi) -
+					(sp->lo > lo ? sp->lo : lo)) *
+				       SIM_PAGE;
+			}
 			continue;
 		}
-		for (pg = 0; pg < wl->npages[ri]; pg++) {
+		for (pg = lo; pg < hi; pg++) {
 			if (sim_page_rate(wl, ph, ri, pg) * window_s >= SIM_LN2)
 				sum += SIM_PAGE;
 		}
 	}
+	*bytes = sum;
+	return 0;
+}
+
+int damon_sim_true_wss(struct damon_ctx *ctx, struct damon_target *t,
+		       uint64_t window_ns, unsigned long *bytes)
+{
+	struct sim_target *st;
+	unsigned int ph;
+	uint64_t now;
+	int err;
+
+	st = sim_query(ctx, t, &now);
+	if (!st || !bytes)
+		return -EINVAL;
+	if (!window_ns)
+		window_ns = (uint64_t)ctx->attrs.aggr_interval * 1000;
+	ph = sim_phase_at(st->wl, now);
+	/* Called every aggregation by benchmarks: remember the answer. */
+	if (st->wss_phase == (int)ph && st->wss_window_ns == window_ns &&
+	    (!st->wl->exact || st->wss_at_ns == now)) {
+		*bytes = st->wss_bytes;
+		return 0;
+	}
+	err = sim_wss_range(st, now, window_ns, 0, ~0UL, bytes);
+	if (err)
+		return err;
 	st->wss_at_ns = now;
 	st->wss_phase = (int)ph;
 	st->wss_window_ns = window_ns;
-	st->wss_bytes = sum;
-	*bytes = sum;
+	st->wss_bytes = *bytes;
 	return 0;
+}
+
+int damon_sim_true_wss_range(struct damon_ctx *ctx, struct damon_target *t,
+			     unsigned long start, unsigned long end,
+			     uint64_t window_ns, unsigned long *bytes)
+{
+	struct sim_target *st;
+	uint64_t now;
+
+	st = sim_query(ctx, t, &now);
+	if (!st || !bytes || start >= end)
+		return -EINVAL;
+	if (!window_ns)
+		window_ns = (uint64_t)ctx->attrs.aggr_interval * 1000;
+	return sim_wss_range(st, now, window_ns, start, end, bytes);
 }
 
 int damon_sim_true_access_rate(struct damon_ctx *ctx, struct damon_target *t,
