@@ -1963,6 +1963,83 @@ const char *damon_sim_phase_name(struct damon_ctx *ctx, struct damon_target *t)
 	return st->wl->cfg->phases[idx].name;
 }
 
+static unsigned long long sim_gcd(unsigned long long a, unsigned long long b)
+{
+	while (b) {
+		unsigned long long t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/*
+ * Pages after a region's first one see the same pattern rates every
+ * @period pages: a sequential pattern of stride s repeats its offsets-per-
+ * page every s / gcd(s, page) pages, random patterns and stride 0 (page 0
+ * only) do not vary.  0 when the period is too long to be worth it.
+ */
+#define SIM_MAX_PERIOD 4096ULL
+
+static unsigned long long sim_rate_period(const struct sim_workload *wl,
+					  unsigned int ph, unsigned int ri)
+{
+	const struct sim_phase *p = &wl->phases[ph];
+	unsigned long long period = 1;
+	unsigned int i;
+
+	for (i = p->first[ri]; i < p->first[ri + 1]; i++) {
+		unsigned long long s = p->pats[i].stride, q;
+
+		if (p->pats[i].random || !s)
+			continue;
+		q = s / sim_gcd(s, SIM_PAGE);
+		period = period / sim_gcd(period, q) * q;
+		if (period > SIM_MAX_PERIOD)
+			return 0;
+	}
+	return period;
+}
+
+/*
+ * Pages among [@lo, @hi) of region @ri that phase @ph accesses within
+ * @window_s seconds with even odds or better: the ground truth's working
+ * set.  Page by page over one
+ * period, then by whole periods, so a 64 GiB region costs what 4 KiB do;
+ * the first and the last (maybe partial) page are counted one by one.
+ */
+static unsigned long long sim_count_hot(const struct sim_workload *wl,
+					unsigned int ph, unsigned int ri,
+					unsigned long long lo,
+					unsigned long long hi, double window_s)
+{
+	unsigned long long period = sim_rate_period(wl, ph, ri);
+	unsigned long long n = wl->npages[ri], mid_lo, mid_hi, pg, cnt = 0;
+	unsigned long long full, per = 0;
+
+	if (hi > n)
+		hi = n;
+	mid_lo = lo > 1 ? lo : 1;
+	mid_hi = hi < n - 1 ? hi : n - 1;
+	if (!period || mid_hi <= mid_lo || mid_hi - mid_lo < 4 * period) {
+		for (pg = lo; pg < hi; pg++)
+			cnt += sim_page_rate(wl, ph, ri, pg) * window_s >= SIM_LN2;
+		return cnt;
+	}
+	for (pg = lo; pg < mid_lo; pg++)
+		cnt += sim_page_rate(wl, ph, ri, pg) * window_s >= SIM_LN2;
+	for (pg = mid_hi; pg < hi; pg++)
+		cnt += sim_page_rate(wl, ph, ri, pg) * window_s >= SIM_LN2;
+	for (pg = mid_lo; pg < mid_lo + period; pg++)
+		per += sim_page_rate(wl, ph, ri, pg) * window_s >= SIM_LN2;
+	full = (mid_hi - mid_lo) / period;
+	cnt += per * full;
+	for (pg = mid_lo + full * period; pg < mid_hi; pg++)
+		cnt += sim_page_rate(wl, ph, ri, pg) * window_s >= SIM_LN2;
+	return cnt;
+}
+
 /*
  * Bytes of [@start, @end) in the working set over the window of @window_ns
  * ending at workload time @now: pages touched in it for exact replays,
@@ -1979,7 +2056,7 @@ static int sim_wss_range(struct sim_target *st, uint64_t now,
 
 	for (ri = 0; ri < wl->nr_regions; ri++) {
 		const struct sim_phase *p = &wl->phases[ph];
-		unsigned long long pg, lo, hi, touched;
+		unsigned long long lo, hi, touched;
 		unsigned long a = start > wl->vmas[ri].start ?
 					  start :
 					  wl->vmas[ri].start;
@@ -2018,10 +2095,8 @@ static int sim_wss_range(struct sim_target *st, uint64_t now,
 			}
 			continue;
 		}
-		for (pg = lo; pg < hi; pg++) {
-			if (sim_page_rate(wl, ph, ri, pg) * window_s >= SIM_LN2)
-				sum += SIM_PAGE;
-		}
+		sum += sim_count_hot(wl, ph, ri, lo, hi, window_s) *
+		       SIM_PAGE;
 	}
 	*bytes = sum;
 	return 0;
