@@ -9,6 +9,7 @@
 
 #include "ops/replay.h"
 #include "record/record.h"
+#include "sys/alloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -403,6 +404,84 @@ static void test_record_refusals(void)
 	damon_destroy_ctx(ctx);
 }
 
+/*
+ * One load-and-run cycle of @buf with a pageout scheme; returns 0 or the
+ * first error.  Run under every allocation failure by test_oom_cycle().
+ */
+static int oom_cycle(const char *buf, size_t len)
+{
+	struct damon_ctx *ctx = damon_new_ctx();
+	struct damon_target *t;
+	struct damos *s;
+	unsigned long wss;
+	int err;
+
+	if (!ctx)
+		return -ENOMEM;
+	damon_use_virtual_clock(ctx);
+	ctx->attrs.sample_interval = 1000;
+	ctx->attrs.aggr_interval = 10000;
+	err = damon_sim_set_workload_buf(ctx, buf, len, "oom", errbuf,
+					 sizeof(errbuf));
+	if (err)
+		goto out;
+	t = damon_new_target();
+	s = pageout_cold();
+	if (!t || !s) {
+		if (t)
+			damon_destroy_target(t, NULL);
+		if (s)
+			damon_destroy_scheme(s);
+		err = -ENOMEM;
+		goto out;
+	}
+	damon_add_target(ctx, t);
+	damon_add_scheme(ctx, s);
+	err = damon_manual_start(ctx);
+	if (err)
+		goto out;
+	damon_manual_run_for(ctx, 80000);
+	err = damon_sim_true_wss(ctx, t, 10000000, &wss);
+	damon_manual_stop(ctx);
+out:
+	damon_destroy_ctx(ctx);
+	return err;
+}
+
+static void test_oom_cycle(void)
+{
+	size_t lens[2];
+	char *bufs[2] = { make_trace(&lens[0]), make_record(&lens[1]) };
+	unsigned int k;
+
+	REQUIRE(bufs[0] && bufs[1]);
+	for (k = 0; k < 2; k++) {
+		unsigned long total, n, bad = 0;
+
+		udamon__alloc_fail_at(0);
+		(void)udamon__alloc_count();
+		udamon__alloc_fail_at(0);
+		CHECK_EQ(oom_cycle(bufs[k], lens[k]), 0);
+		total = udamon__alloc_count();
+		for (n = 1; n <= total; n++) {
+			int err;
+
+			udamon__alloc_fail_at(n);
+			err = oom_cycle(bufs[k], lens[k]);
+			/* a clean -ENOMEM, or carried on (draws differ) */
+			if (err && err != -ENOMEM && bad++ < 3)
+				tap_diag("kind %u: allocation %lu: %d %s", k, n,
+					 err, errbuf);
+		}
+		udamon__alloc_fail_at(0);
+		CHECK_EQ(bad, 0);
+		tap_diag("kind %u: %lu allocations, each failed once", k,
+			 total);
+	}
+	free(bufs[0]);
+	free(bufs[1]);
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(test_sniff),
 	TAP_CASE(test_trace_parse),
@@ -411,6 +490,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_trace_pageout_refaults),
 	TAP_CASE(test_record_model),
 	TAP_CASE(test_record_refusals),
+	TAP_CASE(test_oom_cycle),
 };
 
 int main(void)
