@@ -82,8 +82,7 @@ static double median(double *v, unsigned int nr)
 	return v[nr / 2];
 }
 
-static int run(const char *path, uint64_t seed, bool tuned,
-	       struct result *res)
+static int run(const char *path, uint64_t seed, bool tuned, struct result *res)
 {
 	static struct probe probe;
 	struct damon_sim_workload_info info;
@@ -139,14 +138,13 @@ static int run(const char *path, uint64_t seed, bool tuned,
 		now = damon_now_ns(ctx);
 		window = now - last_aggr;
 		last_aggr = now;
-		if (!window ||
-		    damon_sim_true_wss(ctx, t, window, &truth))
+		if (!window || damon_sim_true_wss(ctx, t, window, &truth))
 			continue;
 		for (i = 0; i < probe.nr_hot; i++) {
 			est += probe.hot_end[i] - probe.hot_start[i];
-			if (!damon_sim_true_wss_range(ctx, t, probe.hot_start[i],
-						      probe.hot_end[i], window,
-						      &b))
+			if (!damon_sim_true_wss_range(
+				    ctx, t, probe.hot_start[i],
+				    probe.hot_end[i], window, &b))
 				overlap += b;
 		}
 		res->est_sum += (double)est;
@@ -156,8 +154,9 @@ static int run(const char *path, uint64_t seed, bool tuned,
 		if ((double)truth > res->truth_max)
 			res->truth_max = (double)truth;
 		if (truth)
-			res->err[res->nr++] = fabs((double)est - (double)truth) /
-					      (double)truth;
+			res->err[res->nr++] =
+				fabs((double)est - (double)truth) /
+				(double)truth;
 	}
 	res->sample_us_end = (double)ctx->attrs.sample_interval;
 	res->aggr_us_end = (double)ctx->attrs.aggr_interval;
@@ -213,11 +212,13 @@ int main(int argc, char **argv)
 			       "%7.1f | %5.0f/%-7.0f |\n",
 			       name, tuned ? "tuned" : "default", res.nr,
 			       median(res.err, res.nr),
-			       res.est_sum ? res.overlap_sum / res.est_sum : NAN,
+			       res.est_sum ? res.overlap_sum / res.est_sum :
+					     NAN,
 			       res.truth_sum ? res.overlap_sum / res.truth_sum :
 					       NAN,
 			       res.nr ? res.regions_sum / res.nr : 0,
-			       res.sample_us_end / 1000, res.aggr_us_end / 1000);
+			       res.sample_us_end / 1000,
+			       res.aggr_us_end / 1000);
 			fflush(stdout);
 		}
 	}

@@ -344,7 +344,8 @@ int main(int argc, char **argv)
 
 		k = (unsigned int)i % nr_scales;
 		if (strchr(names[i / nr_scales], '/'))
-			snprintf(path, sizeof(path), "%s", names[i / nr_scales]);
+			snprintf(path, sizeof(path), "%s",
+				 names[i / nr_scales]);
 		else
 			snprintf(path, sizeof(path), "%s/%s", dir,
 				 names[i / nr_scales]);

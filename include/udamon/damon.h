@@ -1247,7 +1247,8 @@ DAMON_API int damon_sim_true_wss(struct damon_ctx *ctx, struct damon_target *t,
 DAMON_API int damon_sim_true_wss_range(struct damon_ctx *ctx,
 				       struct damon_target *t,
 				       unsigned long start, unsigned long end,
-				       uint64_t window_ns, unsigned long *bytes);
+				       uint64_t window_ns,
+				       unsigned long *bytes);
 /**
  * damon_sim_true_access_rate() - the expected fraction of samples that see
  * an access, for a sampling address uniform in [@start, @end), at the

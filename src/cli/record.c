@@ -712,8 +712,9 @@ int cli_record(int argc, char **argv)
 		struct damon_ctx *probe = damon_new_ctx();
 
 		/* One pass of the workload, as masim runs it (or a replay). */
-		if (!probe || damon_sim_set_workload(probe, workload, errbuf,
-						     sizeof(errbuf)) ||
+		if (!probe ||
+		    damon_sim_set_workload(probe, workload, errbuf,
+					   sizeof(errbuf)) ||
 		    damon_sim_workload_info(probe, &info)) {
 			if (probe)
 				cli_err(CMD, "--workload: %s", errbuf);

@@ -175,8 +175,8 @@ static int sweep_add_line(struct sweep *sw, const char *line)
 		if (o->has_arg == required_argument && !val) {
 			val = strtok_r(NULL, " \t", &save);
 			if (!val) {
-				cli_err(CMD, "set '%s': %s needs a value",
-					line, tok);
+				cli_err(CMD, "set '%s': %s needs a value", line,
+					tok);
 				err = CLI_EUSAGE;
 				goto fail;
 			}
@@ -443,8 +443,9 @@ static int sweep_run(const struct sweep *sw, unsigned int jobs,
 			res[part[w].idx] = part[w];
 			done++;
 			if (!quiet)
-				fprintf(stderr, "udamon sweep: %u/%u sets done\n",
-					done, sw->nr_sets);
+				fprintf(stderr,
+					"udamon sweep: %u/%u sets done\n", done,
+					sw->nr_sets);
 		}
 	}
 	for (w = 0; w < jobs; w++)
@@ -553,8 +554,7 @@ static int sweep_write_json(const char *path, const struct sweep *sw,
 	fprintf(f, ", \"duration_ns\": %llu, \"seed\": %lu, \"sets\": [",
 		(unsigned long long)sw->duration_ns, sw->seed);
 	for (i = 0; i < sw->nr_sets; i++) {
-		fprintf(f, "%s\n  {\"set\": %u, \"params\": ", i ? "," : "",
-			i);
+		fprintf(f, "%s\n  {\"set\": %u, \"params\": ", i ? "," : "", i);
 		json_str(f, sw->sets[i].line);
 		if (res[i].err) {
 			fprintf(f, ", \"error\": ");
@@ -637,8 +637,17 @@ static void sweep_usage(FILE *f)
 
 int cli_sweep(int argc, char **argv)
 {
-	enum { O_WORKLOAD = 1, O_GRID, O_SET, O_DURATION, O_JOBS, O_SEED,
-	       O_CSV, O_JSON, O_QUIET };
+	enum {
+		O_WORKLOAD = 1,
+		O_GRID,
+		O_SET,
+		O_DURATION,
+		O_JOBS,
+		O_SEED,
+		O_CSV,
+		O_JSON,
+		O_QUIET
+	};
 	static const struct option opts[] = {
 		{ "workload", required_argument, NULL, O_WORKLOAD },
 		{ "grid", required_argument, NULL, O_GRID },
@@ -693,8 +702,8 @@ int cli_sweep(int argc, char **argv)
 					      &jobs);
 			break;
 		case O_SEED:
-			err = cli_parse_ulong(CMD, "--seed", optarg, 0,
-					      ~0UL, &sw.seed);
+			err = cli_parse_ulong(CMD, "--seed", optarg, 0, ~0UL,
+					      &sw.seed);
 			break;
 		case O_CSV:
 			csv = optarg;
@@ -715,8 +724,7 @@ int cli_sweep(int argc, char **argv)
 			goto out;
 	}
 	if (optind < argc) {
-		err = cli_bad_arg(CMD, "argument", argv[optind],
-				  "unexpected");
+		err = cli_bad_arg(CMD, "argument", argv[optind], "unexpected");
 		goto out;
 	}
 	if (!sw.workload) {
@@ -724,8 +732,8 @@ int cli_sweep(int argc, char **argv)
 		goto out;
 	}
 	if (!sw.nr_sets) {
-		err = cli_usage_error(CMD,
-				      "give parameter sets with --grid or --set");
+		err = cli_usage_error(
+			CMD, "give parameter sets with --grid or --set");
 		goto out;
 	}
 	/* Read and check the workload once; workers share the bytes. */
@@ -736,11 +744,12 @@ int cli_sweep(int argc, char **argv)
 		goto out;
 	}
 	probe = damon_new_ctx();
-	if (!probe || damon_sim_set_workload_buf(probe, sw.buf, sw.len,
-						 sw.workload, errbuf,
-						 sizeof(errbuf)) ||
+	if (!probe ||
+	    damon_sim_set_workload_buf(probe, sw.buf, sw.len, sw.workload,
+				       errbuf, sizeof(errbuf)) ||
 	    damon_sim_workload_info(probe, &info)) {
-		cli_err(CMD, "--workload: %s", probe ? errbuf : "out of memory");
+		cli_err(CMD, "--workload: %s",
+			probe ? errbuf : "out of memory");
 		damon_destroy_ctx(probe);
 		err = CLI_EFAIL;
 		goto out;

@@ -247,8 +247,8 @@ int udamon__replay_from_record(const char *buf, size_t len, const char *name,
 		rp->nr_snapshots = n;
 		if (!ts->nr_regions)
 			continue;
-		s->regions = udamon__calloc(ts->nr_regions,
-					    sizeof(*s->regions));
+		s->regions =
+			udamon__calloc(ts->nr_regions, sizeof(*s->regions));
 		if (!s->regions) {
 			udamon__replay_free(rp);
 			udamon_record_free(rec);
@@ -387,8 +387,8 @@ static int trace_emit(struct trace_parser *p, uint64_t start, uint64_t end)
 		if (i && pg == p->pages[i - 1])
 			continue;
 		if (i && pg == p->pages[i - 1] + 1) {
-			s->regions[s->nr_regions - 1].end = (pg + 1) *
-							    REPLAY_PAGE;
+			s->regions[s->nr_regions - 1].end =
+				(pg + 1) * REPLAY_PAGE;
 			continue;
 		}
 		s->regions[s->nr_regions].start = pg * REPLAY_PAGE;
@@ -497,7 +497,8 @@ int udamon__replay_parse_trace(const char *buf, size_t len, const char *name,
 		if (!nw || w[0][0] == '#')
 			continue;
 		if (!have_magic) {
-			if (nw != 2 || !word_is(w[0], wl[0], UDAMON_TRACE_MAGIC)) {
+			if (nw != 2 ||
+			    !word_is(w[0], wl[0], UDAMON_TRACE_MAGIC)) {
 				err = replay_err(errbuf, errlen, p.name, lineno,
 						 "expected '" UDAMON_TRACE_MAGIC
 						 " 1' as the first line");
@@ -596,7 +597,8 @@ int udamon__replay_parse_trace(const char *buf, size_t len, const char *name,
 			if (err)
 				goto out;
 		} else if (!any && t / p.quantum_ns) {
-			err = trace_emit(&p, 0, t / p.quantum_ns * p.quantum_ns);
+			err = trace_emit(&p, 0,
+					 t / p.quantum_ns * p.quantum_ns);
 			if (err)
 				goto out;
 		}

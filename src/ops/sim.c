@@ -290,7 +290,8 @@ static double sim_replay_rate(const struct sim_replay *rp,
 	double p;
 
 	if (rp->exact)
-		return SIM_EXACT_LAMBDA * 1e9 / (double)(s->end_ns - s->start_ns);
+		return SIM_EXACT_LAMBDA * 1e9 /
+		       (double)(s->end_ns - s->start_ns);
 	if (n_samples < 1)
 		n_samples = 1;
 	p = (double)nr_accesses / n_samples;
@@ -308,8 +309,7 @@ static int sim_range_cmp(const void *a, const void *b)
 
 /* Workload regions of a replay: its ranges merged across snapshots. */
 static int sim_replay_layout(const struct sim_replay *rp,
-			     struct damon_addr_range **vmasp,
-			     unsigned int *nrp)
+			     struct damon_addr_range **vmasp, unsigned int *nrp)
 {
 	struct damon_addr_range *all, *v;
 	size_t total = 0, i, n = 0;
@@ -371,8 +371,8 @@ static int sim_replay_names(const struct sim_replay *rp,
 	for (i = 0; i < wl->nr_regions; i++) {
 		struct masim_region *r = &cfg->regions[i];
 
-		if (udamon__asprintf(&r->name, "0x%lx-0x%lx",
-				     wl->vmas[i].start, wl->vmas[i].end) < 0)
+		if (udamon__asprintf(&r->name, "0x%lx-0x%lx", wl->vmas[i].start,
+				     wl->vmas[i].end) < 0)
 			return -ENOMEM;
 		r->size = wl->vmas[i].end - wl->vmas[i].start;
 		cfg->nr_regions++;
@@ -382,8 +382,7 @@ static int sim_replay_names(const struct sim_replay *rp,
 		const struct sim_replay_snapshot *s = &rp->snapshots[i];
 
 		if (udamon__asprintf(&ph->name, "%s %zu",
-				     rp->exact ? "window" : "snapshot",
-				     i) < 0)
+				     rp->exact ? "window" : "snapshot", i) < 0)
 			return -ENOMEM;
 		ph->duration_ms = (s->end_ns - s->start_ns) / 1000000;
 		cfg->nr_phases++;
@@ -417,7 +416,8 @@ static int sim_workload_from_replay(const struct sim_replay *rp,
 	if (!wl->npages || !wl->phases)
 		goto fail;
 	for (i = 0; i < wl->nr_regions; i++) {
-		wl->npages[i] = (wl->vmas[i].end - wl->vmas[i].start) / SIM_PAGE;
+		wl->npages[i] =
+			(wl->vmas[i].end - wl->vmas[i].start) / SIM_PAGE;
 		wl->total_bytes += wl->vmas[i].end - wl->vmas[i].start;
 	}
 	err = sim_replay_names(rp, wl);
@@ -820,8 +820,8 @@ static int sim_pg_range_cmp(const void *a, const void *b)
  * The phases' spans are gathered, sorted and merged.
  */
 static int sim_touched(struct sim_target *st, unsigned int ri,
-		       unsigned long long lo, unsigned long long hi,
-		       uint64_t a, uint64_t b, unsigned long long *count)
+		       unsigned long long lo, unsigned long long hi, uint64_t a,
+		       uint64_t b, unsigned long long *count)
 {
 	const struct sim_workload *wl = st->wl;
 	unsigned long long sum = 0, cur_lo = 0, cur_hi = 0;
@@ -851,9 +851,9 @@ static int sim_touched(struct sim_target *st, unsigned int ri,
 		const struct sim_phase *p =
 			&wl->phases[(ph + k) % wl->nr_phases];
 
-		for (i = sim_span_find(p, ri, lo); i < p->nr_spans &&
-						   p->spans[i].ri == ri &&
-						   p->spans[i].lo < hi;
+		for (i = sim_span_find(p, ri, lo);
+		     i < p->nr_spans && p->spans[i].ri == ri &&
+		     p->spans[i].lo < hi;
 		     i++) {
 			const struct sim_span *sp = &p->spans[i];
 
@@ -2024,7 +2024,8 @@ static unsigned long long sim_count_hot(const struct sim_workload *wl,
 	mid_hi = hi < n - 1 ? hi : n - 1;
 	if (!period || mid_hi <= mid_lo || mid_hi - mid_lo < 4 * period) {
 		for (pg = lo; pg < hi; pg++)
-			cnt += sim_page_rate(wl, ph, ri, pg) * window_s >= SIM_LN2;
+			cnt += sim_page_rate(wl, ph, ri, pg) * window_s >=
+			       SIM_LN2;
 		return cnt;
 	}
 	for (pg = lo; pg < mid_lo; pg++)
@@ -2057,9 +2058,8 @@ static int sim_wss_range(struct sim_target *st, uint64_t now,
 	for (ri = 0; ri < wl->nr_regions; ri++) {
 		const struct sim_phase *p = &wl->phases[ph];
 		unsigned long long lo, hi, touched;
-		unsigned long a = start > wl->vmas[ri].start ?
-					  start :
-					  wl->vmas[ri].start;
+		unsigned long a =
+			start > wl->vmas[ri].start ? start : wl->vmas[ri].start;
 		unsigned long b = end < wl->vmas[ri].end ? end :
 							   wl->vmas[ri].end;
 		unsigned int i;
@@ -2095,8 +2095,7 @@ static int sim_wss_range(struct sim_target *st, uint64_t now,
 			}
 			continue;
 		}
-		sum += sim_count_hot(wl, ph, ri, lo, hi, window_s) *
-		       SIM_PAGE;
+		sum += sim_count_hot(wl, ph, ri, lo, hi, window_s) * SIM_PAGE;
 	}
 	*bytes = sum;
 	return 0;
@@ -2186,17 +2185,16 @@ int damon_sim_true_access_rate(struct damon_ctx *ctx, struct damon_target *t,
 			     p->spans[i].lo < phi;
 			     i++) {
 				const struct sim_span *sp = &p->spans[i];
-				unsigned long a = wl->vmas[ri].start +
-						  sp->lo * SIM_PAGE;
-				unsigned long b = wl->vmas[ri].start +
-						  sp->hi * SIM_PAGE;
+				unsigned long a =
+					wl->vmas[ri].start + sp->lo * SIM_PAGE;
+				unsigned long b =
+					wl->vmas[ri].start + sp->hi * SIM_PAGE;
 
 				if (a < lo)
 					a = lo;
 				if (b > hi)
 					b = hi;
-				sum += (double)(b - a) *
-				       -expm1(-sp->rate * dt);
+				sum += (double)(b - a) * -expm1(-sp->rate * dt);
 			}
 			continue;
 		}

@@ -33,9 +33,10 @@ static char *make_trace(size_t *len)
 
 	if (!buf)
 		return NULL;
-	n += (size_t)snprintf(buf + n, cap - n,
-			      "# test trace\nudamon-trace 1\nquantum_ns 1000000\n"
-			      "duration_ns 100000000\n");
+	n += (size_t)snprintf(
+		buf + n, cap - n,
+		"# test trace\nudamon-trace 1\nquantum_ns 1000000\n"
+		"duration_ns 100000000\n");
 	for (w = 0; w < 100; w++) {
 		n += (size_t)snprintf(buf + n, cap - n, "%u 0x%lx r\n",
 				      w * 1000000 + 10, A + 8);
@@ -122,7 +123,8 @@ static void test_trace_refusals(void)
 		{ "udamon-trace 1\n5\n", "TIME_NS ADDR" },
 		{ "udamon-trace 1\n99999999999999999999999 0x1000\n",
 		  "bad time" },
-		{ "udamon-trace 1\nquantum_ns 10\n5 0x1000\n", "bad quantum_ns" },
+		{ "udamon-trace 1\nquantum_ns 10\n5 0x1000\n",
+		  "bad quantum_ns" },
 		{ "udamon-trace 1\nduration_ns 0\n5 0x1000\n",
 		  "bad duration_ns" },
 		{ "udamon-trace 1\nduration_ns 5\n5 0x1000\n", "not below" },
@@ -148,8 +150,7 @@ static void test_trace_refusals(void)
 	}
 	/* A NUL byte inside a line. */
 	CHECK_EQ(udamon__replay_parse_trace("udamon-trace 1\n5 0x1\0000\n", 22,
-					    "nul", &rp, errbuf,
-					    sizeof(errbuf)),
+					    "nul", &rp, errbuf, sizeof(errbuf)),
 		 -EINVAL);
 	CHECK(strstr(errbuf, "NUL") != NULL);
 	/* damo formats are recognized but not read here (yet). */
@@ -216,9 +217,9 @@ static void test_trace_exact_checks(void)
 	for (step = 1; step <= 9; step++) {
 		unsigned long want_b = step == 6 ? 10 : 0;
 
-		REQUIRE(damon_manual_run_for(ctx, step * 10000 -
-							  damon_now_ns(ctx) /
-								  1000) == 0);
+		REQUIRE(damon_manual_run_for(ctx,
+					     step * 10000 - damon_now_ns(ctx) /
+								    1000) == 0);
 		damon_for_each_region(r, t) {
 			if (r->ar.start == A)
 				CHECK_EQ(r->last_nr_accesses, 10);
@@ -374,8 +375,7 @@ static void test_record_model(void)
 
 		damon_for_each_region(r, t) {
 			if (r->ar.end <= 0x40100000)
-				hot += r->last_nr_accesses *
-				       damon_sz_region(r);
+				hot += r->last_nr_accesses * damon_sz_region(r);
 			else if (r->ar.start >= 0x40100000)
 				cold += r->last_nr_accesses;
 		}
