@@ -7,7 +7,7 @@
 # attributes and with interval auto-tuning.  Measures, never asserts.
 #
 #   bench/accuracy.sh [OUTDIR]     (B=build dir, default build;
-#                                   NS_PER_INSTR, default 100)
+#                                   NS_PER_INSTR, default 200)
 #
 # The traces (a few MB each) go to OUTDIR (default: a temporary directory,
 # removed afterwards); nothing is written to the source tree.
@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 B=${B:-build}
 case "$B" in /*) ;; *) B="$top/$B" ;; esac
-NS=${NS_PER_INSTR:-100}
+NS=${NS_PER_INSTR:-200}
 for tool in valgrind python3; do
 	command -v "$tool" >/dev/null || { echo "bench/accuracy.sh: needs $tool" >&2; exit 3; }
 done
@@ -48,17 +48,17 @@ trace() {
 traces=()
 trace python "$py" -S -c '
 d = {}
-for i in range(150000):
+for i in range(30000):
     d.setdefault(i % 3000, []).append(i * i)
 s = sorted((len(v), k) for k, v in d.items())
 '
 "$py" -c 'import sys
-for i in range(40000): sys.stdout.write("%d line %d of the input\n" % (i * 7919 % 100003, i))' \
+for i in range(6000): sys.stdout.write("%d line %d of the input\n" % (i * 7919 % 100003, i))' \
 	>"$out/xz.in"
 trace xz xz -6 -c -T1 "$out/xz.in"
 if command -v sqlite3 >/dev/null; then
 	trace sqlite3 sqlite3 :memory: "create table t(a, b);
-with recursive c(x) as (select 1 union all select x + 1 from c limit 20000)
+with recursive c(x) as (select 1 union all select x + 1 from c limit 3000)
 insert into t select x, hex(randomblob(16)) from c;
 create index i on t(b);
 select count(*), max(a) from t where b like 'A%';"
