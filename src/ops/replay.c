@@ -187,9 +187,12 @@ int udamon__replay_parse_buf(const char *buf, size_t len, const char *name,
 		return udamon__replay_parse_trace(buf, len, name, rpp, errbuf,
 						  errlen);
 	/*
-	 * damo's json / json_compressed records: a reader filling a
-	 * struct sim_replay (its snapshots' regions with nr_accesses,
-	 * sample_us and aggr_us from the record's intervals) connects here.
+	 * damo's json / json_compressed records: a reader connects here, as
+	 * one call.  One that reads them into a struct udamon_record (as
+	 * udamon_record_parse() does for udamon's own) ends with
+	 * udamon__replay_from_rec(rec, name, "damo", rpp, errbuf, errlen);
+	 * one that fills a struct sim_replay itself ends with
+	 * udamon__replay_validate().
 	 */
 	if (errbuf && errlen)
 		snprintf(errbuf, errlen,
@@ -200,32 +203,25 @@ int udamon__replay_parse_buf(const char *buf, size_t len, const char *name,
 
 /* ---- 3. udamon records ---- */
 
-int udamon__replay_from_record(const char *buf, size_t len, const char *name,
-			       struct sim_replay **rpp, char *errbuf,
-			       size_t errlen)
+int udamon__replay_from_rec(const struct udamon_record *rec, const char *name,
+			    const char *kind, struct sim_replay **rpp,
+			    char *errbuf, size_t errlen)
 {
-	struct udamon_record *rec = NULL;
 	struct sim_replay *rp;
 	uint64_t prev_end = 0;
 	size_t i, n = 0;
 	int err;
 
 	*rpp = NULL;
-	err = udamon_record_parse(buf, len, name, &rec, errbuf, errlen);
-	if (err)
-		return err;
-	if (!rec->nr_snapshots || !rec->hdr.nr_targets) {
-		udamon_record_free(rec);
+	if (!rec->nr_snapshots || !rec->hdr.nr_targets)
 		return replay_err(errbuf, errlen, name, 0,
 				  "the record has no snapshot to replay");
-	}
-	rp = replay_new(name, "record");
+	rp = replay_new(name, kind);
 	if (rp)
 		rp->snapshots = udamon__calloc(rec->nr_snapshots,
 					       sizeof(*rp->snapshots));
 	if (!rp || !rp->snapshots) {
 		udamon__replay_free(rp);
-		udamon_record_free(rec);
 		return -ENOMEM;
 	}
 	for (i = 0; i < rec->nr_snapshots; i++) {
@@ -251,7 +247,6 @@ int udamon__replay_from_record(const char *buf, size_t len, const char *name,
 			udamon__calloc(ts->nr_regions, sizeof(*s->regions));
 		if (!s->regions) {
 			udamon__replay_free(rp);
-			udamon_record_free(rec);
 			return -ENOMEM;
 		}
 		for (j = 0; j < ts->nr_regions; j++) {
@@ -271,7 +266,6 @@ int udamon__replay_from_record(const char *buf, size_t len, const char *name,
 			s->nr_regions++;
 		}
 	}
-	udamon_record_free(rec);
 	if (!n) {
 		udamon__replay_free(rp);
 		return replay_err(errbuf, errlen, name, 0,
@@ -284,6 +278,22 @@ int udamon__replay_from_record(const char *buf, size_t len, const char *name,
 	}
 	*rpp = rp;
 	return 0;
+}
+
+int udamon__replay_from_record(const char *buf, size_t len, const char *name,
+			       struct sim_replay **rpp, char *errbuf,
+			       size_t errlen)
+{
+	struct udamon_record *rec = NULL;
+	int err;
+
+	*rpp = NULL;
+	err = udamon_record_parse(buf, len, name, &rec, errbuf, errlen);
+	if (err)
+		return err;
+	err = udamon__replay_from_rec(rec, name, "record", rpp, errbuf, errlen);
+	udamon_record_free(rec);
+	return err;
 }
 
 /* ---- 4. page-access traces ---- */

@@ -21,9 +21,9 @@
  *
  * Readers: udamon__replay_from_record() (udamon records, src/record),
  * udamon__replay_parse_trace() (the page-access trace format below).  A
- * reader of damo's json / json_compressed records plugs in as one more
- * function filling a struct sim_replay, called from
- * udamon__replay_parse_buf() where it sniffs the format.
+ * reader of damo's json / json_compressed records plugs in as one call in
+ * udamon__replay_parse_buf(), where the format is sniffed ("damo"): read
+ * into a struct udamon_record, then udamon__replay_from_rec().
  *
  * The trace format ("udamon-trace 1"), a text file:
  *
@@ -140,6 +140,19 @@ int udamon__replay_parse_trace(const char *buf, size_t len, const char *name,
 int udamon__replay_from_record(const char *buf, size_t len, const char *name,
 			       struct sim_replay **rpp, char *errbuf,
 			       size_t errlen);
+
+struct udamon_record;
+/**
+ * udamon__replay_from_rec() - a replay of the first target of a record
+ * read into memory (by udamon_record_parse(), or by a reader of another
+ * record format into the same struct): each snapshot a window ending at
+ * its end_ns, regions rounded out to whole pages, the snapshot's own
+ * sample_us and aggr_us.
+ * @kind: "record", "damo" ... (static string, kept).
+ */
+int udamon__replay_from_rec(const struct udamon_record *rec, const char *name,
+			    const char *kind, struct sim_replay **rpp,
+			    char *errbuf, size_t errlen);
 
 /**
  * udamon__replay_validate() - check the invariants above (every reader's
