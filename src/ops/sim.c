@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The sim operations set: DAMON over a modelled masim-format workload, with
- * the ground truth known, deterministic for a context seed.
+ * the ground truth known, deterministic for a context seed.  Replays (udamon
+ * records, exact page-access traces; src/ops/replay.h) become the same
+ * phases with per-page rates given by spans instead of patterns (see
+ * "Replays" below and docs/design.md).
  *
  * Map of this file:
  *   1. constants and the workload (immutable, refcounted, shared by
