@@ -231,7 +231,7 @@ FUZZ_FLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(B)/fuzz/obj/%.o)
 FUZZ_FS_OBJS = $(patsubst %.c,$(B)/fuzz/obj/%.o,\
 	$(filter-out src/fs/fuse.c,$(FS_SRCS)))
-FUZZERS = fuzz_parse fuzz_tree fuzz_record fuzz_masim fuzz_damo
+FUZZERS = fuzz_parse fuzz_tree fuzz_record fuzz_masim fuzz_damo fuzz_replay
 .PHONY: fuzz
 fuzz: $(FUZZERS:%=$(B)/fuzz/%)
 $(B)/fuzz/obj/%.o: %.c $(wildcard include/udamon/*.h src/*/*.h)
@@ -249,6 +249,8 @@ $(B)/fuzz/fuzz_record: $(B)/fuzz/obj/fuzz/fuzz_record.o $(FUZZ_LIB_OBJS)
 $(B)/fuzz/fuzz_masim: $(B)/fuzz/obj/fuzz/fuzz_masim.o $(FUZZ_LIB_OBJS)
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lm $(RECORD_LIBS)
 $(B)/fuzz/fuzz_damo: $(B)/fuzz/obj/fuzz/fuzz_damo.o $(FUZZ_LIB_OBJS)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lm $(RECORD_LIBS)
+$(B)/fuzz/fuzz_replay: $(B)/fuzz/obj/fuzz/fuzz_replay.o $(FUZZ_LIB_OBJS)
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ -lm $(RECORD_LIBS)
 
 check:

@@ -11,7 +11,12 @@
  * (damon_sim_true_wss() over one aggregation interval).  "steady" leaves
  * out the first second of every phase, where any monitor lags.
  *
- * Usage: bench_sim [-s seed] [-d configs_dir] [config ...]
+ * With -x N[,N...] every workload also runs with its regions N times
+ * larger (same patterns, strides and phases: each page is touched N times
+ * less often), to see that the sim's cost follows DAMON's regions rather
+ * than the modelled size.
+ *
+ * Usage: bench_sim [-s seed] [-d configs_dir] [-x scales] [config ...]
  */
 #include <udamon/damon.h>
 
@@ -106,8 +111,46 @@ static unsigned long long phase_start_ms(const struct masim_config *cfg,
 }
 
 /* Run one pass of the workload at @path; fill @res. */
-static int run(const char *path, uint64_t seed, struct result *res)
+/* @cfg as masim text with every region @scale times larger. */
+static char *scaled_text(const struct masim_config *cfg, unsigned int scale,
+			 size_t *len)
 {
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *f = open_memstream(&buf, &sz);
+	unsigned int i, j;
+
+	if (!f)
+		return NULL;
+	for (i = 0; i < cfg->nr_regions; i++)
+		fprintf(f, "%s, %llu\n", cfg->regions[i].name,
+			cfg->regions[i].size * scale);
+	for (i = 0; i < cfg->nr_phases; i++) {
+		const struct masim_phase *ph = &cfg->phases[i];
+
+		fprintf(f, "\n%s\n%llu\n", ph->name, ph->duration_ms);
+		for (j = 0; j < ph->nr_patterns; j++) {
+			const struct masim_pattern *p = &ph->patterns[j];
+
+			fprintf(f, "%s, %d, %llu, %u, %s\n",
+				cfg->regions[p->region].name, p->random,
+				p->stride, p->weight,
+				udamon__masim_rw_mode_name(p->mode));
+		}
+	}
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	*len = sz;
+	return buf;
+}
+
+static int run(const char *path, unsigned int scale, uint64_t seed,
+	       struct result *res)
+{
+	char *text;
+	size_t text_len = 0;
 	struct probe probe = { 0 };
 	struct masim_config *cfg = NULL;
 	struct damon_ctx *ctx;
@@ -135,7 +178,11 @@ static int run(const char *path, uint64_t seed, struct result *res)
 	damon_use_virtual_clock(ctx);
 	ctx->rnd_seed = seed;
 	damon_add_target(ctx, t);
-	err = damon_sim_set_workload(ctx, path, errbuf, sizeof(errbuf));
+	text = scaled_text(cfg, scale, &text_len);
+	err = text ? damon_sim_set_workload_buf(ctx, text, text_len, path,
+						errbuf, sizeof(errbuf)) :
+		     -ENOMEM;
+	free(text);
 	if (!err)
 		err = damon_manual_start(ctx);
 	if (err) {
@@ -226,11 +273,30 @@ int main(int argc, char **argv)
 	char dir[PATH_MAX + 16], path[PATH_MAX + 300];
 	unsigned long long seed = 42;
 	int nr = (int)(sizeof(defaults) / sizeof(defaults[0]));
+	unsigned int scales[8] = { 1 }, nr_scales = 1, k;
 	int opt, i, failed = 0;
 
 	dir[0] = '\0';
-	while ((opt = getopt(argc, argv, "s:d:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:d:x:h")) != -1) {
 		switch (opt) {
+		case 'x': {
+			char *p = optarg, *end;
+
+			for (nr_scales = 0; *p && nr_scales < 8; nr_scales++) {
+				unsigned long v = strtoul(p, &end, 10);
+
+				if (end == p || !v || v > 100000 ||
+				    (*end && *end != ',')) {
+					fprintf(stderr,
+						"bench_sim: bad -x '%s'\n",
+						optarg);
+					return 2;
+				}
+				scales[nr_scales] = (unsigned int)v;
+				p = *end ? end + 1 : end;
+			}
+			break;
+		}
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
 			break;
@@ -240,7 +306,7 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr,
 				"usage: %s [-s seed] [-d configs_dir] "
-				"[config ...]\n",
+				"[-x scale,...] [config ...]\n",
 				argv[0]);
 			return 2;
 		}
@@ -270,16 +336,23 @@ int main(int argc, char **argv)
 	       "-------", "----------", "----------", "---------------------",
 	       "-----------", "----------", "----------", "----------",
 	       "------------------");
-	for (i = 0; i < nr; i++) {
+	for (i = 0; i < nr * (int)nr_scales; i++) {
+		char label[64];
 		double rmin, rmed, rmax, smin, smax, emed, e90, smed, west,
 			wtrue;
 		int err;
 
-		if (strchr(names[i], '/'))
-			snprintf(path, sizeof(path), "%s", names[i]);
+		k = (unsigned int)i % nr_scales;
+		if (strchr(names[i / nr_scales], '/'))
+			snprintf(path, sizeof(path), "%s",
+				 names[i / nr_scales]);
 		else
-			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		err = run(path, seed, &res);
+			snprintf(path, sizeof(path), "%s/%s", dir,
+				 names[i / nr_scales]);
+		snprintf(label, sizeof(label), "%s%s%.0u%s",
+			 names[i / nr_scales], scales[k] > 1 ? " x" : "",
+			 scales[k] > 1 ? scales[k] : 0, "");
+		err = run(path, scales[k], seed, &res);
 		if (err) {
 			failed++;
 			continue;
@@ -297,7 +370,7 @@ int main(int argc, char **argv)
 		printf("| %-17s | %5.1f | %8.0f | %8.3f | %5.0f/%5.0f/%5.0f   "
 		       "| %4.0f-%-4.0f | %8.4f | %8.4f | %8.4f | %6.2f/%6.2f MiB "
 		       "|\n",
-		       names[i], res.sim_s,
+		       label, res.sim_s,
 		       res.wall_s > 0 ? res.sim_s / res.wall_s : INFINITY,
 		       res.sim_s > 0 ? res.cpu_s * 1000 / res.sim_s : 0, rmin,
 		       rmed, rmax, smin, smax, emed, e90, smed, west, wtrue);

@@ -1280,9 +1280,13 @@ DAMON_API void damon_set_log_fn(damon_log_fn fn, void *arg);
 /* The sim operations set (src/ops/sim.c) */
 
 /*
- * The sim operations set models a masim-format workload in a simulated
- * address space and answers DAMON's access checks from that model,
- * deterministically for a given context seed.  Every target of a sim
+ * The sim operations set models a workload in a simulated address space
+ * and answers DAMON's access checks from that model, deterministically for
+ * a given context seed.  A workload is a masim-format config, or a replay:
+ * a udamon record (each region's pages accessed at the rate its recorded
+ * nr_accesses implies) or an exact page-access trace ("udamon-trace 1",
+ * docs/usage.md), told apart by their first line.  Replays keep their
+ * recorded addresses instead of the layout below.  Every target of a sim
  * context is one process running the context's workload from the moment
  * the operations set first sees the target (normally ops.init at start).
  *
@@ -1326,6 +1330,33 @@ DAMON_API int damon_sim_set_workload_buf(struct damon_ctx *ctx, const char *buf,
 					 size_t len, const char *name,
 					 char *errbuf, size_t errlen);
 /**
+ * DAMON_SIM_MAX_WORKLOAD_SIZE - the largest workload file the sim reads
+ * (masim configs are limited to 16 MiB of it; replays may be larger).
+ */
+#define DAMON_SIM_MAX_WORKLOAD_SIZE (512UL << 20)
+/**
+ * struct damon_sim_workload_info - what a sim context models.
+ * @kind: "masim" (a config), "replay" (recorded snapshots: a udamon or
+ *        damo record) or "trace" (an exact page-access trace).
+ * @cycle_ns: length of one pass of the workload (it repeats after).
+ * @nr_regions: workload regions (address ranges).
+ * @nr_phases: phases (a replay has one per snapshot / trace window).
+ * @total_bytes: modelled memory, page-aligned.
+ */
+struct damon_sim_workload_info {
+	const char *kind;
+	uint64_t cycle_ns;
+	unsigned int nr_regions;
+	unsigned int nr_phases;
+	unsigned long total_bytes;
+};
+/**
+ * damon_sim_workload_info() - describe @ctx's sim workload.
+ * Return: 0, or -EINVAL without a workload.
+ */
+DAMON_API int damon_sim_workload_info(struct damon_ctx *ctx,
+				      struct damon_sim_workload_info *info);
+/**
  * damon_sim_workload_region() - where the workload's region @idx lives.
  * @range: gets its page-aligned simulated address range.
  * @name: gets its name from the config (valid while the workload is set).
@@ -1356,6 +1387,18 @@ DAMON_API int damon_sim_phase_idx(struct damon_ctx *ctx,
  */
 DAMON_API int damon_sim_true_wss(struct damon_ctx *ctx, struct damon_target *t,
 				 uint64_t window_ns, unsigned long *bytes);
+/**
+ * damon_sim_true_wss_range() - damon_sim_true_wss() of the addresses
+ * [@start, @end) only (whole pages): with DAMON's regions it gives the
+ * overlap of DAMON's hot set with the true one.  For an exact replay (a
+ * trace) the working set is the pages the trace touched in the window.
+ * Return: 0, -EINVAL without a workload or for an empty range, -ENOMEM.
+ */
+DAMON_API int damon_sim_true_wss_range(struct damon_ctx *ctx,
+				       struct damon_target *t,
+				       unsigned long start, unsigned long end,
+				       uint64_t window_ns,
+				       unsigned long *bytes);
 /**
  * damon_sim_true_access_rate() - the expected fraction of samples that see
  * an access, for a sampling address uniform in [@start, @end), at the

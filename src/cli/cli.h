@@ -23,6 +23,7 @@ int cli_ns(int argc, char **argv);
 #include <stdbool.h>
 int cli_record(int argc, char **argv);
 int cli_report(int argc, char **argv);
+int cli_sweep(int argc, char **argv);
 int cli_start(int argc, char **argv);
 int cli_tune(int argc, char **argv);
 int cli_pause(int argc, char **argv);

@@ -13,6 +13,8 @@ static const struct cli_command commands[] = {
 	  cli_record },
 	{ "report", "show a record: heatmap, wss, table, info, json",
 	  cli_report },
+	{ "sweep", "compare DAMOS parameter sets on a sim workload",
+	  cli_sweep },
 	{ "start", "start monitoring in a running udamond", cli_start },
 	{ "tune", "change a running udamond context's parameters", cli_tune },
 	{ "pause", "pause a running udamond context", cli_pause },

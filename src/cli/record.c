@@ -104,7 +104,8 @@ static void usage(FILE *out)
 		"target:\n"
 		"  --ops NAME              operations set: sim, vaddr (default: sim with\n"
 		"                          --workload, vaddr with --pid or a command)\n"
-		"  --workload CFG          masim-format workload config for sim\n"
+		"  --workload FILE         sim workload: masim config, udamon record or\n"
+		"                          udamon-trace (docs/usage.md, Replay)\n"
 		"  --pid PID               a running process (vaddr); udamon attaches\n"
 		"                          to it with ptrace (x86_64) to see its writes\n"
 		"  --no-attach             refuse a process that was not launched under\n"
@@ -801,16 +802,23 @@ int cli_record(int argc, char **argv)
 		return err;
 
 	if (workload && duration < 0) {
-		struct masim_config *cfg;
+		struct damon_sim_workload_info info;
+		struct damon_ctx *probe = damon_new_ctx();
 
-		/* One pass of the workload, as masim runs it. */
-		if (udamon__masim_parse_file(workload, MASIM_RW_WO, &cfg,
-					     errbuf, sizeof(errbuf))) {
-			cli_err(CMD, "--workload: %s", errbuf);
+		/* One pass of the workload, as masim runs it (or a replay). */
+		if (!probe ||
+		    damon_sim_set_workload(probe, workload, errbuf,
+					   sizeof(errbuf)) ||
+		    damon_sim_workload_info(probe, &info)) {
+			if (probe)
+				cli_err(CMD, "--workload: %s", errbuf);
+			else
+				cli_err(CMD, "out of memory");
+			damon_destroy_ctx(probe);
 			return CLI_EFAIL;
 		}
-		duration = (double)udamon__masim_total_ms(cfg) / 1000.0;
-		udamon__masim_free(cfg);
+		duration = (double)info.cycle_ns / 1e9;
+		damon_destroy_ctx(probe);
 	}
 	if (duration < 0)
 		duration = 0;

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The sim operations set: DAMON over a modelled masim-format workload, with
- * the ground truth known, deterministic for a context seed.
+ * the ground truth known, deterministic for a context seed.  Replays (udamon
+ * records, exact page-access traces; src/ops/replay.h) become the same
+ * phases with per-page rates given by spans instead of patterns (see
+ * "Replays" below and docs/design.md).
  *
  * Map of this file:
  *   1. constants and the workload (immutable, refcounted, shared by
@@ -81,11 +84,13 @@
  * free_mem_rate = free / total in permil.
  */
 #include "ops/masim.h"
+#include "ops/replay.h"
 #include "sys/alloc.h"
 #include "ops/ops-common.h"
 
 #include <endian.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -110,13 +115,29 @@ struct sim_pat {
 	double rate; /* accesses per second */
 };
 
+/*
+ * Pages [@lo, @hi) of workload region @ri, each accessed at @rate per
+ * second: what a replayed snapshot's region becomes.
+ */
+struct sim_span {
+	unsigned int ri;
+	unsigned long long lo, hi;
+	double rate;
+};
+
 struct sim_phase {
 	uint64_t start_ns; /* offset in the cycle */
 	uint64_t end_ns;
 	double dur_s;
-	/* patterns sorted by region; those of region i: [first[i], first[i+1]) */
+	/*
+	 * masim: patterns sorted by region; those of region i:
+	 * [first[i], first[i+1]).  NULL for replays.
+	 */
 	struct sim_pat *pats;
 	unsigned int *first;
+	/* replays: spans sorted by (ri, lo), disjoint */
+	struct sim_span *spans;
+	unsigned int nr_spans;
 };
 
 struct sim_workload {
@@ -129,6 +150,9 @@ struct sim_workload {
 	unsigned int nr_phases;
 	struct sim_phase *phases;
 	uint64_t cycle_ns;
+	/* a replay, and whether its pages' accesses are exact (a trace) */
+	bool replay;
+	bool exact;
 };
 
 static void sim_workload_get(struct sim_workload *wl)
@@ -145,6 +169,7 @@ static void sim_workload_put(struct sim_workload *wl)
 	for (i = 0; i < wl->nr_phases; i++) {
 		free(wl->phases[i].pats);
 		free(wl->phases[i].first);
+		free(wl->phases[i].spans);
 	}
 	free(wl->phases);
 	free(wl->vmas);
@@ -250,6 +275,198 @@ nomem:
 	return -ENOMEM;
 }
 
+/*
+ * Replays.  A recorded region with nr_accesses n of N = aggr / sample
+ * samples gives each of its pages the Poisson rate at which one sample
+ * per sampling interval sees an access with chance n / N:
+ * rate = -ln(1 - n / N) / sampling interval (n >= N taken as N - 1/2, a
+ * finite rate).  An exact window (a trace) gives its pages the rate
+ * SIM_EXACT_LAMBDA / window: the checks do not draw (sim_draw()), the rate
+ * only ranks pages for filters and the ground truth.
+ */
+#define SIM_EXACT_LAMBDA 40.0
+
+static double sim_replay_rate(const struct sim_replay *rp,
+			      const struct sim_replay_snapshot *s,
+			      unsigned int nr_accesses)
+{
+	double n_samples = (double)s->aggr_us / (double)s->sample_us;
+	double p;
+
+	if (rp->exact)
+		return SIM_EXACT_LAMBDA * 1e9 /
+		       (double)(s->end_ns - s->start_ns);
+	if (n_samples < 1)
+		n_samples = 1;
+	p = (double)nr_accesses / n_samples;
+	if (p >= 1)
+		p = 1 - 0.5 / n_samples;
+	return -log1p(-p) / ((double)s->sample_us / 1e6);
+}
+
+static int sim_range_cmp(const void *a, const void *b)
+{
+	const struct damon_addr_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Workload regions of a replay: its ranges merged across snapshots. */
+static int sim_replay_layout(const struct sim_replay *rp,
+			     struct damon_addr_range **vmasp, unsigned int *nrp)
+{
+	struct damon_addr_range *all, *v;
+	size_t total = 0, i, n = 0;
+	unsigned int j;
+
+	for (i = 0; i < rp->nr_snapshots; i++)
+		total += rp->snapshots[i].nr_regions;
+	all = udamon__calloc(total ? total : 1, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	for (i = 0; i < rp->nr_snapshots; i++) {
+		const struct sim_replay_snapshot *s = &rp->snapshots[i];
+
+		for (j = 0; j < s->nr_regions; j++) {
+			/* consecutive windows repeat ranges: skip those */
+			if (n && all[n - 1].start == s->regions[j].start &&
+			    all[n - 1].end == s->regions[j].end)
+				continue;
+			all[n].start = s->regions[j].start;
+			all[n].end = s->regions[j].end;
+			n++;
+		}
+	}
+	qsort(all, n, sizeof(*all), sim_range_cmp);
+	v = all;
+	total = 0;
+	for (i = 0; i < n; i++) {
+		if (total && all[i].start <= v[total - 1].end + rp->merge_gap) {
+			if (all[i].end > v[total - 1].end)
+				v[total - 1].end = all[i].end;
+			continue;
+		}
+		v[total++] = all[i];
+	}
+	if (total > UINT_MAX / 2) {
+		free(all);
+		return -E2BIG;
+	}
+	*vmasp = all;
+	*nrp = (unsigned int)total;
+	return 0;
+}
+
+/* Synthesized names: regions by address range, phases by window. */
+static int sim_replay_names(const struct sim_replay *rp,
+			    struct sim_workload *wl)
+{
+	struct masim_config *cfg = udamon__calloc(1, sizeof(*cfg));
+	size_t i;
+
+	if (!cfg)
+		return -ENOMEM;
+	wl->cfg = cfg;
+	cfg->name = udamon__strdup(rp->name);
+	cfg->regions = udamon__calloc(wl->nr_regions, sizeof(*cfg->regions));
+	cfg->phases = udamon__calloc(rp->nr_snapshots, sizeof(*cfg->phases));
+	if (!cfg->name || !cfg->regions || !cfg->phases)
+		return -ENOMEM;
+	for (i = 0; i < wl->nr_regions; i++) {
+		struct masim_region *r = &cfg->regions[i];
+
+		if (udamon__asprintf(&r->name, "0x%lx-0x%lx", wl->vmas[i].start,
+				     wl->vmas[i].end) < 0)
+			return -ENOMEM;
+		r->size = wl->vmas[i].end - wl->vmas[i].start;
+		cfg->nr_regions++;
+	}
+	for (i = 0; i < rp->nr_snapshots; i++) {
+		struct masim_phase *ph = &cfg->phases[i];
+		const struct sim_replay_snapshot *s = &rp->snapshots[i];
+
+		if (udamon__asprintf(&ph->name, "%s %zu",
+				     rp->exact ? "window" : "snapshot", i) < 0)
+			return -ENOMEM;
+		ph->duration_ms = (s->end_ns - s->start_ns) / 1000000;
+		cfg->nr_phases++;
+	}
+	return 0;
+}
+
+/* Make the model of a replay: regions, and a phase per snapshot. */
+static int sim_workload_from_replay(const struct sim_replay *rp,
+				    struct sim_workload **wlp)
+{
+	struct sim_workload *wl;
+	size_t i;
+	int err;
+
+	wl = udamon__calloc(1, sizeof(*wl));
+	if (!wl)
+		return -ENOMEM;
+	wl->refcount = 1;
+	wl->replay = true;
+	wl->exact = rp->exact;
+	err = sim_replay_layout(rp, &wl->vmas, &wl->nr_regions);
+	if (!err && !wl->nr_regions)
+		err = -ENODATA;
+	if (err)
+		goto fail;
+	err = -ENOMEM;
+	wl->npages = udamon__calloc(wl->nr_regions ? wl->nr_regions : 1,
+				    sizeof(*wl->npages));
+	wl->phases = udamon__calloc(rp->nr_snapshots, sizeof(*wl->phases));
+	if (!wl->npages || !wl->phases)
+		goto fail;
+	for (i = 0; i < wl->nr_regions; i++) {
+		wl->npages[i] =
+			(wl->vmas[i].end - wl->vmas[i].start) / SIM_PAGE;
+		wl->total_bytes += wl->vmas[i].end - wl->vmas[i].start;
+	}
+	err = sim_replay_names(rp, wl);
+	if (err)
+		goto fail;
+	wl->nr_phases = (unsigned int)rp->nr_snapshots;
+	for (i = 0; i < rp->nr_snapshots; i++) {
+		const struct sim_replay_snapshot *s = &rp->snapshots[i];
+		struct sim_phase *ph = &wl->phases[i];
+		unsigned int j, ri = 0;
+
+		ph->start_ns = s->start_ns;
+		ph->end_ns = s->end_ns;
+		ph->dur_s = (double)(s->end_ns - s->start_ns) / 1e9;
+		wl->cycle_ns = s->end_ns;
+		if (!s->nr_regions)
+			continue;
+		ph->spans = udamon__calloc(s->nr_regions, sizeof(*ph->spans));
+		if (!ph->spans) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		for (j = 0; j < s->nr_regions; j++) {
+			const struct sim_replay_region *r = &s->regions[j];
+			struct sim_span *sp = &ph->spans[ph->nr_spans];
+
+			if (!r->nr_accesses)
+				continue;
+			/* The layout holds every range: find its region. */
+			while (wl->vmas[ri].end <= r->start)
+				ri++;
+			sp->ri = ri;
+			sp->lo = (r->start - wl->vmas[ri].start) / SIM_PAGE;
+			sp->hi = (r->end - wl->vmas[ri].start) / SIM_PAGE;
+			sp->rate = sim_replay_rate(rp, s, r->nr_accesses);
+			ph->nr_spans++;
+		}
+	}
+	*wlp = wl;
+	return 0;
+fail:
+	sim_workload_put(wl);
+	return err;
+}
+
 /* Index of the workload region holding @addr, or -1 (a gap). */
 static int sim_region_of(const struct sim_workload *wl, unsigned long addr)
 {
@@ -319,6 +536,54 @@ static double sim_pat_range_rate(const struct sim_pat *p,
 	return p->rate * (double)(last - first + 1) / (double)nr;
 }
 
+/* Index of the first span of @p in region @ri ending after page @pg. */
+static unsigned int sim_span_find(const struct sim_phase *p, unsigned int ri,
+				  unsigned long long pg)
+{
+	unsigned int lo = 0, hi = p->nr_spans;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		const struct sim_span *sp = &p->spans[mid];
+
+		if (sp->ri < ri || (sp->ri == ri && sp->hi <= pg))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Sum of the span rates of pages [@lo, @hi) of region @ri in @p. */
+static double sim_spans_rate(const struct sim_phase *p, unsigned int ri,
+			     unsigned long long lo, unsigned long long hi)
+{
+	double rate = 0;
+	unsigned int i;
+
+	for (i = sim_span_find(p, ri, lo);
+	     i < p->nr_spans && p->spans[i].ri == ri && p->spans[i].lo < hi;
+	     i++) {
+		const struct sim_span *sp = &p->spans[i];
+		unsigned long long a = sp->lo > lo ? sp->lo : lo;
+		unsigned long long b = sp->hi < hi ? sp->hi : hi;
+
+		rate += sp->rate * (double)(b - a);
+	}
+	return rate;
+}
+
+/* Whether phase @p accesses region @ri at all. */
+static bool sim_phase_touches(const struct sim_phase *p, unsigned int ri)
+{
+	unsigned int i;
+
+	if (p->first && p->first[ri] != p->first[ri + 1])
+		return true;
+	i = sim_span_find(p, ri, 0);
+	return i < p->nr_spans && p->spans[i].ri == ri;
+}
+
 /* Sum of the page rates of pages [@lo, @hi) of region @ri in phase @ph. */
 static double sim_range_rate(const struct sim_workload *wl, unsigned int ph,
 			     unsigned int ri, unsigned long long lo,
@@ -329,6 +594,10 @@ static double sim_range_rate(const struct sim_workload *wl, unsigned int ph,
 	double rate = 0;
 	unsigned int i;
 
+	if (p->nr_spans)
+		rate = sim_spans_rate(p, ri, lo, hi);
+	if (!p->first)
+		return rate;
 	for (i = p->first[ri]; i < p->first[ri + 1]; i++)
 		rate += sim_pat_range_rate(&p->pats[i], size, lo, hi);
 	return rate;
@@ -342,6 +611,10 @@ static double sim_page_rate(const struct sim_workload *wl, unsigned int ph,
 	double rate = 0;
 	unsigned int i;
 
+	if (p->nr_spans)
+		rate = sim_spans_rate(p, ri, pg, pg + 1);
+	if (!p->first)
+		return rate;
 	for (i = p->first[ri]; i < p->first[ri + 1]; i++)
 		rate += sim_pat_page_rate(&p->pats[i], size, pg);
 	return rate;
@@ -422,11 +695,17 @@ static double sim_uniform(struct damon_ctx *ctx)
 	return (double)damon_rand(ctx, 0, 1UL << 32) / 4294967296.0;
 }
 
-/* Whether a Poisson process with @lambda expected events has one. */
-static bool sim_draw(struct damon_ctx *ctx, double lambda)
+/*
+ * Whether a Poisson process with @lambda expected events has one.  In an
+ * exact replay (a trace) a page with any access in the window has one.
+ */
+static bool sim_draw(struct damon_ctx *ctx, const struct sim_workload *wl,
+		     double lambda)
 {
 	if (lambda <= 0)
 		return false;
+	if (wl->exact)
+		return true;
 	/* exp(-40) is below the PRNG's resolution: skip the draw. */
 	if (lambda > 40)
 		return true;
@@ -477,6 +756,10 @@ struct sim_target {
 	int wss_phase;
 	uint64_t wss_window_ns;
 	unsigned long wss_bytes;
+	uint64_t wss_at_ns; /* exact replays: of the window ending here */
+	/* exact replays: page ranges gathered by sim_touched() */
+	struct sim_pg_range *scratch;
+	size_t cap_scratch;
 };
 
 static void sim_target_free(struct sim_target *st)
@@ -486,6 +769,7 @@ static void sim_target_free(struct sim_target *st)
 	free(st->outs);
 	sim_workload_put(st->wl);
 	free(st->accessed);
+	free(st->scratch);
 	free(st);
 }
 
@@ -521,6 +805,96 @@ static struct sim_target *sim_target_of(struct damon_ctx *ctx,
 	st->wss_phase = -1;
 	t->ops_priv = st;
 	return st;
+}
+
+struct sim_pg_range {
+	unsigned long long lo, hi;
+};
+
+static int sim_pg_range_cmp(const void *a, const void *b)
+{
+	const struct sim_pg_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/*
+ * Exact replays: the number of pages among [@lo, @hi) of region @ri with
+ * an access in workload time [@a, @b), i.e. in a window overlapping it.
+ * The phases' spans are gathered, sorted and merged.
+ */
+static int sim_touched(struct sim_target *st, unsigned int ri,
+		       unsigned long long lo, unsigned long long hi, uint64_t a,
+		       uint64_t b, unsigned long long *count)
+{
+	const struct sim_workload *wl = st->wl;
+	unsigned long long sum = 0, cur_lo = 0, cur_hi = 0;
+	unsigned int ph, nr_ph, k;
+	size_t n = 0, i;
+
+	*count = 0;
+	if (b <= a || lo >= hi)
+		return 0;
+	ph = sim_phase_at(wl, a);
+	if (b - a >= wl->cycle_ns) {
+		nr_ph = wl->nr_phases;
+	} else {
+		uint64_t pos = a % wl->cycle_ns, left = b - a;
+
+		/* phases from @ph on, around the cycle, until @b */
+		for (nr_ph = 0; left && nr_ph < wl->nr_phases; nr_ph++) {
+			const struct sim_phase *p =
+				&wl->phases[(ph + nr_ph) % wl->nr_phases];
+			uint64_t len = p->end_ns - pos;
+
+			left -= len < left ? len : left;
+			pos = p->end_ns % wl->cycle_ns;
+		}
+	}
+	for (k = 0; k < nr_ph; k++) {
+		const struct sim_phase *p =
+			&wl->phases[(ph + k) % wl->nr_phases];
+
+		for (i = sim_span_find(p, ri, lo);
+		     i < p->nr_spans && p->spans[i].ri == ri &&
+		     p->spans[i].lo < hi;
+		     i++) {
+			const struct sim_span *sp = &p->spans[i];
+
+			if (n == st->cap_scratch) {
+				size_t cap = n ? n * 2 : 256;
+				struct sim_pg_range *nr;
+
+				nr = udamon__realloc(st->scratch,
+						     cap * sizeof(*nr));
+				if (!nr)
+					return -ENOMEM;
+				st->scratch = nr;
+				st->cap_scratch = cap;
+			}
+			st->scratch[n].lo = sp->lo > lo ? sp->lo : lo;
+			st->scratch[n].hi = sp->hi < hi ? sp->hi : hi;
+			n++;
+		}
+	}
+	if (!n)
+		return 0;
+	qsort(st->scratch, n, sizeof(*st->scratch), sim_pg_range_cmp);
+	for (i = 0; i < n; i++) {
+		const struct sim_pg_range *r = &st->scratch[i];
+
+		if (i && r->lo <= cur_hi) {
+			if (r->hi > cur_hi)
+				cur_hi = r->hi;
+			continue;
+		}
+		sum += cur_hi - cur_lo;
+		cur_lo = r->lo;
+		cur_hi = r->hi;
+	}
+	sum += cur_hi - cur_lo;
+	*count = sum;
+	return 0;
 }
 
 /* A draw from Binomial(@n, @p), by the normal law for large @n. */
@@ -562,6 +936,21 @@ static void sim_out_sync(struct damon_ctx *ctx, struct sim_target *st,
 		return;
 	e = sim_exposure_range(st->wl, o->ri, o->lo, o->hi, o->since_ns, now) /
 	    (double)(o->hi - o->lo);
+	if (st->wl->exact && e > 0) {
+		unsigned long long touched;
+
+		/*
+		 * The pages touched since refault for sure; which of the
+		 * range's pages are out is not kept, so each is out with
+		 * the same chance (no memory: fall back to the mean rate).
+		 */
+		if (!sim_touched(st, o->ri, o->lo, o->hi, o->since_ns, now,
+				 &touched))
+			e = touched >= o->hi - o->lo ?
+				    INFINITY :
+				    -log1p(-(double)touched /
+					   (double)(o->hi - o->lo));
+	}
 	left = sim_binomial(ctx, o->nr_out, exp(-e));
 	st->refaults += o->nr_out - left;
 	st->nr_out -= o->nr_out - left;
@@ -707,14 +1096,14 @@ static bool sim_sample(struct damon_ctx *ctx, struct sim_target *st,
 	idx = sim_outs_find(st, (unsigned int)ri, pg);
 	o = idx < st->nr_outs ? &st->outs[idx] : NULL;
 	if (!o || o->ri != (unsigned int)ri || o->lo > pg)
-		return sim_draw(ctx, sim_exposure(wl, ri, pg, a, b));
+		return sim_draw(ctx, wl, sim_exposure(wl, ri, pg, a, b));
 	sim_out_sync(ctx, st, o, a);
 	npages = o->hi - o->lo;
 	/* Is this page one of those still out?  They are exchangeable. */
 	if (sim_uniform(ctx) * (double)npages >= (double)o->nr_out)
-		return sim_draw(ctx, sim_exposure(wl, ri, pg, a, b));
+		return sim_draw(ctx, wl, sim_exposure(wl, ri, pg, a, b));
 	/* Out at @a: accessed iff it faults in, which the check then sees. */
-	if (!sim_draw(ctx, sim_exposure(wl, ri, pg, a, b)))
+	if (!sim_draw(ctx, wl, sim_exposure(wl, ri, pg, a, b)))
 		return false;
 	/*
 	 * It is resident now: isolate it as a range of its own, and take
@@ -1552,6 +1941,55 @@ __attribute__((constructor)) static void sim_register_at_load(void)
 	damon_sim_register();
 }
 
+/* Make @ctx's operations set sim, to take a new workload. */
+static int sim_select(struct damon_ctx *ctx, char *errbuf, size_t errlen)
+{
+	int err;
+
+	if (ctx->ops.free_priv == sim_free_priv)
+		return 0;
+	if (ctx->ops_priv) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen,
+				 "the context's operations set holds "
+				 "private data; cannot switch to sim");
+		return -EBUSY;
+	}
+	err = damon_sim_register();
+	if (!err)
+		err = damon_select_ops(ctx, DAMON_OPS_SIM);
+	return err;
+}
+
+static struct sim_workload *sim_ctx_workload(struct damon_ctx *ctx);
+
+static int sim_attach_replay(struct damon_ctx *ctx, struct sim_replay *rp,
+			     char *errbuf, size_t errlen)
+{
+	struct sim_workload *wl = NULL;
+	int err;
+
+	err = sim_select(ctx, errbuf, errlen);
+	if (!err)
+		err = sim_workload_from_replay(rp, &wl);
+	if (err == -ENODATA || err == -E2BIG) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "%s: %s", rp->name,
+				 err == -ENODATA ?
+					 "no region in any snapshot" :
+					 "too many separate address ranges");
+		err = -EINVAL;
+	} else if (err == -ENOMEM && errbuf && errlen) {
+		snprintf(errbuf, errlen, "%s: out of memory", rp->name);
+	}
+	udamon__replay_free(rp);
+	if (err)
+		return err;
+	sim_workload_put(ctx->ops_priv);
+	ctx->ops_priv = wl;
+	return 0;
+}
+
 static int sim_attach(struct damon_ctx *ctx, struct masim_config *cfg,
 		      char *errbuf, size_t errlen)
 {
@@ -1588,15 +2026,19 @@ static int sim_attach(struct damon_ctx *ctx, struct masim_config *cfg,
 int damon_sim_set_workload(struct damon_ctx *ctx, const char *path,
 			   char *errbuf, size_t errlen)
 {
-	struct masim_config *cfg;
+	char *buf;
+	size_t len;
 	int err;
 
 	if (!ctx || !path)
 		return -EINVAL;
-	err = udamon__masim_parse_file(path, MASIM_RW_WO, &cfg, errbuf, errlen);
+	err = udamon__read_file(path, DAMON_SIM_MAX_WORKLOAD_SIZE, &buf, &len,
+				errbuf, errlen);
 	if (err)
 		return err;
-	return sim_attach(ctx, cfg, errbuf, errlen);
+	err = damon_sim_set_workload_buf(ctx, buf, len, path, errbuf, errlen);
+	free(buf);
+	return err;
 }
 
 int damon_sim_set_workload_buf(struct damon_ctx *ctx, const char *buf,
@@ -1604,15 +2046,48 @@ int damon_sim_set_workload_buf(struct damon_ctx *ctx, const char *buf,
 			       size_t errlen)
 {
 	struct masim_config *cfg;
+	struct sim_replay *rp;
 	int err;
 
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
 	if (!ctx || (!buf && len))
 		return -EINVAL;
+	/* Records, traces and damo records say what they are; else masim. */
+	if (udamon__replay_sniff(buf, len)) {
+		err = udamon__replay_parse_buf(buf, len, name, &rp, errbuf,
+					       errlen);
+		if (err)
+			return err;
+		return sim_attach_replay(ctx, rp, errbuf, errlen);
+	}
+	if (len > MASIM_MAX_FILE_SIZE) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen,
+				 "%s: a masim config larger than %lu bytes",
+				 name ? name : "(config)", MASIM_MAX_FILE_SIZE);
+		return -EFBIG;
+	}
 	err = udamon__masim_parse_buf(buf, len, name, MASIM_RW_WO, &cfg, errbuf,
 				      errlen);
 	if (err)
 		return err;
 	return sim_attach(ctx, cfg, errbuf, errlen);
+}
+
+int damon_sim_workload_info(struct damon_ctx *ctx,
+			    struct damon_sim_workload_info *info)
+{
+	struct sim_workload *wl = sim_ctx_workload(ctx);
+
+	if (!wl || !info)
+		return -EINVAL;
+	info->kind = wl->exact ? "trace" : wl->replay ? "replay" : "masim";
+	info->cycle_ns = wl->cycle_ns;
+	info->nr_regions = wl->nr_regions;
+	info->nr_phases = wl->nr_phases;
+	info->total_bytes = wl->total_bytes;
+	return 0;
 }
 
 static struct sim_workload *sim_ctx_workload(struct damon_ctx *ctx)
@@ -1676,44 +2151,187 @@ const char *damon_sim_phase_name(struct damon_ctx *ctx, struct damon_target *t)
 	return st->wl->cfg->phases[idx].name;
 }
 
+static unsigned long long sim_gcd(unsigned long long a, unsigned long long b)
+{
+	while (b) {
+		unsigned long long t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/*
+ * Pages after a region's first one see the same pattern rates every
+ * @period pages: a sequential pattern of stride s repeats its offsets-per-
+ * page every s / gcd(s, page) pages, random patterns and stride 0 (page 0
+ * only) do not vary.  0 when the period is too long to be worth it.
+ */
+#define SIM_MAX_PERIOD 4096ULL
+
+static unsigned long long sim_rate_period(const struct sim_workload *wl,
+					  unsigned int ph, unsigned int ri)
+{
+	const struct sim_phase *p = &wl->phases[ph];
+	unsigned long long period = 1;
+	unsigned int i;
+
+	for (i = p->first[ri]; i < p->first[ri + 1]; i++) {
+		unsigned long long s = p->pats[i].stride, q;
+
+		if (p->pats[i].random || !s)
+			continue;
+		q = s / sim_gcd(s, SIM_PAGE);
+		period = period / sim_gcd(period, q) * q;
+		if (period > SIM_MAX_PERIOD)
+			return 0;
+	}
+	return period;
+}
+
+/*
+ * Pages among [@lo, @hi) of region @ri that phase @ph accesses within
+ * @window_s seconds with even odds or better: the ground truth's working
+ * set.  Page by page over one
+ * period, then by whole periods, so a 64 GiB region costs what 4 KiB do;
+ * the first and the last (maybe partial) page are counted one by one.
+ */
+static unsigned long long sim_count_hot(const struct sim_workload *wl,
+					unsigned int ph, unsigned int ri,
+					unsigned long long lo,
+					unsigned long long hi, double window_s)
+{
+	unsigned long long period = sim_rate_period(wl, ph, ri);
+	unsigned long long n = wl->npages[ri], mid_lo, mid_hi, pg, cnt = 0;
+	unsigned long long full, per = 0;
+
+	if (hi > n)
+		hi = n;
+	mid_lo = lo > 1 ? lo : 1;
+	mid_hi = hi < n - 1 ? hi : n - 1;
+	if (!period || mid_hi <= mid_lo || mid_hi - mid_lo < 4 * period) {
+		for (pg = lo; pg < hi; pg++)
+			cnt += sim_page_rate(wl, ph, ri, pg) * window_s >=
+			       SIM_LN2;
+		return cnt;
+	}
+	for (pg = lo; pg < mid_lo; pg++)
+		cnt += sim_page_rate(wl, ph, ri, pg) * window_s >= SIM_LN2;
+	for (pg = mid_hi; pg < hi; pg++)
+		cnt += sim_page_rate(wl, ph, ri, pg) * window_s >= SIM_LN2;
+	for (pg = mid_lo; pg < mid_lo + period; pg++)
+		per += sim_page_rate(wl, ph, ri, pg) * window_s >= SIM_LN2;
+	full = (mid_hi - mid_lo) / period;
+	cnt += per * full;
+	for (pg = mid_lo + full * period; pg < mid_hi; pg++)
+		cnt += sim_page_rate(wl, ph, ri, pg) * window_s >= SIM_LN2;
+	return cnt;
+}
+
+/*
+ * Bytes of [@start, @end) in the working set over the window of @window_ns
+ * ending at workload time @now: pages touched in it for exact replays,
+ * else pages whose current rate makes an access in it at least even odds.
+ */
+static int sim_wss_range(struct sim_target *st, uint64_t now,
+			 uint64_t window_ns, unsigned long start,
+			 unsigned long end, unsigned long *bytes)
+{
+	const struct sim_workload *wl = st->wl;
+	double window_s = (double)window_ns / 1e9;
+	unsigned int ph = sim_phase_at(wl, now), ri;
+	unsigned long sum = 0;
+
+	for (ri = 0; ri < wl->nr_regions; ri++) {
+		const struct sim_phase *p = &wl->phases[ph];
+		unsigned long long lo, hi, touched;
+		unsigned long a =
+			start > wl->vmas[ri].start ? start : wl->vmas[ri].start;
+		unsigned long b = end < wl->vmas[ri].end ? end :
+							   wl->vmas[ri].end;
+		unsigned int i;
+
+		if (a >= b)
+			continue;
+		lo = (a - wl->vmas[ri].start) / SIM_PAGE;
+		hi = (b - wl->vmas[ri].start + SIM_PAGE - 1) / SIM_PAGE;
+		if (wl->exact) {
+			/* the pages the trace touched in the window */
+			if (sim_touched(st, ri, lo, hi,
+					now > window_ns ? now - window_ns : 0,
+					now ? now : 1, &touched))
+				return -ENOMEM;
+			sum += touched * SIM_PAGE;
+			continue;
+		}
+		if (!sim_phase_touches(p, ri))
+			continue;
+		if (!p->first) {
+			/* spans: a rate for all their pages */
+			for (i = sim_span_find(p, ri, lo);
+			     i < p->nr_spans && p->spans[i].ri == ri &&
+			     p->spans[i].lo < hi;
+			     i++) {
+				const struct sim_span *sp = &p->spans[i];
+
+				if (sp->rate * window_s < SIM_LN2)
+					continue;
+				sum += ((sp->hi < hi ? sp->hi : hi) -
+					(sp->lo > lo ? sp->lo : lo)) *
+				       SIM_PAGE;
+			}
+			continue;
+		}
+		sum += sim_count_hot(wl, ph, ri, lo, hi, window_s) * SIM_PAGE;
+	}
+	*bytes = sum;
+	return 0;
+}
+
 int damon_sim_true_wss(struct damon_ctx *ctx, struct damon_target *t,
 		       uint64_t window_ns, unsigned long *bytes)
 {
-	const struct sim_workload *wl;
 	struct sim_target *st;
-	unsigned long sum = 0;
-	unsigned int ph, ri;
-	double window_s;
+	unsigned int ph;
 	uint64_t now;
+	int err;
 
 	st = sim_query(ctx, t, &now);
 	if (!st || !bytes)
 		return -EINVAL;
-	wl = st->wl;
 	if (!window_ns)
 		window_ns = (uint64_t)ctx->attrs.aggr_interval * 1000;
-	window_s = (double)window_ns / 1e9;
-	ph = sim_phase_at(wl, now);
+	ph = sim_phase_at(st->wl, now);
 	/* Called every aggregation by benchmarks: remember the answer. */
-	if (st->wss_phase == (int)ph && st->wss_window_ns == window_ns) {
+	if (st->wss_phase == (int)ph && st->wss_window_ns == window_ns &&
+	    (!st->wl->exact || st->wss_at_ns == now)) {
 		*bytes = st->wss_bytes;
 		return 0;
 	}
-	for (ri = 0; ri < wl->nr_regions; ri++) {
-		unsigned long long pg;
-
-		if (wl->phases[ph].first[ri] == wl->phases[ph].first[ri + 1])
-			continue;
-		for (pg = 0; pg < wl->npages[ri]; pg++) {
-			if (sim_page_rate(wl, ph, ri, pg) * window_s >= SIM_LN2)
-				sum += SIM_PAGE;
-		}
-	}
+	err = sim_wss_range(st, now, window_ns, 0, ~0UL, bytes);
+	if (err)
+		return err;
+	st->wss_at_ns = now;
 	st->wss_phase = (int)ph;
 	st->wss_window_ns = window_ns;
-	st->wss_bytes = sum;
-	*bytes = sum;
+	st->wss_bytes = *bytes;
 	return 0;
+}
+
+int damon_sim_true_wss_range(struct damon_ctx *ctx, struct damon_target *t,
+			     unsigned long start, unsigned long end,
+			     uint64_t window_ns, unsigned long *bytes)
+{
+	struct sim_target *st;
+	uint64_t now;
+
+	st = sim_query(ctx, t, &now);
+	if (!st || !bytes || start >= end)
+		return -EINVAL;
+	if (!window_ns)
+		window_ns = (uint64_t)ctx->attrs.aggr_interval * 1000;
+	return sim_wss_range(st, now, window_ns, start, end, bytes);
 }
 
 int damon_sim_true_access_rate(struct damon_ctx *ctx, struct damon_target *t,
@@ -1738,9 +2356,36 @@ int damon_sim_true_access_rate(struct damon_ctx *ctx, struct damon_target *t,
 		unsigned long hi = end < wl->vmas[ri].end ? end :
 							    wl->vmas[ri].end;
 
-		if (lo >= hi ||
-		    wl->phases[ph].first[ri] == wl->phases[ph].first[ri + 1])
+		if (lo >= hi || !sim_phase_touches(&wl->phases[ph], ri))
 			continue;
+		if (!wl->phases[ph].first) {
+			/* spans: whole runs of pages share a rate */
+			const struct sim_phase *p = &wl->phases[ph];
+			unsigned long long plo =
+				(lo - wl->vmas[ri].start) / SIM_PAGE;
+			unsigned long long phi =
+				(hi - wl->vmas[ri].start + SIM_PAGE - 1) /
+				SIM_PAGE;
+			unsigned int i;
+
+			for (i = sim_span_find(p, ri, plo);
+			     i < p->nr_spans && p->spans[i].ri == ri &&
+			     p->spans[i].lo < phi;
+			     i++) {
+				const struct sim_span *sp = &p->spans[i];
+				unsigned long a =
+					wl->vmas[ri].start + sp->lo * SIM_PAGE;
+				unsigned long b =
+					wl->vmas[ri].start + sp->hi * SIM_PAGE;
+
+				if (a < lo)
+					a = lo;
+				if (b > hi)
+					b = hi;
+				sum += (double)(b - a) * -expm1(-sp->rate * dt);
+			}
+			continue;
+		}
 		while (lo < hi) {
 			unsigned long long pg =
 				(lo - wl->vmas[ri].start) / SIM_PAGE;

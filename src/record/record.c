@@ -937,7 +937,11 @@ static int rd_string(struct rd *rd, const char *key, char **dst, bool word)
 	if (word && !is_word(v, vlen))
 		return rd_error(rd, "header: '%s' must be one word, not '%.*s'",
 				key, (int)vlen, v);
+	/* NULL is a bad escape, or no memory (the seam sets ENOMEM). */
+	errno = 0;
 	*dst = unescape(v, vlen);
+	if (!*dst && errno == ENOMEM)
+		return -ENOMEM;
 	if (!*dst)
 		return rd_error(rd, "header: '%s' has a bad %%XX escape", key);
 	return 0;

@@ -73,7 +73,7 @@ expect() {
 }
 
 # ---- help of every subcommand ----
-for c in record report start tune pause resume stop status; do
+for c in record report sweep start tune pause resume stop status; do
 	expect "$c --help" 0 "usage: udamon $c" "$U" "$c" --help
 done
 expect "udamon --help lists record and report" 0 "report +show a record" \
@@ -1088,6 +1088,69 @@ expect "pause with a stray argument" 2 "unexpected argument 'now'" \
 	"$U" pause now
 expect "start vaddr without pid" 2 "--ops vaddr needs --pid" \
 	"$U" start --tree "$T"
+# ---- replayed workloads, the lackey converter and sweep ----
+TR=tests/data/true.trace
+expect "record a lackey trace" 0 "snapshots" \
+	"$U" record --workload "$TR" --virtual -o "$T/trace.rec"
+expect "report wss of the trace replay" 0 "percentile" \
+	"$U" report wss "$T/trace.rec"
+expect "record a replayed record" 0 "snapshots" \
+	"$U" record --workload "$T/trace.rec" --virtual -o "$T/rerec.rec"
+printf 'udamon-trace 1\n10 0x1000 r\n5 0x2000 w\n' >"$T/back.trace"
+expect "record refuses a trace going back in time" 1 "back.trace:3: time 5 ns goes back" \
+	"$U" record --workload "$T/back.trace" --virtual -o "$T/x.rec"
+printf 'udamon-trace 1\n10 0x1000 q\n' >"$T/mode.trace"
+expect "record refuses a bad access label" 1 "mode.trace:2: expected 'TIME_NS ADDR \[r\|w\]'" \
+	"$U" record --workload "$T/mode.trace" --virtual -o "$T/x.rec"
+printf '[{"attrs": {}}]\n' >"$T/damo.json"
+expect "record refuses a bad damo record as a workload" 1 "damo.json" \
+	"$U" record --workload "$T/damo.json" --virtual -o "$T/x.rec"
+for f in damon.data.json damon.data.json_compressed; do
+	expect "record replays a damo record ($f)" 0 "" \
+		"$U" record -q --workload "tests/damo/$f" --virtual -o "$T/damo-replay.rec"
+	expect "the replay of $f has snapshots" 0 "^snapshots: +[1-9]" \
+		"$U" report info "$T/damo-replay.rec"
+done
+out=$(python3 tools/lackey2trace.py tests/data/snippet.lackey --ns-per-instr 10 2>&1)
+if printf '%s\n' "$out" | head -1 | grep -qx 'udamon-trace 1' &&
+	printf '%s\n' "$out" | grep -Eq '^[0-9]+ 0x[0-9a-f]+000 [rw]$'; then
+	ok "lackey2trace converts lackey lines"
+else
+	notok "lackey2trace converts lackey lines" "$out"
+fi
+printf 'I  0401b821,4\n L zz,8\n' >"$T/bad.lackey"
+expect "lackey2trace refuses a malformed access" 1 "bad.lackey:2: malformed lackey access line" \
+	python3 tools/lackey2trace.py "$T/bad.lackey" -o "$T/bad.trace"
+expect "sweep without --workload" 2 "--workload FILE is needed" \
+	"$U" sweep --set "--damos stat"
+expect "sweep without sets" 2 "give parameter sets" \
+	"$U" sweep --workload "$TR"
+expect "sweep with a non-record option" 2 "unknown option '--pid'" \
+	"$U" sweep --workload "$TR" --set "--pid 1"
+expect "sweep with a bad scheme" 2 "damos" \
+	"$U" sweep --workload "$TR" --set "--damos nosuch"
+expect "sweep with nested braces" 2 "unbalanced or nested" \
+	"$U" sweep --workload "$TR" --set "--sample-us {1{0,2}}"
+printf -- '--damos pageout,nr_accesses=0-0,age={2,5}-max\n# a comment\n\n--damos stat\n' >"$T/grid"
+expect "sweep a pageout grid over the trace" 0 "\*  --damos pageout,nr_accesses=0-0,age=2-max" \
+	"$U" sweep --workload "$TR" --grid "$T/grid" --jobs 2 --quiet \
+	--csv "$T/sweep.csv" --json "$T/sweep.json"
+if [ "$(wc -l <"$T/sweep.csv")" -eq 4 ] &&
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d["sets"]; assert len(s)==3; assert any(x["pareto"] for x in s); assert s[0]["saved_avg_bytes"] > 0; assert s[2]["saved_avg_bytes"] == 0' "$T/sweep.json"; then
+	ok "sweep CSV and JSON hold every set, the front and the savings"
+else
+	notok "sweep CSV and JSON hold every set, the front and the savings" "$(cat "$T/sweep.csv" "$T/sweep.json")"
+fi
+a=$("$U" sweep --workload "$TR" --grid "$T/grid" --jobs 1 --quiet)
+b=$("$U" sweep --workload "$TR" --grid "$T/grid" --jobs 3 --quiet)
+if [ -n "$a" ] && [ "$a" = "$b" ]; then
+	ok "sweep results do not depend on the number of workers"
+else
+	notok "sweep results do not depend on the number of workers" "$a
+---
+$b"
+fi
+
 if [ ! -c /dev/fuse ] || [ ! -x "$B/bin/udamond" ]; then
 	skip "udamon start/status/pause/resume/tune/stop on udamond" \
 		"no /dev/fuse or udamond not built"

@@ -17,7 +17,7 @@ B=${B:-build}
 case "$B" in /*) ;; *) B="$top/$B" ;; esac
 seconds=${FUZZ_SECONDS:-25}
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_parse fuzz_tree fuzz_record fuzz_masim fuzz_damo)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_parse fuzz_tree fuzz_record fuzz_masim fuzz_damo fuzz_replay)
 
 echo "TAP version 13"
 echo "1..${#targets[@]}"
