@@ -7,9 +7,12 @@
  * kernel names but are declared only here.
  *
  * Files:
- *   core.c   - lifecycle, registry, regions, attrs, the kdamond loop and
- *              pause loop, commit of ctx/targets, damon_call, clock, PRNG,
- *              logging, events
+ *   core.c    - context lifecycle, registry, attrs and their tuning, commit
+ *               of ctx/targets, clock, PRNG, logging, events
+ *   regions.c - regions and targets, set_regions, merge, split,
+ *               min_nr_regions, access rate, aggregation reset
+ *   kdamond.c - damon_call, the kdamond loop and pause loop, start/stop,
+ *               manual driving
  *   damos.c  - schemes: application pass, quotas, goals, watermarks,
  *              filters, stats, damos_walk, commit of schemes
  *   probes.c - data attribute probes: objects, hits, validation, commit
@@ -25,10 +28,6 @@
 
 /* ---- core.c ---- */
 
-/* Whether the kdamond must leave its loop (§2.4). */
-bool udamon__need_stop(struct damon_ctx *ctx);
-/* Serve (or, with @cancel, cancel) queued damon_call() controls (§6.3). */
-void udamon__kdamond_call(struct damon_ctx *ctx, bool cancel);
 /*
  * Sleep @us microseconds of the context clock.  A virtual clock just
  * advances.  A real sleep ends early on a stop request and, if
@@ -39,6 +38,37 @@ void udamon__kdamond_call(struct damon_ctx *ctx, bool cancel);
 void udamon__sleep_us(struct damon_ctx *ctx, unsigned long us,
 		      bool wake_on_call);
 uint64_t udamon__now_ms(struct damon_ctx *ctx);
+void damon_update_monitoring_result(struct damon_region *r,
+				    struct damon_attrs *old_attrs,
+				    struct damon_attrs *new_attrs,
+				    bool aggregating);
+int damon_commit_target_regions(struct damon_target *dst,
+				struct damon_target *src,
+				unsigned long src_min_region_sz);
+unsigned long damon_feed_loop_next_input(unsigned long last_input,
+					 unsigned long score);
+void kdamond_tune_intervals(struct damon_ctx *c);
+
+bool damon_is_power_of_2(unsigned long x);
+/*
+ * Ask the operations set whether @ctx can run here, logging the reason
+ * when it cannot (commit and start).
+ */
+int damon_check_ops_ctx(struct damon_ctx *ctx);
+
+/* ---- kdamond.c ---- */
+
+/* Whether the kdamond must leave its loop (§2.4). */
+bool udamon__need_stop(struct damon_ctx *ctx);
+/* Serve (or, with @cancel, cancel) queued damon_call() controls (§6.3). */
+void udamon__kdamond_call(struct damon_ctx *ctx, bool cancel);
+/*
+ * Reap an ended kdamond thread (damon_destroy_ctx, stop).  Returns whether
+ * this caller joined it.
+ */
+bool damon_join_kdamond(struct damon_ctx *ctx);
+
+/* ---- regions.c ---- */
 
 unsigned long damon_region_sz_limit(struct damon_ctx *ctx);
 /*
@@ -65,18 +95,8 @@ void damon_split_regions_of(struct damon_ctx *ctx, struct damon_target *t,
 void kdamond_split_regions(struct damon_ctx *ctx);
 void kdamond_reset_aggregated(struct damon_ctx *c);
 unsigned long damon_apply_min_nr_regions(struct damon_ctx *ctx);
-void damon_update_monitoring_result(struct damon_region *r,
-				    struct damon_attrs *old_attrs,
-				    struct damon_attrs *new_attrs,
-				    bool aggregating);
-int damon_commit_target_regions(struct damon_target *dst,
-				struct damon_target *src,
-				unsigned long src_min_region_sz);
-unsigned long damon_feed_loop_next_input(unsigned long last_input,
-					 unsigned long score);
 struct damon_target *damon_nth_target(int n, struct damon_ctx *ctx);
 int damon_target_idx(struct damon_ctx *ctx, struct damon_target *t);
-void kdamond_tune_intervals(struct damon_ctx *c);
 
 /* ---- probes.c ---- */
 
