@@ -114,6 +114,19 @@ int damon_commit_probes(struct damon_ctx *dst, struct damon_ctx *src);
 
 /* ---- damos.c ---- */
 
+/*
+ * Make @dst hold a copy of @nr node ids and weights; on failure @dst is
+ * unchanged.
+ */
+int damos_copy_dests(struct damos_migrate_dests *dst,
+		     const unsigned int *node_ids, const unsigned int *weights,
+		     size_t nr);
+/* Core filtering of @r for @s: whether the core filters reject it. */
+bool damos_core_filter_out(struct damon_ctx *ctx, struct damon_target *t,
+			   struct damon_region *r, struct damos *s);
+/* Forget where the last charge window stopped (no resume point). */
+void damos_clear_charge_point(struct damos_quota *q);
+
 /* Per-scheme state at kdamond start: next_apply_sis, default-reject. */
 void udamon__damos_init(struct damon_ctx *ctx);
 void damos_set_next_apply_sis(struct damos *s, struct damon_ctx *ctx);
@@ -150,5 +163,22 @@ void udamon__damos_destroy_all(struct damon_ctx *ctx);
 int udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
 			       struct damon_region *r, struct damos_filter *f,
 			       unsigned long min_region_sz);
+
+/* ---- damos-quota.c ---- */
+
+bool damos_quota_is_set(const struct damos_quota *q);
+/* Whether the charge window has no room left for a @min_region_sz action. */
+bool damos_quota_is_full(const struct damos_quota *q,
+			 unsigned long min_region_sz);
+/* Index of @s among the schemes of @c. */
+unsigned int damos_scheme_idx(struct damon_ctx *c, struct damos *s);
+/* Whether @s may act on @r: access pattern, then the quota's priority. */
+bool damos_valid_target(struct damon_ctx *c, struct damon_target *t,
+			struct damon_region *r, struct damos *s);
+/* Charge windows, effective size and priority cut-off of a due scheme. */
+void damos_adjust_quota(struct damon_ctx *c, struct damos *s);
+/* Charge @sz tried bytes of which @sz_applied succeeded to @q. */
+void damos_charge_quota(struct damos_quota *q, unsigned long sz,
+			unsigned long sz_applied);
 
 #endif /* UDAMON_CORE_H */

@@ -35,7 +35,7 @@ MUTANTS = [
      "if (nr_regions > ctx->attrs.max_nr_regions / 2)\n\t\treturn;",
      "if (nr_regions > ctx->attrs.max_nr_regions)\n\t\treturn;",
      "splitting continues past max_nr_regions / 2 regions"),
-    ("pattern-raw-nr-accesses", "src/core/damos.c",
+    ("pattern-raw-nr-accesses", "src/core/damos-quota.c",
      "unsigned int nr_accesses = r->nr_accesses_bp / 10000;",
      "unsigned int nr_accesses = r->nr_accesses;",
      "DAMOS pattern reads the raw count, not the moving sum"),
