@@ -24,8 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ops/masim.h"
-
 #define MiB (1024.0 * 1024.0)
 #define MAX_WINDOWS 100000
 
@@ -91,7 +89,7 @@ static double pct(double *v, unsigned int nr, unsigned int p)
 }
 
 /* Start of the phase running at @ms into the workload. */
-static unsigned long long phase_start_ms(const struct masim_config *cfg,
+static unsigned long long phase_start_ms(const struct damon_masim_config *cfg,
 					 unsigned long long ms)
 {
 	unsigned long long start = 0;
@@ -109,7 +107,7 @@ static unsigned long long phase_start_ms(const struct masim_config *cfg,
 static int run(const char *path, uint64_t seed, struct result *res)
 {
 	struct probe probe = { 0 };
-	struct masim_config *cfg = NULL;
+	struct damon_masim_config *cfg = NULL;
 	struct damon_ctx *ctx;
 	struct damon_target *t;
 	char errbuf[512];
@@ -118,18 +116,18 @@ static int run(const char *path, uint64_t seed, struct result *res)
 	int err;
 
 	/* The parser tells the length of one pass and the phase starts. */
-	err = udamon__masim_parse_file(path, MASIM_RW_WO, &cfg, errbuf,
-				       sizeof(errbuf));
+	err = damon_masim_parse_file(path, DAMON_MASIM_RW_WO, &cfg, errbuf,
+				     sizeof(errbuf));
 	if (err) {
 		fprintf(stderr, "bench_sim: %s\n", errbuf);
 		return err;
 	}
-	end_ns = udamon__masim_total_ms(cfg) * 1000000ULL;
+	end_ns = damon_masim_total_ms(cfg) * 1000000ULL;
 
 	ctx = damon_new_ctx();
 	t = damon_new_target();
 	if (!ctx || !t) {
-		udamon__masim_free(cfg);
+		damon_masim_free(cfg);
 		return -ENOMEM;
 	}
 	damon_use_virtual_clock(ctx);
@@ -142,7 +140,7 @@ static int run(const char *path, uint64_t seed, struct result *res)
 		fprintf(stderr, "bench_sim: %s: %s\n", path,
 			errbuf[0] ? errbuf : strerror(-err));
 		damon_destroy_ctx(ctx);
-		udamon__masim_free(cfg);
+		damon_masim_free(cfg);
 		return err;
 	}
 	damon_set_event_fn(ctx, on_event, &probe);
@@ -182,7 +180,7 @@ static int run(const char *path, uint64_t seed, struct result *res)
 	res->sim_s = (double)damon_now_ns(ctx) / 1e9;
 	damon_manual_stop(ctx);
 	damon_destroy_ctx(ctx);
-	udamon__masim_free(cfg);
+	damon_masim_free(cfg);
 	return 0;
 }
 

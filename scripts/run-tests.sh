@@ -86,6 +86,7 @@ fi
 passed=$((passed + 1))
 echo "ok - build"
 single format-check make -s format-check
+single api-check bash scripts/api-check.sh
 
 echo "# 2. unit tests"
 for t in build/tests/test_*; do

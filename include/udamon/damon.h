@@ -918,6 +918,19 @@ DAMON_API unsigned int
 damon_nr_samples_per_aggr(const struct damon_attrs *attrs);
 DAMON_API void damon_set_event_fn(struct damon_ctx *ctx, damon_event_fn fn,
 				  void *arg);
+/**
+ * damon_passed_sample_intervals() - the sampling intervals the kdamond of
+ * @ctx has passed since it started (the kernel's passed_sample_intervals).
+ * @ctx: the context.
+ *
+ * The count stands still while the context is paused.  Read it on the
+ * kdamond (a damon_call() callback or an event callback) or while the
+ * context does not run.
+ *
+ * Return: the number of sampling intervals passed.
+ */
+DAMON_API unsigned long
+damon_passed_sample_intervals(const struct damon_ctx *ctx);
 
 /* Operations sets */
 DAMON_API int damon_register_ops(struct damon_operations *ops);
@@ -1126,6 +1139,161 @@ typedef void (*damon_log_fn)(void *arg, enum damon_log_level level,
 			     const char *msg);
 /** damon_set_log_fn() - where the library's log lines go (default: none). */
 DAMON_API void damon_set_log_fn(damon_log_fn fn, void *arg);
+
+/* Workload configs (masim format) */
+
+/*
+ * The masim workload config format (src/ops/masim.c): parser and in-memory
+ * form, shared by the sim operations set, the real-memory workload
+ * generator (tools/workload/) and the CLI.
+ *
+ * The format (see WORKLOADS.md of the project docs):
+ *
+ *   # comment lines start with '#' and are deleted before anything else
+ *   name, size_bytes[, init_file]          <- paragraph 1: one region a line
+ *   ...
+ *                                           <- exactly one blank line
+ *   phase name                              <- every later paragraph: a phase
+ *   duration_ms
+ *   region, random(0|1), stride_bytes, weight[, ro|wo|rw]
+ *   ...
+ *
+ * Parsing follows masim's own rules: only newline-terminated lines count
+ * (a last line without '\n' is dropped), paragraphs are split by exactly
+ * one blank line (an extra one makes an empty phase, which is an error),
+ * fields are split on ',' without trimming (names are compared verbatim),
+ * and numbers may have leading blanks as with atoi().  Unlike masim, every
+ * problem is reported (not silently turned into 0) as
+ * "<file>:<line>: <problem>" in a caller-supplied buffer.
+ */
+
+/** enum damon_masim_rw_mode - how a pattern touches memory (ro, wo, rw). */
+enum damon_masim_rw_mode {
+	DAMON_MASIM_RW_RO,
+	DAMON_MASIM_RW_WO,
+	DAMON_MASIM_RW_RW,
+	NR_DAMON_MASIM_RW_MODES,
+};
+
+/**
+ * struct damon_masim_region - one region of a workload.
+ * @name: its name, verbatim from the config.
+ * @size: size in bytes (> 0).
+ * @init_file: file to fill it from, or NULL for none.
+ * @line: line of the config that defined it.
+ */
+struct damon_masim_region {
+	char *name;
+	unsigned long long size;
+	char *init_file;
+	unsigned int line;
+};
+
+/**
+ * struct damon_masim_pattern - one access pattern of a phase.
+ * @region: index of the region in &damon_masim_config.regions.
+ * @random: uniform random byte offsets (true) or sequential (false).
+ * @stride: distance of consecutive sequential accesses, bytes.
+ * @weight: relative share of the phase's accesses (>= 0).
+ * @mode: read only, write only or read-then-write.
+ * @line: line of the config that defined it.
+ */
+struct damon_masim_pattern {
+	unsigned int region;
+	bool random;
+	unsigned long long stride;
+	unsigned int weight;
+	enum damon_masim_rw_mode mode;
+	unsigned int line;
+};
+
+/**
+ * struct damon_masim_phase - one timed phase.
+ * @name: its name (the first line of the paragraph, verbatim).
+ * @duration_ms: how long it runs (> 0).
+ * @patterns: its access patterns.
+ * @nr_patterns: number of @patterns (>= 1).
+ * @total_weight: sum of the pattern weights (> 0).
+ * @line: line of the config holding the name.
+ */
+struct damon_masim_phase {
+	char *name;
+	unsigned long long duration_ms;
+	struct damon_masim_pattern *patterns;
+	unsigned int nr_patterns;
+	unsigned long long total_weight;
+	unsigned int line;
+};
+
+/**
+ * struct damon_masim_config - a parsed workload.
+ * @name: the file name given to the parser (used in messages).
+ * @regions: the regions, in config order.
+ * @nr_regions: number of @regions (>= 1).
+ * @phases: the phases, in config order.
+ * @nr_phases: number of @phases (>= 1).
+ */
+struct damon_masim_config {
+	char *name;
+	struct damon_masim_region *regions;
+	unsigned int nr_regions;
+	struct damon_masim_phase *phases;
+	unsigned int nr_phases;
+};
+
+/* Largest config file the parser reads. */
+#define DAMON_MASIM_MAX_FILE_SIZE (16UL << 20)
+
+/**
+ * damon_masim_parse_buf() - parse a masim config held in memory.
+ * @buf: the text (need not be NUL-terminated).
+ * @len: its length in bytes.
+ * @name: file name for messages.
+ * @default_mode: mode of patterns without the fifth field.
+ * @cfgp: gets the new config on success; free with damon_masim_free().
+ * @errbuf: gets "<name>:<line>: <problem>" on failure (may be NULL).
+ * @errlen: size of @errbuf.
+ *
+ * Return: 0, -EINVAL for a malformed config, -ENOMEM.
+ */
+DAMON_API int damon_masim_parse_buf(const char *buf, size_t len,
+				    const char *name,
+				    enum damon_masim_rw_mode default_mode,
+				    struct damon_masim_config **cfgp,
+				    char *errbuf, size_t errlen);
+
+/**
+ * damon_masim_parse_file() - read and parse the masim config at @path.
+ *
+ * Like damon_masim_parse_buf(), plus the errors of opening and reading
+ * the file (-ENOENT, -EACCES, -EFBIG above DAMON_MASIM_MAX_FILE_SIZE ...), whose
+ * messages name the file too.
+ */
+DAMON_API int damon_masim_parse_file(const char *path,
+				     enum damon_masim_rw_mode default_mode,
+				     struct damon_masim_config **cfgp,
+				     char *errbuf, size_t errlen);
+
+/** damon_masim_free() - free a parsed config (NULL is fine). */
+DAMON_API void damon_masim_free(struct damon_masim_config *cfg);
+
+/** damon_masim_rw_mode_name() - "ro", "wo" or "rw". */
+DAMON_API const char *damon_masim_rw_mode_name(enum damon_masim_rw_mode mode);
+
+/**
+ * damon_masim_rw_mode_from_name() - parse "ro", "wo" or "rw" exactly.
+ * Return: 0 or -EINVAL.
+ */
+DAMON_API int damon_masim_rw_mode_from_name(const char *name,
+					    enum damon_masim_rw_mode *mode);
+
+/** damon_masim_total_ms() - the summed duration of all phases. */
+DAMON_API unsigned long long
+damon_masim_total_ms(const struct damon_masim_config *cfg);
+
+/** damon_masim_region_idx() - index of the region named @name, or -1. */
+DAMON_API int damon_masim_region_idx(const struct damon_masim_config *cfg,
+				     const char *name);
 
 /* The sim operations set (src/ops/sim.c) */
 

@@ -29,7 +29,6 @@
 
 #include "cli/cli.h"
 #include "cli/util.h"
-#include "ops/masim.h"
 #include "record/record.h"
 
 #define CMD "record"
@@ -663,16 +662,16 @@ int cli_record(int argc, char **argv)
 		return err;
 
 	if (workload && duration < 0) {
-		struct masim_config *cfg;
+		struct damon_masim_config *cfg;
 
 		/* One pass of the workload, as masim runs it. */
-		if (udamon__masim_parse_file(workload, MASIM_RW_WO, &cfg,
-					     errbuf, sizeof(errbuf))) {
+		if (damon_masim_parse_file(workload, DAMON_MASIM_RW_WO, &cfg,
+					   errbuf, sizeof(errbuf))) {
 			cli_err(CMD, "--workload: %s", errbuf);
 			return CLI_EFAIL;
 		}
-		duration = (double)udamon__masim_total_ms(cfg) / 1000.0;
-		udamon__masim_free(cfg);
+		duration = (double)damon_masim_total_ms(cfg) / 1000.0;
+		damon_masim_free(cfg);
 	}
 	if (duration < 0)
 		duration = 0;

@@ -396,6 +396,11 @@ unsigned int damon_nr_samples_per_aggr(const struct damon_attrs *attrs)
 	return nr > UINT_MAX ? UINT_MAX : (unsigned int)nr;
 }
 
+unsigned long damon_passed_sample_intervals(const struct damon_ctx *ctx)
+{
+	return ctx->passed_sample_intervals;
+}
+
 static unsigned int damon_accesses_to_bp(unsigned int nr_accesses,
 					 const struct damon_attrs *attrs)
 {

@@ -13,7 +13,6 @@
  */
 #include "fs/tree.h"
 #include "sys/alloc.h"
-#include "ops/masim.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -480,7 +479,7 @@ int fs_sim_file_load(struct st_kdamond *kd, const char *keep_sim_path,
 	if (!path)
 		return wanted ? -ENOMEM : 0;
 	sim->path = path;
-	sim->err = fs_read_regular(path, MASIM_MAX_FILE_SIZE, &sim->buf,
+	sim->err = fs_read_regular(path, DAMON_MASIM_MAX_FILE_SIZE, &sim->buf,
 				   &sim->len, sim->why, sizeof(sim->why));
 	return 0;
 }

@@ -263,5 +263,5 @@ void fs_dump_ctx(struct damon_ctx *ctx, struct fs_buf *b)
 	}
 	fs_buf_printf(b, "], \"pause\": %s, \"passed_sample_intervals\": %lu}",
 		      ctx->pause ? "true" : "false",
-		      ctx->passed_sample_intervals);
+		      damon_passed_sample_intervals(ctx));
 }

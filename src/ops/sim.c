@@ -80,7 +80,6 @@
  * filters; some_mem_psi_us = refaults x DAMON_SIM_REFAULT_STALL_US;
  * free_mem_rate = free / total in permil.
  */
-#include "ops/masim.h"
 #include "sys/alloc.h"
 #include "ops/ops-common.h"
 
@@ -120,7 +119,7 @@ struct sim_phase {
 
 struct sim_workload {
 	int refcount;
-	struct masim_config *cfg;
+	struct damon_masim_config *cfg;
 	unsigned int nr_regions;
 	struct damon_addr_range *vmas; /* page-aligned, ascending */
 	unsigned long long *npages;
@@ -148,7 +147,7 @@ static void sim_workload_put(struct sim_workload *wl)
 	free(wl->phases);
 	free(wl->vmas);
 	free(wl->npages);
-	udamon__masim_free(wl->cfg);
+	damon_masim_free(wl->cfg);
 	free(wl);
 }
 
@@ -166,8 +165,9 @@ sim_err(char *errbuf, size_t errlen, const char *fmt, ...)
 }
 
 /* Lay out the regions and precompute the phases' per-region patterns. */
-static int sim_workload_new(struct masim_config *cfg, struct sim_workload **wlp,
-			    char *errbuf, size_t errlen)
+static int sim_workload_new(struct damon_masim_config *cfg,
+			    struct sim_workload **wlp, char *errbuf,
+			    size_t errlen)
 {
 	struct sim_workload *wl;
 	unsigned long addr = DAMON_SIM_BASE;
@@ -209,7 +209,7 @@ static int sim_workload_new(struct masim_config *cfg, struct sim_workload **wlp,
 
 	wl->nr_phases = cfg->nr_phases;
 	for (i = 0; i < cfg->nr_phases; i++) {
-		const struct masim_phase *mp = &cfg->phases[i];
+		const struct damon_masim_phase *mp = &cfg->phases[i];
 		struct sim_phase *ph = &wl->phases[i];
 		unsigned int n = 0, ri;
 
@@ -226,7 +226,7 @@ static int sim_workload_new(struct masim_config *cfg, struct sim_workload **wlp,
 		for (ri = 0; ri < cfg->nr_regions; ri++) {
 			ph->first[ri] = n;
 			for (j = 0; j < mp->nr_patterns; j++) {
-				const struct masim_pattern *p =
+				const struct damon_masim_pattern *p =
 					&mp->patterns[j];
 
 				if (p->region != ri || !p->weight)
@@ -1367,7 +1367,7 @@ __attribute__((constructor)) static void sim_register_at_load(void)
 	damon_sim_register();
 }
 
-static int sim_attach(struct damon_ctx *ctx, struct masim_config *cfg,
+static int sim_attach(struct damon_ctx *ctx, struct damon_masim_config *cfg,
 		      char *errbuf, size_t errlen)
 {
 	struct sim_workload *wl = NULL;
@@ -1375,7 +1375,7 @@ static int sim_attach(struct damon_ctx *ctx, struct masim_config *cfg,
 
 	if (ctx->ops.free_priv != sim_free_priv) {
 		if (ctx->ops_priv) {
-			udamon__masim_free(cfg);
+			damon_masim_free(cfg);
 			if (errbuf && errlen)
 				snprintf(errbuf, errlen,
 					 "the context's operations set holds "
@@ -1386,13 +1386,13 @@ static int sim_attach(struct damon_ctx *ctx, struct masim_config *cfg,
 		if (!err)
 			err = damon_select_ops(ctx, DAMON_OPS_SIM);
 		if (err) {
-			udamon__masim_free(cfg);
+			damon_masim_free(cfg);
 			return err;
 		}
 	}
 	err = sim_workload_new(cfg, &wl, errbuf, errlen);
 	if (err) {
-		udamon__masim_free(cfg);
+		damon_masim_free(cfg);
 		return err;
 	}
 	sim_workload_put(ctx->ops_priv);
@@ -1403,12 +1403,13 @@ static int sim_attach(struct damon_ctx *ctx, struct masim_config *cfg,
 int damon_sim_set_workload(struct damon_ctx *ctx, const char *path,
 			   char *errbuf, size_t errlen)
 {
-	struct masim_config *cfg;
+	struct damon_masim_config *cfg;
 	int err;
 
 	if (!ctx || !path)
 		return -EINVAL;
-	err = udamon__masim_parse_file(path, MASIM_RW_WO, &cfg, errbuf, errlen);
+	err = damon_masim_parse_file(path, DAMON_MASIM_RW_WO, &cfg, errbuf,
+				     errlen);
 	if (err)
 		return err;
 	return sim_attach(ctx, cfg, errbuf, errlen);
@@ -1418,13 +1419,13 @@ int damon_sim_set_workload_buf(struct damon_ctx *ctx, const char *buf,
 			       size_t len, const char *name, char *errbuf,
 			       size_t errlen)
 {
-	struct masim_config *cfg;
+	struct damon_masim_config *cfg;
 	int err;
 
 	if (!ctx || (!buf && len))
 		return -EINVAL;
-	err = udamon__masim_parse_buf(buf, len, name, MASIM_RW_WO, &cfg, errbuf,
-				      errlen);
+	err = damon_masim_parse_buf(buf, len, name, DAMON_MASIM_RW_WO, &cfg,
+				    errbuf, errlen);
 	if (err)
 		return err;
 	return sim_attach(ctx, cfg, errbuf, errlen);
