@@ -86,6 +86,7 @@ fi
 passed=$((passed + 1))
 echo "ok - build"
 single format-check make -s format-check
+single kdoc-check bash scripts/kdoc-check.sh
 single api-check bash scripts/api-check.sh
 
 echo "# 2. unit tests"
