@@ -29,8 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ops/masim.h"
-
 #define MiB (1024.0 * 1024.0)
 #define MAX_WINDOWS 100000
 
@@ -96,7 +94,7 @@ static double pct(double *v, unsigned int nr, unsigned int p)
 }
 
 /* Start of the phase running at @ms into the workload. */
-static unsigned long long phase_start_ms(const struct masim_config *cfg,
+static unsigned long long phase_start_ms(const struct damon_masim_config *cfg,
 					 unsigned long long ms)
 {
 	unsigned long long start = 0;
@@ -112,8 +110,8 @@ static unsigned long long phase_start_ms(const struct masim_config *cfg,
 
 /* Run one pass of the workload at @path; fill @res. */
 /* @cfg as masim text with every region @scale times larger. */
-static char *scaled_text(const struct masim_config *cfg, unsigned int scale,
-			 size_t *len)
+static char *scaled_text(const struct damon_masim_config *cfg,
+			 unsigned int scale, size_t *len)
 {
 	char *buf = NULL;
 	size_t sz = 0;
@@ -126,16 +124,16 @@ static char *scaled_text(const struct masim_config *cfg, unsigned int scale,
 		fprintf(f, "%s, %llu\n", cfg->regions[i].name,
 			cfg->regions[i].size * scale);
 	for (i = 0; i < cfg->nr_phases; i++) {
-		const struct masim_phase *ph = &cfg->phases[i];
+		const struct damon_masim_phase *ph = &cfg->phases[i];
 
 		fprintf(f, "\n%s\n%llu\n", ph->name, ph->duration_ms);
 		for (j = 0; j < ph->nr_patterns; j++) {
-			const struct masim_pattern *p = &ph->patterns[j];
+			const struct damon_masim_pattern *p = &ph->patterns[j];
 
 			fprintf(f, "%s, %d, %llu, %u, %s\n",
 				cfg->regions[p->region].name, p->random,
 				p->stride, p->weight,
-				udamon__masim_rw_mode_name(p->mode));
+				damon_masim_rw_mode_name(p->mode));
 		}
 	}
 	if (fclose(f)) {
@@ -152,7 +150,7 @@ static int run(const char *path, unsigned int scale, uint64_t seed,
 	char *text;
 	size_t text_len = 0;
 	struct probe probe = { 0 };
-	struct masim_config *cfg = NULL;
+	struct damon_masim_config *cfg = NULL;
 	struct damon_ctx *ctx;
 	struct damon_target *t;
 	char errbuf[512];
@@ -161,18 +159,18 @@ static int run(const char *path, unsigned int scale, uint64_t seed,
 	int err;
 
 	/* The parser tells the length of one pass and the phase starts. */
-	err = udamon__masim_parse_file(path, MASIM_RW_WO, &cfg, errbuf,
-				       sizeof(errbuf));
+	err = damon_masim_parse_file(path, DAMON_MASIM_RW_WO, &cfg, errbuf,
+				     sizeof(errbuf));
 	if (err) {
 		fprintf(stderr, "bench_sim: %s\n", errbuf);
 		return err;
 	}
-	end_ns = udamon__masim_total_ms(cfg) * 1000000ULL;
+	end_ns = damon_masim_total_ms(cfg) * 1000000ULL;
 
 	ctx = damon_new_ctx();
 	t = damon_new_target();
 	if (!ctx || !t) {
-		udamon__masim_free(cfg);
+		damon_masim_free(cfg);
 		return -ENOMEM;
 	}
 	damon_use_virtual_clock(ctx);
@@ -189,7 +187,7 @@ static int run(const char *path, unsigned int scale, uint64_t seed,
 		fprintf(stderr, "bench_sim: %s: %s\n", path,
 			errbuf[0] ? errbuf : strerror(-err));
 		damon_destroy_ctx(ctx);
-		udamon__masim_free(cfg);
+		damon_masim_free(cfg);
 		return err;
 	}
 	damon_set_event_fn(ctx, on_event, &probe);
@@ -229,7 +227,7 @@ static int run(const char *path, unsigned int scale, uint64_t seed,
 	res->sim_s = (double)damon_now_ns(ctx) / 1e9;
 	damon_manual_stop(ctx);
 	damon_destroy_ctx(ctx);
-	udamon__masim_free(cfg);
+	damon_masim_free(cfg);
 	return 0;
 }
 

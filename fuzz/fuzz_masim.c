@@ -17,8 +17,6 @@
 
 #include <udamon/damon.h>
 
-#include "ops/masim.h"
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct damos *fuzz_scheme(enum damos_action action)
@@ -88,19 +86,19 @@ out:
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct masim_config *cfg;
+	struct damon_masim_config *cfg;
 	char err[256];
 	int ret;
 
-	ret = udamon__masim_parse_buf((const char *)data, size, "fuzz",
-				      MASIM_RW_WO, &cfg, err, sizeof(err));
+	ret = damon_masim_parse_buf((const char *)data, size, "fuzz",
+				    DAMON_MASIM_RW_WO, &cfg, err, sizeof(err));
 	if (ret) {
 		/* a refusal always says why */
 		if (ret == -EINVAL && !err[0])
 			abort();
 		return 0;
 	}
-	udamon__masim_free(cfg);
+	damon_masim_free(cfg);
 	fuzz_sim(data, size);
 	return 0;
 }

@@ -87,6 +87,8 @@ fi
 passed=$((passed + 1))
 echo "ok - build"
 single format-check make -s format-check
+single kdoc-check bash scripts/kdoc-check.sh
+single api-check bash scripts/api-check.sh
 
 echo "# 2. unit tests"
 for t in build/tests/test_*; do

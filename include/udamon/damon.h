@@ -898,20 +898,97 @@ struct damon_ctx {
 	damon_list_for_each_entry_safe(prep, next, &(probe)->preps, list)
 
 /* Regions */
+
+/**
+ * damon_new_region() - allocate a region.
+ * @start: its start address.
+ * @end: its end address (exclusive).
+ *
+ * The counters and the age start at zero; the region is in no target.
+ *
+ * Return: the region, or NULL without memory.
+ */
 DAMON_API struct damon_region *damon_new_region(unsigned long start,
 						unsigned long end);
+
+/**
+ * damon_add_region() - append @r to the regions of @t.
+ * @r: the region, which @t then owns.
+ * @t: the target.
+ */
 DAMON_API void damon_add_region(struct damon_region *r, struct damon_target *t);
+
+/**
+ * damon_insert_region() - insert @r between two adjacent regions of @t.
+ * @r: the region, which @t then owns.
+ * @prev: the region it goes after.
+ * @next: the region it goes before (the one after @prev).
+ * @t: the target.
+ */
 DAMON_API void damon_insert_region(struct damon_region *r,
 				   struct damon_region *prev,
 				   struct damon_region *next,
 				   struct damon_target *t);
+
+/**
+ * damon_destroy_region() - unlink @r from @t and free it.
+ * @r: the region.
+ * @t: the target holding it.
+ */
 DAMON_API void damon_destroy_region(struct damon_region *r,
 				    struct damon_target *t);
+
+/**
+ * damon_first_region() - the lowest region of @t.
+ * @t: the target.
+ *
+ * Return: the region, or NULL when @t has none.
+ */
 DAMON_API struct damon_region *damon_first_region(struct damon_target *t);
+
+/**
+ * damon_last_region() - the highest region of @t.
+ * @t: the target.
+ *
+ * Return: the region, or NULL when @t has none.
+ */
 DAMON_API struct damon_region *damon_last_region(struct damon_target *t);
+
+/**
+ * damon_is_last_region() - whether @r is the last region of @t.
+ * @r: a region of @t.
+ * @t: the target.
+ *
+ * Return: true if no region follows @r.
+ */
 DAMON_API bool damon_is_last_region(struct damon_region *r,
 				    struct damon_target *t);
+
+/**
+ * damon_sz_region() - the size of @r.
+ * @r: the region.
+ *
+ * Return: its size in bytes (end - start).
+ */
 DAMON_API unsigned long damon_sz_region(const struct damon_region *r);
+
+/**
+ * damon_set_regions() - fit the regions of @t to @ranges (§3.7).
+ * @t: the target.
+ * @ranges: address ranges in increasing order, not overlapping once
+ *          aligned.
+ * @nr_ranges: number of @ranges.
+ * @min_region_sz: the bounds are aligned outwards to multiples of this.
+ *
+ * Regions that intersect no range are removed; the first and last
+ * regions intersecting a range are stretched to its aligned bounds and
+ * the holes between them filled with new regions, so what the kept
+ * regions learned stays; a range no region intersects gets one new
+ * region.
+ *
+ * Return: 0; -EINVAL for a zero @min_region_sz or ranges that are empty,
+ * overflow when aligned or overlap (then @t is unchanged); -ENOMEM.
+ */
 DAMON_API int damon_set_regions(struct damon_target *t,
 				struct damon_addr_range *ranges,
 				unsigned int nr_ranges,
@@ -931,70 +1008,376 @@ DAMON_API void damon_update_region_access_rate(struct damon_region *r,
 					       struct damon_attrs *attrs);
 
 /* Targets */
+
+/**
+ * damon_new_target() - allocate a target without regions.
+ *
+ * Return: the target, or NULL without memory.
+ */
 DAMON_API struct damon_target *damon_new_target(void);
+
+/**
+ * damon_add_target() - append @t to the targets of @ctx.
+ * @ctx: the context, which then owns @t.
+ * @t: the target.
+ */
 DAMON_API void damon_add_target(struct damon_ctx *ctx, struct damon_target *t);
+
+/**
+ * damon_targets_empty() - whether @ctx has no target.
+ * @ctx: the context.
+ *
+ * Return: true without targets.
+ */
 DAMON_API bool damon_targets_empty(struct damon_ctx *ctx);
+
+/**
+ * damon_destroy_target() - unlink @t from its context, if any, and free it
+ * with its regions.
+ * @t: the target.
+ * @ctx: the context whose operations set releases what it holds for @t
+ *       (its cleanup_target hook), or NULL.
+ */
 DAMON_API void damon_destroy_target(struct damon_target *t,
 				    struct damon_ctx *ctx);
+
+/**
+ * damon_nr_regions() - number of regions of @t.
+ * @t: the target.
+ *
+ * Return: the count.
+ */
 DAMON_API unsigned int damon_nr_regions(struct damon_target *t);
+
+/**
+ * damon_nr_targets() - number of targets of @ctx.
+ * @ctx: the context.
+ *
+ * Return: the count.
+ */
 DAMON_API unsigned int damon_nr_targets(struct damon_ctx *ctx);
+
+/**
+ * damon_target_has_pid() - whether the targets of @ctx are processes.
+ * @ctx: the context, after damon_select_ops().
+ *
+ * Return: true for the vaddr and fvaddr operations sets.
+ */
 DAMON_API bool damon_target_has_pid(const struct damon_ctx *ctx);
 
 /* Context */
+
+/**
+ * damon_new_ctx() - allocate a context with the kernel's default
+ * attributes (5 ms sampling, 100 ms aggregation, 60 s ops update, 10 to
+ * 1000 regions), no operations set, no targets and seed 42.
+ *
+ * Return: the context, or NULL without memory.
+ */
 DAMON_API struct damon_ctx *damon_new_ctx(void);
+
+/**
+ * damon_destroy_ctx() - free a context that is not running, with its
+ * targets, schemes, probes and its operations set's private data.
+ * @ctx: the context, or NULL.
+ *
+ * Reaps the kdamond thread of a context that stopped by itself.
+ */
 DAMON_API void damon_destroy_ctx(struct damon_ctx *ctx);
+
+/**
+ * damon_set_attrs() - set the monitoring attributes of @ctx.
+ * @ctx: the context (call it on the kdamond while it runs).
+ * @attrs: the attributes; a zero @attrs->aggr_samples is filled in.
+ *
+ * Rescales what the regions learned to the new intervals (§6.1) and
+ * reschedules aggregation, ops update and every scheme.
+ *
+ * Return: 0, or -EINVAL for fewer than 3 minimum regions, a minimum above
+ * the maximum, a sampling interval above the aggregation interval, an
+ * intervals goal whose bounds exclude the sampling interval, or probe
+ * parameters that do not fit the new intervals.
+ */
 DAMON_API int damon_set_attrs(struct damon_ctx *ctx, struct damon_attrs *attrs);
+
+/**
+ * damon_nr_samples_per_aggr() - samples per aggregation interval.
+ * @attrs: the attributes.
+ *
+ * Return: aggr_interval / sample_interval, at least 1 and at most
+ * UINT_MAX.
+ */
 DAMON_API unsigned int
 damon_nr_samples_per_aggr(const struct damon_attrs *attrs);
+
+/**
+ * damon_set_event_fn() - where the events of @ctx go.
+ * @ctx: the context.
+ * @fn: called on the kdamond for every event, or NULL for none.
+ * @arg: passed to @fn.
+ */
 DAMON_API void damon_set_event_fn(struct damon_ctx *ctx, damon_event_fn fn,
 				  void *arg);
+/**
+ * damon_passed_sample_intervals() - the sampling intervals the kdamond of
+ * @ctx has passed since it started (the kernel's passed_sample_intervals).
+ * @ctx: the context.
+ *
+ * The count stands still while the context is paused.  Read it on the
+ * kdamond (a damon_call() callback or an event callback) or while the
+ * context does not run.
+ *
+ * Return: the number of sampling intervals passed.
+ */
+DAMON_API unsigned long
+damon_passed_sample_intervals(const struct damon_ctx *ctx);
 
 /* Operations sets */
+
+/**
+ * damon_register_ops() - register an operations set under @ops->id.
+ * @ops: the operations set (copied).
+ *
+ * Return: 0, or -EINVAL for an unknown id or one already registered.
+ */
 DAMON_API int damon_register_ops(struct damon_operations *ops);
+
+/**
+ * damon_unregister_ops() - unregister the operations set @id.  Contexts
+ * that selected it keep their copy.
+ * @id: the operations set.
+ *
+ * Return: 0, or -EINVAL for an unknown or unregistered id.
+ */
 DAMON_API int damon_unregister_ops(enum damon_ops_id id);
+
+/**
+ * damon_is_registered_ops() - whether the operations set @id is
+ * registered.
+ * @id: the operations set.
+ *
+ * Return: true if registered (false for an unknown id).
+ */
 DAMON_API bool damon_is_registered_ops(enum damon_ops_id id);
+
+/**
+ * damon_select_ops() - make @ctx use the registered operations set @id.
+ * @ctx: the context.
+ * @id: the operations set.
+ *
+ * Return: 0, or -EINVAL for an unknown or unregistered id.
+ */
 DAMON_API int damon_select_ops(struct damon_ctx *ctx, enum damon_ops_id id);
 
 /* DAMOS objects */
+
+/**
+ * damon_new_scheme() - allocate a scheme.
+ * @pattern: regions to act on (NULL: all zero).
+ * @action: what to do.
+ * @apply_interval_us: how often (0: every aggregation interval).
+ * @quota: limits; the public fields are copied, goals are not (add them
+ *         with damos_add_quota_goal()).  NULL: no quota.
+ * @wmarks: watermarks (NULL: metric none).  The scheme starts activated.
+ * @target_nid: destination node for migrations.
+ *
+ * Return: the scheme, or NULL without memory.
+ */
 DAMON_API struct damos *
 damon_new_scheme(struct damos_access_pattern *pattern, enum damos_action action,
 		 unsigned long apply_interval_us, struct damos_quota *quota,
 		 struct damos_watermarks *wmarks, int target_nid);
+
+/**
+ * damon_add_scheme() - append @s to the schemes of @ctx.
+ * @ctx: the context, which takes ownership.
+ * @s: the scheme.
+ */
 DAMON_API void damon_add_scheme(struct damon_ctx *ctx, struct damos *s);
+
+/**
+ * damon_destroy_scheme() - unlink @s from its context (if any) and free it
+ * with its goals, filters and migration destinations.
+ * @s: the scheme.
+ */
 DAMON_API void damon_destroy_scheme(struct damos *s);
+
+/**
+ * damon_nr_schemes() - number of schemes of @ctx.
+ * @ctx: the context.
+ *
+ * Return: the count.
+ */
 DAMON_API unsigned int damon_nr_schemes(struct damon_ctx *ctx);
+
+/**
+ * damos_new_filter() - allocate a DAMOS filter.
+ * @type: what the filter tests.
+ * @matching: whether it matches memory having (true) or lacking the
+ *            property.
+ * @allow: whether matched memory is applied (true) or skipped.
+ *
+ * The type-specific argument is zero; set it before adding the filter.
+ *
+ * Return: the filter, not linked anywhere, or NULL without memory.
+ */
 DAMON_API struct damos_filter *damos_new_filter(enum damos_filter_type type,
 						bool matching, bool allow);
+
+/**
+ * damos_add_filter() - append @f to the core or ops filter list of @s,
+ * depending on its type.
+ * @s: the scheme, which takes ownership.
+ * @f: the filter.
+ */
 DAMON_API void damos_add_filter(struct damos *s, struct damos_filter *f);
+
+/**
+ * damos_destroy_filter() - unlink @f from its list (if any) and free it.
+ * @f: the filter.
+ */
 DAMON_API void damos_destroy_filter(struct damos_filter *f);
+
+/**
+ * damos_filter_for_ops() - whether the operations set evaluates a filter
+ * type (true) or the core does (false: addr, target, probe_hits_wsum).
+ * @type: the filter type.
+ *
+ * Return: true for ops-handled types.
+ */
 DAMON_API bool damos_filter_for_ops(enum damos_filter_type type);
+
+/**
+ * damos_new_quota_goal() - allocate a quota goal.
+ * @metric: what the goal measures.
+ * @target_value: the value to reach.
+ *
+ * Return: the goal, not linked anywhere, or NULL without memory.
+ */
 DAMON_API struct damos_quota_goal *
 damos_new_quota_goal(enum damos_quota_goal_metric metric,
 		     unsigned long target_value);
+
+/**
+ * damos_add_quota_goal() - append @g to the goals of @q.
+ * @q: the quota, which takes ownership.
+ * @g: the goal.
+ */
 DAMON_API void damos_add_quota_goal(struct damos_quota *q,
 				    struct damos_quota_goal *g);
+
+/**
+ * damos_destroy_quota_goal() - unlink @g from its list (if any), free it.
+ * @g: the goal.
+ */
 DAMON_API void damos_destroy_quota_goal(struct damos_quota_goal *g);
+
+/**
+ * damos_set_migrate_dests() - set the weighted migration destinations.
+ * @s: the scheme.
+ * @node_ids: @nr_dests node ids (copied).
+ * @weights: @nr_dests weights (copied).
+ * @nr_dests: number of destinations; 0 clears them (target_nid is used).
+ *
+ * Return: 0, -EINVAL for NULL arrays with a non-zero count, or -ENOMEM
+ * (then @s is unchanged).
+ */
 DAMON_API int damos_set_migrate_dests(struct damos *s,
 				      const unsigned int *node_ids,
 				      const unsigned int *weights,
 				      size_t nr_dests);
+
+/**
+ * damos_commit_quota_goals() - commit the goals of @src into @dst,
+ * index by index: matched goals are updated in place, extra destination
+ * goals removed, extra source goals copied in.
+ * @dst: the destination quota.
+ * @src: the source quota.
+ *
+ * Return: 0, -EINVAL for a goal with target_value 0, or -ENOMEM.
+ */
 DAMON_API int damos_commit_quota_goals(struct damos_quota *dst,
 				       struct damos_quota *src);
+
+/**
+ * damos_set_filters_default_reject() - recompute what happens to memory
+ * no filter matched, for the core and the ops stage.
+ * @s: the scheme.
+ *
+ * Memory that passes the core stage undecided still meets the ops
+ * filters, so the core stage rejects by default only when there are no
+ * ops filters.
+ */
 DAMON_API void damos_set_filters_default_reject(struct damos *s);
 
 /* Data attribute probes (docs/probes.md) */
+
+/**
+ * damon_new_probe() - allocate a data attribute probe without preps or
+ * filters and with weight zero (docs/probes.md).
+ *
+ * Return: the probe, not linked anywhere, or NULL without memory.
+ */
 DAMON_API struct damon_probe *damon_new_probe(void);
 /** damon_add_probe() - append @p to @ctx's probes (no limit is checked). */
 DAMON_API void damon_add_probe(struct damon_ctx *ctx, struct damon_probe *p);
 /** damon_destroy_probe() - unlink @p (if linked) and free it. */
 DAMON_API void damon_destroy_probe(struct damon_probe *p);
+
+/**
+ * damon_nr_probes() - number of probes of @ctx.
+ * @ctx: the context.
+ *
+ * Return: the count.
+ */
 DAMON_API unsigned int damon_nr_probes(const struct damon_ctx *ctx);
+
+/**
+ * damon_new_filter() - allocate a probe filter.
+ * @type: the page attribute it tests.
+ * @matching: whether it matches pages having (true) or lacking it.
+ * @allow: whether a matched page is a hit (true) or not.
+ *
+ * The type-specific argument is zero; set it before adding the filter.
+ *
+ * Return: the filter, not linked anywhere, or NULL without memory.
+ */
 DAMON_API struct damon_filter *damon_new_filter(enum damon_filter_type type,
 						bool matching, bool allow);
+
+/**
+ * damon_add_filter() - append @f to the filters of probe @p.
+ * @p: the probe, which takes ownership.
+ * @f: the filter.
+ */
 DAMON_API void damon_add_filter(struct damon_probe *p, struct damon_filter *f);
+
+/**
+ * damon_destroy_filter() - unlink @f from its probe (if any) and free it.
+ * @f: the filter.
+ */
 DAMON_API void damon_destroy_filter(struct damon_filter *f);
+
+/**
+ * damon_new_prep() - allocate a probe prep (work done on sampled pages
+ * before the probe checks them).
+ * @action: what the prep does.
+ *
+ * Return: the prep, not linked anywhere, or NULL without memory.
+ */
 DAMON_API struct damon_prep *damon_new_prep(enum damon_prep_action action);
+
+/**
+ * damon_add_prep() - append @prep to the preps of probe @p.
+ * @p: the probe, which takes ownership.
+ * @prep: the prep.
+ */
 DAMON_API void damon_add_prep(struct damon_probe *p, struct damon_prep *prep);
+
+/**
+ * damon_destroy_prep() - unlink @prep from its probe (if any), free it.
+ * @prep: the prep.
+ */
 DAMON_API void damon_destroy_prep(struct damon_prep *prep);
 /** damon_has_probe_weights() - whether @ctx monitors attributes only. */
 DAMON_API bool damon_has_probe_weights(const struct damon_ctx *ctx);
@@ -1033,24 +1416,114 @@ DAMON_API unsigned int damon_probe_hits_wsum(const struct damon_ctx *ctx,
 					     bool last, bool mv);
 
 /* Keywords (sysfs names) */
+
+/**
+ * damos_action_name() - the sysfs keyword of a DAMOS action.
+ * @action: the action.
+ *
+ * Return: the keyword, or NULL for a value outside the enum.
+ */
 DAMON_API const char *damos_action_name(enum damos_action action);
+
+/**
+ * damos_action_from_name() - parse a DAMOS action keyword.
+ * @name: the keyword (exact match).
+ * @action: receives the value.
+ *
+ * Return: 0, or -EINVAL for an unknown keyword.
+ */
 DAMON_API int damos_action_from_name(const char *name,
 				     enum damos_action *action);
+
+/**
+ * damos_filter_type_name() - the sysfs keyword of a DAMOS filter type.
+ * @type: the type.
+ *
+ * Return: the keyword, or NULL for a value outside the enum.
+ */
 DAMON_API const char *damos_filter_type_name(enum damos_filter_type type);
+
+/**
+ * damos_filter_type_from_name() - parse a DAMOS filter type keyword.
+ * @name: the keyword (exact match).
+ * @type: receives the value.
+ *
+ * Return: 0, or -EINVAL for an unknown keyword.
+ */
 DAMON_API int damos_filter_type_from_name(const char *name,
 					  enum damos_filter_type *type);
+
+/**
+ * damos_quota_goal_metric_name() - the sysfs keyword of a quota goal metric.
+ * @metric: the metric.
+ *
+ * Return: the keyword, or NULL for a value outside the enum.
+ */
 DAMON_API const char *
 damos_quota_goal_metric_name(enum damos_quota_goal_metric metric);
+
+/**
+ * damos_quota_goal_metric_from_name() - parse a quota goal metric keyword.
+ * @name: the keyword (exact match).
+ * @metric: receives the value.
+ *
+ * Return: 0, or -EINVAL for an unknown keyword.
+ */
 DAMON_API int
 damos_quota_goal_metric_from_name(const char *name,
 				  enum damos_quota_goal_metric *metric);
+
+/**
+ * damon_filter_type_name() - the sysfs keyword of a probe filter type.
+ * @type: the type.
+ *
+ * Return: the keyword, or NULL for a value outside the enum.
+ */
 DAMON_API const char *damon_filter_type_name(enum damon_filter_type type);
+
+/**
+ * damon_filter_type_from_name() - parse a probe filter type keyword.
+ * @name: the keyword (exact match).
+ * @type: receives the value.
+ *
+ * Return: 0, or -EINVAL for an unknown keyword.
+ */
 DAMON_API int damon_filter_type_from_name(const char *name,
 					  enum damon_filter_type *type);
+
+/**
+ * damon_prep_action_name() - the sysfs keyword of a probe prep action.
+ * @action: the action.
+ *
+ * Return: the keyword, or NULL for a value outside the enum.
+ */
 DAMON_API const char *damon_prep_action_name(enum damon_prep_action action);
+
+/**
+ * damon_prep_action_from_name() - parse a probe prep action keyword.
+ * @name: the keyword (exact match).
+ * @action: receives the value.
+ *
+ * Return: 0, or -EINVAL for an unknown keyword.
+ */
 DAMON_API int damon_prep_action_from_name(const char *name,
 					  enum damon_prep_action *action);
+
+/**
+ * damon_ops_name() - the sysfs keyword of an operations set.
+ * @id: the operations set.
+ *
+ * Return: the keyword, or NULL for a value outside the enum.
+ */
 DAMON_API const char *damon_ops_name(enum damon_ops_id id);
+
+/**
+ * damon_ops_from_name() - parse an operations set keyword.
+ * @name: the keyword (exact match).
+ * @id: receives the value.
+ *
+ * Return: 0, or -EINVAL for an unknown keyword.
+ */
 DAMON_API int damon_ops_from_name(const char *name, enum damon_ops_id *id);
 
 /* Running */
@@ -1073,6 +1546,14 @@ DAMON_API int damon_start(struct damon_ctx **ctxs, int nr_ctxs, bool exclusive);
  * Return: 0, or -EPERM for a context that was not running.
  */
 DAMON_API int damon_stop(struct damon_ctx **ctxs, int nr_ctxs);
+
+/**
+ * damon_is_running() - whether the kdamond of @ctx runs (a thread started
+ * by damon_start(), or a damon_manual_start() not yet stopped).
+ * @ctx: the context.
+ *
+ * Return: true while it runs.
+ */
 DAMON_API bool damon_is_running(struct damon_ctx *ctx);
 /** damon_kdamond_pid() - thread id of the kdamond, or -1. */
 DAMON_API int damon_kdamond_pid(struct damon_ctx *ctx);
@@ -1276,6 +1757,161 @@ typedef void (*damon_log_fn)(void *arg, enum damon_log_level level,
 			     const char *msg);
 /** damon_set_log_fn() - where the library's log lines go (default: none). */
 DAMON_API void damon_set_log_fn(damon_log_fn fn, void *arg);
+
+/* Workload configs (masim format) */
+
+/*
+ * The masim workload config format (src/ops/masim.c): parser and in-memory
+ * form, shared by the sim operations set, the real-memory workload
+ * generator (tools/workload/) and the CLI.
+ *
+ * The format (see WORKLOADS.md of the project docs):
+ *
+ *   # comment lines start with '#' and are deleted before anything else
+ *   name, size_bytes[, init_file]          <- paragraph 1: one region a line
+ *   ...
+ *                                           <- exactly one blank line
+ *   phase name                              <- every later paragraph: a phase
+ *   duration_ms
+ *   region, random(0|1), stride_bytes, weight[, ro|wo|rw]
+ *   ...
+ *
+ * Parsing follows masim's own rules: only newline-terminated lines count
+ * (a last line without '\n' is dropped), paragraphs are split by exactly
+ * one blank line (an extra one makes an empty phase, which is an error),
+ * fields are split on ',' without trimming (names are compared verbatim),
+ * and numbers may have leading blanks as with atoi().  Unlike masim, every
+ * problem is reported (not silently turned into 0) as
+ * "<file>:<line>: <problem>" in a caller-supplied buffer.
+ */
+
+/** enum damon_masim_rw_mode - how a pattern touches memory (ro, wo, rw). */
+enum damon_masim_rw_mode {
+	DAMON_MASIM_RW_RO,
+	DAMON_MASIM_RW_WO,
+	DAMON_MASIM_RW_RW,
+	NR_DAMON_MASIM_RW_MODES,
+};
+
+/**
+ * struct damon_masim_region - one region of a workload.
+ * @name: its name, verbatim from the config.
+ * @size: size in bytes (> 0).
+ * @init_file: file to fill it from, or NULL for none.
+ * @line: line of the config that defined it.
+ */
+struct damon_masim_region {
+	char *name;
+	unsigned long long size;
+	char *init_file;
+	unsigned int line;
+};
+
+/**
+ * struct damon_masim_pattern - one access pattern of a phase.
+ * @region: index of the region in &damon_masim_config.regions.
+ * @random: uniform random byte offsets (true) or sequential (false).
+ * @stride: distance of consecutive sequential accesses, bytes.
+ * @weight: relative share of the phase's accesses (>= 0).
+ * @mode: read only, write only or read-then-write.
+ * @line: line of the config that defined it.
+ */
+struct damon_masim_pattern {
+	unsigned int region;
+	bool random;
+	unsigned long long stride;
+	unsigned int weight;
+	enum damon_masim_rw_mode mode;
+	unsigned int line;
+};
+
+/**
+ * struct damon_masim_phase - one timed phase.
+ * @name: its name (the first line of the paragraph, verbatim).
+ * @duration_ms: how long it runs (> 0).
+ * @patterns: its access patterns.
+ * @nr_patterns: number of @patterns (>= 1).
+ * @total_weight: sum of the pattern weights (> 0).
+ * @line: line of the config holding the name.
+ */
+struct damon_masim_phase {
+	char *name;
+	unsigned long long duration_ms;
+	struct damon_masim_pattern *patterns;
+	unsigned int nr_patterns;
+	unsigned long long total_weight;
+	unsigned int line;
+};
+
+/**
+ * struct damon_masim_config - a parsed workload.
+ * @name: the file name given to the parser (used in messages).
+ * @regions: the regions, in config order.
+ * @nr_regions: number of @regions (>= 1).
+ * @phases: the phases, in config order.
+ * @nr_phases: number of @phases (>= 1).
+ */
+struct damon_masim_config {
+	char *name;
+	struct damon_masim_region *regions;
+	unsigned int nr_regions;
+	struct damon_masim_phase *phases;
+	unsigned int nr_phases;
+};
+
+/* Largest config file the parser reads. */
+#define DAMON_MASIM_MAX_FILE_SIZE (16UL << 20)
+
+/**
+ * damon_masim_parse_buf() - parse a masim config held in memory.
+ * @buf: the text (need not be NUL-terminated).
+ * @len: its length in bytes.
+ * @name: file name for messages.
+ * @default_mode: mode of patterns without the fifth field.
+ * @cfgp: gets the new config on success; free with damon_masim_free().
+ * @errbuf: gets "<name>:<line>: <problem>" on failure (may be NULL).
+ * @errlen: size of @errbuf.
+ *
+ * Return: 0, -EINVAL for a malformed config, -ENOMEM.
+ */
+DAMON_API int damon_masim_parse_buf(const char *buf, size_t len,
+				    const char *name,
+				    enum damon_masim_rw_mode default_mode,
+				    struct damon_masim_config **cfgp,
+				    char *errbuf, size_t errlen);
+
+/**
+ * damon_masim_parse_file() - read and parse the masim config at @path.
+ *
+ * Like damon_masim_parse_buf(), plus the errors of opening and reading
+ * the file (-ENOENT, -EACCES, -EFBIG above DAMON_MASIM_MAX_FILE_SIZE ...), whose
+ * messages name the file too.
+ */
+DAMON_API int damon_masim_parse_file(const char *path,
+				     enum damon_masim_rw_mode default_mode,
+				     struct damon_masim_config **cfgp,
+				     char *errbuf, size_t errlen);
+
+/** damon_masim_free() - free a parsed config (NULL is fine). */
+DAMON_API void damon_masim_free(struct damon_masim_config *cfg);
+
+/** damon_masim_rw_mode_name() - "ro", "wo" or "rw". */
+DAMON_API const char *damon_masim_rw_mode_name(enum damon_masim_rw_mode mode);
+
+/**
+ * damon_masim_rw_mode_from_name() - parse "ro", "wo" or "rw" exactly.
+ * Return: 0 or -EINVAL.
+ */
+DAMON_API int damon_masim_rw_mode_from_name(const char *name,
+					    enum damon_masim_rw_mode *mode);
+
+/** damon_masim_total_ms() - the summed duration of all phases. */
+DAMON_API unsigned long long
+damon_masim_total_ms(const struct damon_masim_config *cfg);
+
+/** damon_masim_region_idx() - index of the region named @name, or -1. */
+DAMON_API int damon_masim_region_idx(const struct damon_masim_config *cfg,
+				     const char *name);
 
 /* The sim operations set (src/ops/sim.c) */
 

@@ -32,7 +32,6 @@
 #include "cli/record-metrics.h"
 #include "cli/util.h"
 #include "metrics/metrics.h"
-#include "ops/masim.h"
 #include "record/record.h"
 
 #define CMD "record"

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,7 +39,6 @@
 
 #include "cli/cli.h"
 #include "cli/util.h"
-#include "ops/replay.h"
 
 #define CMD "sweep"
 #define SWEEP_MAX_SETS 4096
@@ -635,6 +635,56 @@ static void sweep_usage(FILE *f)
 		"  --quiet           no progress on stderr\n");
 }
 
+/* Read the whole file at @path (at most @max bytes) into *@bufp. */
+static int sweep_read_file(const char *path, size_t max, char **bufp,
+			   size_t *lenp, char *errbuf, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	struct stat st;
+	size_t limit = max;
+	char *buf;
+	size_t len;
+
+	*bufp = NULL;
+	*lenp = 0;
+	if (!f) {
+		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	/* A regular file's size bounds the buffer (max is 512 MiB). */
+	if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size < max)
+		max = (size_t)st.st_size + 1; /* one more: growth shows */
+	buf = malloc(max + 1);
+	if (!buf) {
+		fclose(f);
+		snprintf(errbuf, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	len = fread(buf, 1, max + 1, f);
+	if (ferror(f)) {
+		snprintf(errbuf, errlen, "%s: read error", path);
+		fclose(f);
+		free(buf);
+		return -EIO;
+	}
+	fclose(f);
+	if (len > max) {
+		if (max < limit)
+			snprintf(errbuf, errlen, "%s: grew while being read",
+				 path);
+		else
+			snprintf(errbuf, errlen, "%s: larger than %zu bytes",
+				 path, limit);
+		free(buf);
+		return -EFBIG;
+	}
+	buf[len] = '\0';
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
 int cli_sweep(int argc, char **argv)
 {
 	enum {
@@ -737,8 +787,8 @@ int cli_sweep(int argc, char **argv)
 		goto out;
 	}
 	/* Read and check the workload once; workers share the bytes. */
-	if (udamon__read_file(sw.workload, DAMON_SIM_MAX_WORKLOAD_SIZE, &sw.buf,
-			      &sw.len, errbuf, sizeof(errbuf))) {
+	if (sweep_read_file(sw.workload, DAMON_SIM_MAX_WORKLOAD_SIZE, &sw.buf,
+			    &sw.len, errbuf, sizeof(errbuf))) {
 		cli_err(CMD, "--workload: %s", errbuf);
 		err = CLI_EFAIL;
 		goto out;

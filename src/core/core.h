@@ -7,9 +7,12 @@
  * kernel names but are declared only here.
  *
  * Files:
- *   core.c   - lifecycle, registry, regions, attrs, the kdamond loop and
- *              pause loop, commit of ctx/targets, damon_call, clock, PRNG,
- *              logging, events
+ *   core.c    - context lifecycle, registry, attrs and their tuning, commit
+ *               of ctx/targets, clock, PRNG, logging, events
+ *   regions.c - regions and targets, set_regions, merge, split,
+ *               min_nr_regions, access rate, aggregation reset
+ *   kdamond.c - damon_call, the kdamond loop and pause loop, start/stop,
+ *               manual driving
  *   damos.c  - schemes: application pass, quotas, goals, watermarks,
  *              filters, stats, damos_walk, commit of schemes
  *   probes.c - data attribute probes: objects, hits, validation, commit
@@ -21,78 +24,10 @@
 
 #include <stdarg.h>
 
-#define DAMON_UNUSED __attribute__((unused))
-
-static inline void damon_list_init(struct damon_list_head *h)
-{
-	h->next = h;
-	h->prev = h;
-}
-
-static inline bool damon_list_empty(const struct damon_list_head *h)
-{
-	return h->next == h;
-}
-
-static inline void damon__list_insert(struct damon_list_head *n,
-				      struct damon_list_head *prev,
-				      struct damon_list_head *next)
-{
-	next->prev = n;
-	n->next = next;
-	n->prev = prev;
-	prev->next = n;
-}
-
-/* Add @n right after @h. */
-static inline void damon_list_add(struct damon_list_head *n,
-				  struct damon_list_head *h)
-{
-	damon__list_insert(n, h, h->next);
-}
-
-/* Add @n right before @h (at the tail when @h is the list head). */
-static inline void damon_list_add_tail(struct damon_list_head *n,
-				       struct damon_list_head *h)
-{
-	damon__list_insert(n, h->prev, h);
-}
-
-static inline void damon_list_del(struct damon_list_head *n)
-{
-	n->next->prev = n->prev;
-	n->prev->next = n->next;
-	n->next = n;
-	n->prev = n;
-}
-
-#define damon_next_region(r) \
-	damon_list_entry((r)->list.next, struct damon_region, list)
-#define damon_prev_region(r) \
-	damon_list_entry((r)->list.prev, struct damon_region, list)
-
-#define DAMON_ALIGN_DOWN(x, a) ((x) / (a) * (a))
-#define DAMON_ALIGN(x, a) DAMON_ALIGN_DOWN((x) + (a)-1, (a))
-#define DAMON_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define DAMON_MAX(a, b) ((a) > (b) ? (a) : (b))
-
-/* x * n / d without overflowing when x * n would. */
-static inline unsigned long damon_mult_frac(unsigned long x, unsigned long n,
-					    unsigned long d)
-{
-	return (x / d) * n + ((x % d) * n) / d;
-}
+#include "core/ops-api.h"
 
 /* ---- core.c ---- */
 
-void udamon__log(enum damon_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void udamon__emit(struct damon_ctx *ctx, struct damon_event *ev);
-
-/* Whether the kdamond must leave its loop (§2.4). */
-bool udamon__need_stop(struct damon_ctx *ctx);
-/* Serve (or, with @cancel, cancel) queued damon_call() controls (§6.3). */
-void udamon__kdamond_call(struct damon_ctx *ctx, bool cancel);
 /*
  * Sleep @us microseconds of the context clock.  A virtual clock just
  * advances.  A real sleep ends early on a stop request and, if
@@ -103,6 +38,37 @@ void udamon__kdamond_call(struct damon_ctx *ctx, bool cancel);
 void udamon__sleep_us(struct damon_ctx *ctx, unsigned long us,
 		      bool wake_on_call);
 uint64_t udamon__now_ms(struct damon_ctx *ctx);
+void damon_update_monitoring_result(struct damon_region *r,
+				    struct damon_attrs *old_attrs,
+				    struct damon_attrs *new_attrs,
+				    bool aggregating);
+int damon_commit_target_regions(struct damon_target *dst,
+				struct damon_target *src,
+				unsigned long src_min_region_sz);
+unsigned long damon_feed_loop_next_input(unsigned long last_input,
+					 unsigned long score);
+void kdamond_tune_intervals(struct damon_ctx *c);
+
+bool damon_is_power_of_2(unsigned long x);
+/*
+ * Ask the operations set whether @ctx can run here, logging the reason
+ * when it cannot (commit and start).
+ */
+int damon_check_ops_ctx(struct damon_ctx *ctx);
+
+/* ---- kdamond.c ---- */
+
+/* Whether the kdamond must leave its loop (§2.4). */
+bool udamon__need_stop(struct damon_ctx *ctx);
+/* Serve (or, with @cancel, cancel) queued damon_call() controls (§6.3). */
+void udamon__kdamond_call(struct damon_ctx *ctx, bool cancel);
+/*
+ * Reap an ended kdamond thread (damon_destroy_ctx, stop).  Returns whether
+ * this caller joined it.
+ */
+bool damon_join_kdamond(struct damon_ctx *ctx);
+
+/* ---- regions.c ---- */
 
 unsigned long damon_region_sz_limit(struct damon_ctx *ctx);
 /*
@@ -129,18 +95,8 @@ void damon_split_regions_of(struct damon_ctx *ctx, struct damon_target *t,
 void kdamond_split_regions(struct damon_ctx *ctx);
 void kdamond_reset_aggregated(struct damon_ctx *c);
 unsigned long damon_apply_min_nr_regions(struct damon_ctx *ctx);
-void damon_update_monitoring_result(struct damon_region *r,
-				    struct damon_attrs *old_attrs,
-				    struct damon_attrs *new_attrs,
-				    bool aggregating);
-int damon_commit_target_regions(struct damon_target *dst,
-				struct damon_target *src,
-				unsigned long src_min_region_sz);
-unsigned long damon_feed_loop_next_input(unsigned long last_input,
-					 unsigned long score);
 struct damon_target *damon_nth_target(int n, struct damon_ctx *ctx);
 int damon_target_idx(struct damon_ctx *ctx, struct damon_target *t);
-void kdamond_tune_intervals(struct damon_ctx *c);
 
 /* ---- probes.c ---- */
 
@@ -157,6 +113,19 @@ bool damon_valid_probe_params(const struct damon_ctx *ctx,
 int damon_commit_probes(struct damon_ctx *dst, struct damon_ctx *src);
 
 /* ---- damos.c ---- */
+
+/*
+ * Make @dst hold a copy of @nr node ids and weights; on failure @dst is
+ * unchanged.
+ */
+int damos_copy_dests(struct damos_migrate_dests *dst,
+		     const unsigned int *node_ids, const unsigned int *weights,
+		     size_t nr);
+/* Core filtering of @r for @s: whether the core filters reject it. */
+bool damos_core_filter_out(struct damon_ctx *ctx, struct damon_target *t,
+			   struct damon_region *r, struct damos *s);
+/* Forget where the last charge window stopped (no resume point). */
+void damos_clear_charge_point(struct damos_quota *q);
 
 /* Per-scheme state at kdamond start: next_apply_sis, default-reject. */
 void udamon__damos_init(struct damon_ctx *ctx);
@@ -211,5 +180,22 @@ void udamon__checkpoint_forget(struct damon_ctx *ctx);
  * or (re)checked every sample interval, the automatic pause (§2.7 hook).
  */
 bool udamon__paused(struct damon_ctx *ctx);
+
+/* ---- damos-quota.c ---- */
+
+bool damos_quota_is_set(const struct damos_quota *q);
+/* Whether the charge window has no room left for a @min_region_sz action. */
+bool damos_quota_is_full(const struct damos_quota *q,
+			 unsigned long min_region_sz);
+/* Index of @s among the schemes of @c. */
+unsigned int damos_scheme_idx(struct damon_ctx *c, struct damos *s);
+/* Whether @s may act on @r: access pattern, then the quota's priority. */
+bool damos_valid_target(struct damon_ctx *c, struct damon_target *t,
+			struct damon_region *r, struct damos *s);
+/* Charge windows, effective size and priority cut-off of a due scheme. */
+void damos_adjust_quota(struct damon_ctx *c, struct damos *s);
+/* Charge @sz tried bytes of which @sz_applied succeeded to @q. */
+void damos_charge_quota(struct damos_quota *q, unsigned long sz,
+			unsigned long sz_applied);
 
 #endif /* UDAMON_CORE_H */

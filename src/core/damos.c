@@ -1,20 +1,19 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * DAMOS (DAMON-based Operation Schemes) in the core: scheme objects, the
- * application pass of the kdamond, quotas and their goal-based tuning,
- * watermarks, core filters, statistics, damos_walk() and the commit of
- * schemes (spec §5, §6.2 step 4, §6.4).
+ * application pass of the kdamond, watermarks, core filters, statistics
+ * and damos_walk() (spec §5, §6.4).  Quotas and their goal-based tuning
+ * are in damos-quota.c, the commit of schemes and its validation (§6.2
+ * step 4) in damos-commit.c.
  *
  * Map of this file:
  *   1. keywords (enum <-> sysfs name, generated from the header's X-macros)
  *   2. objects: filters, quota goals, schemes, migration destinations
  *   3. filters: matching, core filtering, default-reject flags
- *   4. quotas: goal metrics, tuners, effective size, charge windows
- *   5. the application pass (kdamond_apply_schemes)
- *   6. watermarks and the activation gate
- *   7. damos_walk()
- *   8. commit and validation
- *   9. per-context helpers used by core.c
+ *   4. the application pass (kdamond_apply_schemes)
+ *   5. watermarks and the activation gate
+ *   6. damos_walk()
+ *   7. per-context helpers used by core.c
  *
  * Everything except damos_walk() runs on the kdamond (or, before start and
  * after stop, on the only thread that owns the context).  damos_walk() is
@@ -426,9 +425,9 @@ unsigned int damon_nr_schemes(struct damon_ctx *ctx)
  * allocated before the old ones are released, so on failure @dst is
  * unchanged.
  */
-static int damos_copy_dests(struct damos_migrate_dests *dst,
-			    const unsigned int *node_ids,
-			    const unsigned int *weights, size_t nr)
+int damos_copy_dests(struct damos_migrate_dests *dst,
+		     const unsigned int *node_ids, const unsigned int *weights,
+		     size_t nr)
 {
 	unsigned int *ids = NULL, *ws = NULL;
 
@@ -557,8 +556,8 @@ int udamon__damos_filter_match(struct damon_ctx *ctx, struct damon_target *t,
  * core_filters_allowed whether an allow filter let the region in, which
  * tells the operations set to skip its own filters.
  */
-static bool damos_core_filter_out(struct damon_ctx *ctx, struct damon_target *t,
-				  struct damon_region *r, struct damos *s)
+bool damos_core_filter_out(struct damon_ctx *ctx, struct damon_target *t,
+			   struct damon_region *r, struct damos *s)
 {
 	struct damos_filter *f;
 
@@ -616,327 +615,7 @@ void damos_set_filters_default_reject(struct damos *s)
 }
 
 /* ------------------------------------------------------------------ */
-/* 4. Quotas                                                           */
-/* ------------------------------------------------------------------ */
-
-/* Bytes per millisecond assumed before any action was timed. */
-#define DAMOS_DEFAULT_THROUGHPUT (DAMON_MIN_REGION_SZ * 1024)
-
-static atomic_bool damos_warned_goal_metric;
-static atomic_bool damos_warned_goal_target;
-static atomic_bool damos_warned_wmark_metric;
-
-static bool damos_quota_is_set(const struct damos_quota *q)
-{
-	return q->esz || q->sz || q->ms || !damon_list_empty(&q->goals);
-}
-
-static bool damos_quota_is_full(const struct damos_quota *q,
-				unsigned long min_region_sz)
-{
-	if (!damos_quota_is_set(q))
-		return false;
-	if (q->charged_sz >= q->esz)
-		return true;
-	/* Actions work on whole pages: a sub-page remainder is no room. */
-	return q->esz - q->charged_sz < min_region_sz;
-}
-
-static unsigned int damos_scheme_idx(struct damon_ctx *c, struct damos *s)
-{
-	struct damos *siter;
-	unsigned int idx = 0;
-
-	damon_for_each_scheme(siter, c) {
-		if (siter == s)
-			break;
-		idx++;
-	}
-	return idx;
-}
-
-static void damos_emit_esz(struct damon_ctx *c, struct damos *s)
-{
-	struct damon_event ev = {
-		.type = DAMON_EVENT_DAMOS_ESZ,
-		.context_idx = 0,
-		.scheme_idx = damos_scheme_idx(c, s),
-		.esz = s->quota.esz,
-		.passed_sample_intervals = c->passed_sample_intervals,
-	};
-
-	udamon__emit(c, &ev);
-}
-
-static uint64_t damos_mult_frac_u64(uint64_t x, uint64_t n, uint64_t d)
-{
-#ifdef __SIZEOF_INT128__
-	unsigned __int128 v = (unsigned __int128)x * n / d;
-
-	return v > UINT64_MAX ? UINT64_MAX : (uint64_t)v;
-#else
-	return x / d * n + x % d * n / d;
-#endif
-}
-
-static const char *damos_metric_str(enum damos_quota_goal_metric metric)
-{
-	const char *name = damos_quota_goal_metric_name(metric);
-
-	return name ? name : "?";
-}
-
-/*
- * Refresh goal->current_value.  user_input is whatever was committed; the
- * rest comes from the operations set, which reads the model or the
- * system.  A metric that cannot be read keeps its last value, so one
- * failed read does not swing the tuned quota.
- */
-static void damos_update_goal_current_value(struct damon_ctx *c,
-					    struct damos_quota_goal *goal)
-{
-	unsigned long value;
-	uint64_t now_total;
-	int err;
-
-	if (goal->metric == DAMOS_QUOTA_USER_INPUT)
-		return;
-	err = c->ops.get_goal_metric ? c->ops.get_goal_metric(c, goal, &value) :
-				       -EOPNOTSUPP;
-	if (err) {
-		if (!atomic_exchange(&damos_warned_goal_metric, true))
-			udamon__log(DAMON_LOG_WARN,
-				    "quota goal metric %s unreadable (%d)",
-				    damos_metric_str(goal->metric), err);
-		return;
-	}
-	if (goal->metric != DAMOS_QUOTA_SOME_MEM_PSI_US) {
-		goal->current_value = value;
-		return;
-	}
-	/*
-	 * The hook gives the cumulative stall total; the goal wants the
-	 * stall time since the last evaluation.  The first evaluation has no
-	 * reference and reports the target, which leaves the quota alone.
-	 */
-	now_total = value;
-	if (goal->last_psi_total == UINT64_MAX)
-		goal->current_value = goal->target_value;
-	else if (now_total >= goal->last_psi_total)
-		goal->current_value =
-			(unsigned long)(now_total - goal->last_psi_total);
-	else
-		goal->current_value = 0;
-	goal->last_psi_total = now_total;
-}
-
-/* The highest goal score (least aggressive): 10000 means "on target". */
-static unsigned long damos_quota_score(struct damon_ctx *c, struct damos *s)
-{
-	struct damos_quota_goal *goal;
-	unsigned long highest = 0, score;
-
-	damos_for_each_quota_goal(goal, &s->quota) {
-		damos_update_goal_current_value(c, goal);
-		if (!goal->target_value) {
-			if (!atomic_exchange(&damos_warned_goal_target, true))
-				udamon__log(DAMON_LOG_WARN,
-					    "ignoring a goal with target 0");
-			continue;
-		}
-		score = damon_mult_frac(goal->current_value, 10000,
-					goal->target_value);
-		highest = DAMON_MAX(highest, score);
-	}
-	return highest;
-}
-
-static void damos_tune_esz_bp(struct damon_ctx *c, struct damos *s)
-{
-	struct damos_quota *q = &s->quota;
-	unsigned long score = damos_quota_score(c, s);
-
-	switch (q->goal_tuner) {
-	case DAMOS_QUOTA_GOAL_TUNER_CONSIST:
-		q->esz_bp = damon_feed_loop_next_input(
-			DAMON_MAX(q->esz_bp, 10000UL), score);
-		break;
-	case DAMOS_QUOTA_GOAL_TUNER_TEMPORAL:
-		/* All or nothing: full speed until the goal is met. */
-		if (score >= 10000)
-			q->esz_bp = 0;
-		else if (q->sz && q->sz <= ULONG_MAX / 10000)
-			q->esz_bp = q->sz * 10000;
-		else
-			q->esz_bp = ULONG_MAX;
-		break;
-	default:
-		break;
-	}
-}
-
-/* Compute the effective size quota of the new charge window (§5.3.2). */
-static void damos_set_effective_quota(struct damon_ctx *c, struct damos *s)
-{
-	struct damos_quota *q = &s->quota;
-	unsigned long esz = ULONG_MAX, throughput, esz_time;
-
-	if (!q->ms && damon_list_empty(&q->goals)) {
-		q->esz = q->sz;
-		return;
-	}
-	if (!damon_list_empty(&q->goals)) {
-		damos_tune_esz_bp(c, s);
-		esz = q->esz_bp / 10000;
-	}
-	if (q->ms) {
-		if (q->total_charged_ns)
-			throughput = (unsigned long)damos_mult_frac_u64(
-				q->total_charged_sz, 1000000,
-				q->total_charged_ns);
-		else
-			throughput = DAMOS_DEFAULT_THROUGHPUT;
-		if (throughput > ULONG_MAX / q->ms)
-			esz_time = ULONG_MAX;
-		else
-			esz_time = throughput * q->ms;
-		esz_time = DAMON_MAX(esz_time, c->min_region_sz);
-		esz = DAMON_MIN(esz, esz_time);
-	}
-	if (q->sz && q->sz < esz)
-		esz = q->sz;
-	q->esz = esz;
-}
-
-/* Access pattern check only (no score): §5.1 damos_valid_target. */
-static bool damos_pattern_matches(struct damon_region *r, struct damos *s)
-{
-	unsigned long sz = damon_sz_region(r);
-	unsigned int nr_accesses = r->nr_accesses_bp / 10000;
-
-	return s->pattern.min_sz_region <= sz &&
-	       sz <= s->pattern.max_sz_region &&
-	       s->pattern.min_nr_accesses <= nr_accesses &&
-	       nr_accesses <= s->pattern.max_nr_accesses &&
-	       s->pattern.min_age_region <= r->age &&
-	       r->age <= s->pattern.max_age_region;
-}
-
-static unsigned int damos_region_score(struct damon_ctx *c,
-				       struct damon_target *t,
-				       struct damon_region *r, struct damos *s)
-{
-	int score = c->ops.get_scheme_score(c, t, r, s);
-
-	/* The histogram is indexed by score; never trust it blindly. */
-	if (score < 0)
-		return 0;
-	if (score > DAMOS_MAX_SCORE)
-		return DAMOS_MAX_SCORE;
-	return (unsigned int)score;
-}
-
-static bool damos_valid_target(struct damon_ctx *c, struct damon_target *t,
-			       struct damon_region *r, struct damos *s)
-{
-	if (!damos_pattern_matches(r, s))
-		return false;
-	if (!damos_quota_is_set(&s->quota) || !c->ops.get_scheme_score)
-		return true;
-	return damos_region_score(c, t, r, s) >= s->quota.min_score;
-}
-
-/*
- * Charge windows, effective size and the priority cut-off for a scheme
- * that is due (§5.3.1).  The window clock is the context clock in
- * milliseconds, so a virtual clock gives reproducible windows.
- */
-static void damos_adjust_quota(struct damon_ctx *c, struct damos *s)
-{
-	struct damos_quota *q = &s->quota;
-	unsigned long local_hist[DAMOS_MAX_SCORE + 1];
-	unsigned long *hist;
-	unsigned long cumulated_sz, old_esz;
-	unsigned int score, max_score = 0;
-	struct damon_target *t;
-	struct damon_region *r;
-	uint64_t now;
-
-	if (!q->ms && !q->sz && damon_list_empty(&q->goals))
-		return;
-
-	now = udamon__now_ms(c);
-	if (!q->charged_from_set) {
-		q->charged_from = now;
-		q->charged_from_set = true;
-		damos_set_effective_quota(c, s);
-		damos_emit_esz(c, s);
-	}
-
-	if (now < q->charged_from ||
-	    now - q->charged_from >= q->reset_interval) {
-		if (damos_quota_is_full(q, c->min_region_sz))
-			s->stat.qt_exceeds++;
-		q->total_charged_sz += q->charged_sz;
-		q->charged_from = now;
-		q->charged_sz = 0;
-		old_esz = q->esz;
-		damos_set_effective_quota(c, s);
-		if (q->esz != old_esz)
-			damos_emit_esz(c, s);
-	}
-
-	if (!c->ops.get_scheme_score)
-		return;
-
-	/*
-	 * Spend the quota on the highest-priority memory first: sum region
-	 * sizes per score and find the lowest score whose cumulative size
-	 * from the top still fits in esz.
-	 */
-	hist = c->regions_score_histogram ? c->regions_score_histogram :
-					    local_hist;
-	memset(hist, 0, sizeof(local_hist));
-	damon_for_each_target(t, c) {
-		damon_for_each_region(r, t) {
-			if (!damos_pattern_matches(r, s))
-				continue;
-			if (damos_core_filter_out(c, t, r, s))
-				continue;
-			score = damos_region_score(c, t, r, s);
-			hist[score] += damon_sz_region(r);
-			if (score > max_score)
-				max_score = score;
-		}
-	}
-	for (cumulated_sz = 0, score = max_score;; score--) {
-		cumulated_sz += hist[score];
-		if (cumulated_sz >= q->esz || !score)
-			break;
-	}
-	q->min_score = score;
-}
-
-static void damos_charge_quota(struct damos_quota *q, unsigned long sz,
-			       unsigned long sz_applied)
-{
-	/*
-	 * Bytes the action failed on cost only fail_charge_num/denom of
-	 * their size, so a scheme whose actions mostly fail still makes
-	 * progress through the address space.  An ops set may report more
-	 * applied bytes than tried (whole folios); charge the tried size.
-	 */
-	if (!q->fail_charge_denom || sz_applied > sz)
-		q->charged_sz += sz;
-	else
-		q->charged_sz +=
-			sz_applied + damon_mult_frac(sz - sz_applied,
-						     q->fail_charge_num,
-						     q->fail_charge_denom);
-}
-
-/* ------------------------------------------------------------------ */
-/* 5. The application pass                                             */
+/* 4. The application pass                                             */
 /* ------------------------------------------------------------------ */
 
 static bool damos_is_due(struct damon_ctx *c, struct damos *s)
@@ -945,7 +624,7 @@ static bool damos_is_due(struct damon_ctx *c, struct damos *s)
 	return (long)(c->passed_sample_intervals - s->next_apply_sis) >= 0;
 }
 
-static void damos_clear_charge_point(struct damos_quota *q)
+void damos_clear_charge_point(struct damos_quota *q)
 {
 	q->charge_target_from = NULL;
 	q->charge_addr_from = 0;
@@ -1239,8 +918,10 @@ void kdamond_apply_schemes(struct damon_ctx *c)
 }
 
 /* ------------------------------------------------------------------ */
-/* 6. Watermarks                                                       */
+/* 5. Watermarks                                                       */
 /* ------------------------------------------------------------------ */
+
+static atomic_bool damos_warned_wmark_metric;
 
 /* Return false when the metric cannot be read (the scheme then runs). */
 static bool damos_get_wmark_metric(struct damon_ctx *c,
@@ -1328,7 +1009,7 @@ int udamon__wait_activation(struct damon_ctx *ctx)
 }
 
 /* ------------------------------------------------------------------ */
-/* 7. damos_walk()                                                     */
+/* 6. damos_walk()                                                     */
 /* ------------------------------------------------------------------ */
 
 /**
@@ -1409,378 +1090,7 @@ void damos_walk_cancel(struct damon_ctx *ctx)
 }
 
 /* ------------------------------------------------------------------ */
-/* 8. Commit and validation                                            */
-/* ------------------------------------------------------------------ */
-
-/* Replace *@dst with a copy of @src (NULL allowed). */
-static int damos_commit_str(char **dst, const char *src)
-{
-	char *copy = NULL;
-
-	if (*dst == src)
-		return 0;
-	if (src) {
-		if (*dst && !strcmp(*dst, src))
-			return 0;
-		copy = udamon__strdup(src);
-		if (!copy)
-			return -ENOMEM;
-	}
-	free(*dst);
-	*dst = copy;
-	return 0;
-}
-
-static struct damos_quota_goal *damos_nth_quota_goal(int n,
-						     struct damos_quota *q)
-{
-	struct damos_quota_goal *g;
-	int i = 0;
-
-	damos_for_each_quota_goal(g, q) {
-		if (i++ == n)
-			return g;
-	}
-	return NULL;
-}
-
-static int damos_commit_quota_goal(struct damos_quota_goal *dst,
-				   const struct damos_quota_goal *src)
-{
-	bool was_psi = dst->metric == DAMOS_QUOTA_SOME_MEM_PSI_US;
-	int err = 0;
-
-	if (!src->target_value)
-		return -EINVAL;
-	dst->metric = src->metric;
-	dst->target_value = src->target_value;
-	if (dst->metric == DAMOS_QUOTA_USER_INPUT)
-		dst->current_value = src->current_value;
-	switch (dst->metric) {
-	case DAMOS_QUOTA_SOME_MEM_PSI_US:
-		/* A goal that just became a PSI goal has no total yet. */
-		if (!was_psi)
-			dst->last_psi_total = UINT64_MAX;
-		break;
-	case DAMOS_QUOTA_NODE_MEM_USED_BP:
-	case DAMOS_QUOTA_NODE_MEM_FREE_BP:
-	case DAMOS_QUOTA_NODE_ELIGIBLE_MEM_BP:
-		dst->nid = src->nid;
-		break;
-	case DAMOS_QUOTA_NODE_MEMCG_USED_BP:
-	case DAMOS_QUOTA_NODE_MEMCG_FREE_BP:
-		dst->nid = src->nid;
-		dst->memcg_id = src->memcg_id;
-		err = damos_commit_str(&dst->memcg_path, src->memcg_path);
-		break;
-	default:
-		break;
-	}
-	return err;
-}
-
-/**
- * damos_commit_quota_goals() - commit the goals of @src into @dst,
- * index by index: matched goals are updated in place, extra destination
- * goals removed, extra source goals copied in.
- * @dst: the destination quota.
- * @src: the source quota.
- *
- * Return: 0, -EINVAL for a goal with target_value 0, or -ENOMEM.
- */
-int damos_commit_quota_goals(struct damos_quota *dst, struct damos_quota *src)
-{
-	struct damos_quota_goal *dst_goal, *next, *src_goal, *new_goal;
-	int i = 0, j = 0, err;
-
-	damos_for_each_quota_goal_safe(dst_goal, next, dst) {
-		src_goal = damos_nth_quota_goal(i++, src);
-		if (src_goal) {
-			err = damos_commit_quota_goal(dst_goal, src_goal);
-			if (err)
-				return err;
-		} else {
-			damos_destroy_quota_goal(dst_goal);
-		}
-	}
-	damos_for_each_quota_goal(src_goal, src) {
-		if (j++ < i)
-			continue;
-		new_goal = damos_new_quota_goal(src_goal->metric,
-						src_goal->target_value);
-		if (!new_goal)
-			return -ENOMEM;
-		err = damos_commit_quota_goal(new_goal, src_goal);
-		if (err) {
-			damos_destroy_quota_goal(new_goal);
-			return err;
-		}
-		damos_add_quota_goal(dst, new_goal);
-	}
-	return 0;
-}
-
-/* User parameters only: the tuned state (esz, charges, ...) stays. */
-static int damos_commit_quota(struct damos_quota *dst, struct damos_quota *src)
-{
-	int err;
-
-	dst->reset_interval = src->reset_interval;
-	dst->ms = src->ms;
-	dst->sz = src->sz;
-	err = damos_commit_quota_goals(dst, src);
-	if (err)
-		return err;
-	dst->goal_tuner = src->goal_tuner;
-	dst->fail_charge_num = src->fail_charge_num;
-	dst->fail_charge_denom = src->fail_charge_denom;
-	dst->weight_sz = src->weight_sz;
-	dst->weight_nr_accesses = src->weight_nr_accesses;
-	dst->weight_age = src->weight_age;
-	/*
-	 * A quota committed away entirely would otherwise stay "set" by its
-	 * last esz and, with no window resets any more, stay full forever.
-	 */
-	if (!dst->ms && !dst->sz && damon_list_empty(&dst->goals)) {
-		dst->esz = 0;
-		dst->charged_sz = 0;
-		damos_clear_charge_point(dst);
-	}
-	return 0;
-}
-
-static int damos_commit_filter_arg(struct damos_filter *dst,
-				   const struct damos_filter *src)
-{
-	switch (dst->type) {
-	case DAMOS_FILTER_TYPE_MEMCG:
-		dst->memcg_id = src->memcg_id;
-		return damos_commit_str(&dst->memcg_path, src->memcg_path);
-	case DAMOS_FILTER_TYPE_ADDR:
-		if (src->addr_range.end < src->addr_range.start)
-			return -EINVAL;
-		dst->addr_range = src->addr_range;
-		break;
-	case DAMOS_FILTER_TYPE_TARGET:
-		dst->target_idx = src->target_idx;
-		break;
-	case DAMOS_FILTER_TYPE_HUGEPAGE_SIZE:
-		if (src->sz_range.max < src->sz_range.min)
-			return -EINVAL;
-		dst->sz_range = src->sz_range;
-		break;
-	case DAMOS_FILTER_TYPE_PROBE_HITS_WSUM:
-		if (src->range_max < src->range_min)
-			return -EINVAL;
-		dst->range_min = src->range_min;
-		dst->range_max = src->range_max;
-		break;
-	default:
-		break;
-	}
-	return 0;
-}
-
-static int damos_commit_filter(struct damos_filter *dst,
-			       const struct damos_filter *src)
-{
-	dst->type = src->type;
-	dst->matching = src->matching;
-	dst->allow = src->allow;
-	/* The union member of the old type is meaningless now. */
-	if (dst->type != DAMOS_FILTER_TYPE_MEMCG)
-		damos_commit_str(&dst->memcg_path, NULL);
-	return damos_commit_filter_arg(dst, src);
-}
-
-static struct damos_filter *damos_nth_filter(int n,
-					     struct damon_list_head *filters)
-{
-	struct damos_filter *f;
-	int i = 0;
-
-	damon_list_for_each_entry(f, filters, list) {
-		if (i++ == n)
-			return f;
-	}
-	return NULL;
-}
-
-static int damos_commit_filter_list(struct damos *dst,
-				    struct damon_list_head *dst_filters,
-				    struct damon_list_head *src_filters)
-{
-	struct damos_filter *dst_f, *next, *src_f, *new_f;
-	int i = 0, j = 0, err;
-
-	damon_list_for_each_entry_safe(dst_f, next, dst_filters, list) {
-		src_f = damos_nth_filter(i++, src_filters);
-		if (src_f) {
-			err = damos_commit_filter(dst_f, src_f);
-			if (err)
-				return err;
-		} else {
-			damos_destroy_filter(dst_f);
-		}
-	}
-	damon_list_for_each_entry(src_f, src_filters, list) {
-		if (j++ < i)
-			continue;
-		new_f = damos_new_filter(src_f->type, src_f->matching,
-					 src_f->allow);
-		if (!new_f)
-			return -ENOMEM;
-		err = damos_commit_filter_arg(new_f, src_f);
-		if (err) {
-			damos_destroy_filter(new_f);
-			return err;
-		}
-		damos_add_filter(dst, new_f);
-	}
-	return 0;
-}
-
-static int damos_commit_filters(struct damos *dst, struct damos *src)
-{
-	int err;
-
-	err = damos_commit_filter_list(dst, &dst->core_filters,
-				       &src->core_filters);
-	if (err)
-		return err;
-	err = damos_commit_filter_list(dst, &dst->ops_filters,
-				       &src->ops_filters);
-	if (err)
-		return err;
-	damos_set_filters_default_reject(dst);
-	return 0;
-}
-
-/*
- * Commit the user parameters of @src into @dst.  Stats, schedule, walk
- * state and tuned quota state of @dst are kept, so online updates don't
- * reset what the scheme learned.
- */
-static int damos_commit(struct damos *dst, struct damos *src)
-{
-	int err;
-
-	dst->pattern = src->pattern;
-	dst->action = src->action;
-	dst->apply_interval_us = src->apply_interval_us;
-	err = damos_commit_quota(&dst->quota, &src->quota);
-	if (err)
-		return err;
-	/* Whole struct, including activated: as the kernel does. */
-	dst->wmarks = src->wmarks;
-	dst->target_nid = src->target_nid;
-	err = damos_copy_dests(&dst->migrate_dests,
-			       src->migrate_dests.node_id_arr,
-			       src->migrate_dests.weight_arr,
-			       src->migrate_dests.nr_dests);
-	if (err)
-		return err;
-	err = damos_commit_filters(dst, src);
-	if (err)
-		return err;
-	dst->max_nr_snapshots = src->max_nr_snapshots;
-	return 0;
-}
-
-static struct damos *damon_nth_scheme(int n, struct damon_ctx *ctx)
-{
-	struct damos *s;
-	int i = 0;
-
-	damon_for_each_scheme(s, ctx) {
-		if (i++ == n)
-			return s;
-	}
-	return NULL;
-}
-
-/**
- * damos_commit_schemes() - commit the schemes of @src into @dst, index by
- * index (§6.2 step 4).
- * @dst: the destination context (on its kdamond if running).
- * @src: the source context.
- *
- * Return: 0, -EINVAL for invalid goals or filters, or -ENOMEM.
- */
-int damos_commit_schemes(struct damon_ctx *dst, struct damon_ctx *src)
-{
-	struct damos *dst_s, *next, *src_s, *new_s;
-	int i = 0, j = 0, err;
-
-	damon_for_each_scheme_safe(dst_s, next, dst) {
-		src_s = damon_nth_scheme(i++, src);
-		if (src_s) {
-			err = damos_commit(dst_s, src_s);
-			if (err)
-				return err;
-		} else {
-			damon_destroy_scheme(dst_s);
-		}
-	}
-	damon_for_each_scheme(src_s, src) {
-		if (j++ < i)
-			continue;
-		new_s = damon_new_scheme(&src_s->pattern, src_s->action,
-					 src_s->apply_interval_us,
-					 &src_s->quota, &src_s->wmarks, -1);
-		if (!new_s)
-			return -ENOMEM;
-		err = damos_commit(new_s, src_s);
-		if (err) {
-			damon_destroy_scheme(new_s);
-			return err;
-		}
-		damon_add_scheme(dst, new_s);
-	}
-	return 0;
-}
-
-/**
- * udamon__damos_validate() - check the schemes of a commit source.
- * @src: the context to check.
- *
- * Return: -EINVAL if a goal uses node_eligible_mem_bp while @src is not
- * paddr, a goal has target_value 0, an addr filter ends before it starts
- * or a hugepage_size filter has max < min; 0 otherwise.
- */
-int udamon__damos_validate(struct damon_ctx *src)
-{
-	struct damos_quota_goal *g;
-	struct damos_filter *f;
-	struct damos *s;
-
-	damon_for_each_scheme(s, src) {
-		damos_for_each_quota_goal(g, &s->quota) {
-			if (g->metric == DAMOS_QUOTA_NODE_ELIGIBLE_MEM_BP &&
-			    src->ops.id != DAMON_OPS_PADDR)
-				return -EINVAL;
-			if (!g->target_value)
-				return -EINVAL;
-		}
-		damos_for_each_core_filter(f, s) {
-			if (f->type == DAMOS_FILTER_TYPE_ADDR &&
-			    f->addr_range.end < f->addr_range.start)
-				return -EINVAL;
-			if (f->type == DAMOS_FILTER_TYPE_PROBE_HITS_WSUM &&
-			    f->range_max < f->range_min)
-				return -EINVAL;
-		}
-		damos_for_each_ops_filter(f, s) {
-			if (f->type == DAMOS_FILTER_TYPE_HUGEPAGE_SIZE &&
-			    f->sz_range.max < f->sz_range.min)
-				return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* 9. Per-context helpers                                              */
+/* 7. Per-context helpers                                              */
 /* ------------------------------------------------------------------ */
 
 /**

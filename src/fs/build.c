@@ -13,7 +13,6 @@
  */
 #include "fs/tree.h"
 #include "sys/alloc.h"
-#include "ops/masim.h"
 
 #include <errno.h>
 #include <signal.h>

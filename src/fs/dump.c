@@ -317,7 +317,7 @@ int fs_dump_ctx(struct damon_ctx *ctx, struct json_object *contexts)
 		jpush(w, schemes, dump_scheme(w, s));
 	jset(w, o, "schemes", schemes);
 	jb(w, o, "pause", ctx->pause);
-	ju(w, o, "passed_sample_intervals", ctx->passed_sample_intervals);
+	ju(w, o, "passed_sample_intervals", damon_passed_sample_intervals(ctx));
 	jpush(w, contexts, o);
 	return w->oom ? -ENOMEM : 0;
 }

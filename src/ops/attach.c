@@ -35,7 +35,7 @@
  * the detach; a stopped (SIGSTOP) target goes back to its stop.
  */
 #include "ops/attach.h"
-#include "core/core.h"
+#include "core/ops-api.h"
 #include "sys/sys.h"
 
 #include <dirent.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Parser of the masim workload config format (see masim.h for the format).
+ * Parser of the masim workload config format (see include/udamon/damon.h for the format).
  *
  * Map of this file:
  *   1. messages and numbers (strtoll with the checks atoi() lacks)
@@ -9,8 +9,9 @@
  *   4. phase paragraphs
  *   5. the entry points
  */
-#include "ops/masim.h"
 #include "sys/alloc.h"
+
+#include <udamon/damon.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -184,9 +185,9 @@ static char *masim_strndup(const char *s, size_t n)
 
 static int masim_parse_region(struct masim_parser *p,
 			      const struct masim_line *l,
-			      struct masim_config *cfg, char *tmp)
+			      struct damon_masim_config *cfg, char *tmp)
 {
-	struct masim_region *r = &cfg->regions[cfg->nr_regions];
+	struct damon_masim_region *r = &cfg->regions[cfg->nr_regions];
 	char *fields[3];
 	unsigned int nr, i;
 	long long size;
@@ -246,7 +247,7 @@ static int masim_parse_region(struct masim_parser *p,
 
 /* ---- 4. phase paragraphs ---- */
 
-static int masim_parse_mode(const char *field, enum masim_rw_mode *mode)
+static int masim_parse_mode(const char *field, enum damon_masim_rw_mode *mode)
 {
 	char word[3];
 	size_t n;
@@ -264,14 +265,14 @@ static int masim_parse_mode(const char *field, enum masim_rw_mode *mode)
 		;
 	if (*field)
 		return -EINVAL;
-	return udamon__masim_rw_mode_from_name(word, mode);
+	return damon_masim_rw_mode_from_name(word, mode);
 }
 
 static int masim_parse_pattern(struct masim_parser *p,
 			       const struct masim_line *l,
-			       struct masim_config *cfg,
-			       struct masim_pattern *pat,
-			       enum masim_rw_mode default_mode, char *tmp)
+			       struct damon_masim_config *cfg,
+			       struct damon_masim_pattern *pat,
+			       enum damon_masim_rw_mode default_mode, char *tmp)
 {
 	char *fields[5];
 	unsigned int nr;
@@ -284,7 +285,7 @@ static int masim_parse_pattern(struct masim_parser *p,
 				 "expected 'region, random, stride, weight"
 				 "[, ro|wo|rw]' but found %u field%s",
 				 nr, nr == 1 ? "" : "s");
-	idx = udamon__masim_region_idx(cfg, fields[0]);
+	idx = damon_masim_region_idx(cfg, fields[0]);
 	if (idx < 0)
 		return masim_err(p, l->lineno, "unknown region '%s' in pattern",
 				 fields[0]);
@@ -327,10 +328,10 @@ static int masim_parse_pattern(struct masim_parser *p,
 /* Parse the phase paragraph lines[0..nr). */
 static int masim_parse_phase(struct masim_parser *p,
 			     const struct masim_line *lines, size_t nr,
-			     struct masim_config *cfg,
-			     enum masim_rw_mode default_mode, char *tmp)
+			     struct damon_masim_config *cfg,
+			     enum damon_masim_rw_mode default_mode, char *tmp)
 {
-	struct masim_phase *ph = &cfg->phases[cfg->nr_phases];
+	struct damon_masim_phase *ph = &cfg->phases[cfg->nr_phases];
 	long long v;
 	size_t i;
 	int err;
@@ -339,7 +340,7 @@ static int masim_parse_phase(struct masim_parser *p,
 	if (!ph->name)
 		return -ENOMEM;
 	ph->line = lines[0].lineno;
-	/* Count it now so that udamon__masim_free() frees what we made. */
+	/* Count it now so that damon_masim_free() frees what we made. */
 	cfg->nr_phases++;
 	if (nr < 3)
 		return masim_err(p, lines[0].lineno,
@@ -366,7 +367,8 @@ static int masim_parse_phase(struct masim_parser *p,
 		return -ENOMEM;
 	ph->total_weight = 0;
 	for (i = 2; i < nr; i++) {
-		struct masim_pattern *pat = &ph->patterns[ph->nr_patterns];
+		struct damon_masim_pattern *pat =
+			&ph->patterns[ph->nr_patterns];
 
 		err = masim_parse_pattern(p, &lines[i], cfg, pat, default_mode,
 					  tmp);
@@ -387,8 +389,8 @@ static int masim_parse_phase(struct masim_parser *p,
 
 static int masim_parse_lines(struct masim_parser *p,
 			     const struct masim_line *lines, size_t nr,
-			     struct masim_config *cfg,
-			     enum masim_rw_mode default_mode, char *tmp)
+			     struct damon_masim_config *cfg,
+			     enum damon_masim_rw_mode default_mode, char *tmp)
 {
 	size_t i, start, nr_paragraphs;
 	int err;
@@ -458,17 +460,17 @@ static int masim_parse_lines(struct masim_parser *p,
 	return 0;
 }
 
-int udamon__masim_parse_buf(const char *buf, size_t len, const char *name,
-			    enum masim_rw_mode default_mode,
-			    struct masim_config **cfgp, char *errbuf,
-			    size_t errlen)
+int damon_masim_parse_buf(const char *buf, size_t len, const char *name,
+			  enum damon_masim_rw_mode default_mode,
+			  struct damon_masim_config **cfgp, char *errbuf,
+			  size_t errlen)
 {
 	struct masim_parser p = {
 		.name = name ? name : "(config)",
 		.errbuf = errbuf,
 		.errlen = errlen,
 	};
-	struct masim_config *cfg;
+	struct damon_masim_config *cfg;
 	struct masim_line *lines = NULL;
 	size_t nr = 0, maxlen = 0, i;
 	char *tmp = NULL;
@@ -476,7 +478,7 @@ int udamon__masim_parse_buf(const char *buf, size_t len, const char *name,
 
 	if (errbuf && errlen)
 		errbuf[0] = '\0';
-	if (!cfgp || (!buf && len) || default_mode >= NR_MASIM_RW_MODES)
+	if (!cfgp || (!buf && len) || default_mode >= NR_DAMON_MASIM_RW_MODES)
 		return -EINVAL;
 	*cfgp = NULL;
 	err = masim_lines(&p, buf, len, &lines, &nr);
@@ -498,7 +500,7 @@ out:
 	if (err == -ENOMEM && errbuf && errlen)
 		snprintf(errbuf, errlen, "%s: out of memory", p.name);
 	if (err)
-		udamon__masim_free(cfg);
+		damon_masim_free(cfg);
 	else
 		*cfgp = cfg;
 	free(tmp);
@@ -506,9 +508,10 @@ out:
 	return err;
 }
 
-int udamon__masim_parse_file(const char *path, enum masim_rw_mode default_mode,
-			     struct masim_config **cfgp, char *errbuf,
-			     size_t errlen)
+int damon_masim_parse_file(const char *path,
+			   enum damon_masim_rw_mode default_mode,
+			   struct damon_masim_config **cfgp, char *errbuf,
+			   size_t errlen)
 {
 	char ebuf[128];
 	FILE *f;
@@ -530,13 +533,14 @@ int udamon__masim_parse_file(const char *path, enum masim_rw_mode default_mode,
 		if (len == cap) {
 			char *nb;
 
-			if (cap >= MASIM_MAX_FILE_SIZE) {
+			if (cap >= DAMON_MASIM_MAX_FILE_SIZE) {
 				fclose(f);
 				free(buf);
 				if (errbuf && errlen)
 					snprintf(errbuf, errlen,
 						 "%s: larger than %lu bytes",
-						 path, MASIM_MAX_FILE_SIZE);
+						 path,
+						 DAMON_MASIM_MAX_FILE_SIZE);
 				return -EFBIG;
 			}
 			cap = cap ? cap * 2 : 4096;
@@ -561,8 +565,8 @@ int udamon__masim_parse_file(const char *path, enum masim_rw_mode default_mode,
 		break;
 	}
 	fclose(f);
-	err = udamon__masim_parse_buf(buf, len, path, default_mode, cfgp,
-				      errbuf, errlen);
+	err = damon_masim_parse_buf(buf, len, path, default_mode, cfgp, errbuf,
+				    errlen);
 	free(buf);
 	return err;
 err_msg:
@@ -572,7 +576,7 @@ err_msg:
 	return err;
 }
 
-void udamon__masim_free(struct masim_config *cfg)
+void damon_masim_free(struct damon_masim_config *cfg)
 {
 	unsigned int i;
 
@@ -592,35 +596,36 @@ void udamon__masim_free(struct masim_config *cfg)
 	free(cfg);
 }
 
-static const char *const masim_mode_names[NR_MASIM_RW_MODES] = {
-	[MASIM_RW_RO] = "ro",
-	[MASIM_RW_WO] = "wo",
-	[MASIM_RW_RW] = "rw",
+static const char *const masim_mode_names[NR_DAMON_MASIM_RW_MODES] = {
+	[DAMON_MASIM_RW_RO] = "ro",
+	[DAMON_MASIM_RW_WO] = "wo",
+	[DAMON_MASIM_RW_RW] = "rw",
 };
 
-const char *udamon__masim_rw_mode_name(enum masim_rw_mode mode)
+const char *damon_masim_rw_mode_name(enum damon_masim_rw_mode mode)
 {
-	if ((unsigned int)mode >= NR_MASIM_RW_MODES)
+	if ((unsigned int)mode >= NR_DAMON_MASIM_RW_MODES)
 		return NULL;
 	return masim_mode_names[mode];
 }
 
-int udamon__masim_rw_mode_from_name(const char *name, enum masim_rw_mode *mode)
+int damon_masim_rw_mode_from_name(const char *name,
+				  enum damon_masim_rw_mode *mode)
 {
 	unsigned int i;
 
 	if (!name)
 		return -EINVAL;
-	for (i = 0; i < NR_MASIM_RW_MODES; i++) {
+	for (i = 0; i < NR_DAMON_MASIM_RW_MODES; i++) {
 		if (!strcmp(name, masim_mode_names[i])) {
-			*mode = (enum masim_rw_mode)i;
+			*mode = (enum damon_masim_rw_mode)i;
 			return 0;
 		}
 	}
 	return -EINVAL;
 }
 
-unsigned long long udamon__masim_total_ms(const struct masim_config *cfg)
+unsigned long long damon_masim_total_ms(const struct damon_masim_config *cfg)
 {
 	unsigned long long sum = 0;
 	unsigned int i;
@@ -630,7 +635,8 @@ unsigned long long udamon__masim_total_ms(const struct masim_config *cfg)
 	return sum;
 }
 
-int udamon__masim_region_idx(const struct masim_config *cfg, const char *name)
+int damon_masim_region_idx(const struct damon_masim_config *cfg,
+			   const char *name)
 {
 	unsigned int i;
 

@@ -13,7 +13,7 @@
  * kernel gives a new anonymous mapping; /proc/PID/maps prints 0 there).
  */
 #include "ops/vaddr.h"
-#include "core/core.h"
+#include "core/ops-api.h"
 #include "sys/sys.h"
 
 #include <errno.h>

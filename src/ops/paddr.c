@@ -15,7 +15,7 @@
  */
 #include "ops/ops-common.h"
 #include "ops/vaddr.h"
-#include "core/core.h"
+#include "core/ops-api.h"
 #include "sys/sys.h"
 
 #include <errno.h>

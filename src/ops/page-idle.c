@@ -22,7 +22,7 @@
  */
 #include "ops/vaddr.h"
 #include "sys/alloc.h"
-#include "core/core.h"
+#include "core/ops-api.h"
 #include "sys/sys.h"
 
 #include <errno.h>

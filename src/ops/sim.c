@@ -83,7 +83,6 @@
  * filters; some_mem_psi_us = refaults x DAMON_SIM_REFAULT_STALL_US;
  * free_mem_rate = free / total in permil.
  */
-#include "ops/masim.h"
 #include "ops/replay.h"
 #include "sys/alloc.h"
 #include "ops/ops-common.h"
@@ -142,7 +141,7 @@ struct sim_phase {
 
 struct sim_workload {
 	int refcount;
-	struct masim_config *cfg;
+	struct damon_masim_config *cfg;
 	unsigned int nr_regions;
 	struct damon_addr_range *vmas; /* page-aligned, ascending */
 	unsigned long long *npages;
@@ -174,7 +173,7 @@ static void sim_workload_put(struct sim_workload *wl)
 	free(wl->phases);
 	free(wl->vmas);
 	free(wl->npages);
-	udamon__masim_free(wl->cfg);
+	damon_masim_free(wl->cfg);
 	free(wl);
 }
 
@@ -192,8 +191,9 @@ sim_err(char *errbuf, size_t errlen, const char *fmt, ...)
 }
 
 /* Lay out the regions and precompute the phases' per-region patterns. */
-static int sim_workload_new(struct masim_config *cfg, struct sim_workload **wlp,
-			    char *errbuf, size_t errlen)
+static int sim_workload_new(struct damon_masim_config *cfg,
+			    struct sim_workload **wlp, char *errbuf,
+			    size_t errlen)
 {
 	struct sim_workload *wl;
 	unsigned long addr = DAMON_SIM_BASE;
@@ -235,7 +235,7 @@ static int sim_workload_new(struct masim_config *cfg, struct sim_workload **wlp,
 
 	wl->nr_phases = cfg->nr_phases;
 	for (i = 0; i < cfg->nr_phases; i++) {
-		const struct masim_phase *mp = &cfg->phases[i];
+		const struct damon_masim_phase *mp = &cfg->phases[i];
 		struct sim_phase *ph = &wl->phases[i];
 		unsigned int n = 0, ri;
 
@@ -252,7 +252,7 @@ static int sim_workload_new(struct masim_config *cfg, struct sim_workload **wlp,
 		for (ri = 0; ri < cfg->nr_regions; ri++) {
 			ph->first[ri] = n;
 			for (j = 0; j < mp->nr_patterns; j++) {
-				const struct masim_pattern *p =
+				const struct damon_masim_pattern *p =
 					&mp->patterns[j];
 
 				if (p->region != ri || !p->weight)
@@ -361,7 +361,7 @@ static int sim_replay_layout(const struct sim_replay *rp,
 static int sim_replay_names(const struct sim_replay *rp,
 			    struct sim_workload *wl)
 {
-	struct masim_config *cfg = udamon__calloc(1, sizeof(*cfg));
+	struct damon_masim_config *cfg = udamon__calloc(1, sizeof(*cfg));
 	size_t i;
 
 	if (!cfg)
@@ -373,7 +373,7 @@ static int sim_replay_names(const struct sim_replay *rp,
 	if (!cfg->name || !cfg->regions || !cfg->phases)
 		return -ENOMEM;
 	for (i = 0; i < wl->nr_regions; i++) {
-		struct masim_region *r = &cfg->regions[i];
+		struct damon_masim_region *r = &cfg->regions[i];
 
 		if (udamon__asprintf(&r->name, "0x%lx-0x%lx", wl->vmas[i].start,
 				     wl->vmas[i].end) < 0)
@@ -382,7 +382,7 @@ static int sim_replay_names(const struct sim_replay *rp,
 		cfg->nr_regions++;
 	}
 	for (i = 0; i < rp->nr_snapshots; i++) {
-		struct masim_phase *ph = &cfg->phases[i];
+		struct damon_masim_phase *ph = &cfg->phases[i];
 		const struct sim_replay_snapshot *s = &rp->snapshots[i];
 
 		if (udamon__asprintf(&ph->name, "%s %zu",
@@ -1990,7 +1990,7 @@ static int sim_attach_replay(struct damon_ctx *ctx, struct sim_replay *rp,
 	return 0;
 }
 
-static int sim_attach(struct damon_ctx *ctx, struct masim_config *cfg,
+static int sim_attach(struct damon_ctx *ctx, struct damon_masim_config *cfg,
 		      char *errbuf, size_t errlen)
 {
 	struct sim_workload *wl = NULL;
@@ -1998,7 +1998,7 @@ static int sim_attach(struct damon_ctx *ctx, struct masim_config *cfg,
 
 	if (ctx->ops.free_priv != sim_free_priv) {
 		if (ctx->ops_priv) {
-			udamon__masim_free(cfg);
+			damon_masim_free(cfg);
 			if (errbuf && errlen)
 				snprintf(errbuf, errlen,
 					 "the context's operations set holds "
@@ -2009,13 +2009,13 @@ static int sim_attach(struct damon_ctx *ctx, struct masim_config *cfg,
 		if (!err)
 			err = damon_select_ops(ctx, DAMON_OPS_SIM);
 		if (err) {
-			udamon__masim_free(cfg);
+			damon_masim_free(cfg);
 			return err;
 		}
 	}
 	err = sim_workload_new(cfg, &wl, errbuf, errlen);
 	if (err) {
-		udamon__masim_free(cfg);
+		damon_masim_free(cfg);
 		return err;
 	}
 	sim_workload_put(ctx->ops_priv);
@@ -2045,7 +2045,7 @@ int damon_sim_set_workload_buf(struct damon_ctx *ctx, const char *buf,
 			       size_t len, const char *name, char *errbuf,
 			       size_t errlen)
 {
-	struct masim_config *cfg;
+	struct damon_masim_config *cfg;
 	struct sim_replay *rp;
 	int err;
 
@@ -2061,15 +2061,16 @@ int damon_sim_set_workload_buf(struct damon_ctx *ctx, const char *buf,
 			return err;
 		return sim_attach_replay(ctx, rp, errbuf, errlen);
 	}
-	if (len > MASIM_MAX_FILE_SIZE) {
+	if (len > DAMON_MASIM_MAX_FILE_SIZE) {
 		if (errbuf && errlen)
 			snprintf(errbuf, errlen,
 				 "%s: a masim config larger than %lu bytes",
-				 name ? name : "(config)", MASIM_MAX_FILE_SIZE);
+				 name ? name : "(config)",
+				 DAMON_MASIM_MAX_FILE_SIZE);
 		return -EFBIG;
 	}
-	err = udamon__masim_parse_buf(buf, len, name, MASIM_RW_WO, &cfg, errbuf,
-				      errlen);
+	err = damon_masim_parse_buf(buf, len, name, DAMON_MASIM_RW_WO, &cfg,
+				    errbuf, errlen);
 	if (err)
 		return err;
 	return sim_attach(ctx, cfg, errbuf, errlen);

@@ -10,7 +10,7 @@
  * unreadability the core already handles by keeping schemes active.
  */
 #include "ops/vaddr.h"
-#include "core/core.h"
+#include "core/ops-api.h"
 #include "sys/sys.h"
 
 #include <errno.h>

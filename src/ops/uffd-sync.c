@@ -34,7 +34,7 @@
  * Every system access goes through the sys seam (src/sys/sys.h).
  */
 #include "ops/vaddr.h"
-#include "core/core.h"
+#include "core/ops-api.h"
 #include "sys/sys.h"
 
 #include <errno.h>

@@ -24,7 +24,7 @@
 #include "sys/alloc.h"
 #include "ops/vaddr.h"
 #include "ops/attach.h"
-#include "core/core.h"
+#include "core/ops-api.h"
 #include "sys/sys.h"
 
 #include <errno.h>

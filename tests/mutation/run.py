@@ -31,15 +31,15 @@ CASE_TIMEOUT = 240  # whole program; each TAP case has its own 60 s limit
 
 # name, file, old text, new text, what breaks
 MUTANTS = [
-    ("split-past-half-max", "src/core/core.c",
+    ("split-past-half-max", "src/core/regions.c",
      "if (nr_regions > ctx->attrs.max_nr_regions / 2)\n\t\treturn;",
      "if (nr_regions > ctx->attrs.max_nr_regions)\n\t\treturn;",
      "splitting continues past max_nr_regions / 2 regions"),
-    ("pattern-raw-nr-accesses", "src/core/damos.c",
+    ("pattern-raw-nr-accesses", "src/core/damos-quota.c",
      "unsigned int nr_accesses = r->nr_accesses_bp / 10000;",
      "unsigned int nr_accesses = r->nr_accesses;",
      "DAMOS pattern reads the raw count, not the moving sum"),
-    ("reset-no-bp-resync", "src/core/core.c",
+    ("reset-no-bp-resync", "src/core/regions.c",
      "\t\t\tr->nr_accesses_bp = r->nr_accesses * 10000;\n"
      "\t\t\tr->last_nr_accesses = r->nr_accesses;\n",
      "\t\t\tr->last_nr_accesses = r->nr_accesses;\n",
@@ -49,13 +49,13 @@ MUTANTS = [
      "\tif (!damon_is_power_of_2(src->min_region_sz))",
      "\tif (!damon_is_power_of_2(src->min_region_sz))",
      "a failed live commit does not set maybe_corrupted"),
-    ("resume-new-iteration", "src/core/core.c",
+    ("resume-new-iteration", "src/core/kdamond.c",
      "\t\t/* Resumed: the same iteration continues with DAMOS. */\n"
      "\t\tctx->in_pause_loop = false;\n",
      "\t\t/* Resumed: the same iteration continues with DAMOS. */\n"
      "\t\tctx->in_pause_loop = false;\n\t\treturn 0;\n",
      "resume starts a new iteration instead of finishing the paused one"),
-    ("paused-ignores-invalid-targets", "src/core/core.c",
+    ("paused-ignores-invalid-targets", "src/core/kdamond.c",
      "\tif (udamon__need_stop(ctx) || ctx->maybe_corrupted)\n\t\treturn 1;\n"
      "\treturn 0;\n}\n\n/* Steps 9-11",
      "\tif (__atomic_load_n(&ctx->stop_requested, __ATOMIC_RELAXED) ||\n"
@@ -66,37 +66,37 @@ MUTANTS = [
      "if (i && ranges[i - 1].end == r->ar.start)",
      "if (0 && i && ranges[i - 1].end == r->ar.start)",
      "commit does not coalesce contiguous source regions"),
-    ("set-regions-no-align", "src/core/core.c",
+    ("set-regions-no-align", "src/core/regions.c",
      "\t\t\tfirst->ar.start =\n"
      "\t\t\t\tDAMON_ALIGN_DOWN(range->start, min_region_sz);\n"
      "\t\t\tlast->ar.end = DAMON_ALIGN(range->end, min_region_sz);",
      "\t\t\tfirst->ar.start = range->start;\n"
      "\t\t\tlast->ar.end = range->end;",
      "damon_set_regions does not align extended regions"),
-    ("set-regions-no-align-new", "src/core/core.c",
+    ("set-regions-no-align-new", "src/core/regions.c",
      "\t\t\tnewr = damon_new_region(\n"
      "\t\t\t\tDAMON_ALIGN_DOWN(range->start, min_region_sz),\n"
      "\t\t\t\tDAMON_ALIGN(range->end, min_region_sz));",
      "\t\t\tnewr = damon_new_region(range->start, range->end);",
      "damon_set_regions does not align new regions"),
     # Rules the issue found caught only incidentally.
-    ("split-never-three", "src/core/core.c",
+    ("split-never-three", "src/core/regions.c",
      "\t\tnr_subs = 3;", "\t\tnr_subs = 2;",
      "the three-way split never happens"),
-    ("merge-threshold-exclusive", "src/core/core.c",
+    ("merge-threshold-exclusive", "src/core/regions.c",
      "damon_diff(damon_merge_score(ctx, prev, false), cur) <=",
      "damon_diff(damon_merge_score(ctx, prev, false), cur) <",
      "merge needs a difference below the threshold, not at most it"),
-    ("age-no-reset-on-zero", "src/core/core.c",
+    ("age-no-reset-on-zero", "src/core/regions.c",
      "\t\t\telse if ((cur == 0) != (last == 0))\n\t\t\t\tr->age = 0;\n",
      "",
      "age is not reset when exactly one of cur, last is zero"),
-    ("age-no-reset-on-change", "src/core/core.c",
+    ("age-no-reset-on-change", "src/core/regions.c",
      "\t\t\tif (damon_diff(cur, last) > thres)\n\t\t\t\tr->age = 0;\n"
      "\t\t\telse if",
      "\t\t\tif (0)\n\t\t\t\tr->age = 0;\n\t\t\telse if",
      "age is not reset when the count changed beyond the threshold"),
-    ("paused-keeps-walks", "src/core/core.c",
+    ("paused-keeps-walks", "src/core/kdamond.c",
      "\tdamos_walk_cancel(ctx);\n"
      "\tudamon__sleep_us(ctx, ctx->attrs.sample_interval, true);",
      "\tudamon__sleep_us(ctx, ctx->attrs.sample_interval, true);",
@@ -106,7 +106,7 @@ MUTANTS = [
      "(damon_has_waiter(ctx) || ctx->call_seq != call_seq)",
      "((0 && damon_has_waiter(ctx)) || ctx->call_seq != call_seq)",
      "a paused kdamond sleeps a whole interval on a call queued before"),
-    ("min-nr-regions-failed-split", "src/core/core.c",
+    ("min-nr-regions-failed-split", "src/core/regions.c",
      "\t\t\t\tif (damon_split_region_at(t, r, max_region_sz))\n"
      "\t\t\t\t\tbreak;\n",
      "\t\t\t\tdamon_split_region_at(t, r, max_region_sz);\n",

@@ -857,6 +857,8 @@ static void test_pause_freezes_state(void)
 	snapshot(ctx, &after);
 	CHECK(snapshots_equal(&before, &after));
 	CHECK_EQ(ctx->passed_sample_intervals, passed);
+	/* The public accessor reads the same, frozen count. */
+	CHECK_EQ(damon_passed_sample_intervals(ctx), passed);
 	CHECK_EQ(nr_prepares, prepares);
 	CHECK_EQ(aggregated_events(), events);
 	/* Each pause round sleeps one sample interval. */
@@ -868,6 +870,8 @@ static void test_pause_freezes_state(void)
 	CHECK(ctx->passed_sample_intervals > passed);
 	CHECK(aggregated_events() > events);
 	CHECK(!ctx->in_pause_loop);
+	CHECK_EQ(damon_passed_sample_intervals(ctx),
+		 ctx->passed_sample_intervals);
 	damon_manual_stop(ctx);
 	damon_destroy_ctx(ctx);
 }

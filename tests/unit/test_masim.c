@@ -2,7 +2,7 @@
 /* Tests of the masim config parser: good configs and every error path. */
 #include "../lib/tap.h"
 
-#include "ops/masim.h"
+#include <udamon/damon.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,16 +11,17 @@
 
 static char errbuf[512];
 
-static int parse(const char *text, struct masim_config **cfg)
+static int parse(const char *text, struct damon_masim_config **cfg)
 {
-	return udamon__masim_parse_buf(text, strlen(text), "t.cfg", MASIM_RW_WO,
-				       cfg, errbuf, sizeof(errbuf));
+	return damon_masim_parse_buf(text, strlen(text), "t.cfg",
+				     DAMON_MASIM_RW_WO, cfg, errbuf,
+				     sizeof(errbuf));
 }
 
 /* Parse @text, expect -EINVAL and exactly @msg. */
 static void expect_error(const char *text, const char *msg)
 {
-	struct masim_config *cfg = (void *)1;
+	struct damon_masim_config *cfg = (void *)1;
 	int err = parse(text, &cfg);
 
 	CHECK_EQ(err, -EINVAL);
@@ -32,7 +33,7 @@ static void expect_error(const char *text, const char *msg)
 
 static void test_parse_good(void)
 {
-	struct masim_config *cfg = NULL;
+	struct damon_masim_config *cfg = NULL;
 	const char *text =
 		"# a comment\n" REGIONS "\n"
 		"phase one\n"
@@ -70,12 +71,12 @@ static void test_parse_good(void)
 	CHECK(!cfg->phases[0].patterns[0].random);
 	CHECK_EQ(cfg->phases[0].patterns[0].stride, 4096);
 	CHECK_EQ(cfg->phases[0].patterns[0].weight, 1);
-	CHECK_EQ(cfg->phases[0].patterns[0].mode, MASIM_RW_WO);
+	CHECK_EQ(cfg->phases[0].patterns[0].mode, DAMON_MASIM_RW_WO);
 	CHECK_EQ(cfg->phases[0].patterns[1].region, 1);
 	CHECK(cfg->phases[0].patterns[1].random);
 	CHECK_EQ(cfg->phases[0].patterns[1].stride, 64);
 	CHECK_EQ(cfg->phases[0].patterns[1].weight, 3);
-	CHECK_EQ(cfg->phases[0].patterns[1].mode, MASIM_RW_RO);
+	CHECK_EQ(cfg->phases[0].patterns[1].mode, DAMON_MASIM_RW_RO);
 	CHECK_EQ(cfg->phases[0].patterns[1].line, 9);
 
 	/* The name line is verbatim, commas and all. */
@@ -83,59 +84,59 @@ static void test_parse_good(void)
 	CHECK_EQ(cfg->phases[1].duration_ms, 250);
 	REQUIRE(cfg->phases[1].nr_patterns == 2);
 	CHECK_EQ(cfg->phases[1].patterns[0].region, 2);
-	CHECK_EQ(cfg->phases[1].patterns[0].mode, MASIM_RW_RW);
+	CHECK_EQ(cfg->phases[1].patterns[0].mode, DAMON_MASIM_RW_RW);
 	CHECK(cfg->phases[1].patterns[1].random);
 	CHECK_EQ(cfg->phases[1].patterns[1].stride, 0);
 	CHECK_EQ(cfg->phases[1].patterns[1].weight, 0);
-	CHECK_EQ(cfg->phases[1].patterns[1].mode, MASIM_RW_WO);
+	CHECK_EQ(cfg->phases[1].patterns[1].mode, DAMON_MASIM_RW_WO);
 	CHECK_EQ(cfg->phases[1].total_weight, 2);
-	CHECK_EQ(udamon__masim_total_ms(cfg), 1250);
-	CHECK_EQ(udamon__masim_region_idx(cfg, "c"), 2);
-	CHECK_EQ(udamon__masim_region_idx(cfg, " c"), -1);
-	udamon__masim_free(cfg);
+	CHECK_EQ(damon_masim_total_ms(cfg), 1250);
+	CHECK_EQ(damon_masim_region_idx(cfg, "c"), 2);
+	CHECK_EQ(damon_masim_region_idx(cfg, " c"), -1);
+	damon_masim_free(cfg);
 }
 
 static void test_default_mode(void)
 {
-	struct masim_config *cfg = NULL;
+	struct damon_masim_config *cfg = NULL;
 	const char *text = "a,4096\n\np\n10\na,0,1,1\na,0,1,1,wo\n";
 
-	REQUIRE(udamon__masim_parse_buf(text, strlen(text), "m.cfg",
-					MASIM_RW_RO, &cfg, errbuf,
-					sizeof(errbuf)) == 0);
-	CHECK_EQ(cfg->phases[0].patterns[0].mode, MASIM_RW_RO);
-	CHECK_EQ(cfg->phases[0].patterns[1].mode, MASIM_RW_WO);
-	udamon__masim_free(cfg);
-	CHECK_EQ(udamon__masim_parse_buf(text, strlen(text), "m.cfg",
-					 NR_MASIM_RW_MODES, &cfg, errbuf,
-					 sizeof(errbuf)),
+	REQUIRE(damon_masim_parse_buf(text, strlen(text), "m.cfg",
+				      DAMON_MASIM_RW_RO, &cfg, errbuf,
+				      sizeof(errbuf)) == 0);
+	CHECK_EQ(cfg->phases[0].patterns[0].mode, DAMON_MASIM_RW_RO);
+	CHECK_EQ(cfg->phases[0].patterns[1].mode, DAMON_MASIM_RW_WO);
+	damon_masim_free(cfg);
+	CHECK_EQ(damon_masim_parse_buf(text, strlen(text), "m.cfg",
+				       NR_DAMON_MASIM_RW_MODES, &cfg, errbuf,
+				       sizeof(errbuf)),
 		 -EINVAL);
 }
 
 static void test_rw_mode_names(void)
 {
-	enum masim_rw_mode m;
+	enum damon_masim_rw_mode m;
 
-	CHECK_STREQ(udamon__masim_rw_mode_name(MASIM_RW_RO), "ro");
-	CHECK_STREQ(udamon__masim_rw_mode_name(MASIM_RW_WO), "wo");
-	CHECK_STREQ(udamon__masim_rw_mode_name(MASIM_RW_RW), "rw");
-	CHECK(udamon__masim_rw_mode_name(NR_MASIM_RW_MODES) == NULL);
-	CHECK_EQ(udamon__masim_rw_mode_from_name("rw", &m), 0);
-	CHECK_EQ(m, MASIM_RW_RW);
-	CHECK_EQ(udamon__masim_rw_mode_from_name("r", &m), -EINVAL);
-	CHECK_EQ(udamon__masim_rw_mode_from_name("rwx", &m), -EINVAL);
+	CHECK_STREQ(damon_masim_rw_mode_name(DAMON_MASIM_RW_RO), "ro");
+	CHECK_STREQ(damon_masim_rw_mode_name(DAMON_MASIM_RW_WO), "wo");
+	CHECK_STREQ(damon_masim_rw_mode_name(DAMON_MASIM_RW_RW), "rw");
+	CHECK(damon_masim_rw_mode_name(NR_DAMON_MASIM_RW_MODES) == NULL);
+	CHECK_EQ(damon_masim_rw_mode_from_name("rw", &m), 0);
+	CHECK_EQ(m, DAMON_MASIM_RW_RW);
+	CHECK_EQ(damon_masim_rw_mode_from_name("r", &m), -EINVAL);
+	CHECK_EQ(damon_masim_rw_mode_from_name("rwx", &m), -EINVAL);
 }
 
 /* A last line without '\n' is lost, as masim loses it. */
 static void test_missing_final_newline(void)
 {
-	struct masim_config *cfg = NULL;
+	struct damon_masim_config *cfg = NULL;
 
 	REQUIRE(parse("a,4096\nb,4096\n\np\n10\na,0,1,1\nb,0,1,1", &cfg) == 0);
 	REQUIRE(cfg->nr_phases == 1);
 	CHECK_EQ(cfg->phases[0].nr_patterns, 1);
 	CHECK_EQ(cfg->phases[0].patterns[0].region, 0);
-	udamon__masim_free(cfg);
+	damon_masim_free(cfg);
 
 	/* ... so losing the only pattern leaves a phase too short. */
 	expect_error("a,4096\n\np\n10\na,0,1,1",
@@ -143,12 +144,12 @@ static void test_missing_final_newline(void)
 		     "least one pattern");
 	/* A final comment without '\n' is lost as well: no harm. */
 	REQUIRE(parse("a,4096\n\np\n10\na,0,1,1\n# end", &cfg) == 0);
-	udamon__masim_free(cfg);
+	damon_masim_free(cfg);
 }
 
 static void test_comments(void)
 {
-	struct masim_config *cfg = NULL;
+	struct damon_masim_config *cfg = NULL;
 
 	/* A comment is neither a separator nor a terminator. */
 	REQUIRE(parse("#x\na,4096\n#y\nb,4096\n#z\n\n#w\np\n#v\n10\na,0,1,1\n"
@@ -159,7 +160,7 @@ static void test_comments(void)
 	CHECK_EQ(cfg->phases[0].duration_ms, 10);
 	CHECK_EQ(cfg->phases[1].duration_ms, 20);
 	CHECK_EQ(cfg->phases[1].line, 14);
-	udamon__masim_free(cfg);
+	damon_masim_free(cfg);
 
 	/* Only a '#' in the first column starts a comment. */
 	expect_error("a,4096\n\np\n10\n #c\n",
@@ -289,7 +290,7 @@ static void test_pattern_errors(void)
 
 static void test_numbers_like_atoi(void)
 {
-	struct masim_config *cfg = NULL;
+	struct damon_masim_config *cfg = NULL;
 
 	/* Leading blanks, a '+' and trailing blanks/CR are all fine. */
 	REQUIRE(parse("a,\t+4096 \r\n\np\n 7\r\na, 1 , 0\t, 5 ,ro\r\n", &cfg) ==
@@ -298,54 +299,54 @@ static void test_numbers_like_atoi(void)
 	CHECK_EQ(cfg->phases[0].duration_ms, 7);
 	CHECK(cfg->phases[0].patterns[0].random);
 	CHECK_EQ(cfg->phases[0].patterns[0].weight, 5);
-	CHECK_EQ(cfg->phases[0].patterns[0].mode, MASIM_RW_RO);
-	udamon__masim_free(cfg);
+	CHECK_EQ(cfg->phases[0].patterns[0].mode, DAMON_MASIM_RW_RO);
+	damon_masim_free(cfg);
 
 	/* Big sizes are parsed as atoll() would. */
 	REQUIRE(parse("big,1099511627776\n\np\n10\nbig,1,64,1\n", &cfg) == 0);
 	CHECK_EQ(cfg->regions[0].size, 1099511627776ULL);
-	udamon__masim_free(cfg);
+	damon_masim_free(cfg);
 }
 
 static void test_nul_byte(void)
 {
 	static const char text[] = "a,4096\n\np\n10\na,0,1,1\0x\n";
-	struct masim_config *cfg = NULL;
+	struct damon_masim_config *cfg = NULL;
 
-	CHECK_EQ(udamon__masim_parse_buf(text, sizeof(text) - 1, "n.cfg",
-					 MASIM_RW_WO, &cfg, errbuf,
-					 sizeof(errbuf)),
+	CHECK_EQ(damon_masim_parse_buf(text, sizeof(text) - 1, "n.cfg",
+				       DAMON_MASIM_RW_WO, &cfg, errbuf,
+				       sizeof(errbuf)),
 		 -EINVAL);
 	CHECK_STREQ(errbuf, "n.cfg:5: line contains a NUL byte");
 }
 
 static void test_small_errbuf(void)
 {
-	struct masim_config *cfg = NULL;
+	struct damon_masim_config *cfg = NULL;
 	char small[8];
 	const char *text = "a,0\n\np\n10\na,0,1,1\n";
 
-	CHECK_EQ(udamon__masim_parse_buf(text, strlen(text), "t.cfg",
-					 MASIM_RW_WO, &cfg, small,
-					 sizeof(small)),
+	CHECK_EQ(damon_masim_parse_buf(text, strlen(text), "t.cfg",
+				       DAMON_MASIM_RW_WO, &cfg, small,
+				       sizeof(small)),
 		 -EINVAL);
 	CHECK_STREQ(small, "t.cfg:1");
-	CHECK_EQ(udamon__masim_parse_buf(text, strlen(text), "t.cfg",
-					 MASIM_RW_WO, &cfg, NULL, 0),
+	CHECK_EQ(damon_masim_parse_buf(text, strlen(text), "t.cfg",
+				       DAMON_MASIM_RW_WO, &cfg, NULL, 0),
 		 -EINVAL);
 	CHECK(cfg == NULL);
 }
 
 static void test_parse_file_errors(void)
 {
-	struct masim_config *cfg = NULL;
+	struct damon_masim_config *cfg = NULL;
 	char path[] = "/tmp/udamon-test-masim-XXXXXX";
 	const char *text = "a,4096\n\np\n10\nz,0,1,1\n";
 	char want[128];
 	int fd;
 
-	CHECK_EQ(udamon__masim_parse_file("/nonexistent/x.cfg", MASIM_RW_WO,
-					  &cfg, errbuf, sizeof(errbuf)),
+	CHECK_EQ(damon_masim_parse_file("/nonexistent/x.cfg", DAMON_MASIM_RW_WO,
+					&cfg, errbuf, sizeof(errbuf)),
 		 -ENOENT);
 	CHECK_STREQ(errbuf, "/nonexistent/x.cfg: No such file or directory");
 
@@ -353,34 +354,34 @@ static void test_parse_file_errors(void)
 	REQUIRE(fd >= 0);
 	REQUIRE(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
 	close(fd);
-	CHECK_EQ(udamon__masim_parse_file(path, MASIM_RW_WO, &cfg, errbuf,
-					  sizeof(errbuf)),
+	CHECK_EQ(damon_masim_parse_file(path, DAMON_MASIM_RW_WO, &cfg, errbuf,
+					sizeof(errbuf)),
 		 -EINVAL);
 	snprintf(want, sizeof(want), "%s:5: unknown region 'z' in pattern",
 		 path);
 	CHECK_STREQ(errbuf, want);
 
-	/* Larger than MASIM_MAX_FILE_SIZE: refused, not read on and on. */
-	REQUIRE(truncate(path, MASIM_MAX_FILE_SIZE + 1) == 0);
-	CHECK_EQ(udamon__masim_parse_file(path, MASIM_RW_WO, &cfg, errbuf,
-					  sizeof(errbuf)),
+	/* Larger than DAMON_MASIM_MAX_FILE_SIZE: refused, not read on and on. */
+	REQUIRE(truncate(path, DAMON_MASIM_MAX_FILE_SIZE + 1) == 0);
+	CHECK_EQ(damon_masim_parse_file(path, DAMON_MASIM_RW_WO, &cfg, errbuf,
+					sizeof(errbuf)),
 		 -EFBIG);
 	snprintf(want, sizeof(want), "%s: larger than %lu bytes", path,
-		 MASIM_MAX_FILE_SIZE);
+		 DAMON_MASIM_MAX_FILE_SIZE);
 	CHECK_STREQ(errbuf, want);
 	CHECK(cfg == NULL);
 	unlink(path);
 }
 
 /* Find configs/ from the repository root or from next to this file. */
-static int open_config(const char *name, struct masim_config **cfg)
+static int open_config(const char *name, struct damon_masim_config **cfg)
 {
 	char path[512];
 	int err;
 
 	snprintf(path, sizeof(path), "configs/%s", name);
-	err = udamon__masim_parse_file(path, MASIM_RW_WO, cfg, errbuf,
-				       sizeof(errbuf));
+	err = damon_masim_parse_file(path, DAMON_MASIM_RW_WO, cfg, errbuf,
+				     sizeof(errbuf));
 	if (err != -ENOENT)
 		return err;
 	snprintf(path, sizeof(path), "%.*s../../configs/%s",
@@ -388,8 +389,8 @@ static int open_config(const char *name, struct masim_config **cfg)
 			       strrchr(__FILE__, '/') - __FILE__ + 1 :
 			       0),
 		 __FILE__, name);
-	return udamon__masim_parse_file(path, MASIM_RW_WO, cfg, errbuf,
-					sizeof(errbuf));
+	return damon_masim_parse_file(path, DAMON_MASIM_RW_WO, cfg, errbuf,
+				      sizeof(errbuf));
 }
 
 static void test_shipped_configs(void)
@@ -409,7 +410,7 @@ static void test_shipped_configs(void)
 	size_t i;
 
 	for (i = 0; i < TAP_NR(want); i++) {
-		struct masim_config *cfg = NULL;
+		struct damon_masim_config *cfg = NULL;
 		int err = open_config(want[i].name, &cfg);
 
 		if (err == -ENOENT) {
@@ -424,12 +425,12 @@ static void test_shipped_configs(void)
 		}
 		CHECK_EQ(cfg->nr_regions, want[i].nr_regions);
 		CHECK_EQ(cfg->nr_phases, want[i].nr_phases);
-		CHECK_EQ(udamon__masim_total_ms(cfg), want[i].total_ms);
+		CHECK_EQ(damon_masim_total_ms(cfg), want[i].total_ms);
 		CHECK_EQ(cfg->regions[0].size, want[i].region_sz);
 		/* The first phase touches every region. */
 		CHECK_EQ(cfg->phases[0].nr_patterns, want[i].nr_regions);
 		CHECK_EQ(cfg->phases[1].nr_patterns, 1);
-		udamon__masim_free(cfg);
+		damon_masim_free(cfg);
 	}
 }
 

@@ -91,7 +91,7 @@ static void snapshot(struct demo *d, struct table *tb)
 			tb->est_wss += r->ar.end - r->ar.start;
 	}
 	tb->now_ns = damon_now_ns(d->ctx) - d->origin_ns;
-	tb->passed_sis = d->ctx->passed_sample_intervals;
+	tb->passed_sis = damon_passed_sample_intervals(d->ctx);
 	tb->phase = damon_sim_phase_name(d->ctx, d->t);
 	if (damon_sim_true_wss(d->ctx, d->t, 0, &tb->true_wss))
 		tb->true_wss = 0;

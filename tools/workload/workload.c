@@ -13,7 +13,7 @@
  * "ro" reads, "wo" writes 1, "rw" reads and writes the value plus one.
  * Per phase it prints "name: N accesses/msec, M msecs run", as masim does.
  */
-#include "ops/masim.h"
+#include <udamon/damon.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +31,7 @@
 struct wl_opts {
 	unsigned long repeat;
 	unsigned long long nr_accesses;
-	enum masim_rw_mode default_mode;
+	enum damon_masim_rw_mode default_mode;
 	int quiet;
 	int print_config;
 	int dry_run;
@@ -92,7 +92,7 @@ static uint64_t wl_rand(uint64_t *s)
 	return *s * 0x2545F4914F6CDD1DULL;
 }
 
-static void print_config(const struct masim_config *cfg)
+static void print_config(const struct damon_masim_config *cfg)
 {
 	unsigned int i, j;
 
@@ -105,17 +105,16 @@ static void print_config(const struct masim_config *cfg)
 						   "");
 	printf("phases:\n");
 	for (i = 0; i < cfg->nr_phases; i++) {
-		const struct masim_phase *ph = &cfg->phases[i];
+		const struct damon_masim_phase *ph = &cfg->phases[i];
 
 		printf("  %s: %llu ms\n", ph->name, ph->duration_ms);
 		for (j = 0; j < ph->nr_patterns; j++) {
-			const struct masim_pattern *pt = &ph->patterns[j];
+			const struct damon_masim_pattern *pt = &ph->patterns[j];
 
 			printf("    %s %s stride %llu weight %u %s\n",
 			       cfg->regions[pt->region].name,
 			       pt->random ? "random" : "sequential", pt->stride,
-			       pt->weight,
-			       udamon__masim_rw_mode_name(pt->mode));
+			       pt->weight, damon_masim_rw_mode_name(pt->mode));
 		}
 	}
 	fflush(stdout);
@@ -149,7 +148,7 @@ static int fill_region(unsigned char *p, unsigned long long size,
 }
 
 /* Make @n accesses of pattern @pt; returns how many were made. */
-static unsigned long long run_pattern(const struct masim_pattern *pt,
+static unsigned long long run_pattern(const struct damon_masim_pattern *pt,
 				      unsigned char *base,
 				      unsigned long long size,
 				      unsigned long long *offset,
@@ -168,10 +167,10 @@ static unsigned long long run_pattern(const struct masim_pattern *pt,
 			off = (at + pt->stride) % size;
 		}
 		switch (pt->mode) {
-		case MASIM_RW_RO:
+		case DAMON_MASIM_RW_RO:
 			v += base[at];
 			break;
-		case MASIM_RW_WO:
+		case DAMON_MASIM_RW_WO:
 			base[at] = 1;
 			break;
 		default:
@@ -184,7 +183,7 @@ static unsigned long long run_pattern(const struct masim_pattern *pt,
 	return n;
 }
 
-static int run(const struct masim_config *cfg, const struct wl_opts *o)
+static int run(const struct damon_masim_config *cfg, const struct wl_opts *o)
 {
 	unsigned char **mem;
 	unsigned long long *offsets;
@@ -238,7 +237,7 @@ static int run(const struct masim_config *cfg, const struct wl_opts *o)
 
 	for (rep = 0; rep < o->repeat; rep++) {
 		for (i = 0; i < cfg->nr_phases; i++) {
-			const struct masim_phase *ph = &cfg->phases[i];
+			const struct damon_masim_phase *ph = &cfg->phases[i];
 			uint64_t start = wl_now_ns(), now = start;
 			uint64_t deadline =
 				start + ph->duration_ms * 1000000ULL;
@@ -248,7 +247,7 @@ static int run(const struct masim_config *cfg, const struct wl_opts *o)
 			while (now < deadline) {
 				unsigned long long pick =
 					wl_rand(&rnd) % ph->total_weight;
-				const struct masim_pattern *pt = NULL;
+				const struct damon_masim_pattern *pt = NULL;
 
 				for (j = 0; j < ph->nr_patterns; j++) {
 					if (pick < ph->patterns[j].weight) {
@@ -302,9 +301,9 @@ int main(int argc, char **argv)
 	struct wl_opts o = {
 		.repeat = 1,
 		.nr_accesses = 131072,
-		.default_mode = MASIM_RW_WO,
+		.default_mode = DAMON_MASIM_RW_WO,
 	};
-	struct masim_config *cfg;
+	struct damon_masim_config *cfg;
 	unsigned long long v;
 	char err[512];
 	int c, rc;
@@ -331,8 +330,8 @@ int main(int argc, char **argv)
 			o.dry_run = 1;
 			break;
 		case 'r':
-			if (udamon__masim_rw_mode_from_name(optarg,
-							    &o.default_mode)) {
+			if (damon_masim_rw_mode_from_name(optarg,
+							  &o.default_mode)) {
 				fprintf(stderr,
 					"udamon-workload: --default_rw_mode: '%s' is not ro, wo or rw\n",
 					optarg);
@@ -375,8 +374,8 @@ int main(int argc, char **argv)
 		usage(stderr, argv[0]);
 		return 2;
 	}
-	rc = udamon__masim_parse_file(argv[optind], o.default_mode, &cfg, err,
-				      sizeof(err));
+	rc = damon_masim_parse_file(argv[optind], o.default_mode, &cfg, err,
+				    sizeof(err));
 	if (rc) {
 		fprintf(stderr, "udamon-workload: %s\n", err);
 		return 1;
@@ -384,6 +383,6 @@ int main(int argc, char **argv)
 	if (o.print_config || o.dry_run)
 		print_config(cfg);
 	rc = o.dry_run ? 0 : run(cfg, &o);
-	udamon__masim_free(cfg);
+	damon_masim_free(cfg);
 	return rc;
 }

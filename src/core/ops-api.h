@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the core offers the operations sets (src/ops/) beyond the public
+ * header: list helpers, alignment and arithmetic helpers, logging and
+ * events.  The operations sets include this and never core/core.h, which
+ * holds the core's own internals; core/core.h includes this too, so the
+ * helpers have one definition.
+ */
+#ifndef UDAMON_CORE_OPS_API_H
+#define UDAMON_CORE_OPS_API_H
+
+#include <udamon/damon.h>
+
+#define DAMON_UNUSED __attribute__((unused))
+
+static inline void damon_list_init(struct damon_list_head *h)
+{
+	h->next = h;
+	h->prev = h;
+}
+
+static inline bool damon_list_empty(const struct damon_list_head *h)
+{
+	return h->next == h;
+}
+
+static inline void damon__list_insert(struct damon_list_head *n,
+				      struct damon_list_head *prev,
+				      struct damon_list_head *next)
+{
+	next->prev = n;
+	n->next = next;
+	n->prev = prev;
+	prev->next = n;
+}
+
+/* Add @n right after @h. */
+static inline void damon_list_add(struct damon_list_head *n,
+				  struct damon_list_head *h)
+{
+	damon__list_insert(n, h, h->next);
+}
+
+/* Add @n right before @h (at the tail when @h is the list head). */
+static inline void damon_list_add_tail(struct damon_list_head *n,
+				       struct damon_list_head *h)
+{
+	damon__list_insert(n, h->prev, h);
+}
+
+static inline void damon_list_del(struct damon_list_head *n)
+{
+	n->next->prev = n->prev;
+	n->prev->next = n->next;
+	n->next = n;
+	n->prev = n;
+}
+
+#define damon_next_region(r) \
+	damon_list_entry((r)->list.next, struct damon_region, list)
+#define damon_prev_region(r) \
+	damon_list_entry((r)->list.prev, struct damon_region, list)
+
+#define DAMON_ALIGN_DOWN(x, a) ((x) / (a) * (a))
+#define DAMON_ALIGN(x, a) DAMON_ALIGN_DOWN((x) + (a)-1, (a))
+#define DAMON_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define DAMON_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* x * n / d without overflowing when x * n would. */
+static inline unsigned long damon_mult_frac(unsigned long x, unsigned long n,
+					    unsigned long d)
+{
+	return (x / d) * n + ((x % d) * n) / d;
+}
+
+/* ---- core.c ---- */
+
+void udamon__log(enum damon_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void udamon__emit(struct damon_ctx *ctx, struct damon_event *ev);
+
+#endif /* UDAMON_CORE_OPS_API_H */
