@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define CKPT_MAGIC "UDMNCKPT"
 #define CKPT_HDR_LEN 24
@@ -51,31 +52,20 @@
 
 /* ---- CRC-32 (IEEE 802.3, reflected, as zlib) ---- */
 
-static uint32_t ckpt_crc_table[256];
-static pthread_once_t ckpt_crc_once = PTHREAD_ONCE_INIT;
-
-static void ckpt_crc_init(void)
-{
-	uint32_t c, n, k;
-
-	for (n = 0; n < 256; n++) {
-		c = n;
-		for (k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320U ^ (c >> 1) : c >> 1;
-		ckpt_crc_table[n] = c;
-	}
-}
-
-uint32_t udamon__crc32(uint32_t crc, const void *buf, size_t len);
+/* CRC-32 (IEEE) of @len bytes, continuing @crc: zlib's. */
 uint32_t udamon__crc32(uint32_t crc, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 
-	pthread_once(&ckpt_crc_once, ckpt_crc_init);
-	crc = ~crc;
-	while (len--)
-		crc = ckpt_crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
+	/* zlib takes the length as uInt: feed it in pieces. */
+	while (len) {
+		uInt n = len > (1U << 30) ? (1U << 30) : (uInt)len;
+
+		crc = (uint32_t)crc32((uLong)crc, p, n);
+		p += n;
+		len -= n;
+	}
+	return crc;
 }
 
 /* ---- writer ---- */
