@@ -61,7 +61,7 @@ pageout_case() {
 	pageout_wl "$@" >/tmp/po-wl.out &
 	wl=$!
 	i=0
-	while ! grep -q '^idle ' /tmp/po-wl.out && [ $i -lt 200 ]; do
+	while ! grep -q "^idle " /tmp/po-wl.out && [ $i -lt 600 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
