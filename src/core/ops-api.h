@@ -73,6 +73,29 @@ static inline unsigned long damon_mult_frac(unsigned long x, unsigned long n,
 	return (x / d) * n + ((x % d) * n) / d;
 }
 
+/*
+ * The context PRNG (splitmix64: tiny, fast, and every seed, even 0, gives a
+ * good stream), inline so that an operations set drawing once per region
+ * and sample pays no call: damon_rand() is this.
+ */
+static inline uint64_t damon_prng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+/* damon_rand(), inline: a number in [@l, @r) from @ctx's PRNG. */
+static inline unsigned long damon_rand_inline(struct damon_ctx *ctx,
+					      unsigned long l, unsigned long r)
+{
+	if (r <= l)
+		return l;
+	return l + (unsigned long)(damon_prng_next(&ctx->rnd_state) % (r - l));
+}
+
 /* ---- core.c ---- */
 
 void udamon__log(enum damon_log_level level, const char *fmt, ...)

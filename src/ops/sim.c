@@ -86,6 +86,7 @@
 #include "ops/replay.h"
 #include "sys/alloc.h"
 #include "ops/ops-common.h"
+#include "core/ops-api.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -692,7 +693,9 @@ static double sim_exposure(const struct sim_workload *wl, unsigned int ri,
 /* A uniform number in [0, 1) from the context PRNG. */
 static double sim_uniform(struct damon_ctx *ctx)
 {
-	return (double)damon_rand(ctx, 0, 1UL << 32) / 4294967296.0;
+	/* damon_rand(ctx, 0, 1UL << 32), inline: one call per sample */
+	return (double)(damon_prng_next(&ctx->rnd_state) % (1UL << 32)) /
+	       4294967296.0;
 }
 
 /*
@@ -760,6 +763,12 @@ struct sim_target {
 	/* exact replays: page ranges gathered by sim_touched() */
 	struct sim_pg_range *scratch;
 	size_t cap_scratch;
+	/* the checks' fast path (sim_sample_access()) */
+	struct sim_fast *fast; /* per workload region; NULL until needed */
+	uint64_t iv_a, iv_b; /* the last interval asked for ... */
+	unsigned int iv_phase; /* ... the phase it starts in ... */
+	bool iv_single; /* ... whether it ends there, and not a cycle on */
+	bool iv_valid;
 };
 
 static void sim_target_free(struct sim_target *st)
@@ -770,6 +779,7 @@ static void sim_target_free(struct sim_target *st)
 	sim_workload_put(st->wl);
 	free(st->accessed);
 	free(st->scratch);
+	free(st->fast);
 	free(st);
 }
 
@@ -1080,6 +1090,140 @@ static void sim_sync(struct damon_ctx *ctx, struct sim_target *st, uint64_t now)
 	sim_outs_tidy(st);
 }
 
+/*
+ * The checks' fast path.  A check asks whether one page was accessed over
+ * one sampling interval, which nearly always lies inside one phase.  In a
+ * masim phase whose patterns of a region are random, or sequential with a
+ * stride of 0 or dividing the page size, every page of the region but the
+ * first and the last has the same rate.  Per workload region the target
+ * keeps that rate and, for the last interval length asked, the chance of
+ * an access it gives, so that a check of such a page is one comparison of
+ * a uniform draw: the very numbers sim_exposure() and sim_draw() compute,
+ * operation for operation, hence the same PRNG stream and the same
+ * outputs, without the walk over the phases and patterns and the expm1()
+ * per region and sample that made the sim's cost (docs/benchmarks.md).
+ */
+struct sim_fast {
+	unsigned int phase; /* of @uniform and @rate; UINT_MAX: none yet */
+	bool uniform; /* the interior pages share @rate */
+	double rate;
+	uint64_t len_ns; /* of @verdict and @chance; 0: none yet */
+	signed char verdict; /* -1 never, 1 always, 0 draw against @chance */
+	double chance;
+};
+
+/* Whether phase @p gives every interior page of region @ri one rate. */
+static bool sim_phase_uniform(const struct sim_phase *p, unsigned int ri)
+{
+	unsigned int i;
+
+	if (!p->first || p->nr_spans)
+		return false;
+	for (i = p->first[ri]; i < p->first[ri + 1]; i++) {
+		const struct sim_pat *pat = &p->pats[i];
+
+		if (!pat->random && pat->stride && SIM_PAGE % pat->stride)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Whether workload time [@a, @b) lies in one phase (and less than a cycle),
+ * which then goes to @ph.  Remembered: a check asks this for every region.
+ */
+static bool sim_fast_interval(struct sim_target *st, uint64_t a, uint64_t b,
+			      unsigned int *ph)
+{
+	const struct sim_workload *wl = st->wl;
+
+	if (!st->iv_valid || st->iv_a != a || st->iv_b != b) {
+		st->iv_a = a;
+		st->iv_b = b;
+		st->iv_valid = true;
+		st->iv_single = false;
+		/* what sim_exposure_range() does in one step, no cycle */
+		if (b > a && wl->cycle_ns && b - a < wl->cycle_ns) {
+			uint64_t pos = a % wl->cycle_ns;
+
+			st->iv_phase = sim_phase_at_pos(wl, pos);
+			st->iv_single =
+				b - a <= wl->phases[st->iv_phase].end_ns - pos;
+		}
+	}
+	*ph = st->iv_phase;
+	return st->iv_single;
+}
+
+/*
+ * The fast-path entry of region @ri for phase @ph and an interval of
+ * @len_ns, or NULL when its pages do not share a rate (or no memory).
+ */
+static const struct sim_fast *sim_fast_entry(struct sim_target *st,
+					     unsigned int ri, unsigned int ph,
+					     uint64_t len_ns)
+{
+	const struct sim_workload *wl = st->wl;
+	struct sim_fast *f;
+
+	if (!st->fast) {
+		unsigned int i;
+
+		st->fast = udamon__calloc(wl->nr_regions, sizeof(*st->fast));
+		if (!st->fast)
+			return NULL;
+		for (i = 0; i < wl->nr_regions; i++)
+			st->fast[i].phase = UINT_MAX;
+	}
+	f = &st->fast[ri];
+	if (f->phase != ph) {
+		f->phase = ph;
+		f->uniform = sim_phase_uniform(&wl->phases[ph], ri);
+		/* page 1 stands for every interior page */
+		f->rate = f->uniform ? sim_range_rate(wl, ph, ri, 1, 2) : 0;
+		f->len_ns = 0;
+	}
+	if (!f->uniform)
+		return NULL;
+	if (f->len_ns != len_ns) {
+		/* sim_exposure_range()'s one step, then sim_draw()'s cases */
+		double lambda = f->rate * (double)len_ns / 1e9;
+
+		f->len_ns = len_ns;
+		f->chance = 0;
+		if (lambda <= 0) {
+			f->verdict = -1;
+		} else if (wl->exact || lambda > 40) {
+			f->verdict = 1;
+		} else {
+			f->verdict = 0;
+			f->chance = -expm1(-lambda);
+		}
+	}
+	return f;
+}
+
+/*
+ * sim_draw(ctx, wl, sim_exposure(wl, @ri, @pg, @a, @b)), through the fast
+ * path where it applies.
+ */
+static bool sim_sample_access(struct damon_ctx *ctx, struct sim_target *st,
+			      unsigned int ri, unsigned long long pg,
+			      uint64_t a, uint64_t b)
+{
+	const struct sim_workload *wl = st->wl;
+	const struct sim_fast *f = NULL;
+	unsigned int ph;
+
+	if (pg && pg + 1 < wl->npages[ri] && sim_fast_interval(st, a, b, &ph))
+		f = sim_fast_entry(st, ri, ph, b - a);
+	if (!f)
+		return sim_draw(ctx, wl, sim_exposure(wl, ri, pg, a, b));
+	if (f->verdict)
+		return f->verdict > 0;
+	return sim_uniform(ctx) < f->chance;
+}
+
 /* Whether the page at @addr was accessed during workload time [a, b). */
 static bool sim_sample(struct damon_ctx *ctx, struct sim_target *st,
 		       unsigned long addr, uint64_t a, uint64_t b)
@@ -1096,14 +1240,14 @@ static bool sim_sample(struct damon_ctx *ctx, struct sim_target *st,
 	idx = sim_outs_find(st, (unsigned int)ri, pg);
 	o = idx < st->nr_outs ? &st->outs[idx] : NULL;
 	if (!o || o->ri != (unsigned int)ri || o->lo > pg)
-		return sim_draw(ctx, wl, sim_exposure(wl, ri, pg, a, b));
+		return sim_sample_access(ctx, st, (unsigned int)ri, pg, a, b);
 	sim_out_sync(ctx, st, o, a);
 	npages = o->hi - o->lo;
 	/* Is this page one of those still out?  They are exchangeable. */
 	if (sim_uniform(ctx) * (double)npages >= (double)o->nr_out)
-		return sim_draw(ctx, wl, sim_exposure(wl, ri, pg, a, b));
+		return sim_sample_access(ctx, st, (unsigned int)ri, pg, a, b);
 	/* Out at @a: accessed iff it faults in, which the check then sees. */
-	if (!sim_draw(ctx, wl, sim_exposure(wl, ri, pg, a, b)))
+	if (!sim_sample_access(ctx, st, (unsigned int)ri, pg, a, b))
 		return false;
 	/*
 	 * It is resident now: isolate it as a range of its own, and take
@@ -1233,8 +1377,8 @@ static void sim_prepare_access_checks(struct damon_ctx *ctx)
 			sim_fit_regions(ctx, t, st->wl);
 		st->refit = false;
 		damon_for_each_region(r, t)
-			r->sampling_addr =
-				damon_rand(ctx, r->ar.start, r->ar.end);
+			r->sampling_addr = damon_rand_inline(ctx, r->ar.start,
+							     r->ar.end);
 		st->prep_ns = now;
 		st->prepared = true;
 	}
@@ -1310,7 +1454,8 @@ static void sim_set_sampling_addrs(struct damon_ctx *ctx,
 		sim_fit_regions(ctx, t, st->wl);
 	st->refit = false;
 	damon_for_each_region(r, t)
-		r->sampling_addr = damon_rand(ctx, r->ar.start, r->ar.end);
+		r->sampling_addr =
+			damon_rand_inline(ctx, r->ar.start, r->ar.end);
 }
 
 static void sim_prep_probes(struct damon_ctx *ctx, bool set_sampling_addr)
