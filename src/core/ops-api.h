@@ -96,6 +96,33 @@ static inline unsigned long damon_rand_inline(struct damon_ctx *ctx,
 	return l + (unsigned long)(damon_prng_next(&ctx->rnd_state) % (r - l));
 }
 
+/*
+ * damon_update_region_access_rate() with its window, @len_window samples
+ * (damon_nr_samples_per_aggr(), 1 without a sampling interval), given:
+ * a check computes it once for all its regions instead of dividing the
+ * intervals per region.  Pseudo moving sum: forget one window's average of
+ * the last aggregation, add this sample.  Clamped at zero, where the
+ * kernel would wrap (and repair the value at the next reset).
+ */
+static inline void damon_account_sample(struct damon_region *r, bool accessed,
+					unsigned int len_window)
+{
+	unsigned int drop = r->last_nr_accesses * 10000 / len_window;
+
+	r->nr_accesses_bp =
+		r->nr_accesses_bp > drop ? r->nr_accesses_bp - drop : 0;
+	if (accessed) {
+		r->nr_accesses_bp += 10000;
+		r->nr_accesses++;
+	}
+}
+
+/* The @len_window of damon_account_sample() for @attrs. */
+static inline unsigned int damon_access_window(const struct damon_attrs *attrs)
+{
+	return attrs->sample_interval ? damon_nr_samples_per_aggr(attrs) : 1;
+}
+
 /* ---- core.c ---- */
 
 void udamon__log(enum damon_log_level level, const char *fmt, ...)

@@ -1203,13 +1203,11 @@ static const struct sim_fast *sim_fast_entry(struct sim_target *st,
 	return f;
 }
 
-/*
- * sim_draw(ctx, wl, sim_exposure(wl, @ri, @pg, @a, @b)), through the fast
- * path where it applies.
- */
-static bool sim_sample_access(struct damon_ctx *ctx, struct sim_target *st,
-			      unsigned int ri, unsigned long long pg,
-			      uint64_t a, uint64_t b)
+/* sim_sample_access() off the fast path. */
+static __attribute__((noinline)) bool
+sim_sample_access_slow(struct damon_ctx *ctx, struct sim_target *st,
+		       unsigned int ri, unsigned long long pg, uint64_t a,
+		       uint64_t b)
 {
 	const struct sim_workload *wl = st->wl;
 	const struct sim_fast *f = NULL;
@@ -1224,19 +1222,38 @@ static bool sim_sample_access(struct damon_ctx *ctx, struct sim_target *st,
 	return sim_uniform(ctx) < f->chance;
 }
 
-/* Whether the page at @addr was accessed during workload time [a, b). */
-static bool sim_sample(struct damon_ctx *ctx, struct sim_target *st,
-		       unsigned long addr, uint64_t a, uint64_t b)
+/*
+ * sim_draw(ctx, wl, sim_exposure(wl, @ri, @pg, @a, @b)), through the fast
+ * path where it applies.  Inline: a check calls it for every region, and
+ * when the entry is ready it costs a few compares and one PRNG step.
+ */
+static inline bool sim_sample_access(struct damon_ctx *ctx,
+				     struct sim_target *st, unsigned int ri,
+				     unsigned long long pg, uint64_t a,
+				     uint64_t b)
 {
-	const struct sim_workload *wl = st->wl;
-	unsigned long long pg, npages;
+	const struct sim_fast *f;
+
+	if (!st->fast || !st->iv_valid || !st->iv_single || st->iv_a != a ||
+	    st->iv_b != b || !pg || pg + 1 >= st->wl->npages[ri])
+		return sim_sample_access_slow(ctx, st, ri, pg, a, b);
+	f = &st->fast[ri];
+	if (f->phase != st->iv_phase || !f->uniform || f->len_ns != b - a)
+		return sim_sample_access_slow(ctx, st, ri, pg, a, b);
+	if (f->verdict)
+		return f->verdict > 0;
+	return sim_uniform(ctx) < f->chance;
+}
+
+/* sim_sample() of page @pg of region @ri when some pages are out. */
+static __attribute__((noinline)) bool
+sim_sample_outs(struct damon_ctx *ctx, struct sim_target *st, int ri,
+		unsigned long long pg, uint64_t a, uint64_t b)
+{
+	unsigned long long npages;
 	struct sim_out *o;
 	size_t idx;
-	int ri = sim_region_of(wl, addr);
 
-	if (ri < 0)
-		return false;
-	pg = (addr - wl->vmas[ri].start) / SIM_PAGE;
 	idx = sim_outs_find(st, (unsigned int)ri, pg);
 	o = idx < st->nr_outs ? &st->outs[idx] : NULL;
 	if (!o || o->ri != (unsigned int)ri || o->lo > pg)
@@ -1285,6 +1302,34 @@ refault:
 	st->nr_out--;
 	sim_outs_tidy(st);
 	return true;
+}
+
+/*
+ * Whether the page at @addr was accessed during workload time [a, b).
+ * @hint: the workload region of the previous address asked for (a check
+ * walks the regions in address order), updated.
+ */
+static inline bool sim_sample(struct damon_ctx *ctx, struct sim_target *st,
+			      unsigned long addr, uint64_t a, uint64_t b,
+			      unsigned int *hint)
+{
+	const struct sim_workload *wl = st->wl;
+	unsigned long long pg;
+	int ri;
+
+	if (*hint < wl->nr_regions && addr >= wl->vmas[*hint].start &&
+	    addr < wl->vmas[*hint].end) {
+		ri = (int)*hint;
+	} else {
+		ri = sim_region_of(wl, addr);
+		if (ri < 0)
+			return false;
+		*hint = (unsigned int)ri;
+	}
+	pg = (addr - wl->vmas[ri].start) / SIM_PAGE;
+	if (st->nr_outs)
+		return sim_sample_outs(ctx, st, ri, pg, a, b);
+	return sim_sample_access(ctx, st, (unsigned int)ri, pg, a, b);
 }
 
 /* Page properties for ops filters, at the current phase. */
@@ -1390,6 +1435,7 @@ static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 {
 	uint64_t now = damon_now_ns(ctx);
 	unsigned int max_nr_accesses = 0;
+	unsigned int len_window = damon_access_window(&ctx->attrs);
 	struct damon_target *t;
 	struct damon_region *r;
 
@@ -1399,7 +1445,7 @@ static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 	damon_for_each_target(t, ctx) {
 		struct sim_target *st = t->ops_priv;
 		uint64_t a = 0, b = 0;
-		unsigned int i = 0;
+		unsigned int i = 0, hint = 0;
 
 		if (st && st->prepared) {
 			a = sim_wtime(st, st->prep_ns);
@@ -1410,12 +1456,12 @@ static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 		damon_for_each_region(r, t) {
 			bool accessed =
 				st && st->prepared &&
-				sim_sample(ctx, st, r->sampling_addr, a, b);
+				sim_sample(ctx, st, r->sampling_addr, a, b,
+					   &hint);
 
 			if (st && keep && st->accessed_valid)
 				st->accessed[i++] = accessed;
-			damon_update_region_access_rate(r, accessed,
-							&ctx->attrs);
+			damon_account_sample(r, accessed, len_window);
 			if (r->nr_accesses > max_nr_accesses)
 				max_nr_accesses = r->nr_accesses;
 		}
@@ -1490,7 +1536,7 @@ static unsigned int sim_apply_probes(struct damon_ctx *ctx,
 
 	damon_for_each_target(t, ctx) {
 		struct sim_target *st = sim_target_of(ctx, t);
-		unsigned int i = 0;
+		unsigned int i = 0, hint = 0;
 
 		if (!st)
 			continue;
@@ -1519,7 +1565,7 @@ static unsigned int sim_apply_probes(struct damon_ctx *ctx,
 					pa.pgidle_unset = sim_sample(
 						ctx, st, r->sampling_addr,
 						sim_wtime(st, st->pgidle_ns),
-						sim_wtime(st, now));
+						sim_wtime(st, now), &hint);
 			}
 			wsum = damon_probe_account(ctx, r, &pa);
 next:
