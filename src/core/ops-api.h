@@ -97,24 +97,29 @@ static inline unsigned long damon_rand_inline(struct damon_ctx *ctx,
 }
 
 /*
- * damon_update_region_access_rate() with its window, @len_window samples
- * (damon_nr_samples_per_aggr(), 1 without a sampling interval), given:
- * a check computes it once for all its regions instead of dividing the
- * intervals per region.  Pseudo moving sum: forget one window's average of
- * the last aggregation, add this sample.  Clamped at zero, where the
- * kernel would wrap (and repair the value at the next reset).
+ * damon_update_region_access_rate() with what it forgets per sample,
+ * @drop = @r->last_nr_accesses * 10000 / the window in samples, given: a
+ * check can compute the window once for all its regions, or keep the drops
+ * in a table, instead of dividing per region.  Pseudo moving sum: forget
+ * one window's average of the last aggregation, add this sample.  Clamped
+ * at zero, where the kernel would wrap (and repair the value at the next
+ * reset).  Without branches on @accessed, a coin toss in the sim.
  */
+static inline void damon_account_sample_drop(struct damon_region *r,
+					     bool accessed, unsigned int drop)
+{
+	unsigned int bp = r->nr_accesses_bp;
+
+	r->nr_accesses_bp = (bp > drop ? bp - drop : 0) + 10000u * accessed;
+	r->nr_accesses += accessed;
+}
+
+/* The same for a window of @len_window samples. */
 static inline void damon_account_sample(struct damon_region *r, bool accessed,
 					unsigned int len_window)
 {
-	unsigned int drop = r->last_nr_accesses * 10000 / len_window;
-
-	r->nr_accesses_bp =
-		r->nr_accesses_bp > drop ? r->nr_accesses_bp - drop : 0;
-	if (accessed) {
-		r->nr_accesses_bp += 10000;
-		r->nr_accesses++;
-	}
+	damon_account_sample_drop(r, accessed,
+				  r->last_nr_accesses * 10000 / len_window);
 }
 
 /* The @len_window of damon_account_sample() for @attrs. */

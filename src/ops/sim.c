@@ -736,6 +736,9 @@ struct sim_out {
 	uint64_t since_ns;
 };
 
+/* Drops kept per target: windows up to this many samples (default 20). */
+#define SIM_DROPS 64
+
 struct sim_target {
 	struct sim_workload *wl;
 	uint64_t t0_ns; /* context clock at workload time 0 */
@@ -769,6 +772,12 @@ struct sim_target {
 	unsigned int iv_phase; /* ... the phase it starts in ... */
 	bool iv_single; /* ... whether it ends there, and not a cycle on */
 	bool iv_valid;
+	/* damon_account_sample()'s drops by last_nr_accesses, for a window */
+	unsigned int drop_window; /* 0: none yet */
+	unsigned int drop[SIM_DROPS];
+	/* the regions of the last walk, in list order, for prefetching */
+	struct damon_region **walk;
+	unsigned int nr_walk, cap_walk;
 };
 
 static void sim_target_free(struct sim_target *st)
@@ -780,6 +789,7 @@ static void sim_target_free(struct sim_target *st)
 	free(st->accessed);
 	free(st->scratch);
 	free(st->fast);
+	free(st->walk);
 	free(st);
 }
 
@@ -1107,9 +1117,9 @@ struct sim_fast {
 	unsigned int phase; /* of @uniform and @rate; UINT_MAX: none yet */
 	bool uniform; /* the interior pages share @rate */
 	double rate;
-	uint64_t len_ns; /* of @verdict and @chance; 0: none yet */
-	signed char verdict; /* -1 never, 1 always, 0 draw against @chance */
-	double chance;
+	uint64_t len_ns; /* of @verdict and @below; 0: none yet */
+	signed char verdict; /* -1 never, 1 always, 0 draw against @below */
+	uint64_t below; /* accessed iff the PRNG's low 32 bits are below */
 };
 
 /* Whether phase @p gives every interior page of region @ri one rate. */
@@ -1190,14 +1200,20 @@ static const struct sim_fast *sim_fast_entry(struct sim_target *st,
 		double lambda = f->rate * (double)len_ns / 1e9;
 
 		f->len_ns = len_ns;
-		f->chance = 0;
+		f->below = 0;
 		if (lambda <= 0) {
 			f->verdict = -1;
 		} else if (wl->exact || lambda > 40) {
 			f->verdict = 1;
 		} else {
 			f->verdict = 0;
-			f->chance = -expm1(-lambda);
+			/*
+			 * sim_draw(): u < chance with u = k / 2^32, k the
+			 * PRNG's low 32 bits; k / 2^32 and chance * 2^32
+			 * are exact, so that is k < ceil(chance * 2^32).
+			 */
+			f->below = (uint64_t)ceil(-expm1(-lambda) *
+						  4294967296.0);
 		}
 	}
 	return f;
@@ -1219,7 +1235,7 @@ sim_sample_access_slow(struct damon_ctx *ctx, struct sim_target *st,
 		return sim_draw(ctx, wl, sim_exposure(wl, ri, pg, a, b));
 	if (f->verdict)
 		return f->verdict > 0;
-	return sim_uniform(ctx) < f->chance;
+	return (damon_prng_next(&ctx->rnd_state) & 0xffffffffULL) < f->below;
 }
 
 /*
@@ -1242,7 +1258,7 @@ static inline bool sim_sample_access(struct damon_ctx *ctx,
 		return sim_sample_access_slow(ctx, st, ri, pg, a, b);
 	if (f->verdict)
 		return f->verdict > 0;
-	return sim_uniform(ctx) < f->chance;
+	return (damon_prng_next(&ctx->rnd_state) & 0xffffffffULL) < f->below;
 }
 
 /* sim_sample() of page @pg of region @ri when some pages are out. */
@@ -1406,6 +1422,47 @@ static void sim_init(struct damon_ctx *ctx)
 	}
 }
 
+/*
+ * Prefetching the walks.  The checks walk every region twice per sample
+ * (prepare, check), and with hundreds of regions that pointer chase, one
+ * cache miss after the other, is most of their cost.  Each walk records
+ * the regions it visits; the next walk prefetches the nodes it will reach
+ * SIM_PREFETCH_AHEAD steps later from that record.  Regions change only at
+ * aggregations, so the record is nearly always right; where it is stale a
+ * prefetch is wasted, never wrong (it reads nothing, the walk follows the
+ * list).
+ */
+#define SIM_PREFETCH_AHEAD 12
+
+/* Make room to record a walk over @t; false without memory. */
+static bool sim_walk_begin(struct sim_target *st, struct damon_target *t)
+{
+	unsigned int n = damon_nr_regions(t);
+	struct damon_region **w;
+
+	if (n <= st->cap_walk)
+		return true;
+	w = udamon__realloc(st->walk, n * sizeof(*w));
+	if (!w)
+		return false;
+	st->walk = w;
+	st->cap_walk = n;
+	return true;
+}
+
+/* Prefetch the node the walk reaches @SIM_PREFETCH_AHEAD after the @i-th. */
+static inline void sim_walk_prefetch(const struct sim_target *st,
+				     unsigned int i)
+{
+	if (i + SIM_PREFETCH_AHEAD < st->nr_walk) {
+		const char *p = (const char *)st->walk[i + SIM_PREFETCH_AHEAD];
+
+		/* a node may straddle two cache lines */
+		__builtin_prefetch(p);
+		__builtin_prefetch(p + sizeof(struct damon_region) - 1);
+	}
+}
+
 static void sim_prepare_access_checks(struct damon_ctx *ctx)
 {
 	uint64_t now = damon_now_ns(ctx);
@@ -1421,15 +1478,47 @@ static void sim_prepare_access_checks(struct damon_ctx *ctx)
 		if (st->refit || !damon_nr_regions(t))
 			sim_fit_regions(ctx, t, st->wl);
 		st->refit = false;
-		damon_for_each_region(r, t)
-			r->sampling_addr = damon_rand_inline(ctx, r->ar.start,
-							     r->ar.end);
+		if (sim_walk_begin(st, t)) {
+			unsigned int i = 0;
+
+			damon_for_each_region(r, t) {
+				sim_walk_prefetch(st, i);
+				/* ahead of the prefetches: not read again */
+				st->walk[i++] = r;
+				r->sampling_addr = damon_rand_inline(
+					ctx, r->ar.start, r->ar.end);
+			}
+			st->nr_walk = i;
+		} else {
+			st->nr_walk = 0;
+			damon_for_each_region(r, t)
+				r->sampling_addr = damon_rand_inline(
+					ctx, r->ar.start, r->ar.end);
+		}
 		st->prep_ns = now;
 		st->prepared = true;
 	}
 }
 
 static int sim_grow_accessed(struct sim_target *st, struct damon_target *t);
+
+/*
+ * damon_account_sample()'s drop for each last_nr_accesses below
+ * SIM_DROPS, for a window of @len_window samples: computed once per
+ * window rather than divided out per region and sample.
+ */
+static const unsigned int *sim_drops(struct sim_target *st,
+				     unsigned int len_window)
+{
+	unsigned int k;
+
+	if (st->drop_window != len_window) {
+		for (k = 0; k < SIM_DROPS; k++)
+			st->drop[k] = k * 10000 / len_window;
+		st->drop_window = len_window;
+	}
+	return st->drop;
+}
 
 static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 {
@@ -1445,7 +1534,8 @@ static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 	damon_for_each_target(t, ctx) {
 		struct sim_target *st = t->ops_priv;
 		uint64_t a = 0, b = 0;
-		unsigned int i = 0, hint = 0;
+		unsigned int i = 0, j = 0, hint = 0, last;
+		const unsigned int *drops;
 
 		if (st && st->prepared) {
 			a = sim_wtime(st, st->prep_ns);
@@ -1453,15 +1543,24 @@ static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 		}
 		if (st && keep)
 			st->accessed_valid = !sim_grow_accessed(st, t);
+		drops = st ? sim_drops(st, len_window) : NULL;
 		damon_for_each_region(r, t) {
-			bool accessed =
-				st && st->prepared &&
-				sim_sample(ctx, st, r->sampling_addr, a, b,
-					   &hint);
+			bool accessed;
+
+			if (st)
+				sim_walk_prefetch(st, j++);
+			accessed = st && st->prepared &&
+				   sim_sample(ctx, st, r->sampling_addr, a, b,
+					      &hint);
 
 			if (st && keep && st->accessed_valid)
 				st->accessed[i++] = accessed;
-			damon_account_sample(r, accessed, len_window);
+			last = r->last_nr_accesses;
+			damon_account_sample_drop(
+				r, accessed,
+				drops && last < SIM_DROPS ?
+					drops[last] :
+					last * 10000 / len_window);
 			if (r->nr_accesses > max_nr_accesses)
 				max_nr_accesses = r->nr_accesses;
 		}
