@@ -775,8 +775,8 @@ struct sim_target {
 	/* damon_account_sample()'s drops by last_nr_accesses, for a window */
 	unsigned int drop_window; /* 0: none yet */
 	unsigned int drop[SIM_DROPS];
-	/* the regions of the last walk, in list order, for prefetching */
-	struct damon_region **walk;
+	/* the regions of the last prepare, in list order (sim_walk) */
+	struct sim_walk *walk;
 	unsigned int nr_walk, cap_walk;
 };
 
@@ -1423,44 +1423,103 @@ static void sim_init(struct damon_ctx *ctx)
 }
 
 /*
- * Prefetching the walks.  The checks walk every region twice per sample
- * (prepare, check), and with hundreds of regions that pointer chase, one
- * cache miss after the other, is most of their cost.  Each walk records
- * the regions it visits; the next walk prefetches the nodes it will reach
- * SIM_PREFETCH_AHEAD steps later from that record.  Regions change only at
- * aggregations, so the record is nearly always right; where it is stale a
- * prefetch is wasted, never wrong (it reads nothing, the walk follows the
- * list).
+ * The walks.  The checks walk every region twice per sample (prepare,
+ * check), and with hundreds of regions the pointer chase, each node's
+ * address waiting for the load of the link in the node before, bounds
+ * them.  So each prepare records, per region in list order, its node (and
+ * its size with the reciprocal sim_rand_region() needs), and the walks go
+ * from node to node by the record wherever the list's link confirms it
+ * (sim_walk_next()): the compare waits for the link, but the processor
+ * bets on it and goes on with the next node, so the nodes' loads overlap.
+ * Regions change only at aggregations, so the record of the last prepare
+ * is nearly always right; where the list differs the walk follows the
+ * list, and a reciprocal is used only for the size it was computed for.
  */
-#define SIM_PREFETCH_AHEAD 12
+
+struct sim_walk {
+	struct damon_region *r;
+	unsigned long size;
+	uint64_t magic; /* UINT64_MAX / size */
+};
 
 /* Make room to record a walk over @t; false without memory. */
 static bool sim_walk_begin(struct sim_target *st, struct damon_target *t)
 {
 	unsigned int n = damon_nr_regions(t);
-	struct damon_region **w;
+	struct sim_walk *w;
 
 	if (n <= st->cap_walk)
 		return true;
 	w = udamon__realloc(st->walk, n * sizeof(*w));
 	if (!w)
 		return false;
+	/* new entries: no size matches 0 */
+	memset(w + st->cap_walk, 0, (n - st->cap_walk) * sizeof(*w));
 	st->walk = w;
 	st->cap_walk = n;
 	return true;
 }
 
-/* Prefetch the node the walk reaches @SIM_PREFETCH_AHEAD after the @i-th. */
-static inline void sim_walk_prefetch(const struct sim_target *st,
-				     unsigned int i)
+/* The first region of @t, or NULL. */
+static inline struct damon_region *sim_walk_first(struct damon_target *t)
 {
-	if (i + SIM_PREFETCH_AHEAD < st->nr_walk) {
-		const char *p = (const char *)st->walk[i + SIM_PREFETCH_AHEAD];
+	if (damon_list_empty(&t->regions_list))
+		return NULL;
+	return damon_list_entry(t->regions_list.next, struct damon_region,
+				list);
+}
 
-		/* a node may straddle two cache lines */
-		__builtin_prefetch(p);
-		__builtin_prefetch(p + sizeof(struct damon_region) - 1);
+/*
+ * The region after @r, the @i-th of this walk of @t, or NULL at the end.
+ * Taken from the record when @r's link points at the record's next node,
+ * which the prediction of that branch assumes before the link is loaded.
+ * A stale record entry is only compared, never dereferenced.
+ */
+static inline struct damon_region *sim_walk_next(const struct sim_target *st,
+						 struct damon_target *t,
+						 struct damon_region *r,
+						 unsigned int i)
+{
+	struct damon_list_head *next = r->list.next;
+
+	if (__builtin_expect(i + 1 < st->nr_walk, 1)) {
+		struct damon_region *p = st->walk[i + 1].r;
+
+		if (__builtin_expect(&p->list == next, 1)) {
+			/* hide the equality: the compiler would use @next */
+			__asm__ volatile("" : "+r"(p));
+			return p;
+		}
 	}
+	if (next == &t->regions_list)
+		return NULL;
+	return damon_list_entry(next, struct damon_region, list);
+}
+
+/*
+ * damon_rand(ctx, @r->ar.start, @r->ar.end), the same number, without
+ * the division by the region's size per sample, which bounded the
+ * prepare walk: @x % size as @x - q * size with q = the high half of
+ * @x * (UINT64_MAX / size), which is x / size or one less (UINT64_MAX /
+ * size is 2^64 / size less a fraction below 1, so x * it / 2^64 is x /
+ * size less a fraction below 1), corrected by one subtraction.
+ */
+static inline unsigned long sim_rand_region(uint64_t x, struct sim_walk *w,
+					    const struct damon_region *r)
+{
+	unsigned long size = r->ar.end - r->ar.start;
+	uint64_t q, rem;
+
+	if (r->ar.end <= r->ar.start)
+		return r->ar.start;
+	if (w->size != size) {
+		w->size = size;
+		w->magic = UINT64_MAX / size;
+	}
+	q = (uint64_t)(((unsigned __int128)x * w->magic) >> 64);
+	rem = x - q * size;
+	rem -= rem >= size ? size : 0;
+	return r->ar.start + rem;
 }
 
 static void sim_prepare_access_checks(struct damon_ctx *ctx)
@@ -1479,16 +1538,33 @@ static void sim_prepare_access_checks(struct damon_ctx *ctx)
 			sim_fit_regions(ctx, t, st->wl);
 		st->refit = false;
 		if (sim_walk_begin(st, t)) {
+			/* a local copy: the stores below may alias ctx */
+			uint64_t rnd = ctx->rnd_state;
 			unsigned int i = 0;
 
-			damon_for_each_region(r, t) {
-				sim_walk_prefetch(st, i);
-				/* ahead of the prefetches: not read again */
-				st->walk[i++] = r;
-				r->sampling_addr = damon_rand_inline(
-					ctx, r->ar.start, r->ar.end);
+			for (r = sim_walk_first(t); r;
+			     r = sim_walk_next(st, t, r, i++)) {
+				uint64_t x;
+
+				if (i >= st->cap_walk)
+					break; /* nr_regions was wrong */
+				/* the record's next entry is read before */
+				st->walk[i].r = r;
+				x = r->ar.end > r->ar.start ?
+					    damon_prng_next(&rnd) :
+					    0;
+				r->sampling_addr =
+					sim_rand_region(x, &st->walk[i], r);
 			}
+			ctx->rnd_state = rnd;
 			st->nr_walk = i;
+			if (r) {
+				/* finish the walk the plain way */
+				st->nr_walk = 0;
+				damon_for_each_region_from(r, t)
+					r->sampling_addr = damon_rand_inline(
+						ctx, r->ar.start, r->ar.end);
+			}
 		} else {
 			st->nr_walk = 0;
 			damon_for_each_region(r, t)
@@ -1544,11 +1620,13 @@ static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 		if (st && keep)
 			st->accessed_valid = !sim_grow_accessed(st, t);
 		drops = st ? sim_drops(st, len_window) : NULL;
-		damon_for_each_region(r, t) {
+		for (r = sim_walk_first(t); r;
+		     r = st ? sim_walk_next(st, t, r, j++) :
+			      (r->list.next == &t->regions_list ?
+				       NULL :
+				       damon_next_region(r))) {
 			bool accessed;
 
-			if (st)
-				sim_walk_prefetch(st, j++);
 			accessed = st && st->prepared &&
 				   sim_sample(ctx, st, r->sampling_addr, a, b,
 					      &hint);
