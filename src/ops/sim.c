@@ -1596,6 +1596,90 @@ static const unsigned int *sim_drops(struct sim_target *st,
 	return st->drop;
 }
 
+/*
+ * sim_check_accesses() of target @t over workload time [@a, @b) when
+ * every check can take the fast path or its fallback and nothing is paged
+ * out: the loop of sim_sample() with sim_sample_access() inline, the PRNG
+ * state and the tables in registers.  Returns false, having done nothing,
+ * where it does not apply.
+ */
+static bool sim_check_target_fast(struct damon_ctx *ctx,
+				  struct damon_target *t, struct sim_target *st,
+				  uint64_t a, uint64_t b, unsigned int len_window,
+				  bool keep, unsigned int *max_nr_accesses)
+{
+	const struct sim_workload *wl = st->wl;
+	const struct damon_addr_range *vmas = wl->vmas;
+	const unsigned long long *npages = wl->npages;
+	const unsigned int *drops;
+	const struct sim_fast *fast;
+	unsigned long lo, hi;
+	unsigned int ph, ri = 0, i = 0, j = 0, last, max = *max_nr_accesses;
+	struct damon_region *r;
+	bool *acc;
+	uint64_t rnd;
+
+	if (!st->prepared || st->nr_outs || !wl->nr_regions ||
+	    !sim_fast_interval(st, a, b, &ph))
+		return false;
+	/* allocates the entries; uniform or not, NULL without memory */
+	sim_fast_entry(st, 0, ph, b - a);
+	fast = st->fast;
+	if (!fast)
+		return false;
+	drops = sim_drops(st, len_window);
+	acc = keep && st->accessed_valid ? st->accessed : NULL;
+	lo = vmas[0].start;
+	hi = vmas[0].end;
+	rnd = ctx->rnd_state;
+	for (r = sim_walk_first(t); r; r = sim_walk_next(st, t, r, j++)) {
+		unsigned long addr = r->sampling_addr;
+		unsigned long long pg;
+		const struct sim_fast *f;
+		bool accessed;
+
+		if (addr - lo >= hi - lo) {
+			int k = sim_region_of(wl, addr);
+
+			if (k < 0) {
+				accessed = false; /* a guard page */
+				goto account;
+			}
+			ri = (unsigned int)k;
+			lo = vmas[ri].start;
+			hi = vmas[ri].end;
+		}
+		pg = (addr - lo) / SIM_PAGE;
+		f = &fast[ri];
+		if (pg && pg + 1 < npages[ri] && f->phase == ph &&
+		    f->len_ns == b - a && f->uniform) {
+			if (f->verdict)
+				accessed = f->verdict > 0;
+			else
+				accessed = (damon_prng_next(&rnd) &
+					    0xffffffffULL) < f->below;
+		} else {
+			ctx->rnd_state = rnd;
+			accessed = sim_sample_access_slow(ctx, st, ri, pg, a, b);
+			rnd = ctx->rnd_state;
+		}
+account:
+		if (acc)
+			acc[i++] = accessed;
+		last = r->last_nr_accesses;
+		damon_account_sample_drop(r, accessed,
+					  last < SIM_DROPS ?
+						  drops[last] :
+						  last * 10000 / len_window);
+		if (r->nr_accesses > max)
+			max = r->nr_accesses;
+	}
+	ctx->rnd_state = rnd;
+	st->prepared = false;
+	*max_nr_accesses = max;
+	return true;
+}
+
 static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 {
 	uint64_t now = damon_now_ns(ctx);
@@ -1619,6 +1703,9 @@ static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 		}
 		if (st && keep)
 			st->accessed_valid = !sim_grow_accessed(st, t);
+		if (st && sim_check_target_fast(ctx, t, st, a, b, len_window,
+						keep, &max_nr_accesses))
+			continue;
 		drops = st ? sim_drops(st, len_window) : NULL;
 		for (r = sim_walk_first(t); r;
 		     r = st ? sim_walk_next(st, t, r, j++) :
