@@ -1471,19 +1471,21 @@ static inline struct damon_region *sim_walk_first(struct damon_target *t)
 
 /*
  * The region after @r, the @i-th of this walk of @t, or NULL at the end.
- * Taken from the record when @r's link points at the record's next node,
+ * Taken from the record (@walk, @nr_walk entries; in locals, which the
+ * stores into the regions cannot alias) when @r's link points at the record's next node,
  * which the prediction of that branch assumes before the link is loaded.
  * A stale record entry is only compared, never dereferenced.
  */
-static inline struct damon_region *sim_walk_next(const struct sim_target *st,
+static inline struct damon_region *sim_walk_next(const struct sim_walk *walk,
+						 unsigned int nr_walk,
 						 struct damon_target *t,
 						 struct damon_region *r,
 						 unsigned int i)
 {
 	struct damon_list_head *next = r->list.next;
 
-	if (__builtin_expect(i + 1 < st->nr_walk, 1)) {
-		struct damon_region *p = st->walk[i + 1].r;
+	if (__builtin_expect(i + 1 < nr_walk, 1)) {
+		struct damon_region *p = walk[i + 1].r;
 
 		if (__builtin_expect(&p->list == next, 1)) {
 			/* hide the equality: the compiler would use @next */
@@ -1540,21 +1542,23 @@ static void sim_prepare_access_checks(struct damon_ctx *ctx)
 		if (sim_walk_begin(st, t)) {
 			/* a local copy: the stores below may alias ctx */
 			uint64_t rnd = ctx->rnd_state;
-			unsigned int i = 0;
+			struct sim_walk *walk = st->walk;
+			unsigned int i = 0, nr_walk = st->nr_walk;
+			unsigned int cap_walk = st->cap_walk;
 
 			for (r = sim_walk_first(t); r;
-			     r = sim_walk_next(st, t, r, i++)) {
+			     r = sim_walk_next(walk, nr_walk, t, r, i++)) {
 				uint64_t x;
 
-				if (i >= st->cap_walk)
+				if (i >= cap_walk)
 					break; /* nr_regions was wrong */
 				/* the record's next entry is read before */
-				st->walk[i].r = r;
+				walk[i].r = r;
 				x = r->ar.end > r->ar.start ?
 					    damon_prng_next(&rnd) :
 					    0;
 				r->sampling_addr =
-					sim_rand_region(x, &st->walk[i], r);
+					sim_rand_region(x, &walk[i], r);
 			}
 			ctx->rnd_state = rnd;
 			st->nr_walk = i;
@@ -1615,6 +1619,8 @@ static bool sim_check_target_fast(struct damon_ctx *ctx,
 	const struct sim_fast *fast;
 	unsigned long lo, hi;
 	unsigned int ph, ri = 0, i = 0, j = 0, last, max = *max_nr_accesses;
+	const struct sim_walk *walk;
+	unsigned int nr_walk;
 	struct damon_region *r;
 	bool *acc;
 	uint64_t rnd;
@@ -1628,11 +1634,14 @@ static bool sim_check_target_fast(struct damon_ctx *ctx,
 	if (!fast)
 		return false;
 	drops = sim_drops(st, len_window);
+	walk = st->walk;
+	nr_walk = st->nr_walk;
 	acc = keep && st->accessed_valid ? st->accessed : NULL;
 	lo = vmas[0].start;
 	hi = vmas[0].end;
 	rnd = ctx->rnd_state;
-	for (r = sim_walk_first(t); r; r = sim_walk_next(st, t, r, j++)) {
+	for (r = sim_walk_first(t); r;
+	     r = sim_walk_next(walk, nr_walk, t, r, j++)) {
 		unsigned long addr = r->sampling_addr;
 		unsigned long long pg;
 		const struct sim_fast *f;
@@ -1708,7 +1717,7 @@ static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 			continue;
 		drops = st ? sim_drops(st, len_window) : NULL;
 		for (r = sim_walk_first(t); r;
-		     r = st ? sim_walk_next(st, t, r, j++) :
+		     r = st ? sim_walk_next(st->walk, st->nr_walk, t, r, j++) :
 			      (r->list.next == &t->regions_list ?
 				       NULL :
 				       damon_next_region(r))) {
