@@ -1601,78 +1601,109 @@ static const unsigned int *sim_drops(struct sim_target *st,
 }
 
 /*
+ * sim_check_target_fast()'s state for the workload region it is in:
+ * addresses [@ilo, @ihi) are the interior pages of region @ri when its
+ * fast-path entry is ready (an empty range otherwise), whose checks are
+ * @verdict, or a draw against @below.
+ */
+struct sim_fast_cursor {
+	unsigned int ri;
+	unsigned long lo, hi; /* the region */
+	unsigned long ilo, ihi;
+	int verdict;
+	uint64_t below;
+};
+
+/*
+ * The check of the page at @addr, outside @c's interior range: moves @c to
+ * @addr's region and readies its entry, then does what sim_sample() does
+ * with nothing paged out.  @rnd: the PRNG state, kept out of @ctx.
+ */
+static __attribute__((noinline)) bool
+sim_check_fast_miss(struct damon_ctx *ctx, struct sim_target *st,
+		    struct sim_fast_cursor *c, unsigned long addr,
+		    unsigned int ph, uint64_t a, uint64_t b, uint64_t *rnd)
+{
+	const struct sim_workload *wl = st->wl;
+	const struct sim_fast *f;
+	unsigned long long pg;
+	bool accessed;
+
+	if (addr - c->lo >= c->hi - c->lo) {
+		int k = sim_region_of(wl, addr);
+
+		if (k < 0)
+			return false; /* a guard page */
+		c->ri = (unsigned int)k;
+		c->lo = wl->vmas[k].start;
+		c->hi = wl->vmas[k].end;
+		/* no PRNG: the same stream whether it runs here or not */
+		f = sim_fast_entry(st, c->ri, ph, b - a);
+		c->ilo = c->ihi = 0;
+		if (f && wl->npages[k] > 2) {
+			c->ilo = c->lo + SIM_PAGE;
+			c->ihi = c->lo + (wl->npages[k] - 1) * SIM_PAGE;
+			c->verdict = f->verdict;
+			c->below = f->below;
+		}
+		if (addr - c->ilo < c->ihi - c->ilo)
+			goto fast;
+	}
+	/* the first or last page, or pages without one rate */
+	pg = (addr - c->lo) / SIM_PAGE;
+	ctx->rnd_state = *rnd;
+	accessed = sim_sample_access_slow(ctx, st, c->ri, pg, a, b);
+	*rnd = ctx->rnd_state;
+	return accessed;
+fast:
+	if (c->verdict)
+		return c->verdict > 0;
+	return (damon_prng_next(rnd) & 0xffffffffULL) < c->below;
+}
+
+/*
  * sim_check_accesses() of target @t over workload time [@a, @b) when
- * every check can take the fast path or its fallback and nothing is paged
- * out: the loop of sim_sample() with sim_sample_access() inline, the PRNG
- * state and the tables in registers.  Returns false, having done nothing,
- * where it does not apply.
+ * nothing is paged out and [@a, @b) lies in one phase: the loop of
+ * sim_sample() with the fast path of sim_sample_access() in registers.
+ * Returns false, having done nothing, where it does not apply.
  */
 static bool sim_check_target_fast(struct damon_ctx *ctx,
 				  struct damon_target *t, struct sim_target *st,
 				  uint64_t a, uint64_t b, unsigned int len_window,
 				  bool keep, unsigned int *max_nr_accesses)
 {
-	const struct sim_workload *wl = st->wl;
-	const struct damon_addr_range *vmas = wl->vmas;
-	const unsigned long long *npages = wl->npages;
+	struct sim_fast_cursor c = { 0 };
 	const unsigned int *drops;
-	const struct sim_fast *fast;
-	unsigned long lo, hi;
-	unsigned int ph, ri = 0, i = 0, j = 0, last, max = *max_nr_accesses;
+	unsigned int ph, i = 0, j = 0, last, max = *max_nr_accesses;
 	const struct sim_walk *walk;
 	unsigned int nr_walk;
 	struct damon_region *r;
 	bool *acc;
 	uint64_t rnd;
 
-	if (!st->prepared || st->nr_outs || !wl->nr_regions ||
+	if (!st->prepared || st->nr_outs || !st->wl->nr_regions ||
 	    !sim_fast_interval(st, a, b, &ph))
-		return false;
-	/* allocates the entries; uniform or not, NULL without memory */
-	sim_fast_entry(st, 0, ph, b - a);
-	fast = st->fast;
-	if (!fast)
 		return false;
 	drops = sim_drops(st, len_window);
 	walk = st->walk;
 	nr_walk = st->nr_walk;
 	acc = keep && st->accessed_valid ? st->accessed : NULL;
-	lo = vmas[0].start;
-	hi = vmas[0].end;
 	rnd = ctx->rnd_state;
 	for (r = sim_walk_first(t); r;
 	     r = sim_walk_next(walk, nr_walk, t, r, j++)) {
 		unsigned long addr = r->sampling_addr;
-		unsigned long long pg;
-		const struct sim_fast *f;
 		bool accessed;
 
-		if (addr - lo >= hi - lo) {
-			int k = sim_region_of(wl, addr);
-
-			if (k < 0) {
-				accessed = false; /* a guard page */
-				goto account;
-			}
-			ri = (unsigned int)k;
-			lo = vmas[ri].start;
-			hi = vmas[ri].end;
-		}
-		pg = (addr - lo) / SIM_PAGE;
-		f = &fast[ri];
-		if (pg && pg + 1 < npages[ri] && f->phase == ph &&
-		    f->len_ns == b - a && f->uniform) {
-			if (f->verdict)
-				accessed = f->verdict > 0;
+		if (__builtin_expect(addr - c.ilo < c.ihi - c.ilo, 1)) {
+			if (c.verdict)
+				accessed = c.verdict > 0;
 			else
 				accessed = (damon_prng_next(&rnd) &
-					    0xffffffffULL) < f->below;
+					    0xffffffffULL) < c.below;
 		} else {
-			ctx->rnd_state = rnd;
-			accessed = sim_sample_access_slow(ctx, st, ri, pg, a, b);
-			rnd = ctx->rnd_state;
+			accessed = sim_check_fast_miss(ctx, st, &c, addr, ph,
+						       a, b, &rnd);
 		}
-account:
 		if (acc)
 			acc[i++] = accessed;
 		last = r->last_nr_accesses;
