@@ -1157,8 +1157,8 @@ static bool sim_fast_interval(struct sim_target *st, uint64_t a, uint64_t b,
 			uint64_t pos = a % wl->cycle_ns;
 
 			st->iv_phase = sim_phase_at_pos(wl, pos);
-			st->iv_single =
-				b - a <= wl->phases[st->iv_phase].end_ns - pos;
+			st->iv_single = b - a <=
+					wl->phases[st->iv_phase].end_ns - pos;
 		}
 	}
 	*ph = st->iv_phase;
@@ -1212,8 +1212,8 @@ static const struct sim_fast *sim_fast_entry(struct sim_target *st,
 			 * PRNG's low 32 bits; k / 2^32 and chance * 2^32
 			 * are exact, so that is k < ceil(chance * 2^32).
 			 */
-			f->below = (uint64_t)ceil(-expm1(-lambda) *
-						  4294967296.0);
+			f->below =
+				(uint64_t)ceil(-expm1(-lambda) * 4294967296.0);
 		}
 	}
 	return f;
@@ -1471,16 +1471,15 @@ static inline struct damon_region *sim_walk_first(struct damon_target *t)
 
 /*
  * The region after @r, the @i-th of this walk of @t, or NULL at the end.
- * Taken from the record (@walk, @nr_walk entries; in locals, which the
- * stores into the regions cannot alias) when @r's link points at the record's next node,
- * which the prediction of that branch assumes before the link is loaded.
- * A stale record entry is only compared, never dereferenced.
+ * Taken from the record (@walk, @nr_walk entries; locals, which the
+ * stores into the regions cannot alias) when @r's link points at the
+ * record's next node, which the prediction of that branch assumes before
+ * the link is loaded.  A stale record entry is only compared, never
+ * dereferenced.
  */
-static inline struct damon_region *sim_walk_next(const struct sim_walk *walk,
-						 unsigned int nr_walk,
-						 struct damon_target *t,
-						 struct damon_region *r,
-						 unsigned int i)
+static inline struct damon_region *
+sim_walk_next(const struct sim_walk *walk, unsigned int nr_walk,
+	      struct damon_target *t, struct damon_region *r, unsigned int i)
 {
 	struct damon_list_head *next = r->list.next;
 
@@ -1499,12 +1498,12 @@ static inline struct damon_region *sim_walk_next(const struct sim_walk *walk,
 }
 
 /*
- * damon_rand(ctx, @r->ar.start, @r->ar.end), the same number, without
- * the division by the region's size per sample, which bounded the
- * prepare walk: @x % size as @x - q * size with q = the high half of
- * @x * (UINT64_MAX / size), which is x / size or one less (UINT64_MAX /
- * size is 2^64 / size less a fraction below 1, so x * it / 2^64 is x /
- * size less a fraction below 1), corrected by one subtraction.
+ * damon_rand(ctx, @r->ar.start, @r->ar.end) for the PRNG output @x, the
+ * same number, without the division by the region's size per sample,
+ * which bounded the prepare walk: @x % size as @x - q * size with q the
+ * high half of @x * m, m = UINT64_MAX / size kept in @w.  m is 2^64 / size
+ * less at most 1, so x * m / 2^64 is x / size less a fraction below 1
+ * (x < 2^64): q is x / size or one less, and one subtraction corrects it.
  */
 static inline unsigned long sim_rand_region(uint64_t x, struct sim_walk *w,
 					    const struct damon_region *r)
@@ -1514,6 +1513,7 @@ static inline unsigned long sim_rand_region(uint64_t x, struct sim_walk *w,
 
 	if (r->ar.end <= r->ar.start)
 		return r->ar.start;
+#ifdef __SIZEOF_INT128__
 	if (w->size != size) {
 		w->size = size;
 		w->magic = UINT64_MAX / size;
@@ -1521,7 +1521,12 @@ static inline unsigned long sim_rand_region(uint64_t x, struct sim_walk *w,
 	q = (uint64_t)(((unsigned __int128)x * w->magic) >> 64);
 	rem = x - q * size;
 	rem -= rem >= size ? size : 0;
-	return r->ar.start + rem;
+#else
+	(void)w;
+	(void)q;
+	rem = x % size;
+#endif
+	return r->ar.start + (unsigned long)rem;
 }
 
 static void sim_prepare_access_checks(struct damon_ctx *ctx)
@@ -1667,10 +1672,10 @@ fast:
  * sim_sample() with the fast path of sim_sample_access() in registers.
  * Returns false, having done nothing, where it does not apply.
  */
-static bool sim_check_target_fast(struct damon_ctx *ctx,
-				  struct damon_target *t, struct sim_target *st,
-				  uint64_t a, uint64_t b, unsigned int len_window,
-				  bool keep, unsigned int *max_nr_accesses)
+static bool sim_check_target_fast(struct damon_ctx *ctx, struct damon_target *t,
+				  struct sim_target *st, uint64_t a, uint64_t b,
+				  unsigned int len_window, bool keep,
+				  unsigned int *max_nr_accesses)
 {
 	struct sim_fast_cursor c = { 0 };
 	const unsigned int *drops;
@@ -1701,8 +1706,8 @@ static bool sim_check_target_fast(struct damon_ctx *ctx,
 				accessed = (damon_prng_next(&rnd) &
 					    0xffffffffULL) < c.below;
 		} else {
-			accessed = sim_check_fast_miss(ctx, st, &c, addr, ph,
-						       a, b, &rnd);
+			accessed = sim_check_fast_miss(ctx, st, &c, addr, ph, a,
+						       b, &rnd);
 		}
 		if (acc)
 			acc[i++] = accessed;
@@ -1761,11 +1766,11 @@ static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 			if (st && keep && st->accessed_valid)
 				st->accessed[i++] = accessed;
 			last = r->last_nr_accesses;
-			damon_account_sample_drop(
-				r, accessed,
-				drops && last < SIM_DROPS ?
-					drops[last] :
-					last * 10000 / len_window);
+			damon_account_sample_drop(r, accessed,
+						  drops && last < SIM_DROPS ?
+							  drops[last] :
+							  last * 10000 /
+								  len_window);
 			if (r->nr_accesses > max_nr_accesses)
 				max_nr_accesses = r->nr_accesses;
 		}

@@ -1050,8 +1050,10 @@ static void test_checks_follow_model(void)
 	static const char cfg[] = "a,4294967296\nb,4294967296\n\n"
 				  "p\n600000\na,0,4096,1\n";
 	static const unsigned long sizes[] = {
-		1,     2,     4095,	    4096,	  4097,	    8191,
-		12345, 65536, (1UL << 20) + 7, 3UL << 20, 1UL << 30,
+		1,	   2,	      4095,
+		4096,	   4097,      8191,
+		12345,	   65536,     (1UL << 20) + 7,
+		3UL << 20, 1UL << 30,
 	};
 	struct damon_ctx *ctx = damon_new_ctx(), *twin = damon_new_ctx();
 	struct damon_target *t = damon_new_target();
