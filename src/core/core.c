@@ -208,22 +208,10 @@ void udamon__sleep_us(struct damon_ctx *ctx, unsigned long us,
 	pthread_mutex_unlock(&ctx->lock);
 }
 
-/* splitmix64: tiny, fast, and every seed (even 0) gives a good stream. */
-static uint64_t damon_prng_next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
 unsigned long damon_rand(struct damon_ctx *ctx, unsigned long l,
 			 unsigned long r)
 {
-	if (r <= l)
-		return l;
-	return l + (unsigned long)(damon_prng_next(&ctx->rnd_state) % (r - l));
+	return damon_rand_inline(ctx, l, r);
 }
 
 /* ------------------------------------------------------------------ */

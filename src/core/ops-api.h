@@ -73,6 +73,61 @@ static inline unsigned long damon_mult_frac(unsigned long x, unsigned long n,
 	return (x / d) * n + ((x % d) * n) / d;
 }
 
+/*
+ * The context PRNG (splitmix64: tiny, fast, and every seed, even 0, gives a
+ * good stream), inline so that an operations set drawing once per region
+ * and sample pays no call: damon_rand() is this.
+ */
+static inline uint64_t damon_prng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+/* damon_rand(), inline: a number in [@l, @r) from @ctx's PRNG. */
+static inline unsigned long damon_rand_inline(struct damon_ctx *ctx,
+					      unsigned long l, unsigned long r)
+{
+	if (r <= l)
+		return l;
+	return l + (unsigned long)(damon_prng_next(&ctx->rnd_state) % (r - l));
+}
+
+/*
+ * damon_update_region_access_rate() with what it forgets per sample,
+ * @drop = @r->last_nr_accesses * 10000 / the window in samples, given: a
+ * check can compute the window once for all its regions, or keep the drops
+ * in a table, instead of dividing per region.  Pseudo moving sum: forget
+ * one window's average of the last aggregation, add this sample.  Clamped
+ * at zero, where the kernel would wrap (and repair the value at the next
+ * reset).  Without branches on @accessed, a coin toss in the sim.
+ */
+static inline void damon_account_sample_drop(struct damon_region *r,
+					     bool accessed, unsigned int drop)
+{
+	unsigned int bp = r->nr_accesses_bp;
+
+	r->nr_accesses_bp = (bp > drop ? bp - drop : 0) + 10000u * accessed;
+	r->nr_accesses += accessed;
+}
+
+/* The same for a window of @len_window samples. */
+static inline void damon_account_sample(struct damon_region *r, bool accessed,
+					unsigned int len_window)
+{
+	damon_account_sample_drop(r, accessed,
+				  r->last_nr_accesses * 10000 / len_window);
+}
+
+/* The @len_window of damon_account_sample() for @attrs. */
+static inline unsigned int damon_access_window(const struct damon_attrs *attrs)
+{
+	return attrs->sample_interval ? damon_nr_samples_per_aggr(attrs) : 1;
+}
+
 /* ---- core.c ---- */
 
 void udamon__log(enum damon_log_level level, const char *fmt, ...)

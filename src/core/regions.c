@@ -507,23 +507,7 @@ unsigned long damon_apply_min_nr_regions(struct damon_ctx *ctx)
 void damon_update_region_access_rate(struct damon_region *r, bool accessed,
 				     struct damon_attrs *attrs)
 {
-	unsigned int len_window = 1;
-	unsigned int drop;
-
-	if (attrs->sample_interval)
-		len_window = damon_nr_samples_per_aggr(attrs);
-	/*
-	 * Pseudo moving sum: forget one window's average of the last
-	 * aggregation, add this sample.  Clamped at zero, where the kernel
-	 * would wrap (and repair the value at the next reset).
-	 */
-	drop = r->last_nr_accesses * 10000 / len_window;
-	r->nr_accesses_bp =
-		r->nr_accesses_bp > drop ? r->nr_accesses_bp - drop : 0;
-	if (accessed) {
-		r->nr_accesses_bp += 10000;
-		r->nr_accesses++;
-	}
+	damon_account_sample(r, accessed, damon_access_window(attrs));
 }
 
 /* End of an aggregation window: report every region, then reset. */

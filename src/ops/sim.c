@@ -86,6 +86,7 @@
 #include "ops/replay.h"
 #include "sys/alloc.h"
 #include "ops/ops-common.h"
+#include "core/ops-api.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -692,7 +693,9 @@ static double sim_exposure(const struct sim_workload *wl, unsigned int ri,
 /* A uniform number in [0, 1) from the context PRNG. */
 static double sim_uniform(struct damon_ctx *ctx)
 {
-	return (double)damon_rand(ctx, 0, 1UL << 32) / 4294967296.0;
+	/* damon_rand(ctx, 0, 1UL << 32), inline: one call per sample */
+	return (double)(damon_prng_next(&ctx->rnd_state) % (1UL << 32)) /
+	       4294967296.0;
 }
 
 /*
@@ -733,6 +736,9 @@ struct sim_out {
 	uint64_t since_ns;
 };
 
+/* Drops kept per target: windows up to this many samples (default 20). */
+#define SIM_DROPS 64
+
 struct sim_target {
 	struct sim_workload *wl;
 	uint64_t t0_ns; /* context clock at workload time 0 */
@@ -760,6 +766,18 @@ struct sim_target {
 	/* exact replays: page ranges gathered by sim_touched() */
 	struct sim_pg_range *scratch;
 	size_t cap_scratch;
+	/* the checks' fast path (sim_sample_access()) */
+	struct sim_fast *fast; /* per workload region; NULL until needed */
+	uint64_t iv_a, iv_b; /* the last interval asked for ... */
+	unsigned int iv_phase; /* ... the phase it starts in ... */
+	bool iv_single; /* ... whether it ends there, and not a cycle on */
+	bool iv_valid;
+	/* damon_account_sample()'s drops by last_nr_accesses, for a window */
+	unsigned int drop_window; /* 0: none yet */
+	unsigned int drop[SIM_DROPS];
+	/* the regions of the last prepare, in list order (sim_walk) */
+	struct sim_walk *walk;
+	unsigned int nr_walk, cap_walk;
 };
 
 static void sim_target_free(struct sim_target *st)
@@ -770,6 +788,8 @@ static void sim_target_free(struct sim_target *st)
 	sim_workload_put(st->wl);
 	free(st->accessed);
 	free(st->scratch);
+	free(st->fast);
+	free(st->walk);
 	free(st);
 }
 
@@ -1080,30 +1100,187 @@ static void sim_sync(struct damon_ctx *ctx, struct sim_target *st, uint64_t now)
 	sim_outs_tidy(st);
 }
 
-/* Whether the page at @addr was accessed during workload time [a, b). */
-static bool sim_sample(struct damon_ctx *ctx, struct sim_target *st,
-		       unsigned long addr, uint64_t a, uint64_t b)
+/*
+ * The checks' fast path.  A check asks whether one page was accessed over
+ * one sampling interval, which nearly always lies inside one phase.  In a
+ * masim phase whose patterns of a region are random, or sequential with a
+ * stride of 0 or dividing the page size, every page of the region but the
+ * first and the last has the same rate.  Per workload region the target
+ * keeps that rate and, for the last interval length asked, the chance of
+ * an access it gives, so that a check of such a page is one comparison of
+ * a uniform draw: the very numbers sim_exposure() and sim_draw() compute,
+ * operation for operation, hence the same PRNG stream and the same
+ * outputs, without the walk over the phases and patterns and the expm1()
+ * per region and sample that made the sim's cost (docs/benchmarks.md).
+ */
+struct sim_fast {
+	unsigned int phase; /* of @uniform and @rate; UINT_MAX: none yet */
+	bool uniform; /* the interior pages share @rate */
+	double rate;
+	uint64_t len_ns; /* of @verdict and @below; 0: none yet */
+	signed char verdict; /* -1 never, 1 always, 0 draw against @below */
+	uint64_t below; /* accessed iff the PRNG's low 32 bits are below */
+};
+
+/* Whether phase @p gives every interior page of region @ri one rate. */
+static bool sim_phase_uniform(const struct sim_phase *p, unsigned int ri)
+{
+	unsigned int i;
+
+	if (!p->first || p->nr_spans)
+		return false;
+	for (i = p->first[ri]; i < p->first[ri + 1]; i++) {
+		const struct sim_pat *pat = &p->pats[i];
+
+		if (!pat->random && pat->stride && SIM_PAGE % pat->stride)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Whether workload time [@a, @b) lies in one phase (and less than a cycle),
+ * which then goes to @ph.  Remembered: a check asks this for every region.
+ */
+static bool sim_fast_interval(struct sim_target *st, uint64_t a, uint64_t b,
+			      unsigned int *ph)
 {
 	const struct sim_workload *wl = st->wl;
-	unsigned long long pg, npages;
+
+	if (!st->iv_valid || st->iv_a != a || st->iv_b != b) {
+		st->iv_a = a;
+		st->iv_b = b;
+		st->iv_valid = true;
+		st->iv_single = false;
+		/* what sim_exposure_range() does in one step, no cycle */
+		if (b > a && wl->cycle_ns && b - a < wl->cycle_ns) {
+			uint64_t pos = a % wl->cycle_ns;
+
+			st->iv_phase = sim_phase_at_pos(wl, pos);
+			st->iv_single = b - a <=
+					wl->phases[st->iv_phase].end_ns - pos;
+		}
+	}
+	*ph = st->iv_phase;
+	return st->iv_single;
+}
+
+/*
+ * The fast-path entry of region @ri for phase @ph and an interval of
+ * @len_ns, or NULL when its pages do not share a rate (or no memory).
+ */
+static const struct sim_fast *sim_fast_entry(struct sim_target *st,
+					     unsigned int ri, unsigned int ph,
+					     uint64_t len_ns)
+{
+	const struct sim_workload *wl = st->wl;
+	struct sim_fast *f;
+
+	if (!st->fast) {
+		unsigned int i;
+
+		st->fast = udamon__calloc(wl->nr_regions, sizeof(*st->fast));
+		if (!st->fast)
+			return NULL;
+		for (i = 0; i < wl->nr_regions; i++)
+			st->fast[i].phase = UINT_MAX;
+	}
+	f = &st->fast[ri];
+	if (f->phase != ph) {
+		f->phase = ph;
+		f->uniform = sim_phase_uniform(&wl->phases[ph], ri);
+		/* page 1 stands for every interior page */
+		f->rate = f->uniform ? sim_range_rate(wl, ph, ri, 1, 2) : 0;
+		f->len_ns = 0;
+	}
+	if (!f->uniform)
+		return NULL;
+	if (f->len_ns != len_ns) {
+		/* sim_exposure_range()'s one step, then sim_draw()'s cases */
+		double lambda = f->rate * (double)len_ns / 1e9;
+
+		f->len_ns = len_ns;
+		f->below = 0;
+		if (lambda <= 0) {
+			f->verdict = -1;
+		} else if (wl->exact || lambda > 40) {
+			f->verdict = 1;
+		} else {
+			f->verdict = 0;
+			/*
+			 * sim_draw(): u < chance with u = k / 2^32, k the
+			 * PRNG's low 32 bits; k / 2^32 and chance * 2^32
+			 * are exact, so that is k < ceil(chance * 2^32).
+			 */
+			f->below =
+				(uint64_t)ceil(-expm1(-lambda) * 4294967296.0);
+		}
+	}
+	return f;
+}
+
+/* sim_sample_access() off the fast path. */
+static __attribute__((noinline)) bool
+sim_sample_access_slow(struct damon_ctx *ctx, struct sim_target *st,
+		       unsigned int ri, unsigned long long pg, uint64_t a,
+		       uint64_t b)
+{
+	const struct sim_workload *wl = st->wl;
+	const struct sim_fast *f = NULL;
+	unsigned int ph;
+
+	if (pg && pg + 1 < wl->npages[ri] && sim_fast_interval(st, a, b, &ph))
+		f = sim_fast_entry(st, ri, ph, b - a);
+	if (!f)
+		return sim_draw(ctx, wl, sim_exposure(wl, ri, pg, a, b));
+	if (f->verdict)
+		return f->verdict > 0;
+	return (damon_prng_next(&ctx->rnd_state) & 0xffffffffULL) < f->below;
+}
+
+/*
+ * sim_draw(ctx, wl, sim_exposure(wl, @ri, @pg, @a, @b)), through the fast
+ * path where it applies.  Inline: a check calls it for every region, and
+ * when the entry is ready it costs a few compares and one PRNG step.
+ */
+static inline bool sim_sample_access(struct damon_ctx *ctx,
+				     struct sim_target *st, unsigned int ri,
+				     unsigned long long pg, uint64_t a,
+				     uint64_t b)
+{
+	const struct sim_fast *f;
+
+	if (!st->fast || !st->iv_valid || !st->iv_single || st->iv_a != a ||
+	    st->iv_b != b || !pg || pg + 1 >= st->wl->npages[ri])
+		return sim_sample_access_slow(ctx, st, ri, pg, a, b);
+	f = &st->fast[ri];
+	if (f->phase != st->iv_phase || !f->uniform || f->len_ns != b - a)
+		return sim_sample_access_slow(ctx, st, ri, pg, a, b);
+	if (f->verdict)
+		return f->verdict > 0;
+	return (damon_prng_next(&ctx->rnd_state) & 0xffffffffULL) < f->below;
+}
+
+/* sim_sample() of page @pg of region @ri when some pages are out. */
+static __attribute__((noinline)) bool
+sim_sample_outs(struct damon_ctx *ctx, struct sim_target *st, int ri,
+		unsigned long long pg, uint64_t a, uint64_t b)
+{
+	unsigned long long npages;
 	struct sim_out *o;
 	size_t idx;
-	int ri = sim_region_of(wl, addr);
 
-	if (ri < 0)
-		return false;
-	pg = (addr - wl->vmas[ri].start) / SIM_PAGE;
 	idx = sim_outs_find(st, (unsigned int)ri, pg);
 	o = idx < st->nr_outs ? &st->outs[idx] : NULL;
 	if (!o || o->ri != (unsigned int)ri || o->lo > pg)
-		return sim_draw(ctx, wl, sim_exposure(wl, ri, pg, a, b));
+		return sim_sample_access(ctx, st, (unsigned int)ri, pg, a, b);
 	sim_out_sync(ctx, st, o, a);
 	npages = o->hi - o->lo;
 	/* Is this page one of those still out?  They are exchangeable. */
 	if (sim_uniform(ctx) * (double)npages >= (double)o->nr_out)
-		return sim_draw(ctx, wl, sim_exposure(wl, ri, pg, a, b));
+		return sim_sample_access(ctx, st, (unsigned int)ri, pg, a, b);
 	/* Out at @a: accessed iff it faults in, which the check then sees. */
-	if (!sim_draw(ctx, wl, sim_exposure(wl, ri, pg, a, b)))
+	if (!sim_sample_access(ctx, st, (unsigned int)ri, pg, a, b))
 		return false;
 	/*
 	 * It is resident now: isolate it as a range of its own, and take
@@ -1141,6 +1318,34 @@ refault:
 	st->nr_out--;
 	sim_outs_tidy(st);
 	return true;
+}
+
+/*
+ * Whether the page at @addr was accessed during workload time [a, b).
+ * @hint: the workload region of the previous address asked for (a check
+ * walks the regions in address order), updated.
+ */
+static inline bool sim_sample(struct damon_ctx *ctx, struct sim_target *st,
+			      unsigned long addr, uint64_t a, uint64_t b,
+			      unsigned int *hint)
+{
+	const struct sim_workload *wl = st->wl;
+	unsigned long long pg;
+	int ri;
+
+	if (*hint < wl->nr_regions && addr >= wl->vmas[*hint].start &&
+	    addr < wl->vmas[*hint].end) {
+		ri = (int)*hint;
+	} else {
+		ri = sim_region_of(wl, addr);
+		if (ri < 0)
+			return false;
+		*hint = (unsigned int)ri;
+	}
+	pg = (addr - wl->vmas[ri].start) / SIM_PAGE;
+	if (st->nr_outs)
+		return sim_sample_outs(ctx, st, ri, pg, a, b);
+	return sim_sample_access(ctx, st, (unsigned int)ri, pg, a, b);
 }
 
 /* Page properties for ops filters, at the current phase. */
@@ -1217,6 +1422,113 @@ static void sim_init(struct damon_ctx *ctx)
 	}
 }
 
+/*
+ * The walks.  The checks walk every region twice per sample (prepare,
+ * check), and with hundreds of regions the pointer chase, each node's
+ * address waiting for the load of the link in the node before, bounds
+ * them.  So each prepare records, per region in list order, its node (and
+ * its size with the reciprocal sim_rand_region() needs), and the walks go
+ * from node to node by the record wherever the list's link confirms it
+ * (sim_walk_next()): the compare waits for the link, but the processor
+ * bets on it and goes on with the next node, so the nodes' loads overlap.
+ * Regions change only at aggregations, so the record of the last prepare
+ * is nearly always right; where the list differs the walk follows the
+ * list, and a reciprocal is used only for the size it was computed for.
+ */
+
+struct sim_walk {
+	struct damon_region *r;
+	unsigned long size;
+	uint64_t magic; /* UINT64_MAX / size */
+};
+
+/* Make room to record a walk over @t; false without memory. */
+static bool sim_walk_begin(struct sim_target *st, struct damon_target *t)
+{
+	unsigned int n = damon_nr_regions(t);
+	struct sim_walk *w;
+
+	if (n <= st->cap_walk)
+		return true;
+	w = udamon__realloc(st->walk, n * sizeof(*w));
+	if (!w)
+		return false;
+	/* new entries: no size matches 0 */
+	memset(w + st->cap_walk, 0, (n - st->cap_walk) * sizeof(*w));
+	st->walk = w;
+	st->cap_walk = n;
+	return true;
+}
+
+/* The first region of @t, or NULL. */
+static inline struct damon_region *sim_walk_first(struct damon_target *t)
+{
+	if (damon_list_empty(&t->regions_list))
+		return NULL;
+	return damon_list_entry(t->regions_list.next, struct damon_region,
+				list);
+}
+
+/*
+ * The region after @r, the @i-th of this walk of @t, or NULL at the end.
+ * Taken from the record (@walk, @nr_walk entries; locals, which the
+ * stores into the regions cannot alias) when @r's link points at the
+ * record's next node, which the prediction of that branch assumes before
+ * the link is loaded.  A stale record entry is only compared, never
+ * dereferenced.
+ */
+static inline struct damon_region *
+sim_walk_next(const struct sim_walk *walk, unsigned int nr_walk,
+	      struct damon_target *t, struct damon_region *r, unsigned int i)
+{
+	struct damon_list_head *next = r->list.next;
+
+	if (__builtin_expect(i + 1 < nr_walk, 1)) {
+		struct damon_region *p = walk[i + 1].r;
+
+		if (__builtin_expect(&p->list == next, 1)) {
+			/* hide the equality: the compiler would use @next */
+			__asm__ volatile("" : "+r"(p));
+			return p;
+		}
+	}
+	if (next == &t->regions_list)
+		return NULL;
+	return damon_list_entry(next, struct damon_region, list);
+}
+
+/*
+ * damon_rand(ctx, @r->ar.start, @r->ar.end) for the PRNG output @x, the
+ * same number, without the division by the region's size per sample,
+ * which bounded the prepare walk: @x % size as @x - q * size with q the
+ * high half of @x * m, m = UINT64_MAX / size kept in @w.  m is 2^64 / size
+ * less at most 1, so x * m / 2^64 is x / size less a fraction below 1
+ * (x < 2^64): q is x / size or one less, and one subtraction corrects it.
+ */
+static inline unsigned long sim_rand_region(uint64_t x, struct sim_walk *w,
+					    const struct damon_region *r)
+{
+	unsigned long size = r->ar.end - r->ar.start;
+	uint64_t q, rem;
+
+	if (r->ar.end <= r->ar.start)
+		return r->ar.start;
+#ifdef __SIZEOF_INT128__
+	if (w->size != size) {
+		w->size = size;
+		w->magic = UINT64_MAX / size;
+	}
+	q = (uint64_t)(((unsigned __int128)x * w->magic) >> 64);
+	rem = x - q * size;
+	rem -= rem >= size ? size : 0;
+#else
+	(void)w;
+	(void)q;
+	rem = x % size;
+#endif
+	return r->ar.start + (unsigned long)rem;
+}
+
 static void sim_prepare_access_checks(struct damon_ctx *ctx)
 {
 	uint64_t now = damon_now_ns(ctx);
@@ -1232,9 +1544,42 @@ static void sim_prepare_access_checks(struct damon_ctx *ctx)
 		if (st->refit || !damon_nr_regions(t))
 			sim_fit_regions(ctx, t, st->wl);
 		st->refit = false;
-		damon_for_each_region(r, t)
-			r->sampling_addr =
-				damon_rand(ctx, r->ar.start, r->ar.end);
+		if (sim_walk_begin(st, t)) {
+			/* a local copy: the stores below may alias ctx */
+			uint64_t rnd = ctx->rnd_state;
+			struct sim_walk *walk = st->walk;
+			unsigned int i = 0, nr_walk = st->nr_walk;
+			unsigned int cap_walk = st->cap_walk;
+
+			for (r = sim_walk_first(t); r;
+			     r = sim_walk_next(walk, nr_walk, t, r, i++)) {
+				uint64_t x;
+
+				if (i >= cap_walk)
+					break; /* nr_regions was wrong */
+				/* the record's next entry is read before */
+				walk[i].r = r;
+				x = r->ar.end > r->ar.start ?
+					    damon_prng_next(&rnd) :
+					    0;
+				r->sampling_addr =
+					sim_rand_region(x, &walk[i], r);
+			}
+			ctx->rnd_state = rnd;
+			st->nr_walk = i;
+			if (r) {
+				/* finish the walk the plain way */
+				st->nr_walk = 0;
+				damon_for_each_region_from(r, t)
+					r->sampling_addr = damon_rand_inline(
+						ctx, r->ar.start, r->ar.end);
+			}
+		} else {
+			st->nr_walk = 0;
+			damon_for_each_region(r, t)
+				r->sampling_addr = damon_rand_inline(
+					ctx, r->ar.start, r->ar.end);
+		}
 		st->prep_ns = now;
 		st->prepared = true;
 	}
@@ -1242,10 +1587,149 @@ static void sim_prepare_access_checks(struct damon_ctx *ctx)
 
 static int sim_grow_accessed(struct sim_target *st, struct damon_target *t);
 
+/*
+ * damon_account_sample()'s drop for each last_nr_accesses below
+ * SIM_DROPS, for a window of @len_window samples: computed once per
+ * window rather than divided out per region and sample.
+ */
+static const unsigned int *sim_drops(struct sim_target *st,
+				     unsigned int len_window)
+{
+	unsigned int k;
+
+	if (st->drop_window != len_window) {
+		for (k = 0; k < SIM_DROPS; k++)
+			st->drop[k] = k * 10000 / len_window;
+		st->drop_window = len_window;
+	}
+	return st->drop;
+}
+
+/*
+ * sim_check_target_fast()'s state for the workload region it is in:
+ * addresses [@ilo, @ihi) are the interior pages of region @ri when its
+ * fast-path entry is ready (an empty range otherwise), whose checks are
+ * @verdict, or a draw against @below.
+ */
+struct sim_fast_cursor {
+	unsigned int ri;
+	unsigned long lo, hi; /* the region */
+	unsigned long ilo, ihi;
+	int verdict;
+	uint64_t below;
+};
+
+/*
+ * The check of the page at @addr, outside @c's interior range: moves @c to
+ * @addr's region and readies its entry, then does what sim_sample() does
+ * with nothing paged out.  @rnd: the PRNG state, kept out of @ctx.
+ */
+static __attribute__((noinline)) bool
+sim_check_fast_miss(struct damon_ctx *ctx, struct sim_target *st,
+		    struct sim_fast_cursor *c, unsigned long addr,
+		    unsigned int ph, uint64_t a, uint64_t b, uint64_t *rnd)
+{
+	const struct sim_workload *wl = st->wl;
+	const struct sim_fast *f;
+	unsigned long long pg;
+	bool accessed;
+
+	if (addr - c->lo >= c->hi - c->lo) {
+		int k = sim_region_of(wl, addr);
+
+		if (k < 0)
+			return false; /* a guard page */
+		c->ri = (unsigned int)k;
+		c->lo = wl->vmas[k].start;
+		c->hi = wl->vmas[k].end;
+		/* no PRNG: the same stream whether it runs here or not */
+		f = sim_fast_entry(st, c->ri, ph, b - a);
+		c->ilo = c->ihi = 0;
+		if (f && wl->npages[k] > 2) {
+			c->ilo = c->lo + SIM_PAGE;
+			c->ihi = c->lo + (wl->npages[k] - 1) * SIM_PAGE;
+			c->verdict = f->verdict;
+			c->below = f->below;
+		}
+		if (addr - c->ilo < c->ihi - c->ilo)
+			goto fast;
+	}
+	/* the first or last page, or pages without one rate */
+	pg = (addr - c->lo) / SIM_PAGE;
+	ctx->rnd_state = *rnd;
+	accessed = sim_sample_access_slow(ctx, st, c->ri, pg, a, b);
+	*rnd = ctx->rnd_state;
+	return accessed;
+fast:
+	if (c->verdict)
+		return c->verdict > 0;
+	return (damon_prng_next(rnd) & 0xffffffffULL) < c->below;
+}
+
+/*
+ * sim_check_accesses() of target @t over workload time [@a, @b) when
+ * nothing is paged out and [@a, @b) lies in one phase: the loop of
+ * sim_sample() with the fast path of sim_sample_access() in registers.
+ * Returns false, having done nothing, where it does not apply.
+ */
+static bool sim_check_target_fast(struct damon_ctx *ctx, struct damon_target *t,
+				  struct sim_target *st, uint64_t a, uint64_t b,
+				  unsigned int len_window, bool keep,
+				  unsigned int *max_nr_accesses)
+{
+	struct sim_fast_cursor c = { 0 };
+	const unsigned int *drops;
+	unsigned int ph, i = 0, j = 0, last, max = *max_nr_accesses;
+	const struct sim_walk *walk;
+	unsigned int nr_walk;
+	struct damon_region *r;
+	bool *acc;
+	uint64_t rnd;
+
+	if (!st->prepared || st->nr_outs || !st->wl->nr_regions ||
+	    !sim_fast_interval(st, a, b, &ph))
+		return false;
+	drops = sim_drops(st, len_window);
+	walk = st->walk;
+	nr_walk = st->nr_walk;
+	acc = keep && st->accessed_valid ? st->accessed : NULL;
+	rnd = ctx->rnd_state;
+	for (r = sim_walk_first(t); r;
+	     r = sim_walk_next(walk, nr_walk, t, r, j++)) {
+		unsigned long addr = r->sampling_addr;
+		bool accessed;
+
+		if (__builtin_expect(addr - c.ilo < c.ihi - c.ilo, 1)) {
+			if (c.verdict)
+				accessed = c.verdict > 0;
+			else
+				accessed = (damon_prng_next(&rnd) &
+					    0xffffffffULL) < c.below;
+		} else {
+			accessed = sim_check_fast_miss(ctx, st, &c, addr, ph, a,
+						       b, &rnd);
+		}
+		if (acc)
+			acc[i++] = accessed;
+		last = r->last_nr_accesses;
+		damon_account_sample_drop(r, accessed,
+					  last < SIM_DROPS ?
+						  drops[last] :
+						  last * 10000 / len_window);
+		if (r->nr_accesses > max)
+			max = r->nr_accesses;
+	}
+	ctx->rnd_state = rnd;
+	st->prepared = false;
+	*max_nr_accesses = max;
+	return true;
+}
+
 static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 {
 	uint64_t now = damon_now_ns(ctx);
 	unsigned int max_nr_accesses = 0;
+	unsigned int len_window = damon_access_window(&ctx->attrs);
 	struct damon_target *t;
 	struct damon_region *r;
 
@@ -1255,7 +1739,8 @@ static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 	damon_for_each_target(t, ctx) {
 		struct sim_target *st = t->ops_priv;
 		uint64_t a = 0, b = 0;
-		unsigned int i = 0;
+		unsigned int i = 0, j = 0, hint = 0, last;
+		const unsigned int *drops;
 
 		if (st && st->prepared) {
 			a = sim_wtime(st, st->prep_ns);
@@ -1263,15 +1748,29 @@ static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 		}
 		if (st && keep)
 			st->accessed_valid = !sim_grow_accessed(st, t);
-		damon_for_each_region(r, t) {
-			bool accessed =
-				st && st->prepared &&
-				sim_sample(ctx, st, r->sampling_addr, a, b);
+		if (st && sim_check_target_fast(ctx, t, st, a, b, len_window,
+						keep, &max_nr_accesses))
+			continue;
+		drops = st ? sim_drops(st, len_window) : NULL;
+		for (r = sim_walk_first(t); r;
+		     r = st ? sim_walk_next(st->walk, st->nr_walk, t, r, j++) :
+			      (r->list.next == &t->regions_list ?
+				       NULL :
+				       damon_next_region(r))) {
+			bool accessed;
+
+			accessed = st && st->prepared &&
+				   sim_sample(ctx, st, r->sampling_addr, a, b,
+					      &hint);
 
 			if (st && keep && st->accessed_valid)
 				st->accessed[i++] = accessed;
-			damon_update_region_access_rate(r, accessed,
-							&ctx->attrs);
+			last = r->last_nr_accesses;
+			damon_account_sample_drop(r, accessed,
+						  drops && last < SIM_DROPS ?
+							  drops[last] :
+							  last * 10000 /
+								  len_window);
 			if (r->nr_accesses > max_nr_accesses)
 				max_nr_accesses = r->nr_accesses;
 		}
@@ -1310,7 +1809,8 @@ static void sim_set_sampling_addrs(struct damon_ctx *ctx,
 		sim_fit_regions(ctx, t, st->wl);
 	st->refit = false;
 	damon_for_each_region(r, t)
-		r->sampling_addr = damon_rand(ctx, r->ar.start, r->ar.end);
+		r->sampling_addr =
+			damon_rand_inline(ctx, r->ar.start, r->ar.end);
 }
 
 static void sim_prep_probes(struct damon_ctx *ctx, bool set_sampling_addr)
@@ -1345,7 +1845,7 @@ static unsigned int sim_apply_probes(struct damon_ctx *ctx,
 
 	damon_for_each_target(t, ctx) {
 		struct sim_target *st = sim_target_of(ctx, t);
-		unsigned int i = 0;
+		unsigned int i = 0, hint = 0;
 
 		if (!st)
 			continue;
@@ -1374,7 +1874,7 @@ static unsigned int sim_apply_probes(struct damon_ctx *ctx,
 					pa.pgidle_unset = sim_sample(
 						ctx, st, r->sampling_addr,
 						sim_wtime(st, st->pgidle_ns),
-						sim_wtime(st, now));
+						sim_wtime(st, now), &hint);
 			}
 			wsum = damon_probe_account(ctx, r, &pa);
 next:

@@ -1019,6 +1019,116 @@ static void test_pageout_huge_region_bounded(void)
 	sim_done(ctx);
 }
 
+/* Replace the regions of @t by @n regions from @starts/@ends. */
+static void remake_regions(struct damon_target *t, const unsigned long *starts,
+			   const unsigned long *ends, unsigned int n)
+{
+	struct damon_region *r, *next;
+	unsigned int i;
+
+	damon_for_each_region_safe(r, next, t)
+		damon_destroy_region(r, t);
+	for (i = 0; i < n; i++) {
+		r = damon_new_region(starts[i], ends[i]);
+		REQUIRE(r);
+		damon_add_region(r, t);
+	}
+}
+
+/*
+ * The checks are the model, draw for draw (their fast path included):
+ * driven directly on regions of assorted sizes (one over the guard page
+ * between the workload's regions), every sampling address is damon_rand()'s
+ * on a twin PRNG, and every check of a page of "a" is one uniform draw
+ * u < 1 - exp(-rate x interval), the rate that of a's 4 KiB-stride
+ * pattern, in region order; "b" and the guard page draw nothing.  Half
+ * way the regions are remade, so that what the sim remembers of the last
+ * walk is stale.
+ */
+static void test_checks_follow_model(void)
+{
+	static const char cfg[] = "a,4294967296\nb,4294967296\n\n"
+				  "p\n600000\na,0,4096,1\n";
+	static const unsigned long sizes[] = {
+		1,	   2,	      4095,
+		4096,	   4097,      8191,
+		12345,	   65536,     (1UL << 20) + 7,
+		3UL << 20, 1UL << 30,
+	};
+	struct damon_ctx *ctx = damon_new_ctx(), *twin = damon_new_ctx();
+	struct damon_target *t = damon_new_target();
+	unsigned long starts[64], ends[64], before[64], addr;
+	unsigned int i, k, n = 0, s, nr_samples = 400;
+	unsigned int bad_addr = 0, bad_draw = 0, hits = 0, draws = 0;
+	struct damon_addr_range a, b;
+	struct damon_region *r;
+	double rate, lambda, chance;
+
+	REQUIRE(ctx && twin && t);
+	damon_use_virtual_clock(ctx);
+	damon_add_target(ctx, t);
+	REQUIRE(damon_sim_set_workload_buf(ctx, cfg, strlen(cfg), "m.cfg",
+					   errbuf, sizeof(errbuf)) == 0);
+	region_range(ctx, 0, &a);
+	region_range(ctx, 1, &b);
+	ctx->ops.init(ctx);
+	/* The model's numbers, as src/ops/sim.c documents them. */
+	rate = DAMON_SIM_ACCESS_RATE * 1.0 / 1.0 * 1.0 /
+	       (double)((a.end - a.start - 1) / 4096 + 1);
+	lambda = rate * (double)(ctx->attrs.sample_interval * 1000) / 1e9;
+	chance = -expm1(-lambda);
+
+	for (s = 0; s < nr_samples; s++) {
+		if (s == 0 || s == nr_samples / 2) {
+			/* assorted sizes through a, the guard page, b */
+			addr = a.start + (s ? 12288 : 0);
+			for (n = 0, k = 0; addr < a.end - (1UL << 31); n++) {
+				starts[n] = addr;
+				addr += sizes[(k++ + s) % TAP_NR(sizes)];
+				ends[n] = addr;
+			}
+			starts[n] = a.end - 8192;
+			ends[n++] = b.start + 8192;
+			starts[n] = b.start + 16384;
+			ends[n++] = b.start + (1UL << 20);
+			remake_regions(t, starts, ends, n);
+		}
+		ctx->ops.prepare_access_checks(ctx);
+		i = 0;
+		damon_for_each_region(r, t) {
+			if (r->sampling_addr !=
+			    damon_rand(twin, r->ar.start, r->ar.end))
+				bad_addr++;
+			before[i++] = r->nr_accesses;
+		}
+		damon_clock_advance(ctx, ctx->attrs.sample_interval * 1000);
+		ctx->ops.check_accesses(ctx);
+		i = 0;
+		damon_for_each_region(r, t) {
+			bool want = false, got = r->nr_accesses != before[i++];
+
+			if (r->sampling_addr >= a.start &&
+			    r->sampling_addr < a.end) {
+				want = (double)damon_rand(twin, 0, 1UL << 32) /
+					       4294967296.0 <
+				       chance;
+				draws++;
+			}
+			bad_draw += want != got;
+			hits += got;
+		}
+	}
+	tap_diag("%u regions, %u draws, %u accessed (%.3f; chance %.3f)", n,
+		 draws, hits, (double)hits / draws, chance);
+	CHECK(n > 20 && n < TAP_NR(starts));
+	CHECK_EQ(bad_addr, 0);
+	CHECK_EQ(bad_draw, 0);
+	CHECK(draws > nr_samples * 15);
+	CHECK(fabs((double)hits / draws - chance) < 0.05);
+	damon_destroy_ctx(ctx);
+	damon_destroy_ctx(twin);
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(test_registered),
 	TAP_CASE(test_set_workload),
@@ -1028,6 +1138,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_ground_truth),
 	TAP_CASE(test_pattern_rates),
 	TAP_CASE(test_partial_access_rate),
+	TAP_CASE(test_checks_follow_model),
 	TAP_CASE(test_determinism),
 	TAP_CASE(test_stairs_hot_region),
 	TAP_CASE(test_zigzag_wss),
