@@ -10,7 +10,9 @@
 #
 #   bench/accuracy.sh [OUTDIR]     (B=build dir, default build;
 #                                   NS_PER_INSTR, default 200;
-#                                   VARIANTS=name,name: only these rows)
+#                                   VARIANTS=name,name: only these rows;
+#                                   REUSE_TRACES=1: keep traces already
+#                                   in OUTDIR instead of tracing again)
 #
 # The traces (a few MB each) go to OUTDIR (default: a temporary directory,
 # removed afterwards); nothing is written to the source tree.
@@ -40,6 +42,11 @@ py=$("$py" -c 'import sys; print(sys.executable)')
 trace() {
 	local name=$1
 	shift
+	if [ "${REUSE_TRACES:-0}" = 1 ] && [ -s "$out/$name.trace" ]; then
+		echo "# reusing $out/$name.trace" >&2
+		traces+=("$out/$name.trace")
+		return
+	fi
 	echo "# tracing $name: $*" >&2
 	{ valgrind --tool=lackey --trace-mem=yes --log-fd=3 "$@" \
 		3>&1 >/dev/null 2>&1; } |
