@@ -67,7 +67,7 @@ static const struct variant variants[] = {
 	{ "s20ms,min1000", 20000, 100000, 1000, 10000, false, 1 },
 	{ "s20ms,min3000", 20000, 100000, 3000, 10000, false, 1 },
 	/* page-sized regions on these traces: a reference, not advice */
-	{ "s100ms,min10k", 100000, 100000, 10000, 20000, false, 1 },
+	{ "s100ms,min20k", 100000, 100000, 20000, 40000, false, 1 },
 };
 #define NR_VARIANTS (sizeof(variants) / sizeof(variants[0]))
 
@@ -497,7 +497,7 @@ int main(int argc, char **argv)
 	       seed);
 	printf("# attrs: sN = sampling N ms (default 5), aggregation 100 ms; "
 	       "minN/maxN = min/max_nr_regions (default 10/1000; min1000 "
-	       "and min3000 with max 10000, min10k with max 20000); hot>=N: estimate = regions with nr_accesses "
+	       "and min3000 with max 10000, min20k with max 40000); hot>=N: estimate = regions with nr_accesses "
 	       ">= N (default 1); tuned: intervals goal 4 %% / 3 aggrs, "
 	       "sampling 1-100 ms\n");
 	printf("# err = median |est - true| / true WSS per aggregation; "
