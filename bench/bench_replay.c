@@ -60,14 +60,14 @@ static const struct variant variants[] = {
 	{ "min100", 5000, 100000, 100, 1000, false, 1 },
 	{ "min1000", 5000, 100000, 1000, 10000, false, 1 },
 	{ "hot>=2", 5000, 100000, 10, 1000, false, 2 },
-	{ "min1000,hot>=2", 5000, 100000, 1000, 10000, false, 2 },
+	{ "min1000+hot>=2", 5000, 100000, 1000, 10000, false, 2 },
 	{ "s20ms", 20000, 100000, 10, 1000, false, 1 },
 	{ "s100ms", 100000, 100000, 10, 1000, false, 1 },
-	{ "s100ms,min1000", 100000, 100000, 1000, 10000, false, 1 },
-	{ "s20ms,min1000", 20000, 100000, 1000, 10000, false, 1 },
-	{ "s20ms,min3000", 20000, 100000, 3000, 10000, false, 1 },
+	{ "s100ms+min1000", 100000, 100000, 1000, 10000, false, 1 },
+	{ "s20ms+min1000", 20000, 100000, 1000, 10000, false, 1 },
+	{ "s20ms+min3000", 20000, 100000, 3000, 10000, false, 1 },
 	/* page-sized regions on these traces: a reference, not advice */
-	{ "s100ms,min20k", 100000, 100000, 20000, 40000, false, 1 },
+	{ "s100ms+min20k", 100000, 100000, 20000, 40000, false, 1 },
 };
 #define NR_VARIANTS (sizeof(variants) / sizeof(variants[0]))
 
@@ -484,20 +484,29 @@ int main(int argc, char **argv)
 		usage(argv[0]);
 		return 2;
 	}
-	for (v = 0; only && v < NR_VARIANTS; v++)
-		if (picked(only, variants[v].name))
-			break;
-	if (only && v == NR_VARIANTS) {
-		fprintf(stderr, "bench_replay: -v %s: no such variant\n", only);
-		usage(argv[0]);
-		return 2;
+	/* Every name of -v must be a variant's. */
+	for (const char *p = only; p && *p;) {
+		size_t n = strcspn(p, ",");
+
+		for (v = 0; v < NR_VARIANTS; v++)
+			if (strlen(variants[v].name) == n &&
+			    !strncmp(variants[v].name, p, n))
+				break;
+		if (v == NR_VARIANTS) {
+			fprintf(stderr, "bench_replay: -v: no variant '%.*s'\n",
+				(int)n, p);
+			usage(argv[0]);
+			return 2;
+		}
+		p += n + (p[n] == ',');
 	}
 	printf("# bench_replay: DAMON on exact page-access traces in the sim, "
 	       "seed %llu\n",
 	       seed);
 	printf("# attrs: sN = sampling N ms (default 5), aggregation 100 ms; "
 	       "minN/maxN = min/max_nr_regions (default 10/1000; min1000 "
-	       "and min3000 with max 10000, min20k with max 40000); hot>=N: estimate = regions with nr_accesses "
+	       "and min3000 with max 10000, min20k with max 40000); a+b: "
+	       "both; hot>=N: estimate = regions with nr_accesses "
 	       ">= N (default 1); tuned: intervals goal 4 %% / 3 aggrs, "
 	       "sampling 1-100 ms\n");
 	printf("# err = median |est - true| / true WSS per aggregation; "

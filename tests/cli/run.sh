@@ -1198,6 +1198,31 @@ EOF2
 else
 	notok "sweep --plot SVG: axis titles, key and every set's label"
 fi
+# bench_replay's measurement (bench/accuracy.sh): its own count of the
+# trace's pages agrees with the sim's ground truth in every window of every
+# variant, and DAMON sampling page-sized regions once per window finds
+# exactly the pages touched (precision and recall 1).  Correctness of the
+# measurement, not a benchmark result.
+BR="$B/bench/bench_replay"
+if [ -x "$BR" ]; then
+	out=$("$BR" "$TR" 2>&1)
+	rc=$?
+	rows=$(printf '%s\n' "$out" | grep -c '^| true.trace')
+	bad=$(printf '%s\n' "$out" | grep '^| true.trace' |
+		awk -F'|' '$(NF - 1) + 0 != 0')
+	if [ "$rc" -eq 0 ] && [ "$rows" -ge 10 ] && [ -z "$bad" ] &&
+		printf '%s\n' "$out" |
+		grep -Eq '^\| true.trace +\| s100ms\+min20k +\| +[0-9]+ \| +0.000 \| +1.000 \| +1.000 \|'; then
+		ok "bench_replay: ground truth aligned in every window, exact at page granularity"
+	else
+		notok "bench_replay: ground truth aligned in every window, exact at page granularity" "$out"
+	fi
+	expect "bench_replay refuses an unknown variant" 2 "no variant 'nosuch'" \
+		"$BR" -v default,nosuch "$TR"
+else
+	skip "bench_replay: ground truth aligned in every window, exact at page granularity" "no $BR"
+	skip "bench_replay refuses an unknown variant" "no $BR"
+fi
 a=$("$U" sweep --workload "$TR" --grid "$T/grid" --jobs 1 --quiet)
 b=$("$U" sweep --workload "$TR" --grid "$T/grid" --jobs 3 --quiet)
 if [ -n "$a" ] && [ "$a" = "$b" ]; then
