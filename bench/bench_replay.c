@@ -122,6 +122,14 @@ static int trace_read(const char *path, struct trace *tr)
 		unsigned long long t, a;
 		char *end;
 
+		if (!strchr(line, '\n') && !feof(f)) {
+			/* a long (comment) line: skip the rest of it */
+			int c;
+
+			while ((c = getc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
 		if (!strncmp(line, "quantum_ns ", 11)) {
 			tr->quantum_ns = strtoull(line + 11, NULL, 10);
 			continue;
