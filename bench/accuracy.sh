@@ -4,10 +4,15 @@
 # with valgrind's lackey (exact page accesses), convert the traces with
 # tools/lackey2trace.py and replay them in the sim with bench_replay,
 # which prints working-set error and hot-set precision/recall at default
-# attributes and with interval auto-tuning.  Measures, never asserts.
+# attributes, with interval auto-tuning and with other parameter sets a
+# user could pick (bench/bench_replay.c, variants[]).  Measures, never
+# asserts.
 #
 #   bench/accuracy.sh [OUTDIR]     (B=build dir, default build;
-#                                   NS_PER_INSTR, default 200)
+#                                   NS_PER_INSTR, default 200;
+#                                   VARIANTS=name,name: only these rows;
+#                                   REUSE_TRACES=1: keep traces already
+#                                   in OUTDIR instead of tracing again)
 #
 # The traces (a few MB each) go to OUTDIR (default: a temporary directory,
 # removed afterwards); nothing is written to the source tree.
@@ -37,6 +42,11 @@ py=$("$py" -c 'import sys; print(sys.executable)')
 trace() {
 	local name=$1
 	shift
+	if [ "${REUSE_TRACES:-0}" = 1 ] && [ -s "$out/$name.trace" ]; then
+		echo "# reusing $out/$name.trace" >&2
+		traces+=("$out/$name.trace")
+		return
+	fi
 	echo "# tracing $name: $*" >&2
 	{ valgrind --tool=lackey --trace-mem=yes --log-fd=3 "$@" \
 		3>&1 >/dev/null 2>&1; } |
@@ -67,4 +77,4 @@ else
 fi
 echo "# $(date -u +%Y-%m-%d) $(uname -m), ns per instruction $NS"
 ls -l "${traces[@]}" | awk '{print "# " $5 " bytes " $9}'
-"$B/bench/bench_replay" "${traces[@]}"
+"$B/bench/bench_replay" ${VARIANTS:+-v "$VARIANTS"} "${traces[@]}"

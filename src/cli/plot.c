@@ -97,6 +97,66 @@ static double time_x(const struct frame *f, uint64_t t)
 			       (double)(f->t_end - f->t_start);
 }
 
+/* A growing byte buffer; @failed once memory ran out (then it stays). */
+struct buf {
+	char *data;
+	size_t len, cap;
+	bool failed;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *d;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		d = realloc(b->data, cap);
+		if (!d) {
+			b->failed = true;
+			return;
+		}
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+}
+
+/* @s as XML character data, and a newline after it if @line. */
+static void buf_add_xml(struct buf *b, const char *s, bool line)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<':
+			buf_add(b, "&lt;", 4);
+			break;
+		case '>':
+			buf_add(b, "&gt;", 4);
+			break;
+		case '&':
+			buf_add(b, "&amp;", 5);
+			break;
+		default:
+			/* XML 1.0 has no other control characters. */
+			if ((unsigned char)*s >= 0x20 || *s == '\t')
+				buf_add(b, s, 1);
+		}
+	}
+	if (line)
+		buf_add(b, "\n", 1);
+}
+
+/*
+ * While an SVG is drawn: every string drawn, for its <desc>.  cairo sets
+ * text as glyph outlines, so without it the file holds no searchable (or
+ * screen-readable) text.
+ */
+static struct buf *svg_desc;
+
 /*
  * Draw @s with its anchor at (@x, @y): @ax 0 left, 0.5 centre, 1 right;
  * @ay 0 top, 0.5 middle, 1 baseline.
@@ -113,6 +173,8 @@ static void text_at(cairo_t *cr, double x, double y, const char *s, double ax,
 	cairo_show_text(cr, s);
 	if (text_hook)
 		text_hook(s, text_hook_arg);
+	if (svg_desc)
+		buf_add_xml(svg_desc, s, true);
 }
 
 static void font(cairo_t *cr, double size, bool bold)
@@ -221,32 +283,64 @@ static void draw_bands(cairo_t *cr, const struct cli_plot *p,
 	}
 }
 
+/*
+ * A linear axis of values @v0 .. @v1 (in the unit @unit) along the bottom
+ * (@horizontal) or the left side of the plot area: ticks at a nice step,
+ * each labelled "@prefix VALUE @unit" (no prefix at zero), and @title
+ * centred beside them (none if NULL).
+ */
+static void linear_axis(cairo_t *cr, const struct frame *f, bool horizontal,
+			double v0, double v1, const char *prefix,
+			const char *unit, const char *title)
+{
+	double len = horizontal ? f->w : f->h, step, v;
+	char buf[64];
+	int digits;
+
+	if (v1 <= v0)
+		v1 = v0 + 1;
+	step = nice_step(v1 - v0, len / (horizontal ? 80 : 40));
+	digits = step_digits(step);
+	font(cr, 10, false);
+	cairo_set_line_width(cr, 1);
+	for (v = ceil(v0 / step - 1e-9) * step; v <= v1 + step * 1e-6;
+	     v += step) {
+		double pos = len * (v - v0) / (v1 - v0);
+		/* No "-0 s" from a sum that lands just below zero. */
+		bool zero = fabs(v) < step * 1e-6;
+
+		snprintf(buf, sizeof(buf), "%s%.*f %s", zero ? "" : prefix,
+			 digits, zero ? 0.0 : v, unit);
+		set_rgb(cr, C_AXIS);
+		if (horizontal) {
+			cairo_move_to(cr, f->x0 + pos, f->y0 + f->h);
+			cairo_line_to(cr, f->x0 + pos, f->y0 + f->h + 5);
+		} else {
+			cairo_move_to(cr, f->x0 - 5, f->y0 + f->h - pos);
+			cairo_line_to(cr, f->x0, f->y0 + f->h - pos);
+		}
+		cairo_stroke(cr);
+		set_rgb(cr, C_TEXT);
+		if (horizontal)
+			text_at(cr, f->x0 + pos, f->y0 + f->h + 8, buf, 0.5, 0);
+		else
+			text_at(cr, f->x0 - 8, f->y0 + f->h - pos, buf, 1, 0.5);
+	}
+	if (!title)
+		return;
+	font(cr, 11, false);
+	set_rgb(cr, C_TEXT);
+	if (horizontal)
+		text_at(cr, f->x0 + f->w / 2, f->y0 + f->h + 28, title, 0.5, 0);
+	else
+		text_up(cr, 14, f->y0 + f->h / 2, title);
+}
+
 /* The time axis: ticks and labels in seconds, and the axis title. */
 static void time_axis(cairo_t *cr, const struct frame *f)
 {
-	double t0 = (double)f->t_start / 1e9, t1 = (double)f->t_end / 1e9;
-	double step = nice_step(t1 - t0, f->w / 80), t;
-	int digits = step_digits(step);
-	char buf[48];
-
-	font(cr, 10, false);
-	cairo_set_line_width(cr, 1);
-	for (t = ceil(t0 / step - 1e-9) * step; t <= t1 + step * 1e-6;
-	     t += step) {
-		double x = f->x0 + f->w * (t - t0) / (t1 - t0);
-
-		set_rgb(cr, C_AXIS);
-		cairo_move_to(cr, x, f->y0 + f->h);
-		cairo_line_to(cr, x, f->y0 + f->h + 5);
-		cairo_stroke(cr);
-		set_rgb(cr, C_TEXT);
-		/* No "-0 s" from a sum that lands just below zero. */
-		snprintf(buf, sizeof(buf), "%.*f s", digits,
-			 fabs(t) < step * 1e-6 ? 0.0 : t);
-		text_at(cr, x, f->y0 + f->h + 8, buf, 0.5, 0);
-	}
-	font(cr, 11, false);
-	text_at(cr, f->x0 + f->w / 2, f->y0 + f->h + 28, "time (s)", 0.5, 0);
+	linear_axis(cr, f, true, (double)f->t_start / 1e9,
+		    (double)f->t_end / 1e9, "", "s", "time (s)");
 }
 
 /* Unit for sizes up to @max bytes: 1, KiB, MiB ... and its name. */
@@ -273,53 +367,34 @@ static double size_unit(double max, const char **name)
 static void bytes_axis(cairo_t *cr, const struct frame *f, double range,
 		       const char *prefix, bool addrs, unsigned long base)
 {
-	double v, step;
+	/* Addresses: ticks at multiples of a power of two. */
+	double n = f->h / 40 < 1 ? 1 : f->h / 40;
+	unsigned long st = 1, a, end = base + (unsigned long)range;
 	char buf[64];
 
-	font(cr, 10, false);
-	cairo_set_line_width(cr, 1);
-	if (addrs) {
-		/* Addresses: ticks at multiples of a power of two. */
-		double n = f->h / 40 < 1 ? 1 : f->h / 40;
-		unsigned long st = 1, a, end = base + (unsigned long)range;
-
-		while ((double)st * n < range && st < (1UL << 62))
-			st <<= 1;
-		for (a = (base + st - 1) / st * st; a <= end && a >= base;
-		     a += st) {
-			double y = f->y0 + f->h -
-				   f->h * (double)(a - base) / range;
-
-			set_rgb(cr, C_AXIS);
-			cairo_move_to(cr, f->x0 - 5, y);
-			cairo_line_to(cr, f->x0, y);
-			cairo_stroke(cr);
-			set_rgb(cr, C_TEXT);
-			snprintf(buf, sizeof(buf), "0x%lx", a);
-			text_at(cr, f->x0 - 8, y, buf, 1, 0.5);
-			if (a + st < a)
-				break;
-		}
-		return;
-	} else {
+	if (!addrs) {
 		const char *uname;
 		double u = size_unit(range, &uname);
-		int digits;
 
-		step = nice_step(range / u, f->h / 40);
-		digits = step_digits(step);
-		for (v = 0; v <= range / u + step * 1e-6; v += step) {
-			double y = f->y0 + f->h - f->h * v * u / range;
+		linear_axis(cr, f, false, 0, range / u, prefix, uname, NULL);
+		return;
+	}
+	font(cr, 10, false);
+	cairo_set_line_width(cr, 1);
+	while ((double)st * n < range && st < (1UL << 62))
+		st <<= 1;
+	for (a = (base + st - 1) / st * st; a <= end && a >= base; a += st) {
+		double y = f->y0 + f->h - f->h * (double)(a - base) / range;
 
-			set_rgb(cr, C_AXIS);
-			cairo_move_to(cr, f->x0 - 5, y);
-			cairo_line_to(cr, f->x0, y);
-			cairo_stroke(cr);
-			set_rgb(cr, C_TEXT);
-			snprintf(buf, sizeof(buf), "%s%.*f %s", v ? prefix : "",
-				 digits, v, uname);
-			text_at(cr, f->x0 - 8, y, buf, 1, 0.5);
-		}
+		set_rgb(cr, C_AXIS);
+		cairo_move_to(cr, f->x0 - 5, y);
+		cairo_line_to(cr, f->x0, y);
+		cairo_stroke(cr);
+		set_rgb(cr, C_TEXT);
+		snprintf(buf, sizeof(buf), "0x%lx", a);
+		text_at(cr, f->x0 - 8, y, buf, 1, 0.5);
+		if (a + st < a)
+			break;
 	}
 }
 
@@ -424,27 +499,91 @@ static void heat_key(cairo_t *cr, const struct cli_plot *p,
 
 typedef void (*draw_fn)(cairo_t *cr, const struct cli_plot *p, const void *arg);
 
+static cairo_status_t svg_write(void *closure, const unsigned char *data,
+				unsigned int len)
+{
+	struct buf *b = closure;
+
+	buf_add(b, (const char *)data, len);
+	return b->failed ? CAIRO_STATUS_NO_MEMORY : CAIRO_STATUS_SUCCESS;
+}
+
+/*
+ * Write the SVG cairo made (@svg) to @path with a <title> (the plot's
+ * title) and a <desc> (@desc: every string drawn) right after the <svg>
+ * start tag.
+ */
+static int svg_save(const char *path, const struct buf *svg, const char *title,
+		    const struct buf *desc)
+{
+	const char *tag = svg->data ? memmem(svg->data, svg->len, "<svg", 4) :
+				      NULL;
+	const char *end =
+		tag ? memchr(tag, '>', svg->len - (size_t)(tag - svg->data)) :
+		      NULL;
+	struct buf head = { 0 };
+	size_t cut;
+	FILE *f;
+	int err = 0;
+
+	if (!end)
+		return -EIO; /* not what cairo writes */
+	cut = (size_t)(end + 1 - svg->data);
+	buf_add(&head, "\n<title>", 8);
+	buf_add_xml(&head, title ? title : "", false);
+	buf_add(&head, "</title>\n<desc>", 15);
+	buf_add(&head, desc->data ? desc->data : "", desc->len);
+	buf_add(&head, "</desc>", 7);
+	if (head.failed) {
+		free(head.data);
+		return -ENOMEM;
+	}
+	f = fopen(path, "we");
+	if (!f) {
+		err = -errno;
+		free(head.data);
+		return err;
+	}
+	if (fwrite(svg->data, 1, cut, f) != cut ||
+	    fwrite(head.data, 1, head.len, f) != head.len ||
+	    fwrite(svg->data + cut, 1, svg->len - cut, f) != svg->len - cut)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	free(head.data);
+	if (err)
+		remove(path);
+	return err;
+}
+
 /* Make the surface @p asks for, draw on it with @fn, write it out. */
 static int render(const struct cli_plot *p, draw_fn fn, const void *arg)
 {
+	struct buf svg = { 0 }, desc = { 0 };
 	cairo_surface_t *s;
 	cairo_status_t st;
 	cairo_t *cr;
+	int err = 0;
 
 	if (p->format == CLI_PLOT_SVG)
-		s = cairo_svg_surface_create(p->path, p->width, p->height);
+		s = cairo_svg_surface_create_for_stream(svg_write, &svg,
+							p->width, p->height);
 	else
 		s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
 					       (int)p->width, (int)p->height);
 	if (cairo_surface_status(s)) {
 		st = cairo_surface_status(s);
 		cairo_surface_destroy(s);
+		free(svg.data);
 		return st == CAIRO_STATUS_NO_MEMORY ? -ENOMEM : -EIO;
 	}
+	if (p->format == CLI_PLOT_SVG)
+		svg_desc = &desc;
 	cr = cairo_create(s);
 	cairo_set_source_rgb(cr, 1, 1, 1);
 	cairo_paint(cr);
 	fn(cr, p, arg);
+	svg_desc = NULL;
 	st = cairo_status(cr);
 	cairo_destroy(cr);
 	if (!st && p->format == CLI_PLOT_PNG)
@@ -460,11 +599,17 @@ static int render(const struct cli_plot *p, draw_fn fn, const void *arg)
 	 */
 	cairo_debug_reset_static_data();
 	FcFini();
-	if (st) {
+	if (st)
+		err = st == CAIRO_STATUS_NO_MEMORY ? -ENOMEM : -EIO;
+	else if (desc.failed)
+		err = -ENOMEM;
+	else if (p->format == CLI_PLOT_SVG)
+		err = svg_save(p->path, &svg, p->title, &desc);
+	free(svg.data);
+	free(desc.data);
+	if (err && p->format == CLI_PLOT_PNG)
 		remove(p->path);
-		return st == CAIRO_STATUS_NO_MEMORY ? -ENOMEM : -EIO;
-	}
-	return 0;
+	return err;
 }
 
 struct heat_arg {
@@ -615,7 +760,202 @@ int cli_plot_wss(const struct cli_plot *p, const uint64_t *start_ns,
 	return render(p, draw_wss, &wa);
 }
 
+/* Unit for durations up to @max microseconds: us, ms or s, and its name. */
+static double time_unit_us(double max, const char **name)
+{
+	if (max >= 2e6) {
+		*name = "s";
+		return 1e6;
+	}
+	if (max >= 2e3) {
+		*name = "ms";
+		return 1e3;
+	}
+	*name = "us";
+	return 1;
+}
+
+struct sweep_arg {
+	const struct cli_plot_point *pts;
+	size_t n;
+};
+
+static int point_cmp_x(const void *a, const void *b)
+{
+	const struct cli_plot_point *x =
+		*(const struct cli_plot_point *const *)a;
+	const struct cli_plot_point *y =
+		*(const struct cli_plot_point *const *)b;
+
+	if (x->saved != y->saved)
+		return x->saved < y->saved ? -1 : 1;
+	return x->stall_us < y->stall_us ? -1 : x->stall_us > y->stall_us;
+}
+
+#define C_FRONT 0xc03020
+#define C_OTHER 0x5070a0
+#define PT_R 4.0
+/* Labels of more sets at one spot than this end in "..." */
+#define LABEL_MAX 40
+
+/* A marker: a filled disc on the front, a ring elsewhere. */
+static void marker(cairo_t *cr, double x, double y, bool front)
+{
+	cairo_new_path(cr);
+	cairo_arc(cr, x, y, PT_R, 0, 2 * M_PI);
+	set_rgb(cr, front ? C_FRONT : C_OTHER);
+	if (front) {
+		cairo_fill(cr);
+	} else {
+		cairo_set_line_width(cr, 1.5);
+		cairo_stroke(cr);
+	}
+}
+
+static void draw_sweep(cairo_t *cr, const struct cli_plot *p, const void *arg)
+{
+	const struct sweep_arg *sa = arg;
+	struct frame f = { M_LEFT,
+			   M_TOP,
+			   p->width - M_LEFT - M_RIGHT,
+			   p->height - M_TOP - M_BOTTOM,
+			   0,
+			   1 };
+	const struct cli_plot_point **front = NULL;
+	double max_x = 0, max_y = 0, ux, uy, kx, ky;
+	const char *xname, *yname;
+	size_t i, j, nr_front = 0;
+	char title[96];
+	bool *labelled;
+
+	titles(cr, p);
+	for (i = 0; i < sa->n; i++) {
+		if (sa->pts[i].saved > max_x)
+			max_x = sa->pts[i].saved;
+		if (sa->pts[i].stall_us > max_y)
+			max_y = sa->pts[i].stall_us;
+	}
+	/* Room above the highest point and right of the rightmost. */
+	max_x = max_x > 0 ? max_x * 1.1 : 4096;
+	max_y = max_y > 0 ? max_y * 1.1 : 1000;
+	ux = size_unit(max_x, &xname);
+	uy = time_unit_us(max_y, &yname);
+	set_rgb(cr, C_AXIS);
+	cairo_set_line_width(cr, 1);
+	cairo_rectangle(cr, f.x0 - 0.5, f.y0 - 0.5, f.w + 1, f.h + 1);
+	cairo_stroke(cr);
+	snprintf(title, sizeof(title), "memory saved, mean over the run (%s)",
+		 xname);
+	linear_axis(cr, &f, true, 0, max_x / ux, "", xname, title);
+	snprintf(title, sizeof(title), "modelled refault stall (%s)", yname);
+	linear_axis(cr, &f, false, 0, max_y / uy, "", yname, title);
+	kx = f.w / max_x;
+	ky = f.h / max_y;
+
+	/* The front, joined left to right. */
+	front = calloc(sa->n ? sa->n : 1, sizeof(*front));
+	labelled = calloc(sa->n ? sa->n : 1, sizeof(*labelled));
+	if (front) {
+		for (i = 0; i < sa->n; i++)
+			if (sa->pts[i].front)
+				front[nr_front++] = &sa->pts[i];
+		qsort(front, nr_front, sizeof(*front), point_cmp_x);
+		set_rgb(cr, C_FRONT);
+		cairo_set_line_width(cr, 1.5);
+		for (i = 0; i < nr_front; i++) {
+			double x = f.x0 + front[i]->saved * kx;
+			double y = f.y0 + f.h - front[i]->stall_us * ky;
+
+			if (i)
+				cairo_line_to(cr, x, y);
+			else
+				cairo_move_to(cr, x, y);
+		}
+		cairo_stroke(cr);
+	}
+	/* Other sets first, so that the front's markers stay on top. */
+	for (j = 0; j < 2; j++)
+		for (i = 0; i < sa->n; i++)
+			if (sa->pts[i].front == (j == 1))
+				marker(cr, f.x0 + sa->pts[i].saved * kx,
+				       f.y0 + f.h - sa->pts[i].stall_us * ky,
+				       sa->pts[i].front);
+	/*
+	 * Set indices beside their markers; sets drawn at one spot (the
+	 * same results, say) share one label, "2,5,7".
+	 */
+	font(cr, 9, false);
+	set_rgb(cr, C_TEXT);
+	for (i = 0; labelled && i < sa->n; i++) {
+		double x = f.x0 + sa->pts[i].saved * kx;
+		double y = f.y0 + f.h - sa->pts[i].stall_us * ky;
+		char label[LABEL_MAX + 16];
+		size_t len;
+
+		if (labelled[i])
+			continue;
+		len = (size_t)snprintf(label, sizeof(label), "%u",
+				       sa->pts[i].set);
+		for (j = i + 1; j < sa->n; j++) {
+			double dx = f.x0 + sa->pts[j].saved * kx - x;
+			double dy = f.y0 + f.h - sa->pts[j].stall_us * ky - y;
+
+			if (labelled[j] || fabs(dx) > 2 || fabs(dy) > 2)
+				continue;
+			labelled[j] = true;
+			if (len >= LABEL_MAX) {
+				if (!strstr(label, "..."))
+					len += (size_t)snprintf(
+						label + len,
+						sizeof(label) - len, ",...");
+				continue;
+			}
+			len += (size_t)snprintf(label + len,
+						sizeof(label) - len, ",%u",
+						sa->pts[j].set);
+		}
+		text_at(cr, x + PT_R + 2, y - PT_R - 1, label, 0, 1);
+	}
+	free(front);
+	free(labelled);
+
+	/* The key. */
+	font(cr, 10, false);
+	{
+		double kx0 = f.x0 + f.w + 18, ky0 = f.y0 + 4;
+
+		set_rgb(cr, C_FRONT);
+		cairo_set_line_width(cr, 1.5);
+		cairo_move_to(cr, kx0, ky0 + 6);
+		cairo_line_to(cr, kx0 + 16, ky0 + 6);
+		cairo_stroke(cr);
+		marker(cr, kx0 + 8, ky0 + 6, true);
+		set_rgb(cr, C_TEXT);
+		text_at(cr, kx0 + 22, ky0 + 6, "Pareto front", 0, 0.5);
+		text_at(cr, kx0 + 22, ky0 + 20, "(saved, stall,", 0, 0.5);
+		text_at(cr, kx0 + 22, ky0 + 34, "DAMOS CPU)", 0, 0.5);
+		marker(cr, kx0 + 8, ky0 + 54, false);
+		set_rgb(cr, C_TEXT);
+		text_at(cr, kx0 + 22, ky0 + 54, "other set", 0, 0.5);
+		text_at(cr, kx0, ky0 + 76, "numbers: set index", 0, 0.5);
+	}
+}
+
+int cli_plot_sweep(const struct cli_plot *p, const struct cli_plot_point *pts,
+		   size_t n)
+{
+	struct sweep_arg sa = { pts, n };
+
+	return render(p, draw_sweep, &sa);
+}
+
 #else /* !UDAMON_HAVE_CAIRO */
+
+int cli_plot_sweep(const struct cli_plot *p, const struct cli_plot_point *pts,
+		   size_t n)
+{
+	return -EOPNOTSUPP;
+}
 
 int cli_plot_heatmap(const struct cli_plot *p, const struct udamon_heatmap *hm,
 		     bool linear_addrs)

@@ -2,8 +2,8 @@
 /*
  * Plots a person reads, drawn with cairo into PNG or SVG files: the
  * heatmap (time and address axes with units, a title, a colour scale of
- * access frequency, labelled pause bands) and the working set size over
- * time.  Kept in the udamon program so that only it links cairo.
+ * access frequency, labelled pause bands), the working set size over
+ * time and a sweep's memory saved against refault stall.  Kept in the udamon program so that only it links cairo.
  */
 #ifndef UDAMON_CLI_PLOT_H
 #define UDAMON_CLI_PLOT_H
@@ -79,6 +79,22 @@ int cli_plot_heatmap(const struct cli_plot *p, const struct udamon_heatmap *hm,
 int cli_plot_wss(const struct cli_plot *p, const uint64_t *start_ns,
 		 const uint64_t *end_ns, const unsigned long *wss, size_t n,
 		 const char *what);
+
+/* One parameter set of a sweep, a point of its plot. */
+struct cli_plot_point {
+	unsigned int set; /* its index, the label */
+	double saved; /* bytes saved, mean over the run */
+	double stall_us; /* modelled refault stall */
+	bool front; /* on the Pareto front */
+};
+
+/*
+ * Draw the sweep's trade-off: memory saved (x) against modelled refault
+ * stall (y), one labelled point per set in @pts, the Pareto front marked
+ * and joined in order of memory saved.
+ */
+int cli_plot_sweep(const struct cli_plot *p, const struct cli_plot_point *pts,
+		   size_t n);
 
 /*
  * Every string the plots draw goes to @fn too (tests check the labels of

@@ -38,6 +38,7 @@
 #include <udamon/damon.h>
 
 #include "cli/cli.h"
+#include "cli/plot.h"
 #include "cli/util.h"
 
 #define CMD "sweep"
@@ -607,6 +608,59 @@ static void sweep_print(const struct sweep *sw, const struct sweep_result *res,
 	}
 }
 
+#define SWEEP_PLOT_W 1000
+#define SWEEP_PLOT_H 600
+
+/* The plot: memory saved against refault stall, failed sets left out. */
+static int sweep_write_plot(const char *path, int format,
+			    const struct sweep *sw,
+			    const struct sweep_result *res, const bool *front)
+{
+	char title[160], subtitle[256];
+	struct cli_plot p = {
+		.format = (enum cli_plot_format)format,
+		.path = path,
+		.width = SWEEP_PLOT_W,
+		.height = SWEEP_PLOT_H,
+		.title = title,
+		.subtitle = subtitle,
+	};
+	struct cli_plot_point *pts;
+	const char *base = strrchr(sw->workload, '/');
+	unsigned int i, n = 0;
+	int err;
+
+	pts = calloc(sw->nr_sets, sizeof(*pts));
+	if (!pts) {
+		cli_err(CMD, "out of memory");
+		return CLI_EFAIL;
+	}
+	for (i = 0; i < sw->nr_sets; i++) {
+		if (res[i].err)
+			continue;
+		pts[n].set = i;
+		pts[n].saved = res[i].saved_avg;
+		pts[n].stall_us = res[i].stall_us;
+		pts[n].front = front[i];
+		n++;
+	}
+	snprintf(title, sizeof(title), "udamon sweep: %s",
+		 base ? base + 1 : sw->workload);
+	snprintf(subtitle, sizeof(subtitle),
+		 "%u of %u parameter sets, %.3f s virtual each, seed %lu; "
+		 "stall: %u us per refault",
+		 n, sw->nr_sets, (double)sw->duration_ns / 1e9, sw->seed,
+		 (unsigned int)DAMON_SIM_REFAULT_STALL_US);
+	err = cli_plot_sweep(&p, pts, n);
+	free(pts);
+	if (err) {
+		cli_err(CMD, "--plot: cannot write %s: %s", path,
+			strerror(-err));
+		return CLI_EFAIL;
+	}
+	return 0;
+}
+
 /* ---- the command ---- */
 
 static void sweep_usage(FILE *f)
@@ -632,6 +686,9 @@ static void sweep_usage(FILE *f)
 		"  --seed N          PRNG seed of every context (default 1)\n"
 		"  --csv FILE        also write the results as CSV\n"
 		"  --json FILE       also write them as JSON\n"
+		"  --plot FILE       also plot memory saved against refault stall,\n"
+		"                    one labelled point a set, the Pareto front\n"
+		"                    joined: PNG or SVG by FILE's name (.png, .svg)\n"
 		"  --quiet           no progress on stderr\n");
 }
 
@@ -696,6 +753,7 @@ int cli_sweep(int argc, char **argv)
 		O_SEED,
 		O_CSV,
 		O_JSON,
+		O_PLOT,
 		O_QUIET
 	};
 	static const struct option opts[] = {
@@ -707,6 +765,7 @@ int cli_sweep(int argc, char **argv)
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "csv", required_argument, NULL, O_CSV },
 		{ "json", required_argument, NULL, O_JSON },
+		{ "plot", required_argument, NULL, O_PLOT },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -714,7 +773,8 @@ int cli_sweep(int argc, char **argv)
 	struct sweep sw = { .seed = 1 };
 	struct sweep_result *res = NULL;
 	struct damon_sim_workload_info info;
-	const char *csv = NULL, *json = NULL;
+	const char *csv = NULL, *json = NULL, *plot = NULL;
+	int plot_format = -1;
 	unsigned long jobs = 0;
 	double duration = -1;
 	char errbuf[512];
@@ -760,6 +820,20 @@ int cli_sweep(int argc, char **argv)
 			break;
 		case O_JSON:
 			json = optarg;
+			break;
+		case O_PLOT:
+			plot = optarg;
+			plot_format = cli_plot_format_of(optarg);
+			if (plot_format < 0)
+				err = cli_bad_arg(
+					CMD, "--plot", optarg,
+					"does not end in .png or .svg (the plot's format)");
+			else if (!cli_plot_supported()) {
+				cli_err(CMD,
+					"--plot %s: this udamon was built without cairo (install libcairo2-dev and rebuild)",
+					optarg);
+				err = CLI_EMISSING;
+			}
 			break;
 		case O_QUIET:
 			quiet = true;
@@ -837,6 +911,8 @@ int cli_sweep(int argc, char **argv)
 		err = sweep_write_csv(csv, &sw, res, front);
 	if (!err && json)
 		err = sweep_write_json(json, &sw, res, front);
+	if (!err && plot)
+		err = sweep_write_plot(plot, plot_format, &sw, res, front);
 	for (i = 0; !err && i < sw.nr_sets; i++)
 		if (res[i].err)
 			err = CLI_EFAIL;

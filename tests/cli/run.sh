@@ -1141,6 +1141,88 @@ if [ "$(wc -l <"$T/sweep.csv")" -eq 4 ] &&
 else
 	notok "sweep CSV and JSON hold every set, the front and the savings" "$(cat "$T/sweep.csv" "$T/sweep.json")"
 fi
+expect "sweep --plot of an unknown type" 2 \
+	"--plot: '$T/sweep.gif' does not end in .png or .svg" \
+	"$U" sweep --workload "$TR" --grid "$T/grid" --plot "$T/sweep.gif"
+if [ -e "$T/sweep.gif" ]; then
+	notok "sweep --plot refused: nothing written" "$T/sweep.gif exists"
+else
+	ok "sweep --plot refused: nothing written"
+fi
+if cli_plot=$("$U" sweep --workload "$TR" --grid "$T/grid" --jobs 2 --quiet \
+	--plot "$T/sweep.png" 2>&1) &&
+	"$U" sweep --workload "$TR" --grid "$T/grid" --jobs 2 --quiet \
+		--plot "$T/sweep.svg" >/dev/null 2>&1; then
+	ok "sweep --plot FILE.png and FILE.svg succeed"
+else
+	notok "sweep --plot FILE.png and FILE.svg succeed" "$cli_plot"
+fi
+expect "sweep --plot into a missing directory" 1 \
+	"--plot: cannot write $T/none/s.png" \
+	"$U" sweep --workload "$TR" --grid "$T/grid" --quiet --plot "$T/none/s.png"
+# The PNG: its signature and its IHDR size (the sweep plot is 1000x600).
+if python3 - "$T/sweep.png" <<'EOF2'; then
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:8]
+assert data[12:16] == b"IHDR"
+assert struct.unpack(">II", data[16:24]) == (1000, 600)
+EOF2
+	ok "sweep --plot writes a PNG of the plot's size"
+else
+	notok "sweep --plot writes a PNG of the plot's size"
+fi
+# The SVG: well-formed, its text in <desc> (cairo draws glyphs): both axis
+# titles, the key and a label for every set: the grid's sets 1 and 2 save
+# nothing and share one spot, so one label names both.
+if python3 - "$T/sweep.svg" <<'EOF2'; then
+import sys
+import xml.etree.ElementTree as ET
+NS = "{http://www.w3.org/2000/svg}"
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == NS + "svg"
+assert root.get("width").startswith("1000"), root.get("width")
+assert root.find(NS + "title").text == "udamon sweep: true.trace"
+lines = root.find(NS + "desc").text.splitlines()
+assert any(l.startswith("memory saved") and "(" in l for l in lines), lines
+assert any(l.startswith("modelled refault stall (") for l in lines), lines
+assert "Pareto front" in lines, lines
+labels = set()
+for l in lines:
+    if all(p.isdigit() for p in l.split(",")):
+        labels.update(int(p) for p in l.split(","))
+assert labels == {0, 1, 2}, lines
+assert sum(1 for _ in root.iter(NS + "symbol")) >= 20, "no glyphs"
+EOF2
+	ok "sweep --plot SVG: axis titles, key and every set's label"
+else
+	notok "sweep --plot SVG: axis titles, key and every set's label"
+fi
+# bench_replay's measurement (bench/accuracy.sh): its own count of the
+# trace's pages agrees with the sim's ground truth in every window of every
+# variant, and DAMON sampling page-sized regions once per window finds
+# exactly the pages touched (precision and recall 1).  Correctness of the
+# measurement, not a benchmark result.
+BR="$B/bench/bench_replay"
+if [ -x "$BR" ]; then
+	out=$("$BR" "$TR" 2>&1)
+	rc=$?
+	rows=$(printf '%s\n' "$out" | grep -c '^| true.trace')
+	bad=$(printf '%s\n' "$out" | grep '^| true.trace' |
+		awk -F'|' '$(NF - 1) + 0 != 0')
+	if [ "$rc" -eq 0 ] && [ "$rows" -ge 10 ] && [ -z "$bad" ] &&
+		printf '%s\n' "$out" |
+		grep -Eq '^\| true.trace +\| s100ms\+min20k +\| +[0-9]+ \| +0.000 \| +1.000 \| +1.000 \|'; then
+		ok "bench_replay: ground truth aligned in every window, exact at page granularity"
+	else
+		notok "bench_replay: ground truth aligned in every window, exact at page granularity" "$out"
+	fi
+	expect "bench_replay refuses an unknown variant" 2 "no variant 'nosuch'" \
+		"$BR" -v default,nosuch "$TR"
+else
+	skip "bench_replay: ground truth aligned in every window, exact at page granularity" "no $BR"
+	skip "bench_replay refuses an unknown variant" "no $BR"
+fi
 a=$("$U" sweep --workload "$TR" --grid "$T/grid" --jobs 1 --quiet)
 b=$("$U" sweep --workload "$TR" --grid "$T/grid" --jobs 3 --quiet)
 if [ -n "$a" ] && [ "$a" = "$b" ]; then

@@ -3,7 +3,8 @@
  * The plots of src/cli/plot.c: what they say (every string drawn: title,
  * axis titles, ticks with units, the colour scale, band labels), the
  * files they write (PNG decoded back with cairo: size, colours, the bands;
- * SVG: its size, the embedded cells, glyphs) and write errors.  No pixel
+ * SVG: its size, the embedded cells, glyphs, the text in <desc>) and
+ * write errors; the sweep's scatter (labels, shared labels, units).  No pixel
  * is compared exactly: fonts and cairo versions differ.
  */
 #include "../lib/tap.h"
@@ -279,6 +280,70 @@ static void test_wss(void)
 	unlink(path);
 }
 
+static void test_sweep(void)
+{
+	/* Sets 1 and 3 at one spot, 0 and 4 on the front. */
+	static const struct cli_plot_point pts[] = {
+		{ 0, 48.0 * (1 << 20), 2500000, true },	 { 1, 0, 0, false },
+		{ 2, 20.0 * (1 << 20), 3000000, false }, { 3, 0, 0, false },
+		{ 4, 10.0 * (1 << 20), 200000, true },
+	};
+	char path[] = "/tmp/udamon-test-plot-XXXXXX.svg";
+	struct cli_plot p = { CLI_PLOT_SVG,  path, 800,	 400,
+			      "Sweep <a&b>", NULL, NULL, 0 };
+	char *svg = NULL;
+	size_t len = 0;
+	FILE *f;
+	int fd = mkstemps(path, 4);
+
+	REQUIRE(fd >= 0);
+	close(fd);
+	texts[0] = '\0';
+	cli_plot_set_text_hook(collect, NULL);
+	CHECK_EQ(cli_plot_sweep(&p, pts, 5), 0);
+	cli_plot_set_text_hook(NULL, NULL);
+	CHECK(drawn("Sweep <a&b>"));
+	/* Up to 48 MiB and a tenth: MiB across, 3 s and a tenth: s up. */
+	CHECK(drawn("memory saved, mean over the run (MiB)"));
+	CHECK(drawn("modelled refault stall (s)"));
+	CHECK(drawn("0 MiB"));
+	CHECK(drawn("3.0 s") || drawn("3 s"));
+	CHECK(drawn("0"));
+	CHECK(drawn("1,3"));
+	CHECK(drawn("2"));
+	CHECK(drawn("4"));
+	CHECK(!drawn("3"));
+	CHECK(drawn("Pareto front"));
+	CHECK(drawn("other set"));
+	if (tap_failures)
+		tap_diag("drawn:\n%s", texts);
+	/* The SVG holds the text, escaped, after its <svg> tag. */
+	f = fopen(path, "re");
+	REQUIRE(f);
+	CHECK_EQ(getdelim(&svg, &len, '\0', f) > 0, true);
+	fclose(f);
+	REQUIRE(svg);
+	CHECK(strstr(svg, "<title>Sweep &lt;a&amp;b&gt;</title>") != NULL);
+	CHECK(strstr(svg, "\n1,3\n") != NULL);
+	CHECK(strstr(svg, "<desc>") > strstr(svg, "<svg"));
+	CHECK(strstr(svg, "</desc>") < strstr(svg, "<symbol"));
+	free(svg);
+	/* No sets at all (every one failed): axes and key only. */
+	texts[0] = '\0';
+	cli_plot_set_text_hook(collect, NULL);
+	CHECK_EQ(cli_plot_sweep(&p, pts, 0), 0);
+	cli_plot_set_text_hook(NULL, NULL);
+	CHECK(drawn("Pareto front"));
+	CHECK(!drawn("0"));
+	unlink(path);
+	p.path = "/nonexistent/dir/x.svg";
+	CHECK(cli_plot_sweep(&p, pts, 5) < 0);
+	p.format = CLI_PLOT_PNG;
+	p.path = "/nonexistent/dir/x.png";
+	CHECK(cli_plot_sweep(&p, pts, 5) < 0);
+	CHECK(access(p.path, F_OK) < 0);
+}
+
 static void test_write_errors(void)
 {
 	static const uint64_t t[] = { 0 }, e[] = { 1000 };
@@ -307,6 +372,7 @@ int main(void)
 		TAP_CASE(test_heatmap_linear_addresses),
 		TAP_CASE(test_heatmap_png),
 		TAP_CASE(test_wss),
+		TAP_CASE(test_sweep),
 		TAP_CASE(test_write_errors),
 	};
 
