@@ -175,6 +175,34 @@ static int access_source_show(void *obj, FILE *out)
 	return 0;
 }
 
+/*
+ * Whether the context is auto-paused right now (damon_auto_paused()): the
+ * live state of the context the kdamond runs, not a staged setting, so a
+ * user can tell an automatic pause from a stall.  The tree lock held by
+ * the caller keeps kd->ctx from being replaced or freed meanwhile.  A
+ * kdamond that is off pauses nothing.
+ */
+static int auto_paused_show(void *obj, FILE *out)
+{
+	struct fs_array *kds = &fs_root.kdamonds.arr;
+	bool paused = false;
+	unsigned int i;
+
+	for (i = 0; i < kds->nr; i++) {
+		struct st_kdamond *kd = kds->items[i];
+
+		/* one context per kdamond, as in the kernel */
+		if (kd->contexts.arr.nr != 1 ||
+		    kd->contexts.arr.items[0] != obj)
+			continue;
+		paused = kd->ctx && damon_is_running(kd->ctx) &&
+			 damon_auto_paused(kd->ctx);
+		break;
+	}
+	fputs(paused ? "Y\n" : "N\n", out);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* 3. Tables                                                           */
 /* ------------------------------------------------------------------ */
@@ -737,6 +765,7 @@ static const struct fs_file ctx_udamon_files_[] = {
 	F_RW("overhead_budget", FS_ULONG, struct st_context, overhead_budget,
 	     0),
 	F_RW("auto_pause", FS_BOOL, struct st_context, auto_pause, 0),
+	F_SPECIAL("auto_paused", 0400, 0, auto_paused_show, NULL),
 };
 static const struct fs_dir_type t_ctx_udamon = {
 	.name = "ctx_udamon",
