@@ -84,7 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t op = data[pos], pidx = data[pos + 1];
 		size_t len = data[pos + 2];
 		const char *path = paths[pidx % NR_PATHS];
-		struct fs_buf out;
+		char *out;
+		size_t out_len;
 		struct fs_node n;
 
 		pos += 3;
@@ -102,9 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				fs_list(&n, fuzz_list_one, &total);
 			pthread_mutex_unlock(&fs_tree_lock);
 		} else {
-			fs_buf_init(&out);
-			fs_read(path, &out);
-			fs_buf_free(&out);
+			fs_read(path, &out, &out_len);
+			free(out);
 		}
 		pos += len;
 	}

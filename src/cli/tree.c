@@ -852,6 +852,13 @@ static struct json_object *status_context(const struct tree *t, unsigned int k)
 	if (!tree_read(t, buf, sizeof(buf), "%u/%s/pause", k, c))
 		json_object_object_add(ctx, "pause",
 				       json_object_new_boolean(buf[0] == 'Y'));
+	/* udamond only: the setting, and whether it pauses the context now */
+	if (!tree_read(t, buf, sizeof(buf), "%u/%s/udamon/auto_pause", k, c))
+		json_object_object_add(ctx, "auto_pause",
+				       json_object_new_boolean(buf[0] == 'Y'));
+	if (!tree_read(t, buf, sizeof(buf), "%u/%s/udamon/auto_paused", k, c))
+		json_object_object_add(ctx, "auto_paused",
+				       json_object_new_boolean(buf[0] == 'Y'));
 	if (!tree_read(t, buf, sizeof(buf), "%u/%s/udamon/sim_workload", k,
 		       c) &&
 	    buf[0])
@@ -963,18 +970,45 @@ static uint64_t status_num(struct json_object *obj, const char *key)
 		       0;
 }
 
+static bool status_bool(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(obj, key, &v) &&
+	       json_object_get_boolean(v);
+}
+
+/*
+ * The context's state word: the user's pause first (it outlasts an
+ * automatic resume), then the automatic pause, which says why nothing
+ * is sampled while the targets are stopped.
+ */
+static const char *status_state(struct json_object *ctx, bool running)
+{
+	bool pause = status_bool(ctx, "pause");
+	bool auto_paused = running && status_bool(ctx, "auto_paused");
+
+	if (!running)
+		return pause ? "pause=Y" : "idle";
+	if (pause)
+		return auto_paused ?
+			       "PAUSED, and AUTO-PAUSED (targets stopped)" :
+			       "PAUSED";
+	if (auto_paused)
+		return "AUTO-PAUSED (targets stopped)";
+	return "monitoring";
+}
+
 static void status_print_context(struct json_object *ctx, bool running)
 {
 	struct json_object *v, *arr;
 	char a[32], b[32];
 	size_t i, n;
-	bool pause = json_object_object_get_ex(ctx, "pause", &v) &&
-		     json_object_get_boolean(v);
 
-	printf("  context 0: %s, access source: %s, %s\n",
+	printf("  context 0: %s, access source: %s, %s%s\n",
 	       status_str(ctx, "operations"), status_str(ctx, "access_source"),
-	       pause ? (running ? "PAUSED" : "pause=Y") :
-		       (running ? "monitoring" : "idle"));
+	       status_state(ctx, running),
+	       status_bool(ctx, "auto_pause") ? "; auto pause on" : "");
 	if (json_object_object_get_ex(ctx, "sim_workload", &v))
 		printf("    workload: %s\n", json_object_get_string(v));
 	json_object_object_get_ex(ctx, "intervals", &v);

@@ -85,13 +85,12 @@ static char *fs_ckpt_path(struct st_kdamond *kd, bool *from_dir)
 	return path;
 }
 
-int fs_checkpoint_show(void *obj, struct fs_buf *out)
+int fs_checkpoint_show(void *obj, FILE *out)
 {
 	struct st_kdamond *kd = obj;
 
-	fs_buf_printf(out, "%s\n",
-		      kd->checkpoint_status[0] ? kd->checkpoint_status :
-						 "none");
+	fprintf(out, "%s\n",
+		kd->checkpoint_status[0] ? kd->checkpoint_status : "none");
 	return 0;
 }
 

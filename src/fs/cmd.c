@@ -57,18 +57,18 @@ static bool fs_kd_running(struct st_kdamond *kd)
 	return kd->ctx && damon_is_running(kd->ctx);
 }
 
-int fs_state_show(void *obj, struct fs_buf *out)
+int fs_state_show(void *obj, FILE *out)
 {
-	fs_buf_printf(out, "%s\n", fs_kd_running(obj) ? "on" : "off");
+	fprintf(out, "%s\n", fs_kd_running(obj) ? "on" : "off");
 	return 0;
 }
 
-int fs_pid_show(void *obj, struct fs_buf *out)
+int fs_pid_show(void *obj, FILE *out)
 {
 	struct st_kdamond *kd = obj;
 	int pid = kd->ctx ? damon_kdamond_pid(kd->ctx) : -1;
 
-	fs_buf_printf(out, "%d\n", pid < 0 ? -1 : pid);
+	fprintf(out, "%d\n", pid < 0 ? -1 : pid);
 	return 0;
 }
 
@@ -461,11 +461,11 @@ static int fs_update_tried_regions(struct st_kdamond *kd, bool bytes_only)
 	return damos_walk(kd->ctx, &control);
 }
 
-int fs_state_error_show(void *obj, struct fs_buf *out)
+int fs_state_error_show(void *obj, FILE *out)
 {
 	struct st_kdamond *kd = obj;
 
-	fs_buf_printf(out, "%s\n", kd->state_error);
+	fprintf(out, "%s\n", kd->state_error);
 	return 0;
 }
 
@@ -561,7 +561,7 @@ static int fs_dump_fn(void *data)
  * kernel selftests get by pausing DAMON before reading it with drgn, and
  * without touching the user's pause setting.
  */
-int fs_dump_show(void *obj, struct fs_buf *out)
+int fs_dump_show(void *obj, FILE *out)
 {
 	struct st_kdamond *kd = obj;
 	json_object *root = json_object_new_object();
@@ -585,16 +585,16 @@ int fs_dump_show(void *obj, struct fs_buf *out)
 			err = arg.err;
 	}
 	if (!err) {
-		fs_buf_puts(out,
-			    json_object_to_json_string_ext(
-				    root,
-				    JSON_C_TO_STRING_SPACED |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
-		fs_buf_puts(out, "\n");
+		const char *text = json_object_to_json_string_ext(
+			root, JSON_C_TO_STRING_SPACED |
+				      JSON_C_TO_STRING_NOSLASHESCAPE);
+
+		if (!text)
+			err = -ENOMEM;
+		else
+			fprintf(out, "%s\n", text);
 	}
 	json_object_put(root);
-	if (!err && out->oom)
-		err = -ENOMEM;
 	return err;
 }
 

@@ -32,7 +32,8 @@
 
 struct fs_handle {
 	pthread_mutex_t lock;
-	struct fs_buf buf;
+	char *data; /* the content the last read from offset 0 saw */
+	size_t len;
 	bool valid;
 	/* open handles, freed at unmount if the kernel never releases them */
 	struct fs_handle *prev, *next;
@@ -48,7 +49,7 @@ static void fs_handle_free(struct fs_handle *h)
 	h->prev->next = h->next;
 	h->next->prev = h->prev;
 	pthread_mutex_unlock(&fs_handles_lock);
-	fs_buf_free(&h->buf);
+	free(h->data);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
@@ -217,7 +218,6 @@ static int fs_op_open(const char *path, struct fuse_file_info *fi)
 	if (!h)
 		return -ENOMEM;
 	pthread_mutex_init(&h->lock, NULL);
-	fs_buf_init(&h->buf);
 	pthread_mutex_lock(&fs_handles_lock);
 	h->next = fs_handles.next;
 	h->prev = &fs_handles;
@@ -251,18 +251,16 @@ static int fs_op_read(const char *path, char *buf, size_t size, off_t off,
 	fs_set_caller();
 	pthread_mutex_lock(&h->lock);
 	if (off == 0 || !h->valid) {
-		fs_buf_reset(&h->buf);
+		free(h->data);
 		h->valid = false;
-		err = fs_read(path, &h->buf);
-		if (!err && h->buf.oom)
-			err = -ENOMEM;
+		err = fs_read(path, &h->data, &h->len);
 		h->valid = !err;
 	}
-	if (!err && (size_t)off < h->buf.len) {
-		n = h->buf.len - (size_t)off;
+	if (!err && (size_t)off < h->len) {
+		n = h->len - (size_t)off;
 		if (n > size)
 			n = size;
-		memcpy(buf, h->buf.data + off, n);
+		memcpy(buf, h->data + off, n);
 	}
 	pthread_mutex_unlock(&h->lock);
 	return err ? err : (int)n;

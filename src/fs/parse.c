@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Input parsing with the kernel's rules for sysfs files, and a growable text
- * buffer for file contents.  Every rule here is observable by a user of the
+ * Input parsing with the kernel's rules for sysfs files.  Every rule here is observable by a user of the
  * tree (which writes fail, with which errno), so it follows lib/kstrtox.c
  * and lib/string.c behaviour exactly: base auto-detection, one optional
  * trailing newline, overflow reported as -ERANGE even when garbage follows.
@@ -223,79 +222,4 @@ bool fs_sysfs_streq(const char *s1, const char *s2)
 	if (*s1 == '\n' && !s1[1] && !*s2)
 		return true;
 	return false;
-}
-
-void fs_buf_init(struct fs_buf *b)
-{
-	b->data = NULL;
-	b->len = 0;
-	b->cap = 0;
-	b->oom = false;
-}
-
-void fs_buf_free(struct fs_buf *b)
-{
-	free(b->data);
-	fs_buf_init(b);
-}
-
-void fs_buf_reset(struct fs_buf *b)
-{
-	b->len = 0;
-	b->oom = false;
-	if (b->data)
-		b->data[0] = '\0';
-}
-
-static bool fs_buf_reserve(struct fs_buf *b, size_t extra)
-{
-	size_t need, cap;
-	char *p;
-
-	if (b->oom)
-		return false;
-	need = b->len + extra + 1;
-	if (need <= b->cap)
-		return true;
-	cap = b->cap ? b->cap : 256;
-	while (cap < need)
-		cap *= 2;
-	p = udamon__realloc(b->data, cap);
-	if (!p) {
-		b->oom = true;
-		return false;
-	}
-	b->data = p;
-	b->cap = cap;
-	return true;
-}
-
-void fs_buf_add(struct fs_buf *b, const char *s, size_t n)
-{
-	if (!fs_buf_reserve(b, n))
-		return;
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-void fs_buf_puts(struct fs_buf *b, const char *s)
-{
-	fs_buf_add(b, s, strlen(s));
-}
-
-void fs_buf_printf(struct fs_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !fs_buf_reserve(b, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
 }

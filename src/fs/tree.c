@@ -147,13 +147,13 @@ static const struct fs_keywords kw_filter_type = {
 /* 2. Special files                                                    */
 /* ------------------------------------------------------------------ */
 
-static int avail_operations_show(void *obj, struct fs_buf *out)
+static int avail_operations_show(void *obj, FILE *out)
 {
 	unsigned int i;
 
 	for (i = 0; i < FS_NR_OPS_NAMES; i++)
 		if (damon_is_registered_ops((enum damon_ops_id)i))
-			fs_buf_printf(out, "%s\n", fs_ops_names[i]);
+			fprintf(out, "%s\n", fs_ops_names[i]);
 	return 0;
 }
 
@@ -162,7 +162,7 @@ static int avail_operations_show(void *obj, struct fs_buf *out)
  * staged operations set uses ("uffd-wp (writes only)", "sim", ...), or
  * "none" when it is not available here.
  */
-static int access_source_show(void *obj, struct fs_buf *out)
+static int access_source_show(void *obj, FILE *out)
 {
 	struct st_context *c = obj;
 	struct damon_ctx *probe = damon_new_ctx();
@@ -170,8 +170,36 @@ static int access_source_show(void *obj, struct fs_buf *out)
 
 	if (probe && !damon_select_ops(probe, (enum damon_ops_id)c->ops))
 		name = damon_access_source_name(probe);
-	fs_buf_printf(out, "%s\n", name);
+	fprintf(out, "%s\n", name);
 	damon_destroy_ctx(probe);
+	return 0;
+}
+
+/*
+ * Whether the context is auto-paused right now (damon_auto_paused()): the
+ * live state of the context the kdamond runs, not a staged setting, so a
+ * user can tell an automatic pause from a stall.  The tree lock held by
+ * the caller keeps kd->ctx from being replaced or freed meanwhile.  A
+ * kdamond that is off pauses nothing.
+ */
+static int auto_paused_show(void *obj, FILE *out)
+{
+	struct fs_array *kds = &fs_root.kdamonds.arr;
+	bool paused = false;
+	unsigned int i;
+
+	for (i = 0; i < kds->nr; i++) {
+		struct st_kdamond *kd = kds->items[i];
+
+		/* one context per kdamond, as in the kernel */
+		if (kd->contexts.arr.nr != 1 ||
+		    kd->contexts.arr.items[0] != obj)
+			continue;
+		paused = kd->ctx && damon_is_running(kd->ctx) &&
+			 damon_auto_paused(kd->ctx);
+		break;
+	}
+	fputs(paused ? "Y\n" : "N\n", out);
 	return 0;
 }
 
@@ -737,6 +765,7 @@ static const struct fs_file ctx_udamon_files_[] = {
 	F_RW("overhead_budget", FS_ULONG, struct st_context, overhead_budget,
 	     0),
 	F_RW("auto_pause", FS_BOOL, struct st_context, auto_pause, 0),
+	F_SPECIAL("auto_paused", 0400, 0, auto_paused_show, NULL),
 };
 static const struct fs_dir_type t_ctx_udamon = {
 	.name = "ctx_udamon",
@@ -1138,37 +1167,36 @@ int fs_lookup(const char *path, struct fs_node *node)
 /* 6. Read and write                                                   */
 /* ------------------------------------------------------------------ */
 
-static int fs_show_generic(void *obj, const struct fs_file *f,
-			   struct fs_buf *out)
+static int fs_show_generic(void *obj, const struct fs_file *f, FILE *out)
 {
 	void *p = fs_field(obj, f->off);
 
 	switch (f->kind) {
 	case FS_ULONG:
-		fs_buf_printf(out, "%lu\n", *(unsigned long *)p);
+		fprintf(out, "%lu\n", *(unsigned long *)p);
 		return 0;
 	case FS_UINT:
 	case FS_NR:
-		fs_buf_printf(out, "%u\n", *(unsigned int *)p);
+		fprintf(out, "%u\n", *(unsigned int *)p);
 		return 0;
 	case FS_INT:
-		fs_buf_printf(out, "%d\n", *(int *)p);
+		fprintf(out, "%d\n", *(int *)p);
 		return 0;
 	case FS_BOOL:
-		fs_buf_puts(out, *(bool *)p ? "Y\n" : "N\n");
+		fputs(*(bool *)p ? "Y\n" : "N\n", out);
 		return 0;
 	case FS_KEYWORD: {
 		unsigned int idx = *(unsigned int *)p;
 
 		if (idx >= f->kw->nr)
 			return -EINVAL;
-		fs_buf_printf(out, "%s\n", f->kw->names[idx]);
+		fprintf(out, "%s\n", f->kw->names[idx]);
 		return 0;
 	}
 	case FS_STRING: {
 		const char *s = *(char **)p;
 
-		fs_buf_printf(out, "%s\n", s ? s : "");
+		fprintf(out, "%s\n", s ? s : "");
 		return 0;
 	}
 	case FS_SPECIAL:
@@ -1305,7 +1333,7 @@ static bool fs_any_kdamond_running(void)
 	return false;
 }
 
-int fs_read(const char *path, struct fs_buf *out)
+static int fs_show(const char *path, FILE *out)
 {
 	struct fs_node n;
 	int err;
@@ -1329,6 +1357,36 @@ int fs_read(const char *path, struct fs_buf *out)
 	if (!err)
 		err = n.file->show(n.obj, out);
 	pthread_mutex_unlock(&fs_sysfs_lock);
+	return err;
+}
+
+int fs_read(const char *path, char **data, size_t *len)
+{
+	bool stream_failed;
+	FILE *out;
+	int err;
+
+	*data = NULL;
+	*len = 0;
+	out = udamon__open_memstream(data, len);
+	if (!out)
+		return -ENOMEM;
+	err = fs_show(path, out);
+	/*
+	 * The stream's buffer grows inside libc, outside the allocation seam:
+	 * a growth that failed shows only as a stream error, here or when the
+	 * last of the content is flushed by fclose().
+	 */
+	stream_failed = ferror(out);
+	if (fclose(out))
+		stream_failed = true;
+	if (!err && stream_failed)
+		err = -ENOMEM;
+	if (err) {
+		free(*data);
+		*data = NULL;
+		*len = 0;
+	}
 	return err;
 }
 

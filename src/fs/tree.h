@@ -6,7 +6,7 @@
  * driven by unit tests without a mount.
  *
  * Map of src/fs/:
- *   parse.c  - kstrtox/kstrtobool/sysfs_streq with kernel errno; text buffer
+ *   parse.c  - kstrtox/kstrtobool/sysfs_streq with kernel errno
  *   tree.c   - dir/file tables, path resolution, generic show/store, nr_*
  *   build.c  - builds a damon_ctx from a staged context (sysfs apply_inputs)
  *   cmd.c    - the state commands, refresh_ms, pid, the state dump
@@ -31,6 +31,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include <udamon/damon.h>
@@ -337,7 +338,7 @@ struct fs_file {
 	const struct fs_keywords *kw;
 	const struct fs_dir_type *child; /* FS_NR */
 	unsigned int nr_max; /* FS_NR: most children (0: no limit) */
-	int (*show)(void *obj, struct fs_buf *out);
+	int (*show)(void *obj, FILE *out);
 	int (*store)(void *obj, const char *buf);
 };
 
@@ -406,7 +407,12 @@ int fs_list(const struct fs_node *dir,
 	    void (*fn)(void *arg, const char *name, bool is_dir), void *arg);
 /* Whole file operations; they take the locks they need. */
 int fs_lookup(const char *path, struct fs_node *node);
-int fs_read(const char *path, struct fs_buf *out);
+/*
+ * fs_read() - the whole content of the file at @path, as one read(2) of it
+ * would see it.  On success *@data holds it NUL-terminated (release it with
+ * free()) and *@len its length; on failure *@data is NULL.
+ */
+int fs_read(const char *path, char **data, size_t *len);
 ssize_t fs_write(const char *path, const char *data, size_t len);
 
 /* Children management, fs_tree_lock held. */
@@ -424,7 +430,7 @@ extern const char *const fs_ops_names[];
 /* ---- ckpt.c ---- */
 /* udamond --checkpoint-dir (NULL: none). */
 extern char *fs_checkpoint_dir;
-int fs_checkpoint_show(void *obj, struct fs_buf *out);
+int fs_checkpoint_show(void *obj, FILE *out);
 int fs_checkpoint_store(void *obj, const char *buf);
 /*
  * At "on", fs_tree_lock held, before damon_start(): queue the restore
@@ -475,11 +481,11 @@ int fs_build_goals(struct st_scheme *ss, struct damos_quota *quota);
 void fs_quota_init(struct damos_quota *q);
 
 /* ---- cmd.c ---- */
-int fs_state_show(void *obj, struct fs_buf *out);
-int fs_state_error_show(void *obj, struct fs_buf *out);
+int fs_state_show(void *obj, FILE *out);
+int fs_state_error_show(void *obj, FILE *out);
 int fs_state_store(void *obj, const char *buf);
-int fs_pid_show(void *obj, struct fs_buf *out);
-int fs_dump_show(void *obj, struct fs_buf *out);
+int fs_pid_show(void *obj, FILE *out);
+int fs_dump_show(void *obj, FILE *out);
 /* Stop all kdamonds (daemon shutdown); fs_sysfs_lock held. */
 void fs_stop_all(void);
 /*

@@ -69,6 +69,11 @@ FILE *udamon__fopen(const char *path, const char *mode)
 	return alloc_should_fail() ? NULL : fopen(path, mode);
 }
 
+FILE *udamon__open_memstream(char **ptr, size_t *sizeloc)
+{
+	return alloc_should_fail() ? NULL : open_memstream(ptr, sizeloc);
+}
+
 unsigned long udamon__alloc_count(void)
 {
 	return __atomic_load_n(&alloc_count, __ATOMIC_RELAXED);

@@ -28,6 +28,13 @@ int udamon__asprintf(char **strp, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* fopen() allocates the FILE; an injected failure sets errno ENOMEM. */
 FILE *udamon__fopen(const char *path, const char *mode);
+/*
+ * open_memstream(3): a FILE writing into a buffer that grows as needed.
+ * Opening it counts as one allocation.  Its buffer then grows by realloc
+ * inside libc, outside the seam: a failed growth shows as ferror() or as
+ * fclose() returning EOF, which the caller must check.
+ */
+FILE *udamon__open_memstream(char **ptr, size_t *sizeloc);
 
 /* ---- for tests ---- */
 

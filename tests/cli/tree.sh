@@ -16,7 +16,9 @@ A="$M/admin/kdamonds"
 
 "$B/bin/udamond" -f -m "$M" --log "$LOG" &
 dpid=$!
+spin=""
 cleanup() {
+	[ -n "$spin" ] && kill -KILL "$spin" 2>/dev/null
 	kill "$dpid" 2>/dev/null
 	wait "$dpid" 2>/dev/null
 	umount -l "$M" 2>/dev/null
@@ -164,4 +166,47 @@ if grep -q "writes only" "$A/0/contexts/0/udamon/access_source" 2>/dev/null ||
 fi
 kill "$live"
 wait "$live" 2>/dev/null
+
+# The automatic pause is visible: udamon/auto_paused and udamon status
+# follow a real process stopped (SIGSTOP) and continued (SIGCONT).
+wait_value() { # PATH VALUE: poll for up to 20 s (the machine may be busy)
+	for _ in $(seq 400); do
+		[ "$(cat "$1" 2>/dev/null)" = "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+bash -c 'while :; do :; done' &
+spin=$!
+AP="$A/0/contexts/0/udamon/auto_paused"
+t "start --auto-pause on a running process" 0 "kdamond 0: on \(vaddr, auto pause\)" \
+	"$U" start --tree "$M" --pid "$spin" --auto-pause --sample-us 1000 \
+	--aggr-us 20000
+file "auto_paused reads N while the target runs" "$AP" N
+t "status: monitoring, auto pause on" 0 \
+	"context 0: vaddr, .*, monitoring; auto pause on" "$U" status --tree "$M"
+kill -STOP "$spin"
+wait_value "$AP" Y
+file "auto_paused reads Y while the target is stopped" "$AP" Y
+t "status shows AUTO-PAUSED while the target is stopped" 0 \
+	"context 0: vaddr, .*, AUTO-PAUSED \(targets stopped\); auto pause on" \
+	"$U" status --tree "$M"
+command -v python3 >/dev/null &&
+	json_check "status --json: auto_paused true, the user's pause false" \
+		"d['kdamonds'][0]['contexts'][0]['auto_paused'] is True and d['kdamonds'][0]['contexts'][0]['auto_pause'] is True and d['kdamonds'][0]['contexts'][0]['pause'] is False"
+file "the automatic pause leaves the pause file alone" \
+	"$A/0/contexts/0/pause" N
+kill -CONT "$spin"
+wait_value "$AP" N
+file "auto_paused reads N after SIGCONT" "$AP" N
+t "status shows monitoring after SIGCONT" 0 \
+	"context 0: vaddr, .*, monitoring; auto pause on" "$U" status --tree "$M"
+command -v python3 >/dev/null &&
+	json_check "status --json: auto_paused false after SIGCONT" \
+		"d['kdamonds'][0]['contexts'][0]['auto_paused'] is False"
+"$U" stop --tree "$M" >/dev/null 2>&1
+file "auto_paused reads N once the kdamond is off" "$AP" N
+kill -KILL "$spin"
+wait "$spin" 2>/dev/null
+spin=""
 exit 0

@@ -81,7 +81,8 @@ def expected_tree():
               c + 'udamon/allow_cold_on_writes_only': (0o600, 'N'),
               c + 'udamon/attach': (0o600, 'Y'),
               c + 'udamon/overhead_budget': (0o600, '2000'),
-              c + 'udamon/auto_pause': (0o600, 'N')})
+              c + 'udamon/auto_pause': (0o600, 'N'),
+              c + 'udamon/auto_paused': (0o400, 'N')})
     a = c + 'monitoring_attrs/'
     for f, v in (('sample_us', '5000'), ('aggr_us', '100000'),
                  ('update_us', '60000000')):
@@ -675,7 +676,8 @@ def test_checkpoint_files():
 
 @R.case
 def test_auto_pause_file():
-    """contexts/C/udamon/auto_pause on a real stopped process."""
+    """contexts/C/udamon/auto_pause on a real stopped process, and
+    udamon/auto_paused showing it."""
     child = subprocess.Popen(['sh', '-c', 'while :; do :; done'])
     try:
         with daemon() as d:
@@ -702,7 +704,12 @@ def test_auto_pause_file():
                 return cond()
 
             check(until(lambda: psi() > 10), 'monitoring')
+            ap = c + 'udamon/auto_paused'
+            eq(t.val(ap), 'N', 'auto_paused while the target runs')
+            eq(t.write(ap, 'Y'), errno.EACCES, 'auto_paused is read-only')
             os.kill(child.pid, signal.SIGSTOP)
+            check(until(lambda: t.val(ap) == 'Y', 20.0),
+                  'auto_paused reads Y while the target is stopped')
             # within a few sample intervals (generous under load)
             last = [psi()]
 
@@ -719,6 +726,8 @@ def test_auto_pause_file():
             eq(t.val(c + 'pause'), 'N', 'the user pause is untouched')
             os.kill(child.pid, signal.SIGCONT)
             check(until(lambda: psi() > p2), 'samples again after SIGCONT')
+            check(until(lambda: t.val(ap) == 'N', 20.0),
+                  'auto_paused reads N after SIGCONT')
             # commit carries the setting: off now, a stop is sampled
             t.must(c + 'udamon/auto_pause', 'N')
             eq(t.cmd(0, 'commit'), 0, 'commit auto_pause N')

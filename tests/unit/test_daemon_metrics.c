@@ -94,14 +94,14 @@ static void test_collect_running(void)
 {
 	struct metrics_set set = { 0 };
 	char pid[32];
-	struct fs_buf b;
+	char *data;
+	size_t len;
 	int i;
 
 	REQUIRE(setup_sim());
-	fs_buf_init(&b);
-	REQUIRE(!fs_read(K "pid", &b));
-	snprintf(pid, sizeof(pid), "%.*s", (int)b.len, b.data);
-	fs_buf_free(&b);
+	REQUIRE(!fs_read(K "pid", &data, &len));
+	snprintf(pid, sizeof(pid), "%.*s", (int)len, data);
+	free(data);
 	/* wait for a few samples, however loaded the machine */
 	for (i = 0; i < 5000; i++) {
 		REQUIRE(!udamond_collect(NULL, &set));

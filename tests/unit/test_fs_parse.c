@@ -130,31 +130,10 @@ static void test_sysfs_streq(void)
 	CHECK(fs_sysfs_streq("", ""));
 }
 
-static void test_buf(void)
-{
-	struct fs_buf b;
-	int i;
-
-	fs_buf_init(&b);
-	for (i = 0; i < 1000; i++)
-		fs_buf_printf(&b, "%d\n", i);
-	CHECK(!b.oom);
-	CHECK_EQ(b.len, 3890);
-	CHECK(!strncmp(b.data, "0\n1\n", 4));
-	fs_buf_reset(&b);
-	CHECK_EQ(b.len, 0);
-	fs_buf_free(&b);
-	CHECK(b.data == NULL);
-}
-
 static const struct tap_case cases[] = {
-	TAP_CASE(test_kstrtoul_bases),
-	TAP_CASE(test_kstrtoul_errors),
-	TAP_CASE(test_kstrtouint_int),
-	TAP_CASE(test_kstrtoll_limits),
-	TAP_CASE(test_kstrtobool),
-	TAP_CASE(test_sysfs_streq),
-	TAP_CASE(test_buf),
+	TAP_CASE(test_kstrtoul_bases), TAP_CASE(test_kstrtoul_errors),
+	TAP_CASE(test_kstrtouint_int), TAP_CASE(test_kstrtoll_limits),
+	TAP_CASE(test_kstrtobool),     TAP_CASE(test_sysfs_streq),
 };
 
 int main(void)

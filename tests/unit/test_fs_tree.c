@@ -16,7 +16,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../lib/tap.h"
@@ -34,19 +38,18 @@ static ssize_t put(const char *path, const char *value)
 static const char *get(const char *path)
 {
 	static char out[4096];
-	struct fs_buf b;
+	char *data;
+	size_t len;
 	int err;
 
-	fs_buf_init(&b);
-	err = fs_read(path, &b);
+	err = fs_read(path, &data, &len);
 	if (err)
 		snprintf(out, sizeof(out), "error %d", err);
 	else
 		snprintf(out, sizeof(out), "%.*s",
-			 (int)(b.len && b.data[b.len - 1] == '\n' ? b.len - 1 :
-								    b.len),
-			 b.data ? b.data : "");
-	fs_buf_free(&b);
+			 (int)(len && data[len - 1] == '\n' ? len - 1 : len),
+			 data);
+	free(data);
 	return out;
 }
 
@@ -104,7 +107,7 @@ static void test_resolve_and_defaults(void)
 	CHECK_STREQ(get(S "quotas/goal_tuner"), "consist");
 	CHECK_STREQ(get(S "watermarks/metric"), "none");
 	CHECK_STREQ(get(K "udamon/dump"), "{ \"contexts\": [ ] }");
-	CHECK_EQ(fs_read(C "targets", &(struct fs_buf){ 0 }), -EISDIR);
+	CHECK_STREQ(get(C "targets"), "error -21"); /* -EISDIR */
 	fs_fini();
 }
 
@@ -342,7 +345,8 @@ static const char *sim_config(void)
 static void test_state_commands_sim(void)
 {
 	const char *cfg = sim_config();
-	struct fs_buf b;
+	char *dump;
+	size_t len;
 	int i;
 
 	REQUIRE(cfg);
@@ -378,11 +382,11 @@ static void test_state_commands_sim(void)
 	CHECK_EQ(put(C "pause", "Y"), 1);
 	CHECK_EQ(put(K "state", "commit"), 6);
 	CHECK_EQ(put(K "state", "update_schemes_tried_bytes"), -ECANCELED);
-	fs_buf_init(&b);
-	CHECK_EQ(fs_read(K "udamon/dump", &b), 0);
-	CHECK(strstr(b.data, "\"pause\": true") != NULL);
-	CHECK(strstr(b.data, "\"sim_true_wss\"") != NULL);
-	fs_buf_free(&b);
+	CHECK_EQ(fs_read(K "udamon/dump", &dump, &len), 0);
+	CHECK(dump && strlen(dump) == len);
+	CHECK(dump && strstr(dump, "\"pause\": true") != NULL);
+	CHECK(dump && strstr(dump, "\"sim_true_wss\"") != NULL);
+	free(dump);
 	CHECK_EQ(put(K "state", "clear_schemes_tried_regions"), 27);
 	CHECK_STREQ(get(S "tried_regions/total_bytes"), "0");
 	CHECK_EQ(put(K "state", "off"), 3);
@@ -586,6 +590,79 @@ static void test_memcg_path_dots(void)
 	fs_fini();
 }
 
+/* Poll until @path reads @want, for up to 20 s (the machine may be busy). */
+static bool wait_for_value(const char *path, const char *want)
+{
+	struct timespec ts;
+	time_t end;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = ts.tv_sec + 20;
+	for (;;) {
+		if (!strcmp(get(path), want))
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec > end)
+			return false;
+		usleep(5000);
+	}
+}
+
+/*
+ * udamon/auto_paused shows the live automatic pause of the running
+ * context: N while off and while the target runs, Y while it is stopped
+ * (SIGSTOP), N again after SIGCONT; read-only; the user's pause file is
+ * never written by it.
+ */
+static void test_auto_paused_file(void)
+{
+	char pid[16];
+	pid_t child;
+
+	setup(0);
+	CHECK_STREQ(get(C "udamon/auto_paused"), "N");
+	CHECK_EQ(put(C "udamon/auto_paused", "Y"), -EACCES);
+	CHECK_EQ(put(C "udamon/auto_paused", "N"), -EACCES);
+	child = fork();
+	REQUIRE(child >= 0);
+	if (!child) {
+		/* never outlive the test, even one killed by its timeout */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+	snprintf(pid, sizeof(pid), "%d", (int)child);
+	put(C "targets/nr_targets", "1");
+	put(C "targets/0/pid_target", pid);
+	/* no ptrace attach: the automatic pause needs no access source */
+	put(C "udamon/attach", "N");
+	put(C "monitoring_attrs/intervals/sample_us", "1000");
+	put(C "monitoring_attrs/intervals/aggr_us", "10000");
+	CHECK_EQ(put(C "udamon/auto_pause", "Y"), 1);
+	CHECK_STREQ(get(C "udamon/auto_paused"), "N"); /* staged, off */
+	if (put(K "state", "on") != 2) {
+		tap_skip("vaddr cannot monitor a child here");
+		goto out;
+	}
+	/* pause() sleeps: 'S', not stopped */
+	usleep(50000);
+	CHECK_STREQ(get(C "udamon/auto_paused"), "N");
+	CHECK_EQ(kill(child, SIGSTOP), 0);
+	CHECK(wait_for_value(C "udamon/auto_paused", "Y"));
+	CHECK_STREQ(get(C "pause"), "N");
+	CHECK_EQ(kill(child, SIGCONT), 0);
+	CHECK(wait_for_value(C "udamon/auto_paused", "N"));
+	/* auto-paused at "off": the file follows the kdamond, not the flag */
+	CHECK_EQ(kill(child, SIGSTOP), 0);
+	CHECK(wait_for_value(C "udamon/auto_paused", "Y"));
+	CHECK_EQ(put(K "state", "off"), 3);
+	CHECK_STREQ(get(C "udamon/auto_paused"), "N");
+out:
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	fs_fini();
+}
+
 static const struct tap_case cases[] = {
 	TAP_CASE(test_resolve_and_defaults),
 	TAP_CASE(test_probes_files),
@@ -598,6 +675,7 @@ static const struct tap_case cases[] = {
 	TAP_CASE(test_state_commands_sim),
 	TAP_CASE(test_read_regular_refusals),
 	TAP_CASE(test_memcg_path_dots),
+	TAP_CASE(test_auto_paused_file),
 };
 
 int main(void)

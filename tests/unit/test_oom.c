@@ -722,12 +722,12 @@ static const char *const tree_nr_files[][2] = {
 static const char *tree_get(const char *path, int *errp)
 {
 	static char out[256];
-	struct fs_buf b;
+	char *data;
+	size_t len;
 
-	fs_buf_init(&b);
-	*errp = fs_read(path, &b);
-	snprintf(out, sizeof(out), "%.*s", (int)b.len, b.data ? b.data : "");
-	fs_buf_free(&b);
+	*errp = fs_read(path, &data, &len);
+	snprintf(out, sizeof(out), "%.*s", (int)len, data ? data : "");
+	free(data);
 	if (strchr(out, '\n'))
 		*strchr(out, '\n') = '\0';
 	return out;
@@ -772,14 +772,14 @@ out:
 static ssize_t tree_do(const struct tree_write *w)
 {
 	const char *v = w->value ? w->value : cfg_path;
-	struct fs_buf b;
+	char *data;
+	size_t len;
 	int err;
 
 	if (w->value && !w->value[0]) {
 		/* An empty value: read the file instead. */
-		fs_buf_init(&b);
-		err = fs_read(w->path, &b);
-		fs_buf_free(&b);
+		err = fs_read(w->path, &data, &len);
+		free(data);
 		return err;
 	}
 	return fs_write(w->path, v, strlen(v));
