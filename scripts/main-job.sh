@@ -6,7 +6,10 @@
 # DAMON saw: the access heatmap in the terminal, with the pause in it, the
 # working set size, and plots of both (heatmap and working set size over
 # time, PNG and SVG, with axes, units, a colour scale and the pause
-# labelled) whose paths are printed.
+# labelled) whose paths are printed.  Last, what DAMON learned outlives
+# the monitor: the sim runs the first half of the workload and saves a
+# checkpoint, a new process restores it and the heatmap of the second
+# half continues where the first stopped.
 #
 # Where this machine can monitor a real process (the vaddr operations set
 # with its userfaultfd write-protect source, Linux >= 6.7), the real
@@ -86,3 +89,16 @@ echo "PNG heatmap: $(realpath "$png")"
 echo "SVG heatmap: $(realpath "$svg")"
 echo "PNG working set size: $(realpath "$wss_png")"
 echo "SVG working set size: $(realpath "$wss_svg")"
+
+step "6. checkpoint and restore: the first 15 s saved, the next 15 s continue from it (sim, virtual clock)"
+ckpt="$out/half.ckpt"
+"$U" record -q --ops sim --workload "$cfg" --virtual --duration 15 \
+	--checkpoint "$ckpt" -o "$out/first-half.rec" || exit 1
+"$U" record -q --ops sim --workload "$cfg" --virtual --duration 15 \
+	--restore "$ckpt" -o "$out/second-half.rec" || exit 1
+echo "first half (learning from scratch), then the second half (a new process, restored):"
+"$U" report heatmap --rows 6 --cols 60 --color never \
+	"$out/first-half.rec" | grep -v '^#' || exit 1
+echo "-- checkpoint $(realpath "$ckpt"), restored by a new process --"
+"$U" report heatmap --rows 6 --cols 60 --color never \
+	"$out/second-half.rec" | grep -v '^#' || exit 1

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -61,6 +62,14 @@ struct rec_run {
 	unsigned int nr_pauses;
 	int commit_err;
 	struct damon_call_control tick;
+
+	/* --checkpoint / --restore */
+	const char *ckpt_path; /* save here when the recording ends */
+	bool ckpt_saved;
+	int ckpt_err;
+	char ckpt_why[512];
+	bool restoring; /* --restore: fix up at the first tick */
+	bool ticked;
 };
 
 static volatile sig_atomic_t sig_stop;
@@ -143,6 +152,13 @@ static void usage(FILE *out)
 		"  --auto-pause            pause while the process is stopped\n"
 		"                          (SIGSTOP, ptrace) or cgroup-frozen; the\n"
 		"                          record marks those periods \"auto\"\n"
+		"  --checkpoint FILE       when the recording ends, save what DAMON\n"
+		"                          learned (regions, ages, tuned intervals,\n"
+		"                          quotas) to FILE\n"
+		"  --restore FILE          start from the checkpoint FILE instead of\n"
+		"                          learning from scratch (same operations set\n"
+		"                          and schemes; docs/usage.md); record times\n"
+		"                          still start at 0\n"
 		"  -q, --quiet             no progress line, no summary\n"
 		"  -h, --help              this text\n"
 		"\n"
@@ -227,14 +243,73 @@ static uint64_t run_now(struct rec_run *run)
 	return now > run->t0 ? now - run->t0 : 0;
 }
 
+/*
+ * --checkpoint: save once, where the kdamond serves calls (from its
+ * callback) or from the watching thread while the kdamond still runs
+ * (damon_checkpoint_save() then goes through damon_call()).
+ */
+static void save_checkpoint(struct rec_run *run)
+{
+	if (!run->ckpt_path || run->ckpt_saved)
+		return;
+	run->ckpt_saved = true;
+	run->ckpt_err = damon_checkpoint_save(
+		run->ctx, run->ckpt_path, run->ckpt_why, sizeof(run->ckpt_why));
+}
+
+/*
+ * The first tick after --restore: the checkpoint is installed by now (at
+ * this same call point, before the calls).  A virtual clock jumped to the
+ * saved time, so the record's time 0 moves to the start of the
+ * aggregation window the checkpoint was taken in: record times count from
+ * this recording's start, as without --restore, and the first snapshot
+ * (that window, finished here) keeps its length.  A checkpoint saved
+ * paused starts paused, at time 0 (its window ends after the resume, as
+ * a window that spans a pause does in any record): the record says so.
+ */
+static void restored_fixup(struct rec_run *run)
+{
+	struct damon_ctx *ctx = run->ctx;
+
+	if (run->virtual_clock && ctx->pause) {
+		/* The window goes on after a resume, as in any record. */
+		run->t0 = damon_now_ns(ctx);
+		udamon_recorder_set_t0(run->rec, run->t0);
+	} else if (run->virtual_clock) {
+		unsigned long sample_us = ctx->attrs.sample_interval ?: 1;
+		unsigned long per_aggr = ctx->attrs.aggr_interval / sample_us;
+		unsigned long start_sis = 0, elapsed_sis = 0;
+		uint64_t now = damon_now_ns(ctx), elapsed_ns;
+
+		if (ctx->next_aggregation_sis > per_aggr)
+			start_sis = ctx->next_aggregation_sis - per_aggr;
+		if (ctx->passed_sample_intervals > start_sis)
+			elapsed_sis = ctx->passed_sample_intervals - start_sis;
+		elapsed_ns = (uint64_t)elapsed_sis * sample_us * 1000;
+		run->t0 = now > elapsed_ns ? now - elapsed_ns : 0;
+		udamon_recorder_set_t0(run->rec, run->t0);
+	}
+	if (ctx->pause && !__atomic_load_n(&run->paused, __ATOMIC_RELAXED)) {
+		udamon_recorder_event(run->rec, UDAMON_RECORD_EV_PAUSE, NULL);
+		run->nr_pauses++;
+		__atomic_store_n(&run->paused, 1, __ATOMIC_RELAXED);
+	}
+}
+
 /* The repeating damon_call(): the schedule, on the context clock. */
 static int tick_fn(void *data)
 {
 	struct rec_run *run = data;
-	uint64_t now = run_now(run);
+	uint64_t now;
 
 	if (__atomic_load_n(&run->done, __ATOMIC_ACQUIRE))
 		return 0;
+	if (!run->ticked) {
+		run->ticked = true;
+		if (run->restoring)
+			restored_fixup(run);
+	}
+	now = run_now(run);
 	/* With --virtual the watching thread is the kdamond: toggle here. */
 	if (run->virtual_clock && sig_toggle) {
 		sig_toggle = 0;
@@ -255,8 +330,16 @@ static int tick_fn(void *data)
 		/* Exactly at the duration: later snapshots are not written. */
 		udamon_recorder_event(run->rec, UDAMON_RECORD_EV_STOP,
 				      "duration");
+		/* The state the record ends with, on the kdamond itself. */
+		save_checkpoint(run);
 		__atomic_store_n(&run->done, 1, __ATOMIC_RELEASE);
 	}
+	return 0;
+}
+
+static int save_fn(void *data)
+{
+	save_checkpoint(data);
 	return 0;
 }
 
@@ -456,6 +539,11 @@ static const char *drive_virtual(struct rec_run *run, bool show)
 		if (__atomic_load_n(&run->done, __ATOMIC_ACQUIRE))
 			break;
 		if (sig_stop) {
+			/* One more step serves the tick: the checkpoint's point. */
+			if (run->ckpt_path && !run->ckpt_saved) {
+				run->tick.fn = save_fn;
+				damon_manual_step(run->ctx);
+			}
 			damon_manual_stop(run->ctx);
 			return "interrupted";
 		}
@@ -482,6 +570,7 @@ static const char *drive_real(struct rec_run *run, pid_t child,
 			      int *child_status, bool show)
 {
 	struct damon_call_control toggle = { .fn = toggle_fn, .data = run };
+	struct damon_call_control save = { .fn = save_fn, .data = run };
 	uint64_t last = 0;
 	const char *reason = "duration";
 
@@ -524,6 +613,12 @@ static const char *drive_real(struct rec_run *run, pid_t child,
 		}
 		nanosleep(&nap, NULL);
 	}
+	/*
+	 * Not at the duration (interrupted, say): save while it runs, on
+	 * the kdamond, one call after the ticks (never two saves at once).
+	 */
+	if (run->ckpt_path && damon_is_running(run->ctx))
+		damon_call(run->ctx, &save);
 	damon_stop(&run->ctx, 1);
 	return reason;
 }
@@ -570,6 +665,30 @@ static int convert_to_damo(const char *path, bool compressed)
 	return ret ? CLI_EFAIL : CLI_OK;
 }
 
+/*
+ * --checkpoint FILE is written at the end, as FILE.tmp renamed over FILE:
+ * find out now, not after the recording, that its directory refuses it.
+ */
+static int check_writable_dir(const char *path)
+{
+	char *copy = strdup(path);
+	const char *dir;
+	int ret = CLI_OK;
+
+	if (!copy) {
+		cli_err(CMD, "out of memory");
+		return CLI_EFAIL;
+	}
+	dir = dirname(copy);
+	if (access(dir, W_OK | X_OK)) {
+		cli_err(CMD, "--checkpoint: cannot write in %s: %s", dir,
+			strerror(errno));
+		ret = CLI_EUSAGE;
+	}
+	free(copy);
+	return ret;
+}
+
 int cli_record(int argc, char **argv)
 {
 	enum {
@@ -587,6 +706,8 @@ int cli_record(int argc, char **argv)
 		OPT_METRICS,
 		OPT_OUTPUT_TYPE,
 		OPT_AUTO_PAUSE,
+		OPT_CHECKPOINT,
+		OPT_RESTORE,
 	};
 	static const struct option longopts[] = {
 		CLI_PARAMS_LONGOPTS,
@@ -606,6 +727,8 @@ int cli_record(int argc, char **argv)
 		{ "overhead-budget", required_argument, NULL,
 		  OPT_OVERHEAD_BUDGET },
 		{ "metrics", required_argument, NULL, OPT_METRICS },
+		{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
+		{ "restore", required_argument, NULL, OPT_RESTORE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -616,6 +739,7 @@ int cli_record(int argc, char **argv)
 	struct udamon_record_header hdr = { 0 };
 	const char *output = "udamon.rec", *workload = NULL, *reason;
 	const char *access_source = NULL, *metrics_spec = NULL;
+	const char *restore = NULL;
 	struct metrics_server *metrics_srv = NULL;
 	int damo_type = 0; /* 1: json, 2: json_compressed */
 	double duration = -1, pause_at = -1, pause_for = -1;
@@ -661,6 +785,18 @@ int cli_record(int argc, char **argv)
 			break;
 		case OPT_NO_ATTACH:
 			attach = false;
+			break;
+		case OPT_CHECKPOINT:
+			if (!*optarg)
+				return cli_bad_arg(CMD, "--checkpoint", optarg,
+						   "is not a file name");
+			run.ckpt_path = optarg;
+			break;
+		case OPT_RESTORE:
+			if (!*optarg)
+				return cli_bad_arg(CMD, "--restore", optarg,
+						   "is not a file name");
+			restore = optarg;
 			break;
 		case OPT_AUTO_PAUSE:
 			run.auto_pause = true;
@@ -799,6 +935,11 @@ int cli_record(int argc, char **argv)
 	err = cli_params_check(&run.params, CMD, false);
 	if (err)
 		return err;
+	if (run.ckpt_path) {
+		err = check_writable_dir(run.ckpt_path);
+		if (err)
+			return err;
+	}
 
 	if (workload && duration < 0) {
 		struct damon_sim_workload_info info;
@@ -938,6 +1079,19 @@ int cli_record(int argc, char **argv)
 	damon_add_target(run.ctx, t);
 	damon_set_auto_pause(run.ctx, run.auto_pause);
 
+	if (restore) {
+		/* Checked whole now; installed at the kdamond's first call. */
+		err = damon_checkpoint_restore(run.ctx, restore, errbuf,
+					       sizeof(errbuf));
+		if (err) {
+			cli_err(CMD, "--restore: %s", errbuf);
+			ret = err == -EINVAL || err == -ENOENT ? CLI_EUSAGE :
+								 CLI_EFAIL;
+			goto out;
+		}
+		run.restoring = true;
+	}
+
 	if (run.ops == DAMON_OPS_VADDR) {
 		/*
 		 * Any live process is accepted (a launched one registers its
@@ -1043,6 +1197,13 @@ int cli_record(int argc, char **argv)
 		cli_err(CMD, "writing %s failed: %s", output, strerror(-err));
 		goto out;
 	}
+	if (run.ckpt_path && (!run.ckpt_saved || run.ckpt_err)) {
+		cli_err(CMD, "--checkpoint: %s not saved: %s", run.ckpt_path,
+			run.ckpt_saved ?
+				run.ckpt_why :
+				"the context stopped first (the target exited)");
+		goto out;
+	}
 	if (!quiet) {
 		if (isatty(2))
 			progress(&run, true);
@@ -1053,6 +1214,14 @@ int cli_record(int argc, char **argv)
 			(double)run_now(&run) / 1e9, reason, output,
 			cli_fmt_size(sz, sizeof(sz),
 				     udamon_record_writer_bytes(run.w), false));
+		if (restore)
+			fprintf(stderr,
+				"udamon record: started from the checkpoint %s\n",
+				restore);
+		if (run.ckpt_path)
+			fprintf(stderr,
+				"udamon record: checkpoint saved to %s\n",
+				run.ckpt_path);
 	}
 	ret = CLI_OK;
 out:

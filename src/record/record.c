@@ -380,6 +380,12 @@ static uint64_t recorder_now(struct udamon_recorder *rec)
 	return now < rec->last_time_ns ? rec->last_time_ns : now;
 }
 
+void udamon_recorder_set_t0(struct udamon_recorder *rec, uint64_t t0_ns)
+{
+	if (rec)
+		rec->t0_ns = t0_ns;
+}
+
 int udamon_recorder_flush(struct udamon_recorder *rec)
 {
 	struct udamon_record_snapshot snap;

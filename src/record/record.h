@@ -315,6 +315,13 @@ DAMON_API int udamon_recorder_new(struct damon_ctx *ctx,
 DAMON_API int udamon_recorder_event(struct udamon_recorder *rec,
 				    enum udamon_record_event_type type,
 				    const char *arg);
+/**
+ * udamon_recorder_set_t0() - move the record's time 0 to context clock
+ * time @t0_ns, for a clock that jumped before the first snapshot (a
+ * virtual clock set by a restored checkpoint).  Kdamond thread only.
+ */
+DAMON_API void udamon_recorder_set_t0(struct udamon_recorder *rec,
+				      uint64_t t0_ns);
 /** udamon_recorder_flush() - write a snapshot still being collected. */
 DAMON_API int udamon_recorder_flush(struct udamon_recorder *rec);
 /** udamon_recorder_error() - the first write error (0: none). */

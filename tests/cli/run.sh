@@ -438,6 +438,79 @@ expect "report access --hot 1 at 20 s is the sixth stair" 0 \
 expect "report access: a time range to the end of the recording" 0 "PAUSED" \
 	"$U" report heatmap --no-color --time-range 0-30 "$rec"
 
+# ---- record --checkpoint / --restore: what was learned goes on ----
+# Fifteen seconds saved, fifteen restored: the two records together are
+# the thirty-second one, snapshot for snapshot (the sim is deterministic
+# and the checkpoint carries its PRNG and workload time).
+ck="$T/half.ckpt"
+expect "record --checkpoint saves at the end" 0 "checkpoint saved to $ck" \
+	"$U" record --workload "$CFG" --virtual --duration 15 \
+	--checkpoint "$ck" -o "$T/half1.rec"
+expect "record --restore continues from it" 0 \
+	"started from the checkpoint $ck" \
+	"$U" record --workload "$CFG" --virtual --duration 15 \
+	--restore "$ck" -o "$T/half2.rec"
+if command -v python3 >/dev/null &&
+	"$U" record -q --workload "$CFG" --virtual -o "$T/whole.rec" &&
+	"$U" report json "$T/whole.rec" >"$T/whole.json" &&
+	"$U" report json "$T/half1.rec" >"$T/half1.json" &&
+	"$U" report json "$T/half2.rec" >"$T/half2.json"; then
+	out=$(python3 - "$T/whole.json" "$T/half1.json" "$T/half2.json" <<'PY'
+import json, sys
+def snaps(path):
+    return [(int(s["start_time"]), int(s["end_time"]),
+             [(r["start"], r["end"], r["nr_accesses"], r["age"])
+              for r in s["regions"]])
+            for s in json.load(open(path))[0]["snapshots"]]
+whole, a, b = (snaps(p) for p in sys.argv[1:])
+if not a or not b:
+    sys.exit("a half is empty")
+shift = a[-1][1]
+joined = a + [(s + shift, e + shift, r) for s, e, r in b]
+if joined != whole[:len(joined)] or len(joined) < len(whole) - 2:
+    bad = next((i for i, (x, y) in enumerate(zip(joined, whole)) if x != y),
+               min(len(joined), len(whole)))
+    sys.exit("differs at snapshot %d of %d (halves %d + %d)"
+             % (bad, len(whole), len(a), len(b)))
+PY
+	) && ok "checkpointed and restored halves are the whole record" ||
+		notok "checkpointed and restored halves are the whole record" "$out"
+else
+	skip "checkpointed and restored halves are the whole record" "no python3"
+fi
+expect "record --restore of a missing file" 2 \
+	"--restore: cannot open $T/nope.ckpt" \
+	"$U" record --workload "$CFG" --virtual --restore "$T/nope.ckpt" \
+	-o "$T/never.rec"
+head -c 200 "$ck" >"$T/trunc.ckpt"
+expect "record --restore of a truncated file" 2 "--restore: .*truncated" \
+	"$U" record --workload "$CFG" --virtual --restore "$T/trunc.ckpt" \
+	-o "$T/never.rec"
+cp "$ck" "$T/flip.ckpt"
+printf 'X' | dd of="$T/flip.ckpt" bs=1 seek=300 conv=notrunc 2>/dev/null
+expect "record --restore of a corrupted file" 2 "--restore: .*corrupted" \
+	"$U" record --workload "$CFG" --virtual --restore "$T/flip.ckpt" \
+	-o "$T/never.rec"
+expect "record --restore into other schemes" 2 "--restore: .*0 schemes, the context 1" \
+	"$U" record --workload "$CFG" --virtual --damos stat \
+	--restore "$ck" -o "$T/never.rec"
+if [ -e "$T/never.rec" ]; then
+	notok "a refused --restore writes no record" "$(ls -l "$T"/never*)"
+else
+	ok "a refused --restore writes no record"
+fi
+expect "record --checkpoint in a missing directory" 2 \
+	"--checkpoint: cannot write in $T/no" \
+	"$U" record --workload "$CFG" --virtual --checkpoint "$T/no/x.ckpt" \
+	-o "$T/never.rec"
+# Saved while paused (the pause runs past the end): restored paused.
+"$U" record -q --workload "$CFG" --virtual --duration 10 --pause-at 8 \
+	--pause-for 5 --checkpoint "$T/paused.ckpt" -o "$T/p1.rec"
+"$U" record -q --workload "$CFG" --virtual --duration 3 \
+	--restore "$T/paused.ckpt" -o "$T/p2.rec"
+expect "a checkpoint saved paused is restored paused" 0 \
+	"paused +0.000 s to" "$U" report info "$T/p2.rec"
+
 # ---- record keeps an existing output as FILE.old, as damo does ----
 cp "$rec" "$T/keep.rec"
 sum=$(cksum <"$T/keep.rec")
