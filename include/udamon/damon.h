@@ -851,6 +851,9 @@ struct damon_ctx {
 	bool auto_pause; /* pause while every target is stopped or frozen */
 	bool auto_paused; /* paused by auto_pause now (not by the user) */
 	uint64_t auto_pause_checked_ns; /* clock of the last check */
+	/* time spent in the pause loop: [0] the user's pause, [1] auto */
+	uint64_t paused_ns[2];
+	uint64_t pause_mark_ns; /* clock up to which paused_ns counts */
 };
 
 /* ------------------------------------------------------------------ */
@@ -1716,6 +1719,17 @@ DAMON_API bool damon_auto_pause(struct damon_ctx *ctx);
  * all stopped or frozen and it is not running them).
  */
 DAMON_API bool damon_auto_paused(struct damon_ctx *ctx);
+
+/**
+ * damon_paused_ns() - how long @ctx has been paused since it started, on
+ * its clock: by the user's pause (@automatic false) or by auto pause
+ * (@automatic true; time when both hold counts as the user's).  Counted
+ * from where a pause takes effect to where the iteration resumes, the
+ * pause in progress included.  Only on @ctx's kdamond thread (a
+ * damon_call() callback) or while it does not run; restarts at 0 with
+ * every start (a restored checkpoint included).
+ */
+DAMON_API uint64_t damon_paused_ns(struct damon_ctx *ctx, bool automatic);
 
 /* Driving a context without a thread (tests, simulations) */
 

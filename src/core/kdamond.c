@@ -155,6 +155,7 @@ static void kdamond_init_ctx(struct damon_ctx *ctx)
 		ctx->next_aggregation_sis * ctx->attrs.intervals_goal.aggrs;
 	ctx->last_nr_regions = 0;
 	ctx->in_pause_loop = false;
+	ctx->paused_ns[0] = ctx->paused_ns[1] = 0;
 	ctx->rnd_state = ctx->rnd_seed;
 	udamon__damos_init(ctx);
 }
@@ -306,6 +307,40 @@ static void kdamond_finish_iteration(struct damon_ctx *ctx)
 	}
 }
 
+/*
+ * Time in the pause loop, charged to who holds the pause now (the user's
+ * pause wins over auto pause, as it does for resuming).  Called where
+ * the pause takes effect (@ctx->pause_mark_ns starts there), after each
+ * round and at the resume.
+ */
+static void kdamond_account_paused(struct damon_ctx *ctx)
+{
+	uint64_t now = damon_now_ns(ctx);
+	bool automatic = !ctx->pause && ctx->auto_paused;
+
+	if (now > ctx->pause_mark_ns)
+		ctx->paused_ns[automatic] += now - ctx->pause_mark_ns;
+	ctx->pause_mark_ns = now;
+}
+
+uint64_t damon_paused_ns(struct damon_ctx *ctx, bool automatic)
+{
+	uint64_t ns;
+
+	if (!ctx)
+		return 0;
+	ns = ctx->paused_ns[automatic];
+	/* The pause in progress, up to now. */
+	if (ctx->in_pause_loop &&
+	    automatic == (!ctx->pause && ctx->auto_paused)) {
+		uint64_t now = damon_now_ns(ctx);
+
+		if (now > ctx->pause_mark_ns)
+			ns += now - ctx->pause_mark_ns;
+	}
+	return ns;
+}
+
 int damon_manual_step(struct damon_ctx *ctx)
 {
 	bool waited;
@@ -319,17 +354,23 @@ int damon_manual_step(struct damon_ctx *ctx)
 		 * The pause takes effect here: after this iteration's sample
 		 * (and merge) and its calls, before DAMOS.
 		 */
-		if (udamon__paused(ctx)) /* udamon auto-pause hook */
+		if (udamon__paused(ctx)) { /* udamon auto-pause hook */
 			ctx->in_pause_loop = true;
+			ctx->pause_mark_ns = damon_now_ns(ctx);
+		}
 	}
 	if (ctx->in_pause_loop) {
 		if (udamon__paused(ctx)) {
-			if (kdamond_pause_round(ctx))
+			int stop = kdamond_pause_round(ctx);
+
+			kdamond_account_paused(ctx);
+			if (stop)
 				return 1;
 			if (udamon__paused(ctx))
 				return 0;
 		}
 		/* Resumed: the same iteration continues with DAMOS. */
+		kdamond_account_paused(ctx);
 		ctx->in_pause_loop = false;
 	}
 	kdamond_finish_iteration(ctx);
@@ -340,6 +381,12 @@ int damon_manual_step(struct damon_ctx *ctx)
 static void kdamond_exit(struct damon_ctx *ctx)
 {
 	struct damon_target *t, *next;
+
+	/* A pause ends with the kdamond: its time stops counting here. */
+	if (ctx->in_pause_loop) {
+		kdamond_account_paused(ctx);
+		ctx->in_pause_loop = false;
+	}
 
 	damon_for_each_target_safe(t, next, ctx) {
 		udamon__damos_forget_target(ctx, t);

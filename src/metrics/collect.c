@@ -103,6 +103,8 @@ int metrics_collect_ctx(struct damon_ctx *ctx, const char *kdamond,
 	out->cpu_seconds = -1;
 	out->paused = ctx->pause;
 	out->auto_paused = damon_auto_paused(ctx);
+	out->paused_seconds[0] = (double)damon_paused_ns(ctx, false) / 1e9;
+	out->paused_seconds[1] = (double)damon_paused_ns(ctx, true) / 1e9;
 	snprintf(out->ops, sizeof(out->ops), "%s", damon_ops_name(ctx->ops.id));
 	snprintf(out->access_source, sizeof(out->access_source), "%s",
 		 damon_access_source_name(ctx));

@@ -172,6 +172,20 @@ static void format_contexts(struct fmt *o, const struct metrics_set *set)
 		labels_ctx(f, mc);
 		fprintf(f, ",cause=\"auto\"} %d\n", mc->auto_paused);
 	}
+	family(o, "udamon_context_paused_seconds", FAM_COUNTER,
+	       "Time spent paused since the kdamond started, by cause (manual wins when both hold).");
+	for (i = 0; i < set->nr; i++) {
+		const struct metrics_context *mc = &set->ctxs[i];
+
+		fputs("udamon_context_paused_seconds_total", f);
+		labels_ctx(f, mc);
+		fprintf(f, ",cause=\"manual\"");
+		value_d(f, mc->paused_seconds[0]);
+		fputs("udamon_context_paused_seconds_total", f);
+		labels_ctx(f, mc);
+		fprintf(f, ",cause=\"auto\"");
+		value_d(f, mc->paused_seconds[1]);
+	}
 	ctx_gauge_us(o, set, "udamon_context_sample_interval_seconds",
 		     "Current (tuned) sampling interval.",
 		     offsetof(struct metrics_context, sample_us));

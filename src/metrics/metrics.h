@@ -68,6 +68,7 @@ struct metrics_context {
 	bool running;
 	bool paused; /* the user's pause (ctx->pause) */
 	bool auto_paused; /* paused by udamon itself (damon_auto_paused()) */
+	double paused_seconds[2]; /* damon_paused_ns(): [0] manual, [1] auto */
 	int kdamond_tid; /* -1: no kdamond thread */
 	double cpu_seconds; /* of the kdamond thread; < 0 unknown */
 	char ops[16];

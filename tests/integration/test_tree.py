@@ -1843,9 +1843,11 @@ def test_prometheus_scrapes_udamond():
             eq(scraped('sum by (instance, pid, comm) '
                        '(udamon_target_working_set_bytes)'), wss,
                'working set by target')
-            check(scraped('avg_over_time(udamon_context_paused'
-                          '{cause="manual"}[1h]) * 3600') > 0,
+            check(scraped('increase(udamon_context_paused_seconds_total'
+                          '{cause="manual"}[1h])') > 0,
                   'time paused')
+            eq(scraped('udamon_context_paused_seconds_total'
+                       '{cause="auto"}'), 0, 'time auto-paused')
 
             # resume by writing pause N and commit, as sysfs users do
             t.must(c + 'pause', 'N')

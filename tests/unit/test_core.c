@@ -863,6 +863,13 @@ static void test_pause_freezes_state(void)
 	CHECK_EQ(aggregated_events(), events);
 	/* Each pause round sleeps one sample interval. */
 	CHECK_EQ(damon_now_ns(ctx) - t0, 1000ULL * 5000 * 1000);
+	/*
+	 * The pause's time is counted from where it took effect (after the
+	 * sample of the step that saw it, which then ran one round), the
+	 * pause in progress included, all of it the user's.
+	 */
+	CHECK_EQ(damon_paused_ns(ctx, false), 1001ULL * 5000 * 1000);
+	CHECK_EQ(damon_paused_ns(ctx, true), 0);
 
 	/* Resume: sampling and aggregation continue where they were. */
 	ctx->pause = false;
@@ -872,7 +879,15 @@ static void test_pause_freezes_state(void)
 	CHECK(!ctx->in_pause_loop);
 	CHECK_EQ(damon_passed_sample_intervals(ctx),
 		 ctx->passed_sample_intervals);
+	/* Resumed: the count stands still while the context runs. */
+	CHECK_EQ(damon_paused_ns(ctx, false), 1001ULL * 5000 * 1000);
+	/* A second pause adds to it; stopping ends its count. */
+	ctx->pause = true;
+	for (i = 0; i < 11; i++)
+		CHECK_EQ(damon_manual_step(ctx), 0);
+	CHECK_EQ(damon_paused_ns(ctx, false), 1012ULL * 5000 * 1000);
 	damon_manual_stop(ctx);
+	CHECK_EQ(damon_paused_ns(ctx, false), 1012ULL * 5000 * 1000);
 	damon_destroy_ctx(ctx);
 }
 

@@ -9,6 +9,7 @@
 #include "metrics/format.c"
 #include "metrics/server.c"
 
+#include <math.h>
 #include <ctype.h>
 #include <limits.h>
 #include <unistd.h>
@@ -57,6 +58,8 @@ static void sample_set(struct metrics_set *set)
 	snprintf(mc->kdamond, sizeof(mc->kdamond), "0");
 	mc->running = true;
 	mc->paused = true;
+	mc->paused_seconds[0] = 12.5;
+	mc->paused_seconds[1] = 3;
 	mc->kdamond_tid = 77;
 	mc->cpu_seconds = 1.5;
 	snprintf(mc->ops, sizeof(mc->ops), "vaddr");
@@ -131,6 +134,14 @@ static void test_format_prometheus_text(void)
 	CHECK(has_line(
 		t,
 		"udamon_context_paused{kdamond=\"0\",context=\"0\",cause=\"auto\"} 0"));
+	CHECK(has_line(t,
+		       "# TYPE udamon_context_paused_seconds_total counter"));
+	CHECK(has_line(
+		t,
+		"udamon_context_paused_seconds_total{kdamond=\"0\",context=\"0\",cause=\"manual\"} 12.5"));
+	CHECK(has_line(
+		t,
+		"udamon_context_paused_seconds_total{kdamond=\"0\",context=\"0\",cause=\"auto\"} 3"));
 	CHECK(has_line(
 		t,
 		"udamon_context_sample_interval_seconds{kdamond=\"0\",context=\"0\"} 0.005"));
@@ -404,10 +415,18 @@ static void test_collect_sim(void)
 	CHECK_STREQ(mc.schemes[0].action, "stat");
 	CHECK(mc.schemes[0].stat.nr_tried > 0);
 	CHECK(!memcmp(&mc.schemes[0].stat, &s->stat, sizeof(s->stat)));
+	CHECK(mc.paused_seconds[0] == 0);
 	metrics_context_release(&mc);
 	ctx->pause = true;
+	/* the step that sees the pause runs one round, then two more */
+	for (i = 0; i < 3; i++)
+		damon_manual_step(ctx);
 	REQUIRE(!metrics_collect_ctx(ctx, "3", 0, &mc));
 	CHECK(mc.paused);
+	/* (doubles: CHECK_EQ compares integers) */
+	CHECK(fabs(mc.paused_seconds[0] -
+		   3 * (double)ctx->attrs.sample_interval / 1e6) < 1e-12);
+	CHECK(mc.paused_seconds[1] == 0);
 	metrics_context_release(&mc);
 	damon_manual_stop(ctx);
 	damon_destroy_ctx(ctx);
