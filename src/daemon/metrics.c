@@ -97,17 +97,20 @@ static int udamond_collect(void *arg, struct metrics_set *set)
 	pthread_mutex_unlock(&fs_tree_lock);
 	if (nr && !ctxs)
 		err = -ENOMEM;
-	/* a kdamond never turned on has nothing to show yet */
 	for (i = 0; !err && i < nr; i++) {
-		struct metrics_context *mc;
+		struct metrics_context *mc = metrics_set_add(set);
 
-		if (!ctxs[i])
-			continue;
-		mc = metrics_set_add(set);
-		if (!mc)
+		if (!mc) {
 			err = -ENOMEM;
-		else
+		} else if (!ctxs[i]) {
+			/* never turned on: no context yet, its state only */
+			snprintf(mc->kdamond, sizeof(mc->kdamond), "%u", i);
+			mc->no_context = true;
+			mc->kdamond_tid = -1;
+			mc->cpu_seconds = -1;
+		} else {
 			err = snap_ctx(ctxs[i], i, mc);
+		}
 	}
 	pthread_mutex_unlock(&fs_sysfs_lock);
 	free(ctxs);

@@ -109,6 +109,8 @@ static void ctx_gauge_us(struct fmt *o, const struct metrics_set *set,
 	for (i = 0; i < set->nr; i++) {
 		const struct metrics_context *mc = &set->ctxs[i];
 
+		if (mc->no_context)
+			continue;
 		fputs(name, o->f);
 		labels_ctx(o->f, mc);
 		value_d(o->f,
@@ -152,6 +154,9 @@ static void format_contexts(struct fmt *o, const struct metrics_set *set)
 	for (i = 0; i < set->nr; i++) {
 		const struct metrics_context *mc = &set->ctxs[i];
 
+		if (mc->no_context)
+			continue;
+
 		fputs("udamon_context_info", f);
 		labels_ctx(f, mc);
 		fputs(",ops=\"", f);
@@ -165,6 +170,9 @@ static void format_contexts(struct fmt *o, const struct metrics_set *set)
 	for (i = 0; i < set->nr; i++) {
 		const struct metrics_context *mc = &set->ctxs[i];
 
+		if (mc->no_context)
+			continue;
+
 		fputs("udamon_context_paused", f);
 		labels_ctx(f, mc);
 		fprintf(f, ",cause=\"manual\"} %d\n", mc->paused);
@@ -176,6 +184,9 @@ static void format_contexts(struct fmt *o, const struct metrics_set *set)
 	       "Time spent paused since the kdamond started, by cause (manual wins when both hold).");
 	for (i = 0; i < set->nr; i++) {
 		const struct metrics_context *mc = &set->ctxs[i];
+
+		if (mc->no_context)
+			continue;
 
 		fputs("udamon_context_paused_seconds_total", f);
 		labels_ctx(f, mc);
@@ -198,6 +209,8 @@ static void format_contexts(struct fmt *o, const struct metrics_set *set)
 	family(o, "udamon_context_samples", FAM_COUNTER,
 	       "Sampling intervals the context has passed (none while paused).");
 	for (i = 0; i < set->nr; i++) {
+		if (set->ctxs[i].no_context)
+			continue;
 		fputs("udamon_context_samples_total", f);
 		labels_ctx(f, &set->ctxs[i]);
 		value_ul(f, set->ctxs[i].passed_sample_intervals);

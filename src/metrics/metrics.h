@@ -66,6 +66,7 @@ struct metrics_context {
 	char kdamond[16]; /* label: kdamond directory name, or "record" */
 	unsigned int context;
 	bool running;
+	bool no_context; /* a kdamond never turned on: its state only */
 	bool paused; /* the user's pause (ctx->pause) */
 	bool auto_paused; /* paused by udamon itself (damon_auto_paused()) */
 	double paused_seconds[2]; /* damon_paused_ns(): [0] manual, [1] auto */

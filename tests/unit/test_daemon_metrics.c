@@ -70,7 +70,7 @@ static bool setup_sim(void)
 	close(fd);
 	fs_set_log_fn(quiet_log);
 	fs_init();
-	/* kdamond 1 is never turned on: nothing to show for it */
+	/* kdamond 1 is never turned on: its state only */
 	put("/admin/kdamonds/nr_kdamonds", "2");
 	put(K "contexts/nr_contexts", "1");
 	put(C "schemes/nr_schemes", "1");
@@ -105,14 +105,33 @@ static void test_collect_running(void)
 	/* wait for a few samples, however loaded the machine */
 	for (i = 0; i < 5000; i++) {
 		REQUIRE(!udamond_collect(NULL, &set));
-		if (set.nr == 1 && set.ctxs[0].passed_sample_intervals > 20)
+		if (set.nr == 2 && set.ctxs[0].passed_sample_intervals > 20)
 			break;
 		metrics_set_release(&set);
 		usleep(2000);
 	}
-	REQUIRE(set.nr == 1);
+	REQUIRE(set.nr == 2);
 	CHECK_STREQ(set.ctxs[0].kdamond, "0");
 	CHECK(set.ctxs[0].running);
+	CHECK(!set.ctxs[0].no_context);
+	/* kdamond 1, never on: off, and no context series */
+	CHECK_STREQ(set.ctxs[1].kdamond, "1");
+	CHECK(set.ctxs[1].no_context);
+	CHECK(!set.ctxs[1].running);
+	CHECK_EQ(set.ctxs[1].nr_targets, 0);
+	{
+		char *text;
+		size_t text_len;
+
+		REQUIRE(!metrics_format(&set, false, &text, &text_len));
+		CHECK(strstr(text, "udamon_kdamond_state{kdamond=\"1\","
+				   "state=\"off\"} 1\n"));
+		CHECK(strstr(text, "udamon_kdamond_state{kdamond=\"0\","
+				   "state=\"on\"} 1\n"));
+		CHECK(!strstr(text, "kdamond=\"1\",context="));
+		CHECK(strstr(text, "kdamond=\"0\",context=\"0\""));
+		free(text);
+	}
 	CHECK(!set.stale);
 	CHECK_EQ(set.ctxs[0].kdamond_tid, atoi(pid));
 	CHECK(set.ctxs[0].cpu_seconds >= 0);
@@ -177,7 +196,7 @@ static void test_scrapes_beside_commits(void)
 	CHECK_EQ(put(C "pause", "Y"), 1);
 	CHECK_EQ(cmd("commit"), 6);
 	REQUIRE(!udamond_collect(NULL, &set));
-	REQUIRE(set.nr == 1);
+	REQUIRE(set.nr == 2);
 	CHECK(set.ctxs[0].paused);
 	CHECK(!set.ctxs[0].auto_paused);
 	metrics_set_release(&set);
@@ -221,8 +240,9 @@ static void test_stopped_and_freed(void)
 	REQUIRE(setup_sim());
 	CHECK_EQ(cmd("off"), 3);
 	REQUIRE(!udamond_collect(NULL, &set));
-	REQUIRE(set.nr == 1);
+	REQUIRE(set.nr == 2);
 	CHECK(!set.ctxs[0].running);
+	CHECK(!set.ctxs[0].no_context);
 	CHECK_EQ(set.ctxs[0].kdamond_tid, -1);
 	CHECK(set.ctxs[0].cpu_seconds < 0);
 	metrics_set_release(&set);
