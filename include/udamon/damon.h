@@ -1610,7 +1610,9 @@ DAMON_API int damos_walk(struct damon_ctx *ctx,
  * the file @path.
  * @ctx: a running context (a kdamond, or manually driven).
  * @path: the file; written to "@path.tmp" and renamed over @path, so a
- *        reader sees the old file or the whole new one.
+ *        reader sees the old file or the whole new one.  Only a regular
+ *        file is replaced: an existing @path that is anything else (a
+ *        device node, FIFO, socket, symlink, directory) is refused.
  * @errbuf: gets a one-line reason on failure (may be NULL).
  * @errlen: size of @errbuf.
  *
@@ -1630,8 +1632,9 @@ DAMON_API int damos_walk(struct damon_ctx *ctx,
  * callback (-EDEADLK elsewhere: a manual driver between steps is not at
  * that point).
  *
- * Return: 0; -ESRCH if @ctx is not running; -EDEADLK as above; -ENOMEM;
- * the negative errno of a failed write, fsync or rename.
+ * Return: 0; -ESRCH if @ctx is not running; -EDEADLK as above; -EINVAL
+ * for a @path that is not a regular file; -ENOMEM; the negative errno of
+ * a failed write, fsync or rename.
  */
 DAMON_API int damon_checkpoint_save(struct damon_ctx *ctx, const char *path,
 				    char *errbuf, size_t errlen);

@@ -667,11 +667,13 @@ static int convert_to_damo(const char *path, bool compressed)
 
 /*
  * --checkpoint FILE is written at the end, as FILE.tmp renamed over FILE:
- * find out now, not after the recording, that its directory refuses it.
+ * find out now, not after the recording, that its directory refuses it
+ * or that FILE is something a checkpoint must not replace.
  */
-static int check_writable_dir(const char *path)
+static int check_checkpoint_path(const char *path)
 {
 	char *copy = strdup(path);
+	struct stat st;
 	const char *dir;
 	int ret = CLI_OK;
 
@@ -683,6 +685,12 @@ static int check_writable_dir(const char *path)
 	if (access(dir, W_OK | X_OK)) {
 		cli_err(CMD, "--checkpoint: cannot write in %s: %s", dir,
 			strerror(errno));
+		ret = CLI_EUSAGE;
+	} else if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
+		/* the save would refuse it (it replaces only a file) */
+		cli_err(CMD,
+			"--checkpoint: %s exists and is not a regular file",
+			path);
 		ret = CLI_EUSAGE;
 	}
 	free(copy);
@@ -936,7 +944,7 @@ int cli_record(int argc, char **argv)
 	if (err)
 		return err;
 	if (run.ckpt_path) {
-		err = check_writable_dir(run.ckpt_path);
+		err = check_checkpoint_path(run.ckpt_path);
 		if (err)
 			return err;
 	}

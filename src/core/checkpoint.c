@@ -351,6 +351,7 @@ static int ckpt_write_file(const char *path, const struct ckpt_buf *b,
 			   char *errbuf, size_t errlen)
 {
 	unsigned char hdr[CKPT_HDR_LEN];
+	struct stat st;
 	uint32_t v32;
 	uint64_t v64;
 	char *tmp;
@@ -364,6 +365,18 @@ static int ckpt_write_file(const char *path, const struct ckpt_buf *b,
 	v64 = htole64(b->len);
 	memcpy(hdr + 16, &v64, 8);
 
+	/*
+	 * The rename replaces PATH whatever it is: only a file may be
+	 * replaced, never a device node, FIFO, socket or symlink someone
+	 * named by mistake (as root, /dev/null would become a file).
+	 */
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
+		ckpt_why(errbuf, errlen,
+			 "%s exists and is not a regular file: a checkpoint "
+			 "replaces only a file",
+			 path);
+		return -EINVAL;
+	}
 	if (udamon__asprintf(&tmp, "%s.tmp", path) < 0)
 		return -ENOMEM;
 	/*

@@ -503,6 +503,16 @@ expect "record --checkpoint in a missing directory" 2 \
 	"--checkpoint: cannot write in $T/no" \
 	"$U" record --workload "$CFG" --virtual --checkpoint "$T/no/x.ckpt" \
 	-o "$T/never.rec"
+mkfifo "$T/ck.fifo"
+expect "record --checkpoint onto a FIFO is refused at once" 2 \
+	"--checkpoint: $T/ck.fifo exists and is not a regular file" \
+	"$U" record --workload "$CFG" --virtual --checkpoint "$T/ck.fifo" \
+	-o "$T/never.rec"
+if [ -p "$T/ck.fifo" ]; then
+	ok "the FIFO is left as it was"
+else
+	notok "the FIFO is left as it was" "$(ls -l "$T/ck.fifo")"
+fi
 # Saved while paused (the pause runs past the end): restored paused.
 "$U" record -q --workload "$CFG" --virtual --duration 10 --pause-at 8 \
 	--pause-for 5 --checkpoint "$T/paused.ckpt" -o "$T/p1.rec"

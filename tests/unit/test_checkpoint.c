@@ -631,7 +631,8 @@ static unsigned long psi_of(struct damon_ctx *ctx, bool *pause)
 static void test_threaded_save_restore(void)
 {
 	struct damon_ctx *a = make_ctx(2), *b = make_ctx(2);
-	char ckpt[300];
+	char ckpt[300], other[300];
+	struct stat st;
 	bool pause;
 
 	REQUIRE(a && b);
@@ -644,6 +645,23 @@ static void test_threaded_save_restore(void)
 		usleep(1000);
 	pause = true;
 	psi_of(a, &pause);
+	/* Only a file is replaced: a FIFO or a symlink named is refused. */
+	tmp_path(other, sizeof(other), "fifo");
+	REQUIRE(mkfifo(other, 0600) == 0);
+	CHECK_EQ(damon_checkpoint_save(a, other, errbuf, sizeof(errbuf)),
+		 -EINVAL);
+	CHECK(strstr(errbuf, "not a regular file"));
+	REQUIRE(lstat(other, &st) == 0);
+	CHECK(S_ISFIFO(st.st_mode));
+	unlink(other);
+	REQUIRE(symlink(ckpt, other) == 0);
+	CHECK_EQ(damon_checkpoint_save(a, other, errbuf, sizeof(errbuf)),
+		 -EINVAL);
+	REQUIRE(lstat(other, &st) == 0);
+	CHECK(S_ISLNK(st.st_mode));
+	unlink(other);
+	CHECK_EQ(damon_checkpoint_save(a, ckpt, errbuf, sizeof(errbuf)), 0);
+	/* ... and a file is: saved again over the first one. */
 	CHECK_EQ(damon_checkpoint_save(a, ckpt, errbuf, sizeof(errbuf)), 0);
 	CHECK_EQ(damon_checkpoint_restore(b, ckpt, errbuf, sizeof(errbuf)), 0);
 	/* b was restored paused: both wait with the same learned state. */
