@@ -948,6 +948,18 @@ int cli_record(int argc, char **argv)
 		if (err)
 			return err;
 	}
+	if (damo_type) {
+		struct stat st;
+
+		/* converted at the end: read back, then renamed over it */
+		if (!stat(output, &st) && !S_ISREG(st.st_mode)) {
+			cli_err(CMD,
+				"--output-type %s rewrites the record at the end: %s must be a regular file",
+				damo_type == 2 ? "json_compressed" : "json",
+				output);
+			return CLI_EUSAGE;
+		}
+	}
 
 	if (workload && duration < 0) {
 		struct damon_sim_workload_info info;

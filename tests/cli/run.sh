@@ -508,6 +508,10 @@ expect "record --checkpoint onto a FIFO is refused at once" 2 \
 	"--checkpoint: $T/ck.fifo exists and is not a regular file" \
 	"$U" record --workload "$CFG" --virtual --checkpoint "$T/ck.fifo" \
 	-o "$T/never.rec"
+expect "record --output-type json onto a FIFO is refused at once" 2 \
+	"--output-type json rewrites the record at the end: $T/ck.fifo must be a regular file" \
+	"$U" record --workload "$CFG" --virtual --output-type json \
+	-o "$T/ck.fifo"
 if [ -p "$T/ck.fifo" ]; then
 	ok "the FIFO is left as it was"
 else
