@@ -139,10 +139,17 @@ static int trace_read(const char *path, struct trace *tr)
 		t = strtoull(line, &end, 10);
 		a = strtoull(end, NULL, 0);
 		if (tr->nr == cap) {
+			uint64_t *t_ns;
+			unsigned long *r;
+
 			cap = cap ? cap * 2 : 1 << 16;
-			tr->t_ns = realloc(tr->t_ns, cap * sizeof(*tr->t_ns));
-			raw = realloc(raw, cap * sizeof(*raw));
-			if (!tr->t_ns || !raw)
+			t_ns = realloc(tr->t_ns, cap * sizeof(*t_ns));
+			if (t_ns)
+				tr->t_ns = t_ns;
+			r = realloc(raw, cap * sizeof(*r));
+			if (r)
+				raw = r;
+			if (!t_ns || !r)
 				goto nomem;
 		}
 		tr->t_ns[tr->nr] = t;
@@ -150,8 +157,12 @@ static int trace_read(const char *path, struct trace *tr)
 	}
 	fclose(f);
 	f = NULL;
-	if (!tr->nr || !tr->quantum_ns)
-		goto nomem;
+	if (!tr->nr || !tr->quantum_ns) {
+		/* nothing to measure against */
+		free(raw);
+		trace_free(tr);
+		return -EINVAL;
+	}
 	tr->pages = malloc(tr->nr * sizeof(*tr->pages));
 	tr->pg = malloc(tr->nr * sizeof(*tr->pg));
 	if (!tr->pages || !tr->pg)
@@ -472,7 +483,7 @@ int main(int argc, char **argv)
 	static struct result res;
 	unsigned long long seed = 42;
 	const char *only = NULL;
-	int opt, i, failed = 0;
+	int opt, i, err, failed = 0;
 	unsigned int v;
 
 	while ((opt = getopt(argc, argv, "s:v:h")) != -1) {
@@ -529,9 +540,13 @@ int main(int argc, char **argv)
 		char errbuf[512];
 
 		name = name ? name + 1 : argv[i];
-		if (trace_read(argv[i], &tr)) {
-			fprintf(stderr, "bench_replay: %s: cannot read\n",
-				argv[i]);
+		err = trace_read(argv[i], &tr);
+		if (err) {
+			fprintf(stderr, "bench_replay: %s: cannot read: %s\n",
+				argv[i],
+				err == -EINVAL ?
+					"no accesses, or quantum_ns 0" :
+					strerror(-err));
 			failed++;
 			continue;
 		}

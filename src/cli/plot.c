@@ -97,65 +97,34 @@ static double time_x(const struct frame *f, uint64_t t)
 			       (double)(f->t_end - f->t_start);
 }
 
-/* A growing byte buffer; @failed once memory ran out (then it stays). */
-struct buf {
-	char *data;
-	size_t len, cap;
-	bool failed;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *d;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		d = realloc(b->data, cap);
-		if (!d) {
-			b->failed = true;
-			return;
-		}
-		b->data = d;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-}
-
-/* @s as XML character data, and a newline after it if @line. */
-static void buf_add_xml(struct buf *b, const char *s, bool line)
+/* @s as XML character data (the SVG's <title> and <desc>). */
+static void xml_put(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
 		case '<':
-			buf_add(b, "&lt;", 4);
+			fputs("&lt;", f);
 			break;
 		case '>':
-			buf_add(b, "&gt;", 4);
+			fputs("&gt;", f);
 			break;
 		case '&':
-			buf_add(b, "&amp;", 5);
+			fputs("&amp;", f);
 			break;
 		default:
 			/* XML 1.0 has no other control characters. */
 			if ((unsigned char)*s >= 0x20 || *s == '\t')
-				buf_add(b, s, 1);
+				fputc(*s, f);
 		}
 	}
-	if (line)
-		buf_add(b, "\n", 1);
 }
 
 /*
- * While an SVG is drawn: every string drawn, for its <desc>.  cairo sets
- * text as glyph outlines, so without it the file holds no searchable (or
- * screen-readable) text.
+ * While an SVG is drawn: every string drawn, a line each, for its <desc>
+ * (an open_memstream(3)).  cairo sets text as glyph outlines, so without
+ * it the file holds no searchable (or screen-readable) text.
  */
-static struct buf *svg_desc;
+static FILE *svg_desc;
 
 /*
  * Draw @s with its anchor at (@x, @y): @ax 0 left, 0.5 centre, 1 right;
@@ -173,8 +142,10 @@ static void text_at(cairo_t *cr, double x, double y, const char *s, double ax,
 	cairo_show_text(cr, s);
 	if (text_hook)
 		text_hook(s, text_hook_arg);
-	if (svg_desc)
-		buf_add_xml(svg_desc, s, true);
+	if (svg_desc) {
+		xml_put(svg_desc, s);
+		fputc('\n', svg_desc);
+	}
 }
 
 static void font(cairo_t *cr, double size, bool bold)
@@ -499,98 +470,105 @@ static void heat_key(cairo_t *cr, const struct cli_plot *p,
 
 typedef void (*draw_fn)(cairo_t *cr, const struct cli_plot *p, const void *arg);
 
+/* cairo's SVG output goes to an open_memstream(3), @closure. */
 static cairo_status_t svg_write(void *closure, const unsigned char *data,
 				unsigned int len)
 {
-	struct buf *b = closure;
-
-	buf_add(b, (const char *)data, len);
-	return b->failed ? CAIRO_STATUS_NO_MEMORY : CAIRO_STATUS_SUCCESS;
+	return fwrite(data, 1, len, closure) == len ? CAIRO_STATUS_SUCCESS :
+						      CAIRO_STATUS_WRITE_ERROR;
 }
 
 /*
- * Write the SVG cairo made (@svg) to @path with a <title> (the plot's
- * title) and a <desc> (@desc: every string drawn) right after the <svg>
- * start tag.
+ * Write the SVG cairo made (@svg, @len bytes) to @path with a <title> (the
+ * plot's title) and a <desc> (@desc: every string drawn, escaped) right
+ * after the <svg> start tag.
  */
-static int svg_save(const char *path, const struct buf *svg, const char *title,
-		    const struct buf *desc)
+static int svg_save(const char *path, const char *svg, size_t len,
+		    const char *title, const char *desc)
 {
-	const char *tag = svg->data ? memmem(svg->data, svg->len, "<svg", 4) :
-				      NULL;
-	const char *end =
-		tag ? memchr(tag, '>', svg->len - (size_t)(tag - svg->data)) :
-		      NULL;
-	struct buf head = { 0 };
+	const char *tag = svg ? memmem(svg, len, "<svg", 4) : NULL;
+	const char *end = tag ? memchr(tag, '>', len - (size_t)(tag - svg)) :
+				NULL;
 	size_t cut;
 	FILE *f;
 	int err = 0;
 
 	if (!end)
 		return -EIO; /* not what cairo writes */
-	cut = (size_t)(end + 1 - svg->data);
-	buf_add(&head, "\n<title>", 8);
-	buf_add_xml(&head, title ? title : "", false);
-	buf_add(&head, "</title>\n<desc>", 15);
-	buf_add(&head, desc->data ? desc->data : "", desc->len);
-	buf_add(&head, "</desc>", 7);
-	if (head.failed) {
-		free(head.data);
-		return -ENOMEM;
-	}
+	cut = (size_t)(end + 1 - svg);
 	f = fopen(path, "we");
-	if (!f) {
-		err = -errno;
-		free(head.data);
-		return err;
-	}
-	if (fwrite(svg->data, 1, cut, f) != cut ||
-	    fwrite(head.data, 1, head.len, f) != head.len ||
-	    fwrite(svg->data + cut, 1, svg->len - cut, f) != svg->len - cut)
+	if (!f)
+		return -errno;
+	fwrite(svg, 1, cut, f);
+	fputs("\n<title>", f);
+	xml_put(f, title ? title : "");
+	fprintf(f, "</title>\n<desc>%s</desc>", desc ? desc : "");
+	fwrite(svg + cut, 1, len - cut, f);
+	if (ferror(f))
 		err = -EIO;
 	if (fclose(f) && !err)
 		err = -errno;
-	free(head.data);
 	if (err)
 		remove(path);
 	return err;
 }
 
+/* Close a memstream; -ENOMEM if it could not hold all that was written. */
+static int memstream_close(FILE *f)
+{
+	bool failed;
+
+	if (!f)
+		return 0;
+	failed = ferror(f);
+	if (fclose(f))
+		failed = true;
+	return failed ? -ENOMEM : 0;
+}
+
 /* Make the surface @p asks for, draw on it with @fn, write it out. */
 static int render(const struct cli_plot *p, draw_fn fn, const void *arg)
 {
-	struct buf svg = { 0 }, desc = { 0 };
+	char *svg = NULL, *desc = NULL;
+	size_t svg_len = 0, desc_len = 0;
+	FILE *svg_f = NULL, *desc_f = NULL;
 	cairo_surface_t *s;
 	cairo_status_t st;
 	cairo_t *cr;
 	int err = 0;
 
-	if (p->format == CLI_PLOT_SVG)
-		s = cairo_svg_surface_create_for_stream(svg_write, &svg,
+	if (p->format == CLI_PLOT_SVG) {
+		svg_f = open_memstream(&svg, &svg_len);
+		desc_f = open_memstream(&desc, &desc_len);
+		if (!svg_f || !desc_f) {
+			memstream_close(svg_f);
+			memstream_close(desc_f);
+			free(svg);
+			free(desc);
+			return -ENOMEM;
+		}
+		s = cairo_svg_surface_create_for_stream(svg_write, svg_f,
 							p->width, p->height);
-	else
+	} else {
 		s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
 					       (int)p->width, (int)p->height);
-	if (cairo_surface_status(s)) {
-		st = cairo_surface_status(s);
-		cairo_surface_destroy(s);
-		free(svg.data);
-		return st == CAIRO_STATUS_NO_MEMORY ? -ENOMEM : -EIO;
 	}
-	if (p->format == CLI_PLOT_SVG)
-		svg_desc = &desc;
-	cr = cairo_create(s);
-	cairo_set_source_rgb(cr, 1, 1, 1);
-	cairo_paint(cr);
-	fn(cr, p, arg);
-	svg_desc = NULL;
-	st = cairo_status(cr);
-	cairo_destroy(cr);
-	if (!st && p->format == CLI_PLOT_PNG)
-		st = cairo_surface_write_to_png(s, p->path);
-	cairo_surface_finish(s);
-	if (!st)
-		st = cairo_surface_status(s);
+	st = cairo_surface_status(s);
+	if (!st) {
+		svg_desc = desc_f;
+		cr = cairo_create(s);
+		cairo_set_source_rgb(cr, 1, 1, 1);
+		cairo_paint(cr);
+		fn(cr, p, arg);
+		svg_desc = NULL;
+		st = cairo_status(cr);
+		cairo_destroy(cr);
+		if (!st && p->format == CLI_PLOT_PNG)
+			st = cairo_surface_write_to_png(s, p->path);
+		cairo_surface_finish(s);
+		if (!st)
+			st = cairo_surface_status(s);
+	}
 	cairo_surface_destroy(s);
 	/*
 	 * cairo and fontconfig keep fonts and caches for the life of the
@@ -601,12 +579,14 @@ static int render(const struct cli_plot *p, draw_fn fn, const void *arg)
 	FcFini();
 	if (st)
 		err = st == CAIRO_STATUS_NO_MEMORY ? -ENOMEM : -EIO;
-	else if (desc.failed)
+	if (memstream_close(svg_f) && !err)
 		err = -ENOMEM;
-	else if (p->format == CLI_PLOT_SVG)
-		err = svg_save(p->path, &svg, p->title, &desc);
-	free(svg.data);
-	free(desc.data);
+	if (memstream_close(desc_f) && !err)
+		err = -ENOMEM;
+	if (!err && p->format == CLI_PLOT_SVG)
+		err = svg_save(p->path, svg, svg_len, p->title, desc);
+	free(svg);
+	free(desc);
 	if (err && p->format == CLI_PLOT_PNG)
 		remove(p->path);
 	return err;

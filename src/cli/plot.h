@@ -3,7 +3,8 @@
  * Plots a person reads, drawn with cairo into PNG or SVG files: the
  * heatmap (time and address axes with units, a title, a colour scale of
  * access frequency, labelled pause bands), the working set size over
- * time and a sweep's memory saved against refault stall.  Kept in the udamon program so that only it links cairo.
+ * time and a sweep's memory saved against refault stall.  Kept in the
+ * udamon program so that only it links cairo.
  */
 #ifndef UDAMON_CLI_PLOT_H
 #define UDAMON_CLI_PLOT_H
@@ -21,6 +22,9 @@ enum cli_plot_format {
 
 /* Whether plots were built in (cairo found at build time). */
 bool cli_plot_supported(void);
+/* What to tell a user who asks for a plot when they were not. */
+#define CLI_PLOT_NO_CAIRO \
+	"this udamon was built without cairo (install libcairo2-dev and rebuild)"
 /* The format a file name asks for (.png or .svg, any case), or -1. */
 int cli_plot_format_of(const char *path);
 

@@ -330,9 +330,7 @@ static int heatmap_plot_fn(const struct cli_plot *p, const void *arg)
 static int need_plots(const struct report_opts *o)
 {
 	if (o->plot && !cli_plot_supported()) {
-		cli_err(CMD,
-			"--output %s: this udamon was built without cairo (install libcairo2-dev and rebuild)",
-			o->plot);
+		cli_err(CMD, "--output %s: " CLI_PLOT_NO_CAIRO, o->plot);
 		return CLI_EMISSING;
 	}
 	return CLI_OK;

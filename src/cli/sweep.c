@@ -829,8 +829,7 @@ int cli_sweep(int argc, char **argv)
 					CMD, "--plot", optarg,
 					"does not end in .png or .svg (the plot's format)");
 			else if (!cli_plot_supported()) {
-				cli_err(CMD,
-					"--plot %s: this udamon was built without cairo (install libcairo2-dev and rebuild)",
+				cli_err(CMD, "--plot %s: " CLI_PLOT_NO_CAIRO,
 					optarg);
 				err = CLI_EMISSING;
 			}

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Input parsing with the kernel's rules for sysfs files.  Every rule here is observable by a user of the
- * tree (which writes fail, with which errno), so it follows lib/kstrtox.c
- * and lib/string.c behaviour exactly: base auto-detection, one optional
- * trailing newline, overflow reported as -ERANGE even when garbage follows.
+ * Input parsing with the kernel's rules for sysfs files.  Every rule here
+ * is observable by a user of the tree (which writes fail, with which
+ * errno), so it follows lib/kstrtox.c and lib/string.c behaviour exactly:
+ * base auto-detection, one optional trailing newline, overflow reported as
+ * -ERANGE even when garbage follows.
  */
 #include "fs/parse.h"
 #include "sys/alloc.h"

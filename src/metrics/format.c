@@ -100,6 +100,21 @@ static void value_d(FILE *f, double v)
 	fprintf(f, "} %.15g\n", v);
 }
 
+/* The samples @name of @mc by the cause of a pause: manual, then auto. */
+static void ctx_by_cause(FILE *f, const char *name,
+			 const struct metrics_context *mc, const double v[2])
+{
+	static const char *const cause[2] = { "manual", "auto" };
+	unsigned int k;
+
+	for (k = 0; k < 2; k++) {
+		fputs(name, f);
+		labels_ctx(f, mc);
+		fprintf(f, ",cause=\"%s\"", cause[k]);
+		value_d(f, v[k]);
+	}
+}
+
 static void ctx_gauge_us(struct fmt *o, const struct metrics_set *set,
 			 const char *name, const char *help, size_t off)
 {
@@ -169,33 +184,19 @@ static void format_contexts(struct fmt *o, const struct metrics_set *set)
 	       "Whether monitoring is paused, by cause: manual (the context's pause file) or auto (udamon itself).");
 	for (i = 0; i < set->nr; i++) {
 		const struct metrics_context *mc = &set->ctxs[i];
+		const double paused[2] = { mc->paused, mc->auto_paused };
 
-		if (mc->no_context)
-			continue;
-
-		fputs("udamon_context_paused", f);
-		labels_ctx(f, mc);
-		fprintf(f, ",cause=\"manual\"} %d\n", mc->paused);
-		fputs("udamon_context_paused", f);
-		labels_ctx(f, mc);
-		fprintf(f, ",cause=\"auto\"} %d\n", mc->auto_paused);
+		if (!mc->no_context)
+			ctx_by_cause(f, "udamon_context_paused", mc, paused);
 	}
 	family(o, "udamon_context_paused_seconds", FAM_COUNTER,
 	       "Time spent paused since the kdamond started, by cause (manual wins when both hold).");
 	for (i = 0; i < set->nr; i++) {
 		const struct metrics_context *mc = &set->ctxs[i];
 
-		if (mc->no_context)
-			continue;
-
-		fputs("udamon_context_paused_seconds_total", f);
-		labels_ctx(f, mc);
-		fprintf(f, ",cause=\"manual\"");
-		value_d(f, mc->paused_seconds[0]);
-		fputs("udamon_context_paused_seconds_total", f);
-		labels_ctx(f, mc);
-		fprintf(f, ",cause=\"auto\"");
-		value_d(f, mc->paused_seconds[1]);
+		if (!mc->no_context)
+			ctx_by_cause(f, "udamon_context_paused_seconds_total",
+				     mc, mc->paused_seconds);
 	}
 	ctx_gauge_us(o, set, "udamon_context_sample_interval_seconds",
 		     "Current (tuned) sampling interval.",

@@ -693,9 +693,7 @@ static double sim_exposure(const struct sim_workload *wl, unsigned int ri,
 /* A uniform number in [0, 1) from the context PRNG. */
 static double sim_uniform(struct damon_ctx *ctx)
 {
-	/* damon_rand(ctx, 0, 1UL << 32), inline: one call per sample */
-	return (double)(damon_prng_next(&ctx->rnd_state) % (1UL << 32)) /
-	       4294967296.0;
+	return (double)damon_rand_inline(ctx, 0, 1UL << 32) / 4294967296.0;
 }
 
 /*
@@ -1605,6 +1603,14 @@ static const unsigned int *sim_drops(struct sim_target *st,
 	return st->drop;
 }
 
+/* The drop for @last from the table @drops (NULL: none) or computed. */
+static inline unsigned int sim_drop(const unsigned int *drops,
+				    unsigned int last, unsigned int len_window)
+{
+	return drops && last < SIM_DROPS ? drops[last] :
+					   last * 10000 / len_window;
+}
+
 /*
  * sim_check_target_fast()'s state for the workload region it is in:
  * addresses [@ilo, @ihi) are the interior pages of region @ri when its
@@ -1679,7 +1685,7 @@ static bool sim_check_target_fast(struct damon_ctx *ctx, struct damon_target *t,
 {
 	struct sim_fast_cursor c = { 0 };
 	const unsigned int *drops;
-	unsigned int ph, i = 0, j = 0, last, max = *max_nr_accesses;
+	unsigned int ph, i = 0, j = 0, max = *max_nr_accesses;
 	const struct sim_walk *walk;
 	unsigned int nr_walk;
 	struct damon_region *r;
@@ -1711,11 +1717,9 @@ static bool sim_check_target_fast(struct damon_ctx *ctx, struct damon_target *t,
 		}
 		if (acc)
 			acc[i++] = accessed;
-		last = r->last_nr_accesses;
 		damon_account_sample_drop(r, accessed,
-					  last < SIM_DROPS ?
-						  drops[last] :
-						  last * 10000 / len_window);
+					  sim_drop(drops, r->last_nr_accesses,
+						   len_window));
 		if (r->nr_accesses > max)
 			max = r->nr_accesses;
 	}
@@ -1739,7 +1743,9 @@ static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 	damon_for_each_target(t, ctx) {
 		struct sim_target *st = t->ops_priv;
 		uint64_t a = 0, b = 0;
-		unsigned int i = 0, j = 0, hint = 0, last;
+		const struct sim_walk *walk = st ? st->walk : NULL;
+		unsigned int nr_walk = st ? st->nr_walk : 0;
+		unsigned int i = 0, j = 0, hint = 0;
 		const unsigned int *drops;
 
 		if (st && st->prepared) {
@@ -1753,10 +1759,7 @@ static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 			continue;
 		drops = st ? sim_drops(st, len_window) : NULL;
 		for (r = sim_walk_first(t); r;
-		     r = st ? sim_walk_next(st->walk, st->nr_walk, t, r, j++) :
-			      (r->list.next == &t->regions_list ?
-				       NULL :
-				       damon_next_region(r))) {
+		     r = sim_walk_next(walk, nr_walk, t, r, j++)) {
 			bool accessed;
 
 			accessed = st && st->prepared &&
@@ -1765,12 +1768,10 @@ static unsigned int sim_check_accesses(struct damon_ctx *ctx)
 
 			if (st && keep && st->accessed_valid)
 				st->accessed[i++] = accessed;
-			last = r->last_nr_accesses;
 			damon_account_sample_drop(r, accessed,
-						  drops && last < SIM_DROPS ?
-							  drops[last] :
-							  last * 10000 /
-								  len_window);
+						  sim_drop(drops,
+							   r->last_nr_accesses,
+							   len_window));
 			if (r->nr_accesses > max_nr_accesses)
 				max_nr_accesses = r->nr_accesses;
 		}
